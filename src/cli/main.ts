@@ -1,0 +1,39 @@
+import { Command, CommanderError } from 'commander';
+import { CliError, EXIT } from './exit.js';
+import { registerValidate } from './validate.js';
+
+/** Every command file exports one register function; the order here is the order in --help. */
+const COMMANDS: Array<(program: Command) => void> = [registerValidate];
+
+export function buildProgram(): Command {
+  const program = new Command('taskops')
+    .description('Automation-as-code for operations teams: a git repo of YAML manifests drives a task engine.')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .option('--data-dir <dir>', 'the embedded store and logs/', './.taskops')
+    .option('--config <file>', 'engine settings (default: ./taskops.config.yaml when present)')
+    .option('--no-color', 'plain output (also when stdout is not a TTY or NO_COLOR is set)')
+    .showHelpAfterError()
+    .exitOverride();
+  for (const register of COMMANDS) register(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.ok;
+      if (err.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`taskops: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`taskops: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT.error;
+  }
+}

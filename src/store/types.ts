@@ -1,0 +1,119 @@
+import type { Kind, ObjectMetadata, SpecByKind } from '../manifest/types.js';
+
+/** Who owns a live object: taskops (from the source) or a person through the API. Only taskops objects are pruned. */
+export type ManagedBy = 'taskops' | 'api';
+
+export interface LiveObject<K extends Kind = Kind> {
+  kind: K;
+  name: string;
+  metadata: ObjectMetadata;
+  /** Normalized: schema defaults applied, so equal meaning means equal hash. */
+  spec: SpecByKind[K];
+  /** sha256 of the canonical JSON of {metadata, spec}. */
+  hash: string;
+  managedBy: ManagedBy;
+  /** The source revision the object was last applied from (null for API-made objects). */
+  revision: string | null;
+  updatedAt: string;
+  /** Set when a deleteAfterRun task has succeeded once; the reconciler then leaves it alone. */
+  retiredAt: string | null;
+}
+
+/** The content of a create or update. */
+export interface ObjectContent<K extends Kind = Kind> {
+  kind: K;
+  name: string;
+  metadata: ObjectMetadata;
+  spec: SpecByKind[K];
+  hash: string;
+}
+
+export type ObjectWrite =
+  | { action: 'create' | 'update'; object: ObjectContent }
+  | { action: 'delete'; kind: Kind; name: string };
+
+export interface AppliedRevision {
+  revision: string;
+  appliedAt: string;
+}
+
+export type EventFieldValue = string | number | boolean;
+
+export interface EngineEvent {
+  id: string;
+  type: string;
+  name: string;
+  object: string | null;
+  fields: Record<string, EventFieldValue>;
+  at: string;
+}
+
+export interface StoredEvent extends EngineEvent {
+  status: 'pending' | 'processed';
+}
+
+/** Every state a run can be in; transitions live in the engine's run queue. */
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted';
+
+export interface RunTrigger {
+  kind: 'schedule' | 'event' | 'manual';
+  /** Schedule name, EventTrigger name, or null for manual runs. */
+  name: string | null;
+  /** The event id, for event-triggered runs. */
+  event: string | null;
+}
+
+export interface RunRecord {
+  runId: string;
+  task: string;
+  status: RunStatus;
+  trigger: RunTrigger;
+  target: { objectType: string; name: string | null };
+  queuedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  attempts: number;
+  error: string | null;
+  /** Driver-specific outcome: per-attempt results for webhooks, exit code and output for commands. */
+  details: unknown;
+}
+
+export interface RunFilter {
+  task?: string;
+  status?: RunStatus[];
+  since?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/**
+ * The live engine state. Async so that a shared PostgreSQL store can slot in
+ * without touching reconcile or engine.
+ */
+export interface Store {
+  listObjects(kind?: Kind): Promise<LiveObject[]>;
+  getObject<K extends Kind>(kind: K, name: string): Promise<LiveObject<K> | undefined>;
+  /** All writes in one transaction, recorded with the revision they came from; sets the applied revision. */
+  applyWrites(writes: ObjectWrite[], revision: string, at: Date): Promise<void>;
+  /** A change made by hand (through the API): marked managedBy 'api' on create, shows as drift on update. */
+  putObjectByHand(object: ObjectContent, at: Date): Promise<void>;
+  retireTask(name: string, at: Date): Promise<void>;
+  getAppliedRevision(): Promise<AppliedRevision | null>;
+  /** Increases on every object write, so another process can notice changes cheaply. */
+  generation(): Promise<number>;
+
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+
+  addEvent(event: EngineEvent): Promise<void>;
+  pendingEvents(limit?: number): Promise<StoredEvent[]>;
+  markEventProcessed(id: string): Promise<void>;
+
+  insertRun(run: RunRecord): Promise<void>;
+  updateRun(runId: string, patch: Partial<Omit<RunRecord, 'runId'>>): Promise<void>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  listRuns(filter?: RunFilter): Promise<RunRecord[]>;
+
+  close(): Promise<void>;
+}
