@@ -9,6 +9,7 @@ const kinds = [
   ['webhook', 'WebhookSpec'],
   ['task', 'TaskSpec'],
   ['eventtrigger', 'EventTriggerSpec'],
+  ['config', 'EngineConfig'],
 ];
 const root = new URL('../schemas/', import.meta.url);
 const outFile = new URL('../src/manifest/types.generated.ts', import.meta.url);

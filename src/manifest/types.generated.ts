@@ -248,6 +248,83 @@ export interface EventTriggerSpec {
 }
 
 /**
+ * Engine settings (taskops.config.yaml): belong to whoever runs the engine, not to the manifest repo.
+ */
+export interface EngineConfig {
+  /**
+   * IANA zone for schedules without a timezone and for ${DATE} outside schedules.
+   */
+  defaultTimezone?: string;
+  /**
+   * After downtime, a missed firing younger than this runs once at start-up; older ones are logged as skipped.
+   */
+  catchUpWindow?: string;
+  /**
+   * Runs executing at once across all tasks.
+   */
+  maxConcurrentRuns?: number;
+  /**
+   * How long task logs and run records are kept.
+   */
+  retention?: {
+    /**
+     * Days of task-log files and runs to keep.
+     */
+    days?: number;
+  };
+  /**
+   * Where email tasks are sent.
+   */
+  smtp?: {
+    /**
+     * smtp://host:port or smtps://host:port, optionally with a user name (smtp://ops@mail.example.com:587). No password here.
+     */
+    url: string;
+    /**
+     * The sender address.
+     */
+    from: string;
+    /**
+     * The SMTP password.
+     */
+    passwordFrom?: SecretRef;
+    /**
+     * Accept a self-signed certificate from the SMTP server.
+     */
+    allowInsecureCertificates?: boolean;
+  };
+  /**
+   * Object types the engine can act on, each with its actions. webhook and email are built in.
+   */
+  drivers?: {
+    [k: string]: DriverConfig | undefined;
+  };
+}
+export interface DriverConfig {
+  /**
+   * The driver: command runs an argv, never a shell.
+   */
+  type: 'command' | 'noop';
+  /**
+   * Action name to argv template; ${VARIABLES} are substituted per argument.
+   */
+  actions: {
+    /**
+     * @minItems 1
+     */
+    [k: string]: [string, ...string[]] | undefined;
+  };
+  /**
+   * Directory the command runs in (default: the config file's folder).
+   */
+  workingDirectory?: string;
+  /**
+   * Captured stdout/stderr kept per run.
+   */
+  maxOutputBytes?: number;
+}
+
+/**
  * Identity of the object. The name is unique per kind.
  */
 export interface ObjectMetadata {
