@@ -1,0 +1,257 @@
+import { DateTime } from 'luxon';
+
+/** Variables every template may use; `FIELD_<key>` (an event field) comes on top. */
+export const KNOWN_VARIABLES = [
+  'DATE',
+  'TIMESTAMP',
+  'RANDOM',
+  'NAME',
+  'TASK',
+  'EVENT_TYPE',
+  'EVENT',
+  'RUN_ID',
+] as const;
+export type KnownVariable = (typeof KNOWN_VARIABLES)[number];
+
+export const FIELD_PREFIX = 'FIELD_';
+
+/** What a template is expanded with. A value that does not apply (no event, no object) expands to "". */
+export interface TemplateVars {
+  now: Date;
+  /** IANA zone for ${DATE}; an unknown zone falls back to UTC. */
+  zone: string;
+  /** [0, 1), like Math.random; passed in so tests are deterministic. */
+  random(): number;
+  name: string | null;
+  task: string;
+  runId: string;
+  event?: { type: string; name: string; fields: Record<string, string | number | boolean> };
+}
+
+export interface TemplateProblem {
+  /** Index into the text of the `$` that starts the problem. */
+  offset: number;
+  message: string;
+}
+
+const KNOWN_LIST = [...KNOWN_VARIABLES, `${FIELD_PREFIX}<key>`].join(', ');
+const KNOWN_SET: ReadonlySet<string> = new Set(KNOWN_VARIABLES);
+const NAME_CHARS = /[A-Za-z0-9_]*/y;
+const FIELD_KEY = /^[A-Za-z0-9_]+$/;
+
+export function isKnownVariable(name: string): boolean {
+  if (KNOWN_SET.has(name)) return true;
+  return name.startsWith(FIELD_PREFIX) && FIELD_KEY.test(name.slice(FIELD_PREFIX.length));
+}
+
+/** A template split once into literal text and variable references. */
+export type TemplatePiece = string | { variable: string };
+
+interface Scan {
+  pieces: TemplatePiece[];
+  problems: TemplateProblem[];
+}
+
+function scan(text: string): Scan {
+  const pieces: TemplatePiece[] = [];
+  const problems: TemplateProblem[] = [];
+  let literal = '';
+  let i = 0;
+  while (i < text.length) {
+    const dollar = text.indexOf('$', i);
+    if (dollar === -1) {
+      literal += text.slice(i);
+      break;
+    }
+    literal += text.slice(i, dollar);
+    if (text.startsWith('$${', dollar)) {
+      literal += '${';
+      i = dollar + 3;
+      continue;
+    }
+    if (text[dollar + 1] !== '{') {
+      literal += '$';
+      i = dollar + 1;
+      continue;
+    }
+    NAME_CHARS.lastIndex = dollar + 2;
+    const name = NAME_CHARS.exec(text)?.[0] ?? '';
+    const close = dollar + 2 + name.length;
+    if (text[close] !== '}') {
+      problems.push({
+        offset: dollar,
+        message: 'unterminated ${: expected ${VARIABLE} (write $${ for a literal ${)',
+      });
+      literal += text.slice(dollar, close);
+      i = close;
+      continue;
+    }
+    if (isKnownVariable(name)) {
+      if (literal) pieces.push(literal);
+      literal = '';
+      pieces.push({ variable: name });
+    } else {
+      problems.push({ offset: dollar, message: `unknown variable \${${name}}; known: ${KNOWN_LIST}` });
+      // Left as written: validation refuses it, so this only matters for unvalidated input.
+      literal += text.slice(dollar, close + 1);
+    }
+    i = close + 1;
+  }
+  if (literal) pieces.push(literal);
+  return { pieces, problems };
+}
+
+/** Every unknown variable and unterminated `${` in the text, with its offset. */
+export function findTemplateProblems(text: string): TemplateProblem[] {
+  return scan(text).problems;
+}
+
+/** Splits a template once, for callers that expand it many times. */
+export function compileTemplate(text: string): TemplatePiece[] {
+  return text.includes('$') ? scan(text).pieces : [text];
+}
+
+/** `Thu, 16 Oct 2025 11:38:07 EDT`: RFC 2822 layout with the zone's abbreviation (or GMT+1 where none exists). */
+export function formatDate(now: Date, zone: string): string {
+  let dt = DateTime.fromJSDate(now, { zone }).setLocale('en-US');
+  if (!dt.isValid) dt = DateTime.fromJSDate(now, { zone: 'UTC' }).setLocale('en-US');
+  return dt.toFormat('ccc, dd LLL yyyy HH:mm:ss ZZZZ');
+}
+
+function valueOf(variable: string, vars: TemplateVars): string {
+  switch (variable) {
+    case 'DATE':
+      return formatDate(vars.now, vars.zone);
+    case 'TIMESTAMP':
+      return String(Math.floor(vars.now.getTime() / 1000));
+    case 'RANDOM':
+      // 0 to 2^31-1: wide enough to tell deliveries apart, safe as a JSON number anywhere.
+      return String(Math.floor(vars.random() * 2 ** 31));
+    case 'NAME':
+      return vars.name ?? '';
+    case 'TASK':
+      return vars.task;
+    case 'RUN_ID':
+      return vars.runId;
+    case 'EVENT_TYPE':
+      return vars.event?.type ?? '';
+    case 'EVENT':
+      return vars.event?.name ?? '';
+    default: {
+      const fields = vars.event?.fields;
+      const key = variable.slice(FIELD_PREFIX.length);
+      // hasOwn: a field named "constructor" must not reach Object.prototype.
+      return fields && Object.hasOwn(fields, key) ? String(fields[key]) : '';
+    }
+  }
+}
+
+export function expandPieces(pieces: readonly TemplatePiece[], vars: TemplateVars): string {
+  let out = '';
+  for (const piece of pieces) out += typeof piece === 'string' ? piece : valueOf(piece.variable, vars);
+  return out;
+}
+
+/**
+ * Substitutes the variables in a text. A variable without a value here (no event, no object) becomes "";
+ * an unknown variable (which validation refuses) stays as written.
+ */
+export function expandTemplate(text: string, vars: TemplateVars): string {
+  return text.includes('$') ? expandPieces(scan(text).pieces, vars) : text;
+}
+
+/** A webhook payload parsed and split once; expanded per delivery by expandPayload. */
+export type PayloadTemplate =
+  | { kind: 'json'; json: string }
+  | { kind: 'string'; pieces: TemplatePiece[] }
+  | { kind: 'array'; items: PayloadTemplate[] }
+  | { kind: 'object'; entries: Array<[TemplatePiece[], PayloadTemplate]> };
+
+export type PayloadParseResult =
+  { ok: true; template: PayloadTemplate } | { ok: false; message: string; offset?: number };
+
+class PayloadShapeError extends Error {}
+
+const hasVariable = (pieces: TemplatePiece[]): boolean => pieces.some((p) => typeof p !== 'string');
+
+function isPlainObject(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function compileValue(value: unknown, path: string): PayloadTemplate {
+  if (value === null || typeof value === 'boolean') return { kind: 'json', json: JSON.stringify(value) };
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new PayloadShapeError(`${path} is ${value}, which JSON cannot hold`);
+    return { kind: 'json', json: JSON.stringify(value) };
+  }
+  if (typeof value === 'string') {
+    const pieces = compileTemplate(value);
+    return hasVariable(pieces) ? { kind: 'string', pieces } : { kind: 'json', json: JSON.stringify(value) };
+  }
+  if (Array.isArray(value)) {
+    const items = value.map((item, i) => compileValue(item, `${path}[${i}]`));
+    return items.every((t) => t.kind === 'json')
+      ? { kind: 'json', json: JSON.stringify(value) }
+      : { kind: 'array', items };
+  }
+  if (typeof value === 'object' && isPlainObject(value)) {
+    const entries = Object.entries(value).map(([key, item]): [TemplatePiece[], PayloadTemplate] => [
+      compileTemplate(key),
+      compileValue(item, `${path}.${key}`),
+    ]);
+    const constant = entries.every(([key, t]) => !hasVariable(key) && t.kind === 'json');
+    return constant ? { kind: 'json', json: JSON.stringify(value) } : { kind: 'object', entries };
+  }
+  const what = typeof value === 'object' ? (value.constructor?.name ?? 'object') : typeof value;
+  throw new PayloadShapeError(`${path} is a ${what}; a payload holds only JSON values`);
+}
+
+function jsonErrorOffset(message: string, text: string): number | undefined {
+  const position = /at position (\d+)/.exec(message);
+  if (position) return Number(position[1]);
+  return /end of JSON input/.test(message) ? text.length : undefined;
+}
+
+/**
+ * Parses a webhook payload once: a string must be JSON text; a mapping or list (from YAML) is taken as is.
+ * Variables are found inside string values and keys only, so expansion can never break the JSON.
+ */
+export function parsePayloadTemplate(payload: string | object): PayloadParseResult {
+  let value: unknown = payload;
+  if (typeof payload === 'string') {
+    try {
+      value = JSON.parse(payload);
+    } catch (err) {
+      const message = (err as Error).message;
+      const offset = jsonErrorOffset(message, payload);
+      return {
+        ok: false,
+        message: `payload is not valid JSON: ${message}`,
+        ...(offset === undefined ? {} : { offset }),
+      };
+    }
+  }
+  try {
+    return { ok: true, template: compileValue(value, 'payload') };
+  } catch (err) {
+    if (err instanceof PayloadShapeError) return { ok: false, message: err.message };
+    throw err;
+  }
+}
+
+/** The delivered body: valid JSON whatever the variables hold (quotes, newlines, `</script>`, emoji). */
+export function expandPayload(template: PayloadTemplate, vars: TemplateVars): string {
+  switch (template.kind) {
+    case 'json':
+      return template.json;
+    case 'string':
+      return JSON.stringify(expandPieces(template.pieces, vars));
+    case 'array':
+      return `[${template.items.map((item) => expandPayload(item, vars)).join(',')}]`;
+    case 'object':
+      return `{${template.entries
+        .map(([key, item]) => `${JSON.stringify(expandPieces(key, vars))}:${expandPayload(item, vars)}`)
+        .join(',')}}`;
+  }
+}
