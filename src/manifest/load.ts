@@ -1,0 +1,142 @@
+import { readFile } from 'node:fs/promises';
+import { validateDocument } from './document.js';
+import type { ManifestProblem } from './errors.js';
+import { fileSize, listManifestFiles } from './files.js';
+import { LIMITS } from './limits.js';
+import { parseManifestFile } from './parse.js';
+import type { DocumentPositions } from './positions.js';
+import { checkReferences, type DriverCatalog } from './references.js';
+import { semanticFindings } from './semantic.js';
+import type { DesiredState, LoadedManifest } from './types.js';
+
+export interface LoadOptions {
+  revision: string;
+  /** Object types and actions the engine offers; without it only built-in types are checked. */
+  driverCatalog?: DriverCatalog;
+  /** Zone used to read local date-times of schedules without a timezone. */
+  defaultZone?: string;
+}
+
+export interface LoadResult {
+  /** Null when there is any problem: an invalid set is never half-used. */
+  state: DesiredState | null;
+  problems: ManifestProblem[];
+  /** Things that could not be checked here (object types without an engine config). */
+  notes: ManifestProblem[];
+  files: number;
+  documents: number;
+}
+
+/** Files the engine reads as its own settings, never as manifests. */
+const ENGINE_CONFIG_FILE = /^taskops\.config\.ya?ml$/;
+
+/** Loads and validates every manifest below the roots: parse, schema, semantics, references — all errors at once. */
+export async function loadManifests(roots: string[], opts: LoadOptions): Promise<LoadResult> {
+  const problems: ManifestProblem[] = [];
+  const manifests: LoadedManifest[] = [];
+  const positionsOf = new Map<LoadedManifest, DocumentPositions>();
+  let fileCount = 0;
+  let documentCount = 0;
+  for (const root of roots) {
+    let files: string[];
+    try {
+      files = await listManifestFiles(root);
+    } catch (err) {
+      problems.push({ layer: 'limit', location: { file: root, line: 1, col: 1 }, message: readError(err) });
+      continue;
+    }
+    for (const file of files) {
+      if (ENGINE_CONFIG_FILE.test(file.split(/[\\/]/).pop() ?? '')) continue;
+      fileCount++;
+      const size = await fileSize(file);
+      if (size > LIMITS.maxFileBytes) {
+        problems.push({
+          layer: 'limit',
+          location: { file, line: 1, col: 1 },
+          message: `file is ${size} bytes; manifests are limited to ${LIMITS.maxFileBytes} bytes per file (split it)`,
+        });
+        continue;
+      }
+      const parsed = parseManifestFile(file, await readFile(file, 'utf8'));
+      problems.push(...parsed.problems);
+      for (const doc of parsed.documents) {
+        documentCount++;
+        const result = validateDocument(doc);
+        problems.push(...result.problems);
+        if (!result.manifest) continue;
+        positionsOf.set(result.manifest, doc.positions);
+        for (const f of semanticFindings(result.manifest, opts.defaultZone)) {
+          problems.push({ layer: 'semantic', location: doc.positions.locate(f.path), object: result.object, message: f.message });
+        }
+        manifests.push(result.manifest);
+      }
+    }
+  }
+  const unique = dropDuplicates(manifests, positionsOf, problems);
+  const refs = checkReferences(unique, opts.driverCatalog);
+  const locate = (m: LoadedManifest, path: Array<string | number>) => positionsOf.get(m)!.locate(path);
+  for (const f of refs.errors) {
+    problems.push({ layer: 'reference', location: locate(f.manifest, f.path), object: label(f.manifest), message: f.message });
+  }
+  const notes = refs.unchecked.map((f) => ({
+    layer: 'reference' as const,
+    location: locate(f.manifest, f.path),
+    object: label(f.manifest),
+    message: f.message,
+  }));
+  problems.sort(compareProblems);
+  return {
+    state: problems.length === 0 ? { revision: opts.revision, manifests: unique } : null,
+    problems,
+    notes,
+    files: fileCount,
+    documents: documentCount,
+  };
+}
+
+const label = (m: LoadedManifest) => `${m.kind}/${m.metadata.name}`;
+
+function dropDuplicates(
+  manifests: LoadedManifest[],
+  positionsOf: Map<LoadedManifest, DocumentPositions>,
+  problems: ManifestProblem[],
+): LoadedManifest[] {
+  const first = new Map<string, LoadedManifest>();
+  const unique: LoadedManifest[] = [];
+  for (const m of manifests) {
+    const key = label(m);
+    const earlier = first.get(key);
+    if (earlier) {
+      const at = earlier.source;
+      problems.push({
+        layer: 'reference',
+        location: positionsOf.get(m)!.locate(['metadata', 'name']),
+        object: key,
+        message: `duplicate: ${key} is also defined at ${at.file}:${at.line}:${at.col}; names are unique per kind`,
+      });
+    } else {
+      first.set(key, m);
+      unique.push(m);
+    }
+  }
+  return unique;
+}
+
+function compareProblems(a: ManifestProblem, b: ManifestProblem): number {
+  const fa = a.location.file;
+  const fb = b.location.file;
+  if (fa !== fb) return fa < fb ? -1 : 1;
+  return a.location.line - b.location.line || a.location.col - b.location.col;
+}
+
+function readError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENOENT') return 'no such file or directory';
+  if (e.code === 'EACCES') return 'permission denied';
+  return e.message ?? String(err);
+}
+
+/** The desired state below one root, as the reconciler and engine consume it. */
+export function loadDesiredState(root: string, opts: LoadOptions): Promise<LoadResult> {
+  return loadManifests([root], opts);
+}

@@ -1,0 +1,103 @@
+import { LineCounter, parseAllDocuments, isAlias, isCollection, type Document, type Node } from 'yaml';
+import type { ManifestProblem } from './errors.js';
+import { LIMITS } from './limits.js';
+import { DocumentPositions } from './positions.js';
+
+/** One YAML document of a file, as plain data plus the means to locate its nodes. */
+export interface ParsedDocument {
+  index: number;
+  value: unknown;
+  positions: DocumentPositions;
+}
+
+export interface ParsedFile {
+  documents: ParsedDocument[];
+  problems: ManifestProblem[];
+}
+
+/** Parses every document of one file; syntax errors, nesting and alias abuse become problems, never throws. */
+export function parseManifestFile(file: string, text: string): ParsedFile {
+  const lineCounter = new LineCounter();
+  const problems: ManifestProblem[] = [];
+  const documents: ParsedDocument[] = [];
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const list = Array.isArray(docs) ? docs : [];
+  if (list.length > LIMITS.maxDocumentsPerFile) {
+    return {
+      documents,
+      problems: [limitProblem(file, `file has ${list.length} documents; at most ${LIMITS.maxDocumentsPerFile} are read`)],
+    };
+  }
+  list.forEach((doc, index) => {
+    const positions = new DocumentPositions(file, doc, lineCounter);
+    const syntax = [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAB_AS_INDENT')];
+    if (doc.errors.length > 0) {
+      for (const err of syntax) {
+        const [start] = err.pos;
+        const { line, col } = lineCounter.linePos(start);
+        problems.push({ layer: 'yaml', location: { file, line, col }, message: yamlMessage(err.message) });
+      }
+      return;
+    }
+    if (doc.contents === null) return; // an empty document (comments only, or a trailing ---) declares nothing
+    const depthProblem = checkDepthAndAliases(doc, positions);
+    if (depthProblem) {
+      problems.push(depthProblem);
+      return;
+    }
+    try {
+      documents.push({ index, value: doc.toJS({ maxAliasCount: LIMITS.maxAliasCount }), positions });
+    } catch {
+      problems.push({
+        layer: 'limit',
+        location: positions.start(),
+        message: `YAML aliases expand too much (more than ${LIMITS.maxAliasCount} expansions): refused as a resource-exhaustion risk`,
+      });
+    }
+  });
+  return { documents, problems };
+}
+
+/** Walks the syntax tree without expanding aliases, so nothing large is built for a hostile document. */
+function checkDepthAndAliases(doc: Document, positions: DocumentPositions): ManifestProblem | null {
+  const stack: Array<{ node: unknown; depth: number }> = [{ node: doc.contents, depth: 0 }];
+  let aliases = 0;
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    if (isAlias(node)) {
+      aliases++;
+      if (aliases > LIMITS.maxAliasCount) {
+        return {
+          layer: 'limit',
+          location: positions.start(),
+          message: `document uses more than ${LIMITS.maxAliasCount} YAML aliases: refused as a resource-exhaustion risk`,
+        };
+      }
+      continue;
+    }
+    if (!isCollection(node)) continue;
+    if (depth >= LIMITS.maxDepth) {
+      return {
+        layer: 'limit',
+        location: positions.nodeLocation(node as Node),
+        message: `nesting deeper than ${LIMITS.maxDepth} levels: refused`,
+      };
+    }
+    for (const item of node.items) {
+      if (item && typeof item === 'object' && 'value' in item && 'key' in item) {
+        stack.push({ node: item.key, depth: depth + 1 }, { node: item.value, depth: depth + 1 });
+      } else stack.push({ node: item, depth: depth + 1 });
+    }
+  }
+  return null;
+}
+
+function limitProblem(file: string, message: string): ManifestProblem {
+  return { layer: 'limit', location: { file, line: 1, col: 1 }, message };
+}
+
+/** yaml's messages end with a code frame and position we already print in file:line:col. */
+function yamlMessage(message: string): string {
+  const first = message.split('\n')[0] ?? message;
+  return `invalid YAML: ${first.replace(/ at line \d+, column \d+:?$/, '')}`;
+}

@@ -1,0 +1,62 @@
+import { createRequire } from 'node:module';
+import { Ajv, type ValidateFunction } from 'ajv';
+import type { Kind } from './types.js';
+
+const require = createRequire(import.meta.url);
+
+/** The JSON Schemas of schemas/, loaded once: the single source of truth for validation. */
+export const SCHEMAS = {
+  common: require('../../schemas/common.schema.json') as Record<string, unknown>,
+  manifest: require('../../schemas/manifest.schema.json') as Record<string, unknown>,
+  Task: require('../../schemas/task.schema.json') as Record<string, unknown>,
+  Schedule: require('../../schemas/schedule.schema.json') as Record<string, unknown>,
+  EventTrigger: require('../../schemas/eventtrigger.schema.json') as Record<string, unknown>,
+  Webhook: require('../../schemas/webhook.schema.json') as Record<string, unknown>,
+  Tag: require('../../schemas/tag.schema.json') as Record<string, unknown>,
+  config: require('../../schemas/config.schema.json') as Record<string, unknown>,
+};
+
+export interface CompiledSchemas {
+  envelope: ValidateFunction;
+  spec: Record<Kind, ValidateFunction>;
+  config: ValidateFunction;
+}
+
+let compiled: CompiledSchemas | undefined;
+
+/** Compiles once per process; validation then costs microseconds per document. */
+export function compiledSchemas(): CompiledSchemas {
+  if (compiled) return compiled;
+  // useDefaults fills in schema defaults, so desired state is normalized for diffing.
+  const ajv = new Ajv({ allErrors: true, verbose: true, useDefaults: true, strict: false, allowUnionTypes: true });
+  ajv.addKeyword({ keyword: 'tsType' });
+  ajv.addSchema(SCHEMAS.common);
+  for (const kind of ['Task', 'Schedule', 'EventTrigger', 'Webhook', 'Tag'] as const) ajv.addSchema(SCHEMAS[kind]);
+  // The envelope alone: the per-kind dispatch of manifest.schema.json (for editors) is done by code here,
+  // so spec errors carry the kind's own schema paths.
+  const { allOf: _dispatch, $id: _id, ...envelope } = SCHEMAS.manifest;
+  compiled = {
+    envelope: ajv.compile(envelope),
+    spec: {
+      Task: ajv.getSchema(String(SCHEMAS.Task.$id))!,
+      Schedule: ajv.getSchema(String(SCHEMAS.Schedule.$id))!,
+      EventTrigger: ajv.getSchema(String(SCHEMAS.EventTrigger.$id))!,
+      Webhook: ajv.getSchema(String(SCHEMAS.Webhook.$id))!,
+      Tag: ajv.getSchema(String(SCHEMAS.Tag.$id))!,
+    },
+    config: ajv.compile(SCHEMAS.config),
+  };
+  return compiled;
+}
+
+/** Resolves a JSON pointer ("#/properties/x") inside one of our schemas. */
+export function schemaAt(root: Record<string, unknown>, pointer: string): Record<string, unknown> | undefined {
+  let node: unknown = root;
+  for (const raw of pointer.replace(/^#\/?/, '').split('/')) {
+    if (raw === '') continue;
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (!node || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node && typeof node === 'object' ? (node as Record<string, unknown>) : undefined;
+}

@@ -1,0 +1,70 @@
+import type { Path } from './schema-errors.js';
+import { displayPath } from './schema-errors.js';
+
+export interface SecurityFinding {
+  path: Path;
+  message: string;
+}
+
+/** Field names that, holding a literal, mean a secret was written into git. */
+const LITERAL_SECRET_FIELDS = /^(token|password|passwd|secret|signingsecret|apikey|api_key|value|key|bearer|credentials?|privatekey)$/i;
+const SECRET_HEADER = /authorization|token|secret|api[-_]?key|password|cookie/i;
+const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i;
+
+const REFERENCE_FOR: Record<string, string> = {
+  token: 'tokenFrom',
+  bearer: 'tokenFrom',
+  password: 'passwordFrom',
+  passwd: 'passwordFrom',
+  value: 'valueFrom',
+  apikey: 'apiKey: {header: X-API-Key, valueFrom: ...}',
+  api_key: 'apiKey: {header: X-API-Key, valueFrom: ...}',
+  secret: 'signingSecretFrom',
+  signingsecret: 'signingSecretFrom',
+};
+
+/**
+ * Finds secrets written as literal text in a spec. Runs before schema validation so the user
+ * is told "this is a secret" rather than "unknown field".
+ */
+export function findLiteralSecrets(spec: unknown, prefix: Path = ['spec']): SecurityFinding[] {
+  const findings: SecurityFinding[] = [];
+  const visit = (node: unknown, path: Path) => {
+    if (Array.isArray(node)) return node.forEach((item, i) => visit(item, [...path, i]));
+    if (!node || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node)) {
+      const here = [...path, key];
+      const isLiteral = typeof value === 'string' || typeof value === 'number';
+      if (isLiteral && LITERAL_SECRET_FIELDS.test(key) && !isAllowedLiteral(path, key)) {
+        const reference = REFERENCE_FOR[key.toLowerCase()] ?? `${key}From`;
+        findings.push({
+          path: here,
+          message:
+            `${displayPath(here)} is a secret written as literal text; secrets never stand in a manifest: ` +
+            `use ${reference.includes(':') ? reference : `${reference}: {env: NAME} or {file: PATH}`}`,
+        });
+      } else if (key === 'headers' && value && typeof value === 'object' && !Array.isArray(value)) {
+        for (const header of Object.keys(value)) {
+          if (SECRET_HEADER.test(header)) {
+            findings.push({
+              path: [...here, header],
+              message: `header ${header} carries a credential as literal text; use spec.auth (bearer, apiKey or basic) with a {env|file} reference`,
+            });
+          }
+        }
+      } else if (key === 'url' && typeof value === 'string' && URL_WITH_PASSWORD.test(value)) {
+        findings.push({
+          path: here,
+          message: `${displayPath(here)} contains a password; use auth.type basic with passwordFrom, or urlFrom: {env: NAME}`,
+        });
+      } else visit(value, here);
+    }
+  };
+  visit(spec, prefix);
+  return findings;
+}
+
+/** `spec.event.where.value` is event data, not a credential. */
+function isAllowedLiteral(path: Path, key: string): boolean {
+  return path.includes('where') || (path.at(-1) === 'labels' && key !== 'token');
+}

@@ -1,0 +1,107 @@
+import { parseCron } from './cron.js';
+import type { Path } from './schema-errors.js';
+import { findTemplateProblems, parsePayloadTemplate } from './template.js';
+import { isValidTimeZone, parseScheduleDateTime } from './time.js';
+import type { LoadedManifest, ScheduleSpec, TaskSpec } from './types.js';
+
+export interface SemanticFinding {
+  path: Path;
+  message: string;
+}
+
+/** Built-in object types and the actions they offer; other types come from the engine's drivers. */
+export const BUILTIN_ACTIONS: Readonly<Record<string, readonly string[]>> = { webhook: ['send'], email: ['send'] };
+
+/** Checks that need more than a schema: cron syntax, real zones and dates, payload templates. */
+export function semanticFindings(manifest: LoadedManifest, defaultZone = 'UTC'): SemanticFinding[] {
+  switch (manifest.kind) {
+    case 'Schedule':
+      return scheduleFindings(manifest.spec as ScheduleSpec, defaultZone);
+    case 'Task':
+      return taskFindings(manifest.spec as TaskSpec);
+    default:
+      return [];
+  }
+}
+
+function scheduleFindings(spec: ScheduleSpec, defaultZone: string): SemanticFinding[] {
+  const out: SemanticFinding[] = [];
+  let zone = defaultZone;
+  if (spec.timezone !== undefined) {
+    if (isValidTimeZone(spec.timezone)) zone = spec.timezone;
+    else {
+      out.push({
+        path: ['spec', 'timezone'],
+        message: `unknown time zone ${JSON.stringify(spec.timezone)}; use an IANA name like Europe/Berlin or America/New_York`,
+      });
+    }
+  }
+  if (spec.cron !== undefined) {
+    const parsed = parseCron(spec.cron);
+    if (!parsed.ok) out.push({ path: ['spec', 'cron'], message: parsed.message });
+  }
+  const instants: Record<string, number> = {};
+  for (const field of ['once', 'startsAt', 'endsAt'] as const) {
+    const text = spec[field];
+    if (text === undefined) continue;
+    const parsed = parseScheduleDateTime(text, zone);
+    if (parsed.ok) instants[field] = parsed.instant.getTime();
+    else out.push({ path: ['spec', field], message: `${field}: ${parsed.message}` });
+  }
+  if (instants.startsAt !== undefined && instants.endsAt !== undefined && instants.endsAt <= instants.startsAt) {
+    out.push({ path: ['spec', 'endsAt'], message: 'endsAt must be later than startsAt' });
+  }
+  const repeat = spec.repeat;
+  if (repeat?.on) {
+    repeat.on.forEach((day, i) => {
+      const isWeekday = typeof day === 'string' && day !== 'last';
+      if (repeat.unit === 'weeks' && !isWeekday) {
+        out.push({ path: ['spec', 'repeat', 'on', i], message: `weekly repeats take weekdays (monday ... sunday), got ${JSON.stringify(day)}` });
+      } else if (repeat.unit === 'months' && isWeekday) {
+        out.push({ path: ['spec', 'repeat', 'on', i], message: `monthly repeats take days of the month 1-31 or last, got ${JSON.stringify(day)}` });
+      } else if (repeat.unit !== 'weeks' && repeat.unit !== 'months') {
+        out.push({ path: ['spec', 'repeat', 'on'], message: `repeat.on applies to unit weeks or months, not ${repeat.unit}` });
+      }
+    });
+  }
+  return dedupeByPath(out);
+}
+
+function taskFindings(spec: TaskSpec): SemanticFinding[] {
+  const out: SemanticFinding[] = [];
+  const builtin = BUILTIN_ACTIONS[spec.objectType];
+  if (builtin && !builtin.includes(spec.action)) {
+    out.push({ path: ['spec', 'action'], message: `${spec.objectType} tasks take action ${builtin.join(' or ')} (got ${JSON.stringify(spec.action)})` });
+  }
+  if (spec.objectType === 'email' && spec.target) {
+    out.push({ path: ['spec', 'target'], message: 'email tasks take no target: recipients go in params.to' });
+  }
+  const params = (spec.params ?? {}) as Record<string, unknown>;
+  if (spec.objectType === 'webhook' && params.payload !== undefined) {
+    const parsed = parsePayloadTemplate(params.payload as string | object);
+    if (!parsed.ok) out.push({ path: ['spec', 'params', 'payload'], message: `payload is not valid JSON: ${parsed.message}` });
+  }
+  visitStrings(params, ['spec', 'params'], (text, path) => {
+    for (const p of findTemplateProblems(text)) out.push({ path, message: p.message });
+  });
+  return out;
+}
+
+function visitStrings(node: unknown, path: Path, fn: (text: string, path: Path) => void): void {
+  if (typeof node === 'string') fn(node, path);
+  else if (Array.isArray(node)) node.forEach((item, i) => visitStrings(item, [...path, i], fn));
+  else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      visitStrings(key, [...path, key], fn);
+      visitStrings(value, [...path, key], fn);
+    }
+  }
+}
+
+function dedupeByPath(findings: SemanticFinding[]): SemanticFinding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = f.path.join('.') + f.message;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+}
