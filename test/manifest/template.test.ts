@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import {
+  KNOWN_VARIABLES,
+  expandPayload,
+  expandTemplate,
+  findTemplateProblems,
+  parsePayloadTemplate,
+  type PayloadTemplate,
+  type TemplateVars,
+} from '../../src/manifest/template.js';
+
+const vars = (over: Partial<TemplateVars> = {}): TemplateVars => ({
+  now: new Date('2025-10-16T15:38:07.500Z'),
+  zone: 'America/New_York',
+  random: () => 0.5,
+  name: 'gpu-ws-01',
+  task: 'power-off-gpu-vms',
+  runId: 'run-42',
+  event: { type: 'syncs', name: 'error', fields: { severity: 'error', count: 3, retried: false } },
+  ...over,
+});
+
+const compiled = (payload: string | object): PayloadTemplate => {
+  const parsed = parsePayloadTemplate(payload);
+  if (!parsed.ok) throw new Error(parsed.message);
+  return parsed.template;
+};
+
+describe('expandTemplate', () => {
+  it('formats ${DATE} as an RFC 2822-like date with the zone abbreviation', () => {
+    expect(expandTemplate('${DATE}', vars())).toBe('Thu, 16 Oct 2025 11:38:07 EDT');
+    expect(expandTemplate('${DATE}', vars({ zone: 'UTC' }))).toBe('Thu, 16 Oct 2025 15:38:07 UTC');
+  });
+
+  it('falls back to UTC for ${DATE} when the zone is unknown', () => {
+    expect(expandTemplate('${DATE}', vars({ zone: 'Mars/Olympus' }))).toBe('Thu, 16 Oct 2025 15:38:07 UTC');
+  });
+
+  it('gives ${TIMESTAMP} in whole epoch seconds', () => {
+    expect(expandTemplate('${TIMESTAMP}', vars())).toBe('1760629087');
+  });
+
+  it('draws a fresh ${RANDOM} integer per occurrence from the injected source', () => {
+    const draws = [0, 1 - 2 ** -53];
+    const out = expandTemplate('${RANDOM}-${RANDOM}', vars({ random: () => draws.shift() ?? 0 }));
+    expect(out).toBe(`0-${2 ** 31 - 1}`);
+  });
+
+  it('substitutes name, task, run id, event type, event name and event fields', () => {
+    const out = expandTemplate(
+      '${NAME}|${TASK}|${RUN_ID}|${EVENT_TYPE}|${EVENT}|${FIELD_severity}|${FIELD_count}|${FIELD_retried}',
+      vars(),
+    );
+    expect(out).toBe('gpu-ws-01|power-off-gpu-vms|run-42|syncs|error|error|3|false');
+  });
+
+  it('expands a variable without a value to the empty string', () => {
+    const out = expandTemplate(
+      '[${NAME}][${EVENT}][${EVENT_TYPE}][${FIELD_missing}]',
+      vars({ name: null, event: undefined }),
+    );
+    expect(out).toBe('[][][][]');
+  });
+
+  it('does not read inherited properties as event fields', () => {
+    expect(expandTemplate('${FIELD_constructor}${FIELD_toString}', vars())).toBe('');
+  });
+
+  it('writes $${X} as a literal ${X} and leaves lone dollars alone', () => {
+    expect(expandTemplate('cost $5, $$ and $${NAME} is ${NAME}', vars())).toBe(
+      'cost $5, $$ and ${NAME} is gpu-ws-01',
+    );
+  });
+
+  it('inserts values verbatim, never re-expanding what a value contains', () => {
+    expect(expandTemplate('${NAME}', vars({ name: '${TASK} $(reboot)' }))).toBe('${TASK} $(reboot)');
+  });
+});
+
+describe('findTemplateProblems', () => {
+  it('accepts every known variable, field variables and escapes', () => {
+    const text = KNOWN_VARIABLES.map((v) => `\${${v}}`).join(' ') + ' ${FIELD_a_B9} $${ANYTHING} $';
+    expect(findTemplateProblems(text)).toEqual([]);
+  });
+
+  it('reports an unknown variable with its offset and the known list', () => {
+    expect(findTemplateProblems('Hello ${FOO} and ${name}')).toEqual([
+      {
+        offset: 6,
+        message:
+          'unknown variable ${FOO}; known: DATE, TIMESTAMP, RANDOM, NAME, TASK, EVENT_TYPE, EVENT, RUN_ID, FIELD_<key>',
+      },
+      {
+        offset: 17,
+        message:
+          'unknown variable ${name}; known: DATE, TIMESTAMP, RANDOM, NAME, TASK, EVENT_TYPE, EVENT, RUN_ID, FIELD_<key>',
+      },
+    ]);
+  });
+
+  it('refuses an empty variable and a field without a key', () => {
+    expect(findTemplateProblems('${} ${FIELD_}').map((p) => p.offset)).toEqual([0, 4]);
+  });
+
+  it('reports an unterminated ${ at its offset', () => {
+    const problems = findTemplateProblems('ok ${NAME} then ${NAME');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.offset).toBe(16);
+    expect(problems[0]?.message).toMatch(/^unterminated \$\{/);
+  });
+
+  it('reports a ${ followed by something other than a name as unterminated', () => {
+    expect(findTemplateProblems('${NAME FOO}')[0]?.message).toMatch(/unterminated/);
+  });
+});
+
+describe('payload templates', () => {
+  const canonical = '{"text": "Sync Error Alert: ${NAME} failed at ${DATE}"}';
+
+  it('expands the canonical Slack payload given as a JSON string', () => {
+    expect(expandPayload(compiled(canonical), vars())).toBe(
+      '{"text":"Sync Error Alert: gpu-ws-01 failed at Thu, 16 Oct 2025 11:38:07 EDT"}',
+    );
+  });
+
+  it('expands the same payload given as a YAML mapping', () => {
+    const template = compiled({ text: 'Sync Error Alert: ${NAME} failed at ${DATE}' });
+    expect(JSON.parse(expandPayload(template, vars()))).toEqual({
+      text: 'Sync Error Alert: gpu-ws-01 failed at Thu, 16 Oct 2025 11:38:07 EDT',
+    });
+  });
+
+  it.each([
+    ['a double quote', 'vm "prod"'],
+    ['a backslash', 'C:\\vms\\new'],
+    ['a newline and a tab', 'line1\nline2\tend'],
+    ['a script tag', '</script><script>alert(1)</script>'],
+    ['unicode and emoji', 'Jürgen-機械-🚀'],
+    ['a lone surrogate', 'bad\uD800half'],
+    ['JSON syntax', '","injected":true,"x":"'],
+  ])('yields valid JSON when the name holds %s', (_what, name) => {
+    const body = expandPayload(compiled(canonical), vars({ name }));
+    expect(JSON.parse(body)).toEqual({
+      text: `Sync Error Alert: ${name} failed at Thu, 16 Oct 2025 11:38:07 EDT`,
+    });
+  });
+
+  it('substitutes in keys and nested values but leaves numbers, booleans and null as they are', () => {
+    const template = compiled({
+      '${NAME}': { list: ['${TASK}', 1, true, null], n: 2.5 },
+      fixed: { a: [1, 2] },
+    });
+    expect(JSON.parse(expandPayload(template, vars()))).toEqual({
+      'gpu-ws-01': { list: ['power-off-gpu-vms', 1, true, null], n: 2.5 },
+      fixed: { a: [1, 2] },
+    });
+  });
+
+  it('keeps a top-level list payload a list', () => {
+    expect(expandPayload(compiled('["${EVENT}", 3]'), vars())).toBe('["error",3]');
+  });
+
+  it('keeps a key named __proto__ as an ordinary key', () => {
+    const body = expandPayload(compiled('{"__proto__": {"x": "${NAME}"}}'), vars());
+    expect(body).toBe('{"__proto__":{"x":"gpu-ws-01"}}');
+  });
+
+  it('refuses a string payload that is not JSON, with the error offset when known', () => {
+    const result = parsePayloadTemplate('{"text": "x",}');
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.message).toMatch(/^payload is not valid JSON/);
+    expect(parsePayloadTemplate('{"text": "x"')).toMatchObject({ ok: false, offset: 12 });
+  });
+
+  it('refuses a variable placed outside a JSON string', () => {
+    expect(parsePayloadTemplate('{"count": ${RANDOM}}').ok).toBe(false);
+  });
+
+  it('refuses values JSON cannot carry', () => {
+    expect(parsePayloadTemplate({ at: new Date(0) })).toMatchObject({ ok: false });
+    expect(parsePayloadTemplate({ n: Number.NaN })).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/payload.n/),
+    });
+  });
+});
