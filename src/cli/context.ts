@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { ConfigError, driverCatalog, loadEngineConfig, type ResolvedConfig } from '../config/index.js';
+import { CliError } from './exit.js';
+import { palette, useColour, type Palette } from './output.js';
+
+/** The root program's options, shared by every command. */
+export interface GlobalOptions {
+  dataDir: string;
+  config?: string;
+  color: boolean;
+}
+
+export function globalOptions(cmd: Command): GlobalOptions {
+  const opts = cmd.optsWithGlobals() as GlobalOptions;
+  return { dataDir: process.env.TASKOPS_DATA_DIR ?? opts.dataDir, config: opts.config, color: opts.color };
+}
+
+export function stdoutPalette(cmd: Command): Palette {
+  return palette(useColour(process.stdout, !globalOptions(cmd).color));
+}
+
+/** The engine config, or a CliError that names the file and line. */
+export function engineConfig(cmd: Command): ResolvedConfig {
+  try {
+    return loadEngineConfig(globalOptions(cmd).config);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+/** Driver catalog only when an engine config exists: without one, non-built-in types are "unchecked". */
+export function optionalCatalog(cmd: Command): Record<string, string[]> | undefined {
+  const resolved = engineConfig(cmd);
+  return resolved.file ? driverCatalog(resolved.config) : undefined;
+}
+
+export function parseOutputFormat<T extends string>(value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new CliError(`--output must be one of ${allowed.join(', ')} (got ${value})`, 64);
+  }
+  return value as T;
+}

@@ -1,0 +1,108 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { compiledSchemas, SCHEMAS } from '../manifest/schemas.js';
+import { displayPath, translateSchemaErrors } from '../manifest/schema-errors.js';
+import { parseManifestFile } from '../manifest/parse.js';
+import { isValidTimeZone } from '../manifest/time.js';
+import { findTemplateProblems } from '../manifest/template.js';
+import type { EngineConfig } from '../manifest/types.js';
+import { parseDuration } from './duration.js';
+
+export const DEFAULT_CONFIG_FILE = 'taskops.config.yaml';
+
+/** Engine settings with every default filled in. */
+export interface ResolvedConfig {
+  config: EngineConfig & Required<Pick<EngineConfig, 'defaultTimezone' | 'catchUpWindow' | 'maxConcurrentRuns' | 'drivers'>>;
+  /** The file it came from, or null when none was found (built-in defaults). */
+  file: string | null;
+  catchUpWindowMs: number;
+  /** Folder relative paths in the config are resolved against. */
+  baseDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads `file` (or ./taskops.config.yaml when present), validates it against schemas/config.schema.json,
+ * then applies TASKOPS_* environment overrides. A named file that is missing is an error; the default one is optional.
+ */
+export function loadEngineConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+  const chosen = file ?? env.TASKOPS_CONFIG ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  let raw: Record<string, unknown> = {};
+  if (chosen) {
+    if (!existsSync(chosen)) throw new ConfigError(`${chosen}: engine config file not found`);
+    const parsed = parseManifestFile(chosen, readFileSync(chosen, 'utf8'));
+    const first = parsed.problems[0];
+    if (first) throw new ConfigError(`${chosen}:${first.location.line}:${first.location.col}: ${first.message}`);
+    const doc = parsed.documents[0];
+    if (doc && doc.value !== null) {
+      if (typeof doc.value !== 'object' || Array.isArray(doc.value)) throw new ConfigError(`${chosen}: must be a mapping of settings`);
+      raw = doc.value as Record<string, unknown>;
+    }
+    applyEnvOverrides(raw, env);
+    const validate = compiledSchemas().config;
+    const valid: boolean = validate(raw);
+    const messages = valid ? [] : translateSchemaErrors(validate.errors ?? [], raw, SCHEMAS.config, []);
+    const semantic = semanticProblems(raw as EngineConfig);
+    if (messages.length > 0 || semantic.length > 0) {
+      const lines = [
+        ...messages.map((m) => {
+          const at = doc ? doc.positions.locate(m.path, { key: m.atKey }) : { line: 1, col: 1 };
+          return `${chosen}:${at.line}:${at.col}: ${m.message}`;
+        }),
+        ...semantic.map((m) => `${chosen}: ${m}`),
+      ];
+      throw new ConfigError(`invalid engine config:\n  ${lines.join('\n  ')}`);
+    }
+  } else {
+    applyEnvOverrides(raw, env);
+    compiledSchemas().config(raw);
+  }
+  const config = raw as ResolvedConfig['config'];
+  return {
+    config,
+    file: chosen ?? null,
+    catchUpWindowMs: parseDuration(config.catchUpWindow)!,
+    baseDir: chosen ? path.dirname(path.resolve(chosen)) : process.cwd(),
+  };
+}
+
+function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  if (env.TASKOPS_DEFAULT_TIMEZONE) raw.defaultTimezone = env.TASKOPS_DEFAULT_TIMEZONE;
+  if (env.TASKOPS_CATCH_UP_WINDOW) raw.catchUpWindow = env.TASKOPS_CATCH_UP_WINDOW;
+  if (env.TASKOPS_MAX_CONCURRENT_RUNS) raw.maxConcurrentRuns = Number(env.TASKOPS_MAX_CONCURRENT_RUNS);
+  if (env.TASKOPS_SMTP_URL || env.TASKOPS_SMTP_FROM) {
+    const smtp = { ...((raw.smtp as Record<string, unknown>) ?? {}) };
+    if (env.TASKOPS_SMTP_URL) smtp.url = env.TASKOPS_SMTP_URL;
+    if (env.TASKOPS_SMTP_FROM) smtp.from = env.TASKOPS_SMTP_FROM;
+    raw.smtp = smtp;
+  }
+}
+
+function semanticProblems(config: EngineConfig): string[] {
+  const out: string[] = [];
+  if (config.defaultTimezone && !isValidTimeZone(config.defaultTimezone)) {
+    out.push(`defaultTimezone: unknown time zone ${JSON.stringify(config.defaultTimezone)}`);
+  }
+  for (const [type, driver] of Object.entries(config.drivers ?? {})) {
+    if (type === 'webhook' || type === 'email') out.push(`drivers.${type}: ${type} is built in and cannot be redefined`);
+    for (const [action, argv] of Object.entries(driver?.actions ?? {})) {
+      (argv ?? []).forEach((arg, i) => {
+        for (const p of findTemplateProblems(arg)) out.push(`${displayPath(['drivers', type, 'actions', action, i])}: ${p.message}`);
+      });
+    }
+  }
+  return out;
+}
+
+/** Object type → actions offered, for validating manifests against this engine. */
+export function driverCatalog(config: EngineConfig): Record<string, string[]> {
+  const catalog: Record<string, string[]> = { webhook: ['send'], email: ['send'] };
+  for (const [type, driver] of Object.entries(config.drivers ?? {})) catalog[type] = Object.keys(driver?.actions ?? {});
+  return catalog;
+}
