@@ -17,6 +17,11 @@ export interface LiveObject<K extends Kind = Kind> {
   updatedAt: string;
   /** Set when a deleteAfterRun task has succeeded once; the reconciler then leaves it alone. */
   retiredAt: string | null;
+  /**
+   * The hash taskops last applied from the source (null for API-made objects). When it differs from
+   * `hash`, the object was changed by hand since: drift. Optional so hand-built fixtures need not set it.
+   */
+  appliedHash?: string | null;
 }
 
 /** The content of a create or update. */
@@ -29,8 +34,15 @@ export interface ObjectContent<K extends Kind = Kind> {
 }
 
 export type ObjectWrite =
-  | { action: 'create' | 'update'; object: ObjectContent }
-  | { action: 'delete'; kind: Kind; name: string };
+  { action: 'create' | 'update'; object: ObjectContent } | { action: 'delete'; kind: Kind; name: string };
+
+export interface ApplyWritesOptions {
+  /**
+   * Refuse (StoreError) when the store's generation is no longer this one: the live state changed
+   * between reading it for a plan and applying that plan, so the plan may be stale.
+   */
+  expectGeneration?: number;
+}
 
 export interface AppliedRevision {
   revision: string;
@@ -95,7 +107,7 @@ export interface Store {
   listObjects(kind?: Kind): Promise<LiveObject[]>;
   getObject<K extends Kind>(kind: K, name: string): Promise<LiveObject<K> | undefined>;
   /** All writes in one transaction, recorded with the revision they came from; sets the applied revision. */
-  applyWrites(writes: ObjectWrite[], revision: string, at: Date): Promise<void>;
+  applyWrites(writes: ObjectWrite[], revision: string, at: Date, opts?: ApplyWritesOptions): Promise<void>;
   /** A change made by hand (through the API): marked managedBy 'api' on create, shows as drift on update. */
   putObjectByHand(object: ObjectContent, at: Date): Promise<void>;
   retireTask(name: string, at: Date): Promise<void>;

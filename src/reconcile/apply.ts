@@ -1,0 +1,58 @@
+import type { ObjectWrite, Store } from '../store/types.js';
+import { appendAudit, auditLogPath } from './audit.js';
+import type { Plan } from './plan.js';
+import { checkSafety, type SafetyOptions } from './safety.js';
+
+export interface ApplyOptions extends SafetyOptions {
+  at: Date;
+  dataDir: string;
+  /** The store generation the plan's live state was read at; a later write makes the apply refuse. */
+  expectGeneration?: number;
+}
+
+export interface ApplyResult {
+  revision: string;
+  applied: Plan['summary'];
+  auditFile: string | null;
+}
+
+/** The store writes that carry out a plan, in the plan's order. */
+export function planWrites(plan: Plan): ObjectWrite[] {
+  return plan.changes.map((c): ObjectWrite => {
+    if (c.action === 'delete') return { action: 'delete', kind: c.kind, name: c.name };
+    if (!c.after || c.hash === null)
+      throw new Error(`plan change ${c.kind}/${c.name} has no content to ${c.action}`);
+    return {
+      action: c.action,
+      object: {
+        kind: c.kind,
+        name: c.name,
+        metadata: c.after.metadata,
+        spec: c.after.spec as never,
+        hash: c.hash,
+      },
+    };
+  });
+}
+
+/**
+ * Applies a plan: safety rules first (PlanSafetyError, nothing written), then every write and the applied
+ * revision in one store transaction, then one audit line per change.
+ */
+export async function apply(plan: Plan, store: Store, opts: ApplyOptions): Promise<ApplyResult> {
+  checkSafety(plan, opts);
+  const writes = planWrites(plan);
+  const writeOpts = opts.expectGeneration === undefined ? {} : { expectGeneration: opts.expectGeneration };
+  await store.applyWrites(writes, plan.revision, opts.at, writeOpts);
+  const at = opts.at.toISOString();
+  appendAudit(
+    opts.dataDir,
+    plan.changes.map((c) => ({ at, revision: plan.revision, action: c.action, kind: c.kind, name: c.name })),
+    opts.at,
+  );
+  return {
+    revision: plan.revision,
+    applied: { ...plan.summary },
+    auditFile: plan.changes.length > 0 ? auditLogPath(opts.dataDir, opts.at) : null,
+  };
+}

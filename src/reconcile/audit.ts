@@ -1,0 +1,36 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PlanChange } from './plan.js';
+
+export interface AuditEntry {
+  at: string;
+  revision: string;
+  action: PlanChange['action'];
+  kind: string;
+  name: string;
+}
+
+/** `<dataDir>/logs/audit-YYYY-MM-DD.jsonl`, dated in UTC. */
+export function auditLogPath(dataDir: string, at: Date): string {
+  return join(dataDir, 'logs', `audit-${at.toISOString().slice(0, 10)}.jsonl`);
+}
+
+/**
+ * Appends one JSON line per entry. Each line goes out in its own append of a complete line, so a crash
+ * leaves whole lines only (O_APPEND writes of this size are not interleaved or torn).
+ */
+export function appendAudit(dataDir: string, entries: AuditEntry[], at: Date): void {
+  if (entries.length === 0) return;
+  const file = auditLogPath(dataDir, at);
+  mkdirSync(join(dataDir, 'logs'), { recursive: true });
+  for (const e of entries) {
+    const line = JSON.stringify({
+      at: e.at,
+      revision: e.revision,
+      action: e.action,
+      kind: e.kind,
+      name: e.name,
+    });
+    appendFileSync(file, line + '\n');
+  }
+}

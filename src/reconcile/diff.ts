@@ -1,0 +1,116 @@
+import { KINDS, objectKey, type Kind, type DesiredState } from '../manifest/types.js';
+import { contentHash } from '../store/hash.js';
+import type { LiveObject } from '../store/types.js';
+import { fieldChanges, leaves } from './fields.js';
+import { NOTE_MESSAGES, type Plan, type PlanChange, type PlanNote, type PlanObject } from './plan.js';
+
+const kindRank = (kind: Kind): number => KINDS.indexOf(kind);
+
+const byKindThenName = (a: { kind: Kind; name: string }, b: { kind: Kind; name: string }): number =>
+  kindRank(a.kind) - kindRank(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+const content = (o: { metadata: PlanObject['metadata']; spec: unknown }): PlanObject => ({
+  metadata: o.metadata,
+  spec: o.spec,
+});
+
+/** Description and labels only: the name is the key, not content that can change. */
+function metadataFields(o: PlanObject): Record<string, unknown> {
+  return { description: o.metadata.description, labels: o.metadata.labels };
+}
+
+function changedFields(before: PlanObject, after: PlanObject) {
+  return [
+    ...fieldChanges(metadataFields(before), metadataFields(after), 'metadata'),
+    ...fieldChanges(before.spec, after.spec, 'spec'),
+  ];
+}
+
+function allFields(o: PlanObject, side: 'before' | 'after') {
+  return [...leaves(metadataFields(o), 'metadata', side), ...leaves(o.spec, 'spec', side)];
+}
+
+/**
+ * What it takes to bring the live state to the desired one. Pure and deterministic: changes and notes are
+ * ordered by kind (dependency order) then name. Objects made through the API are never deleted; retired
+ * one-time tasks are left alone.
+ */
+export function diff(desired: DesiredState, live: LiveObject[]): Plan {
+  const liveByKey = new Map(live.map((o) => [objectKey(o.kind, o.name), o]));
+  const desiredKeys = new Set<string>();
+  const changes: PlanChange[] = [];
+  const notes: PlanNote[] = [];
+
+  for (const m of desired.manifests) {
+    const key = objectKey(m.kind, m.metadata.name);
+    desiredKeys.add(key);
+    const after = content(m);
+    const hash = contentHash(m.metadata, m.spec);
+    const current = liveByKey.get(key);
+    const name = m.metadata.name;
+    if (!current) {
+      changes.push({
+        action: 'create',
+        kind: m.kind,
+        name,
+        before: null,
+        after,
+        fieldChanges: allFields(after, 'after'),
+        hash,
+        drift: false,
+        adopt: false,
+      });
+      continue;
+    }
+    if (current.retiredAt) {
+      notes.push({ kind: m.kind, name, reason: 'retired', message: NOTE_MESSAGES.retired });
+      continue;
+    }
+    const adopt = current.managedBy === 'api';
+    if (current.hash === hash && !adopt) continue;
+    const before = content(current);
+    const drift = !adopt && current.appliedHash != null && current.appliedHash !== current.hash;
+    changes.push({
+      action: 'update',
+      kind: m.kind,
+      name,
+      before,
+      after,
+      fieldChanges: changedFields(before, after),
+      hash,
+      drift,
+      adopt,
+    });
+  }
+
+  for (const o of live) {
+    if (desiredKeys.has(objectKey(o.kind, o.name))) continue;
+    if (o.managedBy === 'api') {
+      notes.push({ kind: o.kind, name: o.name, reason: 'unmanaged', message: NOTE_MESSAGES.unmanaged });
+      continue;
+    }
+    const before = content(o);
+    changes.push({
+      action: 'delete',
+      kind: o.kind,
+      name: o.name,
+      before,
+      after: null,
+      fieldChanges: allFields(before, 'before'),
+      hash: null,
+      drift: false,
+      adopt: false,
+    });
+  }
+
+  changes.sort(byKindThenName);
+  notes.sort(byKindThenName);
+  const count = (action: PlanChange['action']) => changes.filter((c) => c.action === action).length;
+  return {
+    revision: desired.revision,
+    changes,
+    notes,
+    summary: { create: count('create'), update: count('update'), delete: count('delete') },
+    liveManaged: live.filter((o) => o.managedBy === 'taskops').length,
+  };
+}

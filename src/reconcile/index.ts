@@ -1,0 +1,23 @@
+export { diff } from './diff.js';
+export { apply, planWrites, type ApplyOptions, type ApplyResult } from './apply.js';
+export { appendAudit, auditLogPath, type AuditEntry } from './audit.js';
+export {
+  checkSafety,
+  safetyProblem,
+  DEFAULT_MAX_DELETE_SHARE,
+  MASS_DELETE_MIN_LIVE,
+  type SafetyOptions,
+} from './safety.js';
+export { PlanSafetyError } from './errors.js';
+export { contentHash } from '../store/hash.js';
+export type {
+  Plan,
+  PlanAction,
+  PlanChange,
+  PlanNote,
+  PlanNoteReason,
+  PlanObject,
+  PlanSummary,
+  FieldChange,
+} from './plan.js';
+export * from './render/index.js';

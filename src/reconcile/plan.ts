@@ -1,0 +1,65 @@
+import type { Kind, ObjectMetadata } from '../manifest/types.js';
+
+export type PlanAction = 'create' | 'update' | 'delete';
+
+/** The content of one side of a change: what the renderers print and apply writes. */
+export interface PlanObject {
+  metadata: ObjectMetadata;
+  spec: unknown;
+}
+
+/** One changed leaf, addressed like `spec.params.payload` or `metadata.labels.team`. */
+export interface FieldChange {
+  path: string;
+  before: unknown;
+  after: unknown;
+}
+
+export interface PlanChange {
+  action: PlanAction;
+  kind: Kind;
+  name: string;
+  /** Live content (null for a create). */
+  before: PlanObject | null;
+  /** Desired content (null for a delete). */
+  after: PlanObject | null;
+  /** Field-level differences of an update; every leaf of `after` for a create, of `before` for a delete. */
+  fieldChanges: FieldChange[];
+  /** Content hash of `after` (null for a delete). */
+  hash: string | null;
+  /** An update that puts back a live object changed by hand since taskops applied it. */
+  drift: boolean;
+  /** An update that takes over an object made through the API, now declared in the source. */
+  adopt: boolean;
+}
+
+export type PlanNoteReason = 'unmanaged' | 'retired';
+
+/** Something the plan deliberately leaves alone, for the renderers to mention. */
+export interface PlanNote {
+  kind: Kind;
+  name: string;
+  reason: PlanNoteReason;
+  message: string;
+}
+
+export interface PlanSummary {
+  create: number;
+  update: number;
+  delete: number;
+}
+
+/** A plan is plain data: apply consumes it, renderers print it, nothing in it is computed twice. */
+export interface Plan {
+  revision: string;
+  changes: PlanChange[];
+  notes: PlanNote[];
+  summary: PlanSummary;
+  /** Live objects managed by taskops when the plan was made: the base of the safety checks. */
+  liveManaged: number;
+}
+
+export const NOTE_MESSAGES: Record<PlanNoteReason, string> = {
+  unmanaged: 'unmanaged, kept (made through the API, not declared in the source)',
+  retired: 'retired after its run (deleteAfterRun); not re-created or updated',
+};

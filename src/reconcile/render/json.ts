@@ -1,0 +1,31 @@
+import type { Plan } from '../plan.js';
+import { maskAt, maskSecrets } from './mask.js';
+import { stable } from './values.js';
+
+/**
+ * The contract's JSON plan: {revision, changes: [{action, kind, name, before, after, …}], summary}, plus
+ * field changes, notes and `applied`. Secrets masked; keys in a fixed order so the bytes never vary.
+ */
+export function renderJson(plan: Plan, opts: { applied?: boolean } = {}): string {
+  const doc = {
+    revision: plan.revision,
+    changes: plan.changes.map((c) => ({
+      action: c.action,
+      kind: c.kind,
+      name: c.name,
+      before: c.before ? stable(maskSecrets(c.before)) : null,
+      after: c.after ? stable(maskSecrets(c.after)) : null,
+      fieldChanges: c.fieldChanges.map((f) => ({
+        path: f.path,
+        before: f.before === undefined ? null : stable(maskAt(f.path, f.before)),
+        after: f.after === undefined ? null : stable(maskAt(f.path, f.after)),
+      })),
+      drift: c.drift,
+      adopt: c.adopt,
+    })),
+    summary: { create: plan.summary.create, update: plan.summary.update, delete: plan.summary.delete },
+    notes: plan.notes.map((n) => ({ kind: n.kind, name: n.name, reason: n.reason, message: n.message })),
+    applied: opts.applied ?? false,
+  };
+  return JSON.stringify(doc, null, 2) + '\n';
+}

@@ -1,0 +1,115 @@
+import type { Plan, PlanChange } from '../plan.js';
+import { fieldLines, noChangesLine, summaryLine } from './values.js';
+
+/** GitHub refuses comments longer than this many characters. */
+export const GITHUB_COMMENT_LIMIT = 65_536;
+/** Room kept for what a CI step wraps around the plan (a marker, a heading, a link). */
+const WRAPPER_ROOM = 2_048;
+/** One object's diff is cut here so a single huge payload cannot crowd out every other object. */
+const MAX_OBJECT_DIFF = 16_000;
+
+const ACTION_LABEL: Record<PlanChange['action'], string> = {
+  create: 'create',
+  update: 'update',
+  delete: 'delete',
+};
+const SIGN: Record<PlanChange['action'], string> = { create: '+', update: '~', delete: '-' };
+
+const escapeHtml = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const inlineCode = (s: string): string => `<code>${escapeHtml(s)}</code>`;
+
+/** A code fence longer than any run of backticks inside the content, so content can never close it. */
+function fence(content: string): string {
+  const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((m) => m[0].length));
+  return '`'.repeat(Math.max(3, longest + 1));
+}
+
+/** Diff-highlighted lines: updates as a -/+ pair so GitHub colours both sides. */
+function diffBody(change: PlanChange): string {
+  const lines: string[] = [];
+  for (const fc of change.fieldChanges) {
+    const { head, body, pair } = fieldLines(fc);
+    if (body.length > 0) {
+      lines.push(`${head.sign === '~' ? '!' : head.sign} ${head.text}`);
+      for (const l of body)
+        lines.push(l.sign === '@' ? `@@ ${l.text.slice(3, -3).trim()} @@` : `${l.sign}   ${l.text}`);
+    } else if (pair) {
+      lines.push(`- ${fc.path}: ${pair.before}`, `+ ${fc.path}: ${pair.after}`);
+    } else lines.push(`${head.sign} ${head.text}`);
+  }
+  if (lines.length === 0)
+    lines.push(
+      change.adopt ? '  (no content change: taskops takes over the object)' : '  (no field changes)',
+    );
+  let text = lines.join('\n');
+  if (text.length > MAX_OBJECT_DIFF) {
+    text =
+      text.slice(0, MAX_OBJECT_DIFF) +
+      `\n… diff cut at ${MAX_OBJECT_DIFF} characters; run taskops plan for all of it`;
+  }
+  return text;
+}
+
+function section(change: PlanChange): string {
+  const note = change.drift
+    ? ' — drift, put back to the source'
+    : change.adopt
+      ? ' — taken over from the API'
+      : '';
+  const body = diffBody(change);
+  const f = fence(body);
+  return [
+    `<details><summary>${inlineCode(`${SIGN[change.action]} ${change.kind}/${change.name}`)} ${ACTION_LABEL[change.action]}${note}</summary>`,
+    '',
+    `${f}diff`,
+    body,
+    f,
+    '',
+    '</details>',
+    '',
+  ].join('\n');
+}
+
+/**
+ * A pull-request comment: a summary table, then one collapsible diff per object. Stays under GitHub's
+ * 65,536-character limit by folding the objects that do not fit into a note.
+ */
+export function renderMarkdown(plan: Plan): string {
+  const s = plan.summary;
+  const head = [
+    `### taskops plan for ${inlineCode(plan.revision)}`,
+    '',
+    '| Action | Objects |',
+    '| --- | ---: |',
+    `| Create | ${s.create} |`,
+    `| Update | ${s.update} |`,
+    `| Delete | ${s.delete} |`,
+    '',
+  ].join('\n');
+  const notes = plan.notes.length
+    ? plan.notes.map((n) => `> ${inlineCode(`${n.kind}/${n.name}`)}: ${escapeHtml(n.message)}`).join('\n') +
+      '\n\n'
+    : '';
+  const last = plan.changes.length === 0 ? noChangesLine(plan.revision) : summaryLine(s);
+  const tail = `${notes}${escapeHtml(last)}\n`;
+  const budget = GITHUB_COMMENT_LIMIT - WRAPPER_ROOM - head.length - tail.length - 400;
+
+  const sections: string[] = [];
+  let used = 0;
+  let shown = 0;
+  for (const change of plan.changes) {
+    const text = section(change);
+    if (used + text.length > budget) break;
+    sections.push(text);
+    used += text.length;
+    shown++;
+  }
+  const hidden = plan.changes.length - shown;
+  const folded =
+    hidden > 0
+      ? `> **${hidden} more object${hidden === 1 ? '' : 's'} not shown** to stay under GitHub's ` +
+        `${GITHUB_COMMENT_LIMIT.toLocaleString('en-US')}-character comment limit; run \`taskops plan\` locally for the full plan.\n\n`
+      : '';
+  return `${head}\n${sections.join('\n')}${sections.length ? '\n' : ''}${folded}${tail}`;
+}

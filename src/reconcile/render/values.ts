@@ -1,0 +1,80 @@
+import { structuredPatch } from 'diff';
+import { isPlainObject } from '../fields.js';
+import type { FieldChange } from '../plan.js';
+import { maskAt, SecretReference } from './mask.js';
+
+/** Sorted keys and secret references as strings: what every renderer serializes, so output never varies. */
+export function stable(value: unknown): unknown {
+  if (value instanceof SecretReference) return value.ref;
+  if (Array.isArray(value)) return value.map(stable);
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) if (value[key] !== undefined) out[key] = stable(value[key]);
+    return out;
+  }
+  return value;
+}
+
+/** One value on one line: strings quoted, secret references bare (`env:TOKEN`), structures as compact JSON. */
+export function formatValue(value: unknown): string {
+  if (value === undefined) return '(none)';
+  if (value instanceof SecretReference) return value.ref;
+  return JSON.stringify(stable(value));
+}
+
+const isMultiline = (v: unknown): boolean => typeof v === 'string' && v.includes('\n');
+
+export type DiffLine = { sign: '+' | '-' | '~' | ' ' | '@'; text: string };
+
+/**
+ * The lines of one field change, masked: `~ path: a → b`, `+ path: v`, `- path: v`, or for multi-line strings
+ * `~ path:` followed by a unified diff of the text.
+ */
+export interface FieldLines {
+  head: DiffLine;
+  /** The unified diff of a multi-line string. */
+  body: DiffLine[];
+  /** Both sides of a one-line update, formatted, for renderers that show them as a -/+ pair. */
+  pair?: { before: string; after: string };
+}
+
+export function fieldLines(change: FieldChange): FieldLines {
+  const before = maskAt(change.path, change.before);
+  const after = maskAt(change.path, change.after);
+  if (isMultiline(before) || isMultiline(after)) {
+    const sign = before === undefined ? '+' : after === undefined ? '-' : '~';
+    return { head: { sign, text: `${change.path}:` }, body: textDiff(asText(before), asText(after)) };
+  }
+  if (before === undefined)
+    return { head: { sign: '+', text: `${change.path}: ${formatValue(after)}` }, body: [] };
+  if (after === undefined)
+    return { head: { sign: '-', text: `${change.path}: ${formatValue(before)}` }, body: [] };
+  const pair = { before: formatValue(before), after: formatValue(after) };
+  return { head: { sign: '~', text: `${change.path}: ${pair.before} → ${pair.after}` }, body: [], pair };
+}
+
+const asText = (v: unknown): string => (v === undefined ? '' : typeof v === 'string' ? v : formatValue(v));
+
+/** A unified diff (3 lines of context) of two texts, as signed lines. */
+export function textDiff(before: string, after: string): DiffLine[] {
+  const patch = structuredPatch('before', 'after', before, after, '', '', { context: 3 });
+  const out: DiffLine[] = [];
+  for (const hunk of patch.hunks) {
+    out.push({
+      sign: '@',
+      text: `@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`,
+    });
+    for (const line of hunk.lines) {
+      // "\ No newline at end of file" says nothing useful about a YAML string.
+      if (line.startsWith('\\')) continue;
+      const sign = line[0] === '+' ? '+' : line[0] === '-' ? '-' : ' ';
+      out.push({ sign, text: line.slice(1) });
+    }
+  }
+  return out;
+}
+
+export const summaryLine = (s: { create: number; update: number; delete: number }): string =>
+  `Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete.`;
+
+export const noChangesLine = (revision: string): string => `No changes. Live state matches ${revision}.`;

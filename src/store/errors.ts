@@ -1,0 +1,11 @@
+/** A failure of the live-state store: says what went wrong, on which data dir, and what to do. */
+export class StoreError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'locked' | 'stale-plan' | 'not-found' | 'io' = 'io',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StoreError';
+  }
+}

@@ -1,0 +1,30 @@
+import { createHash } from 'node:crypto';
+import type { ObjectMetadata } from '../manifest/types.js';
+
+/** JSON with object keys sorted and undefined members dropped: equal meaning, equal text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : sortKeys(v)));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined) out[key] = sortKeys(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+/**
+ * The content hash of an object: sha256 of the canonical JSON of its description, labels and spec.
+ * The name is the key, not content; empty labels count as no labels (the schema defaults them to {}).
+ */
+export function contentHash(metadata: ObjectMetadata, spec: unknown): string {
+  const labels = metadata.labels && Object.keys(metadata.labels).length > 0 ? metadata.labels : undefined;
+  const content = { description: metadata.description, labels, spec };
+  return createHash('sha256').update(canonicalJson(content)).digest('hex');
+}

@@ -1,0 +1,5 @@
+export type * from './types.js';
+export { StoreError } from './errors.js';
+export { canonicalJson, contentHash } from './hash.js';
+export { MIGRATIONS } from './migrations.js';
+export { openStore, SqliteStore, STORE_FILE, type OpenStoreOptions } from './sqlite.js';

@@ -1,0 +1,84 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Numbered schema migrations: entry i brings the schema from version i to i + 1.
+ * Append only; never edit a migration that has shipped.
+ */
+export const MIGRATIONS: ReadonlyArray<string> = [
+  `
+  CREATE TABLE objects (
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    applied_hash TEXT,
+    managed_by TEXT NOT NULL CHECK (managed_by IN ('taskops', 'api')),
+    revision TEXT,
+    updated_at TEXT NOT NULL,
+    retired_at TEXT,
+    PRIMARY KEY (kind, name)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    revision TEXT,
+    applied_at TEXT,
+    generation INTEGER NOT NULL DEFAULT 0
+  );
+  INSERT INTO state (id, generation) VALUES (1, 0);
+
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+  CREATE TABLE events (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    object TEXT,
+    fields TEXT NOT NULL,
+    at TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'processed')),
+    processed_at TEXT
+  );
+  CREATE INDEX events_status ON events (status);
+
+  CREATE TABLE runs (
+    run_id TEXT PRIMARY KEY,
+    task TEXT NOT NULL,
+    status TEXT NOT NULL,
+    trigger_kind TEXT NOT NULL,
+    trigger_name TEXT,
+    trigger_event TEXT,
+    target_object_type TEXT NOT NULL,
+    target_name TEXT,
+    queued_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    duration_ms INTEGER,
+    attempts INTEGER NOT NULL,
+    error TEXT,
+    details TEXT
+  );
+  CREATE INDEX runs_task ON runs (task, queued_at);
+  CREATE INDEX runs_status ON runs (status, queued_at);
+  CREATE INDEX runs_queued_at ON runs (queued_at);
+  `,
+];
+
+/** Brings the database to the latest schema, in one immediate transaction so two processes never both migrate. */
+export function migrate(db: Database.Database, dbPath: string): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+  db.transaction(() => {
+    const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+    const current = row?.version ?? 0;
+    if (current > MIGRATIONS.length) {
+      throw new Error(
+        `${dbPath} has schema version ${current}, newer than this taskops (${MIGRATIONS.length}): upgrade taskops`,
+      );
+    }
+    for (let v = current; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v] as string);
+    if (!row) db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(MIGRATIONS.length);
+    else if (current !== MIGRATIONS.length)
+      db.prepare('UPDATE schema_version SET version = ?').run(MIGRATIONS.length);
+  }).immediate();
+}

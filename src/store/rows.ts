@@ -1,0 +1,112 @@
+import type { Kind } from '../manifest/types.js';
+import type { LiveObject, ManagedBy, RunRecord, RunStatus, StoredEvent } from './types.js';
+
+/** Row shapes of the SQLite tables and their mapping to the Store's records. */
+export interface ObjectRow {
+  kind: string;
+  name: string;
+  metadata: string;
+  spec: string;
+  hash: string;
+  applied_hash: string | null;
+  managed_by: string;
+  revision: string | null;
+  updated_at: string;
+  retired_at: string | null;
+}
+
+export function objectFromRow(row: ObjectRow): LiveObject {
+  return {
+    kind: row.kind as Kind,
+    name: row.name,
+    metadata: JSON.parse(row.metadata),
+    spec: JSON.parse(row.spec),
+    hash: row.hash,
+    appliedHash: row.applied_hash,
+    managedBy: row.managed_by as ManagedBy,
+    revision: row.revision,
+    updatedAt: row.updated_at,
+    retiredAt: row.retired_at,
+  };
+}
+
+export interface EventRow {
+  id: string;
+  type: string;
+  name: string;
+  object: string | null;
+  fields: string;
+  at: string;
+  status: string;
+}
+
+export function eventFromRow(row: EventRow): StoredEvent {
+  return {
+    id: row.id,
+    type: row.type,
+    name: row.name,
+    object: row.object,
+    fields: JSON.parse(row.fields),
+    at: row.at,
+    status: row.status as StoredEvent['status'],
+  };
+}
+
+export interface RunRow {
+  run_id: string;
+  task: string;
+  status: string;
+  trigger_kind: string;
+  trigger_name: string | null;
+  trigger_event: string | null;
+  target_object_type: string;
+  target_name: string | null;
+  queued_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  attempts: number;
+  error: string | null;
+  details: string | null;
+}
+
+export function runFromRow(row: RunRow): RunRecord {
+  return {
+    runId: row.run_id,
+    task: row.task,
+    status: row.status as RunStatus,
+    trigger: {
+      kind: row.trigger_kind as RunRecord['trigger']['kind'],
+      name: row.trigger_name,
+      event: row.trigger_event,
+    },
+    target: { objectType: row.target_object_type, name: row.target_name },
+    queuedAt: row.queued_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    durationMs: row.duration_ms,
+    attempts: row.attempts,
+    error: row.error,
+    details: row.details === null ? null : JSON.parse(row.details),
+  };
+}
+
+export function runToRow(run: RunRecord): RunRow {
+  return {
+    run_id: run.runId,
+    task: run.task,
+    status: run.status,
+    trigger_kind: run.trigger.kind,
+    trigger_name: run.trigger.name,
+    trigger_event: run.trigger.event,
+    target_object_type: run.target.objectType,
+    target_name: run.target.name,
+    queued_at: run.queuedAt,
+    started_at: run.startedAt,
+    finished_at: run.finishedAt,
+    duration_ms: run.durationMs,
+    attempts: run.attempts,
+    error: run.error,
+    details: run.details === undefined || run.details === null ? null : JSON.stringify(run.details),
+  };
+}

@@ -1,0 +1,251 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Kind } from '../manifest/types.js';
+import { ActivityTables } from './activity.js';
+import { StoreError } from './errors.js';
+import { migrate } from './migrations.js';
+import { objectFromRow, type ObjectRow } from './rows.js';
+import type {
+  AppliedRevision,
+  ApplyWritesOptions,
+  EngineEvent,
+  LiveObject,
+  ObjectContent,
+  ObjectWrite,
+  RunFilter,
+  RunRecord,
+  Store,
+  StoredEvent,
+} from './types.js';
+
+export const STORE_FILE = 'taskops.db';
+
+export interface OpenStoreOptions {
+  /** How long a write waits for another process's write transaction before failing (default 5 s). */
+  busyTimeoutMs?: number;
+}
+
+/** Opens (creating when needed) the embedded store at `<dataDir>/taskops.db`. */
+export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): Promise<SqliteStore> {
+  return SqliteStore.open(dataDir, opts);
+}
+
+/**
+ * The embedded live state: one SQLite file in WAL mode, so readers never block the writer. Every write is
+ * a BEGIN IMMEDIATE transaction: with a `serve` and a `reconcile` on one data dir, one writes at a time and
+ * the other waits up to the busy timeout, then fails with a StoreError('locked').
+ */
+export class SqliteStore implements Store {
+  private readonly activity: ActivityTables;
+
+  private constructor(
+    private readonly db: Database.Database,
+    readonly path: string,
+  ) {
+    this.activity = new ActivityTables(db);
+  }
+
+  static open(dataDir: string, opts: OpenStoreOptions = {}): SqliteStore {
+    const path = join(resolve(dataDir), STORE_FILE);
+    try {
+      mkdirSync(resolve(dataDir), { recursive: true });
+      const db = new Database(path, { timeout: opts.busyTimeoutMs ?? 5000 });
+      db.pragma('journal_mode = WAL');
+      // NORMAL in WAL keeps every transaction atomic across crashes; only a power loss may drop the last commits.
+      db.pragma('synchronous = NORMAL');
+      migrate(db, path);
+      return new SqliteStore(db, path);
+    } catch (err) {
+      throw translate(err, path, 'open the store');
+    }
+  }
+
+  async listObjects(kind?: Kind): Promise<LiveObject[]> {
+    const rows = (
+      kind
+        ? this.db.prepare('SELECT * FROM objects WHERE kind = ? ORDER BY kind, name').all(kind)
+        : this.db.prepare('SELECT * FROM objects ORDER BY kind, name').all()
+    ) as ObjectRow[];
+    return rows.map(objectFromRow);
+  }
+
+  async getObject<K extends Kind>(kind: K, name: string): Promise<LiveObject<K> | undefined> {
+    const row = this.db.prepare('SELECT * FROM objects WHERE kind = ? AND name = ?').get(kind, name) as
+      ObjectRow | undefined;
+    return row ? (objectFromRow(row) as LiveObject<K>) : undefined;
+  }
+
+  async applyWrites(
+    writes: ObjectWrite[],
+    revision: string,
+    at: Date,
+    opts: ApplyWritesOptions = {},
+  ): Promise<void> {
+    const now = at.toISOString();
+    const upsert = this.db.prepare(
+      `INSERT INTO objects (kind, name, metadata, spec, hash, applied_hash, managed_by, revision, updated_at)
+       VALUES (@kind, @name, @metadata, @spec, @hash, @hash, 'taskops', @revision, @now)
+       ON CONFLICT (kind, name) DO UPDATE SET metadata = excluded.metadata, spec = excluded.spec,
+         hash = excluded.hash, applied_hash = excluded.hash, managed_by = 'taskops',
+         revision = excluded.revision, updated_at = excluded.updated_at`,
+    );
+    const remove = this.db.prepare('DELETE FROM objects WHERE kind = ? AND name = ?');
+    this.write('apply the plan', () => {
+      if (opts.expectGeneration !== undefined) {
+        const current = this.readGeneration();
+        if (current !== opts.expectGeneration) {
+          throw new StoreError(
+            `the live state in ${this.path} changed while the plan was being made ` +
+              `(generation ${opts.expectGeneration} → ${current}); nothing was applied: run reconcile again`,
+            'stale-plan',
+          );
+        }
+      }
+      for (const w of writes) {
+        if (w.action === 'delete') remove.run(w.kind, w.name);
+        else
+          upsert.run({
+            kind: w.object.kind,
+            name: w.object.name,
+            metadata: JSON.stringify(w.object.metadata),
+            spec: JSON.stringify(w.object.spec),
+            hash: w.object.hash,
+            revision,
+            now,
+          });
+      }
+      this.db
+        .prepare('UPDATE state SET revision = ?, applied_at = ?, generation = generation + ? WHERE id = 1')
+        .run(revision, now, writes.length > 0 ? 1 : 0);
+    });
+  }
+
+  async putObjectByHand(object: ObjectContent, at: Date): Promise<void> {
+    // On an existing object only the content changes: a taskops object stays taskops-managed, and
+    // its applied_hash no longer matches, which is how drift shows.
+    const sql = `INSERT INTO objects (kind, name, metadata, spec, hash, applied_hash, managed_by, revision, updated_at)
+       VALUES (@kind, @name, @metadata, @spec, @hash, NULL, 'api', NULL, @now)
+       ON CONFLICT (kind, name) DO UPDATE SET metadata = excluded.metadata, spec = excluded.spec,
+         hash = excluded.hash, updated_at = excluded.updated_at`;
+    this.write('write an object by hand', () => {
+      this.db.prepare(sql).run({
+        kind: object.kind,
+        name: object.name,
+        metadata: JSON.stringify(object.metadata),
+        spec: JSON.stringify(object.spec),
+        hash: object.hash,
+        now: at.toISOString(),
+      });
+      this.bumpGeneration();
+    });
+  }
+
+  async retireTask(name: string, at: Date): Promise<void> {
+    this.write(`retire Task/${name}`, () => {
+      const info = this.db
+        .prepare(`UPDATE objects SET retired_at = ? WHERE kind = 'Task' AND name = ?`)
+        .run(at.toISOString(), name);
+      if (info.changes === 0)
+        throw new StoreError(`cannot retire Task/${name}: no such task in ${this.path}`, 'not-found');
+      this.bumpGeneration();
+    });
+  }
+
+  async getAppliedRevision(): Promise<AppliedRevision | null> {
+    const row = this.db.prepare('SELECT revision, applied_at FROM state WHERE id = 1').get() as {
+      revision: string | null;
+      applied_at: string | null;
+    };
+    return row.revision === null || row.applied_at === null
+      ? null
+      : { revision: row.revision, appliedAt: row.applied_at };
+  }
+
+  async generation(): Promise<number> {
+    return this.readGeneration();
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
+      { value: string } | undefined;
+    return row?.value;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    this.write(`set meta ${key}`, () => {
+      this.db
+        .prepare(
+          'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+        )
+        .run(key, value);
+    });
+  }
+
+  async addEvent(event: EngineEvent): Promise<void> {
+    this.write('store an event', () => this.activity.addEvent(event));
+  }
+
+  async pendingEvents(limit?: number): Promise<StoredEvent[]> {
+    return this.activity.pendingEvents(limit);
+  }
+
+  async markEventProcessed(id: string): Promise<void> {
+    this.write(`mark event ${id} processed`, () =>
+      this.activity.markEventProcessed(id, new Date().toISOString()),
+    );
+  }
+
+  async insertRun(run: RunRecord): Promise<void> {
+    this.write(`store run ${run.runId}`, () => this.activity.insertRun(run));
+  }
+
+  async updateRun(runId: string, patch: Partial<Omit<RunRecord, 'runId'>>): Promise<void> {
+    this.write(`update run ${runId}`, () => this.activity.updateRun(runId, patch));
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    return this.activity.getRun(runId);
+  }
+
+  async listRuns(filter?: RunFilter): Promise<RunRecord[]> {
+    return this.activity.listRuns(filter);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private readGeneration(): number {
+    return (this.db.prepare('SELECT generation FROM state WHERE id = 1').get() as { generation: number })
+      .generation;
+  }
+
+  private bumpGeneration(): void {
+    this.db.prepare('UPDATE state SET generation = generation + 1 WHERE id = 1').run();
+  }
+
+  /** Runs `fn` in one BEGIN IMMEDIATE transaction, turning SQLite failures into StoreErrors. */
+  private write(what: string, fn: () => void): void {
+    try {
+      this.db.transaction(fn).immediate();
+    } catch (err) {
+      throw translate(err, this.path, what);
+    }
+  }
+}
+
+function translate(err: unknown, path: string, what: string): Error {
+  if (err instanceof StoreError) return err;
+  const code = (err as { code?: unknown }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED') {
+    return new StoreError(
+      `could not ${what}: ${path} is locked by another taskops process (a running serve or reconcile) ` +
+        `and stayed locked past the busy timeout; nothing was changed, retry when it finishes`,
+      'locked',
+      { cause: err },
+    );
+  }
+  return new StoreError(`could not ${what} in ${path}: ${message}`, 'io', { cause: err });
+}
