@@ -1,0 +1,16 @@
+export type {
+  AttemptOutcome,
+  Driver,
+  DriverDeps,
+  DriverRegistry,
+  DriverRequest,
+  DriverResult,
+} from './types.js';
+export { DriverConfigError } from './types.js';
+export { BUILT_IN_OBJECT_TYPES, createDriverRegistry } from './registry.js';
+export { createWebhookDriver } from './webhook.js';
+export { createEmailDriver } from './email.js';
+export { createCommandDriver, type CommandDetails } from './command.js';
+export { createNoopDriver } from './noop.js';
+export { BACKOFF, RETRY_AFTER_CAP_MS, backoffDelay, parseRetryAfter, classifyStatus } from './backoff.js';
+export { sign, signatureHeaders, signingKey } from './signing.js';

@@ -1,0 +1,46 @@
+import type { DriverConfig, EngineConfig } from '../../manifest/types.js';
+import { createCommandDriver } from './command.js';
+import { createEmailDriver } from './email.js';
+import { createNoopDriver } from './noop.js';
+import type { Driver, DriverDeps, DriverRegistry } from './types.js';
+import { DriverConfigError } from './types.js';
+import { createWebhookDriver } from './webhook.js';
+
+type DriverFactory = (objectType: string, config: DriverConfig, deps: DriverDeps) => Driver;
+
+/** Config `drivers.<objectType>.type` → the driver it builds. A new driver is one file and one line here. */
+const CONFIGURABLE: Record<DriverConfig['type'], DriverFactory> = {
+  command: createCommandDriver,
+  noop: createNoopDriver,
+};
+
+export const BUILT_IN_OBJECT_TYPES = ['webhook', 'email'] as const;
+
+/** The drivers an engine offers: webhook and email always, plus the config's `drivers` section. */
+export function createDriverRegistry(config: EngineConfig, deps: DriverDeps = {}): DriverRegistry {
+  const drivers = new Map<string, Driver>([
+    ['webhook', createWebhookDriver(deps)],
+    ['email', createEmailDriver(config.smtp, deps)],
+  ]);
+  for (const [objectType, driverConfig] of Object.entries(config.drivers ?? {})) {
+    if (!driverConfig) continue;
+    if (drivers.has(objectType)) {
+      throw new DriverConfigError(`drivers.${objectType}: ${objectType} is built in and cannot be redefined`);
+    }
+    const factory = CONFIGURABLE[driverConfig.type];
+    if (!factory) {
+      throw new DriverConfigError(
+        `drivers.${objectType}.type: unknown driver type ${String(driverConfig.type)}; known: ${Object.keys(CONFIGURABLE).join(', ')}`,
+      );
+    }
+    drivers.set(objectType, factory(objectType, driverConfig, deps));
+  }
+
+  return {
+    get: (objectType) => drivers.get(objectType),
+    catalog: () => Object.fromEntries([...drivers].map(([type, driver]) => [type, driver.actions()])),
+    async close() {
+      await Promise.all([...drivers.values()].map((driver) => driver.close?.()));
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import type { AgentOptions } from 'node:http';
+import type { TemplateVars } from '../../manifest/template.js';
+import type { TaskSpec, WebhookSpec } from '../../manifest/types.js';
+import type { ReadFile } from '../secrets.js';
+
+/** One execution of a task's action on one target. */
+export interface DriverRequest {
+  runId: string;
+  task: { name: string; spec: TaskSpec };
+  /** This member's / object's name (${NAME}); null when the task has no target. */
+  target: string | null;
+  vars: TemplateVars;
+  /** The resolved Webhook, for objectType webhook. */
+  webhook?: { name: string; spec: WebhookSpec };
+  /** Aborted on task timeout, replace or shutdown; its reason is shown in the error. */
+  signal: AbortSignal;
+}
+
+export interface AttemptOutcome {
+  attempt: number;
+  /** ISO 8601 start of the attempt. */
+  at: string;
+  status?: number;
+  error?: string;
+  durationMs: number;
+}
+
+export interface DriverResult {
+  ok: boolean;
+  attempts: number;
+  /** What went wrong, for people: never holds a secret value. */
+  error?: string;
+  /** Driver-specific: attempts: AttemptOutcome[] (webhook), exitCode/stdout/stderr (command), ... */
+  details?: unknown;
+  /** Webhook: every allowed attempt failed with a retryable outcome. */
+  exhausted?: boolean;
+}
+
+export interface Driver {
+  readonly objectType: string;
+  actions(): string[];
+  /** Resolves with a result for every outcome, failures included; never rejects for a delivery problem. */
+  run(req: DriverRequest): Promise<DriverResult>;
+  /** Releases sockets and connections (engine shutdown). */
+  close?(): Promise<void>;
+}
+
+/** Effects a driver needs, injectable so tests control time, randomness and the environment. */
+export interface DriverDeps {
+  env?: NodeJS.ProcessEnv;
+  readFile?: ReadFile;
+  /** Waits between webhook attempts; must reject when the signal aborts. */
+  sleep?(ms: number, signal: AbortSignal): Promise<void>;
+  /** [0, 1) for backoff jitter. */
+  random?(): number;
+  now?(): Date;
+  /** Merged into the keep-alive HTTP(S) agents of the webhook driver. */
+  httpAgentOptions?: AgentOptions;
+  /** A Standard Webhooks message id; default msg_<uuid>. */
+  newMessageId?(): string;
+  /** Command driver: wait between SIGTERM and SIGKILL; default 5000 ms. */
+  killGraceMs?: number;
+}
+
+export interface DriverRegistry {
+  get(objectType: string): Driver | undefined;
+  /** Object type → actions, for validation and the API. */
+  catalog(): Record<string, string[]>;
+  close(): Promise<void>;
+}
+
+/** The engine config declares a driver that cannot be built. */
+export class DriverConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DriverConfigError';
+  }
+}
+
+/** The reason an AbortSignal carries, as text for an error message. */
+export function abortReason(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason.message;
+  return typeof reason === 'string' && reason ? reason : 'the run was stopped';
+}
+
+export function unknownAction(objectType: string, action: string, actions: string[]): DriverResult {
+  return {
+    ok: false,
+    attempts: 0,
+    error: `${objectType} has no action ${action}; it offers: ${actions.join(', ') || '(none)'}`,
+  };
+}

@@ -1,0 +1,112 @@
+import type { WebhookSpec } from '../../manifest/types.js';
+import { resolveSecret, type ReadFile } from '../secrets.js';
+import { signingKey } from './signing.js';
+
+/** A Webhook with its secrets resolved for one delivery. Lives only for that delivery. */
+export interface PreparedWebhook {
+  url: string;
+  headers: Record<string, string>;
+  signingKey?: Buffer;
+  allowInsecureCertificates: boolean;
+  timeoutMs: number;
+  retries: number;
+  /** Every string an error message must not show: secret values, derived header values, a urlFrom URL. */
+  secrets: string[];
+}
+
+export const DEFAULT_TIMEOUT_SECONDS = 10;
+export const DEFAULT_RETRIES = 3;
+
+/** Resolves the URL, auth and signing secret at execution time; throws SecretError naming the reference. */
+export function prepareWebhook(
+  spec: WebhookSpec,
+  env: NodeJS.ProcessEnv,
+  readFile?: ReadFile,
+): PreparedWebhook {
+  const secrets: string[] = [];
+  const secret = (ref: Parameters<typeof resolveSecret>[0]): string => {
+    const value = resolveSecret(ref, env, readFile);
+    secrets.push(value);
+    return value;
+  };
+
+  let url = spec.url ?? '';
+  if (spec.urlFrom) {
+    url = secret(spec.urlFrom);
+    secrets.push(...urlParts(url));
+  }
+
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(spec.headers ?? {}))
+    if (value !== undefined) headers[name] = value;
+  // Without it axios would label a string body form-encoded; receivers expect JSON.
+  if (!Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) {
+    headers['content-type'] = 'application/json';
+  }
+
+  const auth = spec.auth ?? { type: 'none' };
+  if (auth.type === 'bearer' && auth.tokenFrom) {
+    headers.authorization = `Bearer ${secret(auth.tokenFrom)}`;
+  } else if (auth.type === 'apiKey' && auth.apiKey) {
+    headers[auth.apiKey.header ?? 'X-API-Key'] = secret(auth.apiKey.valueFrom);
+  } else if (auth.type === 'basic' && auth.passwordFrom) {
+    const credentials = Buffer.from(`${auth.username ?? ''}:${secret(auth.passwordFrom)}`, 'utf8').toString(
+      'base64',
+    );
+    headers.authorization = `Basic ${credentials}`;
+    secrets.push(credentials);
+  }
+
+  return {
+    url,
+    headers,
+    ...(spec.signingSecretFrom ? { signingKey: signingKey(secret(spec.signingSecretFrom)) } : {}),
+    allowInsecureCertificates: spec.allowInsecureCertificates ?? false,
+    timeoutMs: (spec.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+    retries: spec.retries ?? DEFAULT_RETRIES,
+    secrets,
+  };
+}
+
+/** A secret URL leaks through its path (Slack's token) as much as through its whole text. */
+function urlParts(url: string): string[] {
+  try {
+    const parsed = new URL(url);
+    const path = parsed.pathname + parsed.search;
+    return [parsed.href, ...(path.length > 1 ? [path] : [])];
+  } catch {
+    return [];
+  }
+}
+
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  // Longest first, so a secret that contains another is masked whole.
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) {
+    if (s) out = out.split(s).join('[redacted]');
+  }
+  return out;
+}
+
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** A transport failure in words; the message never carries request headers. */
+export function describeRequestError(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (typeof code === 'string' && TLS_CODES.has(code)) {
+    return `TLS certificate rejected (${code}); fix the certificate, or set allowInsecureCertificates for a dev/test endpoint`;
+  }
+  if (code === 'ECONNREFUSED') return 'connection refused (ECONNREFUSED)';
+  if (code === 'ENOTFOUND') return 'host not found (ENOTFOUND)';
+  if (code === 'ECONNRESET') return 'connection reset by the peer (ECONNRESET)';
+  return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
+}

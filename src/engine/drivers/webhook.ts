@@ -1,0 +1,206 @@
+import axios from 'axios';
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import { performance } from 'node:perf_hooks';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { expandPayload, parsePayloadTemplate, type PayloadParseResult } from '../../manifest/template.js';
+import { SecretError } from '../secrets.js';
+import {
+  backoffDelay,
+  classifyStatus,
+  defaultSleep,
+  honoursRetryAfter,
+  parseRetryAfter,
+  type StatusVerdict,
+} from './backoff.js';
+import { signatureHeaders } from './signing.js';
+import type { AttemptOutcome, Driver, DriverDeps, DriverRequest, DriverResult } from './types.js';
+import { abortReason, unknownAction } from './types.js';
+import { describeRequestError, prepareWebhook, redact, type PreparedWebhook } from './webhook-request.js';
+
+interface SendResult {
+  status?: number;
+  retryAfter?: string;
+  error?: string;
+  aborted?: boolean;
+}
+
+type Verdict = StatusVerdict | 'aborted';
+
+const discard = (): Writable => new Writable({ write: (_chunk, _enc, done) => done() });
+
+/** Built-in driver for objectType webhook: POSTs the task's payload to the task's Webhook. */
+export function createWebhookDriver(deps: DriverDeps = {}): Driver {
+  const env = deps.env ?? process.env;
+  const readFile = deps.readFile;
+  const sleep = deps.sleep ?? defaultSleep;
+  const random = deps.random ?? Math.random;
+  const now = deps.now ?? (() => new Date());
+  const newMessageId = deps.newMessageId ?? (() => `msg_${randomUUID()}`);
+
+  // Keep-alive agents shared by every delivery: reconnecting per delivery costs more than the request.
+  const agentOptions = { keepAlive: true, ...deps.httpAgentOptions };
+  const httpAgent = new http.Agent(agentOptions);
+  const httpsAgent = new https.Agent(agentOptions);
+  // Only webhooks that opt in use this agent; nothing global changes.
+  const insecureAgent = new https.Agent({ ...agentOptions, rejectUnauthorized: false });
+
+  const client = axios.create({
+    maxRedirects: 0, // a POST must not silently turn into a GET elsewhere; 3xx is a failure
+    validateStatus: () => true,
+    responseType: 'stream', // drained and dropped: only the status matters, and nothing big is buffered
+    decompress: false,
+    maxContentLength: -1,
+    transformRequest: [(data: unknown) => data],
+    headers: { 'user-agent': 'taskops' },
+  });
+
+  // Parsed once per task spec (params object), not once per delivery.
+  const templates = new WeakMap<object, PayloadParseResult>();
+  const templateFor = (params: Record<string, unknown> | undefined): PayloadParseResult => {
+    const cached = params && templates.get(params);
+    if (cached) return cached;
+    const payload = params?.payload;
+    const parsed: PayloadParseResult =
+      typeof payload === 'string' || (typeof payload === 'object' && payload !== null)
+        ? parsePayloadTemplate(payload)
+        : { ok: false, message: 'params.payload is missing' };
+    if (params) templates.set(params, parsed);
+    return parsed;
+  };
+
+  async function send(
+    target: PreparedWebhook,
+    headers: Record<string, string>,
+    body: Buffer,
+    signal: AbortSignal,
+  ) {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, target.timeoutMs);
+    const stop = () => controller.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    const result: SendResult = {};
+    try {
+      const res = await client.post(target.url, body, {
+        headers,
+        signal: controller.signal,
+        httpAgent,
+        httpsAgent: target.allowInsecureCertificates ? insecureAgent : httpsAgent,
+      });
+      result.status = res.status;
+      const retryAfter: unknown = res.headers['retry-after'];
+      if (typeof retryAfter === 'string') result.retryAfter = retryAfter;
+      // The attempt ends when the body does: a receiver that stalls mid-body fails at the timeout.
+      await pipeline(res.data as NodeJS.ReadableStream, discard(), { signal: controller.signal });
+      if (res.status < 200 || res.status >= 300) result.error = `HTTP ${res.status} ${res.statusText}`.trim();
+    } catch (err) {
+      if (signal.aborted) {
+        result.aborted = true;
+        result.error = `stopped: ${abortReason(signal)}`;
+      } else if (timedOut) {
+        result.error = `no complete response within ${target.timeoutMs / 1000} s`;
+      } else {
+        result.error = describeRequestError(err);
+      }
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
+    }
+    if (result.error) result.error = redact(result.error, target.secrets);
+    return result;
+  }
+
+  function verdictOf(r: SendResult): Verdict {
+    if (r.aborted) return 'aborted';
+    if (r.status === undefined) return 'retry';
+    const byStatus = classifyStatus(r.status);
+    // A 2xx whose body never completed (timeout mid-body) did not provably arrive: try again.
+    return byStatus === 'success' && r.error ? 'retry' : byStatus;
+  }
+
+  async function run(req: DriverRequest): Promise<DriverResult> {
+    if (req.task.spec.action !== 'send') return unknownAction('webhook', req.task.spec.action, ['send']);
+    const webhook = req.webhook;
+    const fail = (error: string): DriverResult => ({ ok: false, attempts: 0, error });
+    if (!webhook)
+      return fail(`task ${req.task.name}: no Webhook resolved for target ${req.target ?? '(none)'}`);
+    const template = templateFor(req.task.spec.params);
+    if (!template.ok) return fail(`task ${req.task.name}: ${template.message}`);
+    let target: PreparedWebhook;
+    try {
+      target = prepareWebhook(webhook.spec, env, readFile);
+    } catch (err) {
+      if (err instanceof SecretError) return fail(`webhook ${webhook.name}: ${err.message}`);
+      throw err;
+    }
+
+    const body = expandPayload(template.template, req.vars);
+    const bytes = Buffer.from(body, 'utf8');
+    const messageId = target.signingKey ? newMessageId() : undefined;
+    const outcomes: AttemptOutcome[] = [];
+    const result = (ok: boolean, error?: string, exhausted?: boolean): DriverResult => ({
+      ok,
+      attempts: outcomes.length,
+      ...(error ? { error: `webhook ${webhook.name}: ${error}` } : {}),
+      ...(exhausted ? { exhausted } : {}),
+      details: { ...(messageId ? { messageId } : {}), attempts: outcomes },
+    });
+
+    const maxAttempts = target.retries + 1;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      if (req.signal.aborted) return result(false, `stopped: ${abortReason(req.signal)}`);
+      const startedAt = now();
+      const headers =
+        target.signingKey && messageId
+          ? { ...target.headers, ...signatureHeaders(target.signingKey, messageId, startedAt, body) }
+          : target.headers;
+      const t0 = performance.now();
+      const sent = await send(target, headers, bytes, req.signal);
+      outcomes.push({
+        attempt,
+        at: startedAt.toISOString(),
+        ...(sent.status !== undefined ? { status: sent.status } : {}),
+        ...(sent.error ? { error: sent.error } : {}),
+        durationMs: Math.round(performance.now() - t0),
+      });
+      const verdict = verdictOf(sent);
+      if (verdict === 'success') return result(true);
+      if (verdict === 'aborted') return result(false, sent.error);
+      if (verdict === 'give-up')
+        return result(false, `${sent.error} (not retried: the answer will not change)`);
+      if (attempt === maxAttempts) break;
+      const retryAfter =
+        sent.status !== undefined && honoursRetryAfter(sent.status)
+          ? parseRetryAfter(sent.retryAfter, now())
+          : undefined;
+      try {
+        await sleep(retryAfter ?? backoffDelay(attempt, random), req.signal);
+      } catch {
+        return result(false, `stopped while waiting to retry: ${abortReason(req.signal)}`);
+      }
+    }
+    const last = outcomes.at(-1)?.error ?? 'failed';
+    return result(
+      false,
+      `gave up after ${outcomes.length} attempt${outcomes.length === 1 ? '' : 's'}; last: ${last}`,
+      true,
+    );
+  }
+
+  return {
+    objectType: 'webhook',
+    actions: () => ['send'],
+    run,
+    async close() {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+      insecureAgent.destroy();
+    },
+  };
+}
