@@ -1,0 +1,237 @@
+import type { ScheduleSpec } from '../../manifest/types.js';
+import { decideDue } from './catchup.js';
+import type { Clock } from './clock.js';
+import { compileSchedule, type CompiledSchedule } from './compile.js';
+import { MinHeap, type HeapItem } from './heap.js';
+import { firingsAfter, nextAfter, recentFirings } from './next.js';
+
+export interface FireEvent {
+  schedule: string;
+  scheduledFor: Date;
+  firedAt: Date;
+  /** True when this run stands in for a firing missed during downtime or a stall. */
+  catchUp: boolean;
+}
+
+export interface MissedEvent {
+  schedule: string;
+  scheduledFor: Date;
+}
+
+export interface InvalidScheduleEvent {
+  schedule: string;
+  message: string;
+}
+
+export interface SchedulerOptions {
+  clock: Clock;
+  defaultZone: string;
+  /** At start-up, the most recent missed firing runs once if it is at most this old. */
+  catchUpWindowMs: number;
+  /** Callbacks must not throw; if one does, the error is rethrown after the scheduler is consistent again. */
+  onFire(event: FireEvent): void;
+  onMissed(event: MissedEvent): void;
+  /** A spec that cannot be planned (bad zone, cron, date): it fires nothing. */
+  onInvalid?(event: InvalidScheduleEvent): void;
+  /** onMissed calls per schedule and occasion, at most. Default 10. */
+  missedReportCap?: number;
+}
+
+export interface NamedSchedule {
+  name: string;
+  spec: ScheduleSpec;
+}
+
+class Entry implements HeapItem {
+  /** The pending firing (epoch ms); Infinity when none. */
+  key = Infinity;
+  heapIndex = -1;
+  constructor(
+    readonly name: string,
+    public specKey: string,
+    public plan: CompiledSchedule | null,
+  ) {}
+}
+
+type Emit = () => void;
+
+/** JSON with sorted keys: equal specs give equal strings however they were built. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * Fires many schedules from one timer: a min-heap of (next firing, schedule),
+ * with the clock's single timer armed for the earliest.
+ */
+export class Scheduler {
+  private readonly entries = new Map<string, Entry>();
+  private readonly heap = new MinHeap<Entry>();
+  private readonly missedReportCap: number;
+  private cancelTimer: (() => void) | null = null;
+  private armedFor: number | null = null;
+  private started = false;
+  private stopped = false;
+
+  constructor(private readonly opts: SchedulerOptions) {
+    this.missedReportCap = opts.missedReportCap ?? 10;
+  }
+
+  /**
+   * Sets the whole list. Unchanged schedules keep their pending firing; changed
+   * and new ones are planned from now; absent ones are dropped. On the first
+   * call, firings missed since `lastFired` are caught up (once) or reported.
+   */
+  setSchedules(list: readonly NamedSchedule[], lastFired: ReadonlyMap<string, Date> = new Map()): void {
+    if (this.stopped) throw new Error('Scheduler is stopped');
+    const now = this.opts.clock.now().getTime();
+    const startup = !this.started;
+    this.started = true;
+    const emits: Emit[] = [];
+    const seen = new Set<string>();
+    for (const { name, spec } of list) {
+      seen.add(name);
+      const specKey = canonicalJson(spec);
+      const existing = this.entries.get(name);
+      if (existing && existing.specKey === specKey) continue;
+      const plan = this.compile(name, spec, emits);
+      const entry = existing ?? new Entry(name, specKey, plan);
+      entry.specKey = specKey;
+      entry.plan = plan;
+      this.entries.set(name, entry);
+      const last = lastFired.get(name)?.getTime();
+      if (plan && startup && last !== undefined && last < now)
+        this.settle(entry, plan, last, now, true, emits);
+      this.planAfter(entry, last !== undefined && last > now ? last : now);
+    }
+    for (const [name, entry] of this.entries) {
+      if (seen.has(name)) continue;
+      this.heap.remove(entry);
+      this.entries.delete(name);
+    }
+    this.rearm();
+    this.emit(emits);
+  }
+
+  /** The next `count` firings of a resident schedule, starting with the pending one. */
+  nextFirings(name: string, count: number): Date[] {
+    const entry = this.entries.get(name);
+    if (!entry?.plan || entry.key === Infinity || count < 1) return [];
+    return [entry.key, ...firingsAfter(entry.plan, entry.key, count - 1)].map((t) => new Date(t));
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+    this.armedFor = null;
+    this.heap.clear();
+    this.entries.clear();
+  }
+
+  private compile(name: string, spec: ScheduleSpec, emits: Emit[]): CompiledSchedule | null {
+    try {
+      return compileSchedule(spec, this.opts.defaultZone);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      emits.push(() => this.opts.onInvalid?.({ schedule: name, message }));
+      return null;
+    }
+  }
+
+  private planAfter(entry: Entry, after: number): void {
+    this.setKey(entry, (entry.plan && nextAfter(entry.plan, after)) ?? Infinity);
+  }
+
+  private setKey(entry: Entry, key: number): void {
+    entry.key = key;
+    if (key === Infinity) this.heap.remove(entry);
+    else this.heap.update(entry);
+  }
+
+  /** Decides what to do with the firings in (after, now] and queues the callbacks. */
+  private settle(
+    entry: Entry,
+    plan: CompiledSchedule,
+    after: number,
+    now: number,
+    startup: boolean,
+    emits: Emit[],
+  ) {
+    const due = recentFirings(plan, after, now, this.missedReportCap + 1);
+    if (due.length === 0) return;
+    const decision = decideDue(due, now, {
+      startup,
+      catchUpWindowMs: this.opts.catchUpWindowMs,
+      missedReportCap: this.missedReportCap,
+    });
+    const schedule = entry.name;
+    for (const t of decision.missed)
+      emits.push(() => this.opts.onMissed({ schedule, scheduledFor: new Date(t) }));
+    const run = decision.run;
+    if (run) {
+      const event = {
+        schedule,
+        scheduledFor: new Date(run.at),
+        firedAt: new Date(now),
+        catchUp: run.catchUp,
+      };
+      emits.push(() => this.opts.onFire(event));
+    }
+  }
+
+  private readonly onTimer = (): void => {
+    this.cancelTimer = null;
+    this.armedFor = null;
+    if (this.stopped) return;
+    const now = this.opts.clock.now().getTime();
+    const emits: Emit[] = [];
+    let top: Entry | undefined;
+    while ((top = this.heap.peek()) !== undefined && top.key <= now) {
+      const plan = top.plan!;
+      const due = top.key;
+      const following = nextAfter(plan, due);
+      this.settle(top, plan, due - 1, now, false, emits);
+      // Usually exactly one firing is due and `following` is the next one; after a stall, plan past now.
+      if (following !== null && following <= now) this.planAfter(top, now);
+      else this.setKey(top, following ?? Infinity);
+    }
+    this.rearm();
+    this.emit(emits);
+  };
+
+  private rearm(): void {
+    const top = this.heap.peek();
+    const at = top ? top.key : null;
+    if (at === this.armedFor) return;
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+    this.armedFor = at;
+    if (at !== null) this.cancelTimer = this.opts.clock.setTimer(new Date(at), this.onTimer);
+  }
+
+  /** Runs callbacks after the heap and timer are consistent, so a callback may call back in. */
+  private emit(emits: Emit[]): void {
+    let failed = false;
+    let failure: unknown;
+    for (const e of emits) {
+      try {
+        e();
+      } catch (err) {
+        if (!failed) [failed, failure] = [true, err];
+      }
+    }
+    if (failed) throw failure;
+  }
+}
