@@ -55,8 +55,12 @@ Examples:
         const n = result.problems.length;
         lines.push(
           n === 0
-            ? c.green(`${manifests} manifest${manifests === 1 ? '' : 's'} in ${result.files} file${result.files === 1 ? '' : 's'}: OK`)
-            : c.bold(c.red(`${n} error${n === 1 ? '' : 's'} in ${errorFiles} file${errorFiles === 1 ? '' : 's'}`)),
+            ? c.green(
+                `${manifests} manifest${manifests === 1 ? '' : 's'} in ${result.files} file${result.files === 1 ? '' : 's'}: OK`,
+              )
+            : c.bold(
+                c.red(`${n} error${n === 1 ? '' : 's'} in ${errorFiles} file${errorFiles === 1 ? '' : 's'}`),
+              ),
         );
         process.stdout.write(lines.join('\n') + '\n');
       }
@@ -65,5 +69,12 @@ Examples:
 }
 
 function toJson(p: ManifestProblem) {
-  return { file: p.location.file, line: p.location.line, col: p.location.col, object: p.object ?? null, layer: p.layer, message: p.message };
+  return {
+    file: p.location.file,
+    line: p.location.line,
+    col: p.location.col,
+    object: p.object ?? null,
+    layer: p.layer,
+    message: p.message,
+  };
 }

@@ -12,7 +12,8 @@ export const DEFAULT_CONFIG_FILE = 'taskops.config.yaml';
 
 /** Engine settings with every default filled in. */
 export interface ResolvedConfig {
-  config: EngineConfig & Required<Pick<EngineConfig, 'defaultTimezone' | 'catchUpWindow' | 'maxConcurrentRuns' | 'drivers'>>;
+  config: EngineConfig &
+    Required<Pick<EngineConfig, 'defaultTimezone' | 'catchUpWindow' | 'maxConcurrentRuns' | 'drivers'>>;
   /** The file it came from, or null when none was found (built-in defaults). */
   file: string | null;
   catchUpWindowMs: number;
@@ -31,17 +32,23 @@ export class ConfigError extends Error {
  * Reads `file` (or ./taskops.config.yaml when present), validates it against schemas/config.schema.json,
  * then applies TASKOPS_* environment overrides. A named file that is missing is an error; the default one is optional.
  */
-export function loadEngineConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
-  const chosen = file ?? env.TASKOPS_CONFIG ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+export function loadEngineConfig(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedConfig {
+  const chosen =
+    file ?? env.TASKOPS_CONFIG ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   let raw: Record<string, unknown> = {};
   if (chosen) {
     if (!existsSync(chosen)) throw new ConfigError(`${chosen}: engine config file not found`);
     const parsed = parseManifestFile(chosen, readFileSync(chosen, 'utf8'));
     const first = parsed.problems[0];
-    if (first) throw new ConfigError(`${chosen}:${first.location.line}:${first.location.col}: ${first.message}`);
+    if (first)
+      throw new ConfigError(`${chosen}:${first.location.line}:${first.location.col}: ${first.message}`);
     const doc = parsed.documents[0];
     if (doc && doc.value !== null) {
-      if (typeof doc.value !== 'object' || Array.isArray(doc.value)) throw new ConfigError(`${chosen}: must be a mapping of settings`);
+      if (typeof doc.value !== 'object' || Array.isArray(doc.value))
+        throw new ConfigError(`${chosen}: must be a mapping of settings`);
       raw = doc.value as Record<string, unknown>;
     }
     applyEnvOverrides(raw, env);
@@ -90,10 +97,12 @@ function semanticProblems(config: EngineConfig): string[] {
     out.push(`defaultTimezone: unknown time zone ${JSON.stringify(config.defaultTimezone)}`);
   }
   for (const [type, driver] of Object.entries(config.drivers ?? {})) {
-    if (type === 'webhook' || type === 'email') out.push(`drivers.${type}: ${type} is built in and cannot be redefined`);
+    if (type === 'webhook' || type === 'email')
+      out.push(`drivers.${type}: ${type} is built in and cannot be redefined`);
     for (const [action, argv] of Object.entries(driver?.actions ?? {})) {
       (argv ?? []).forEach((arg, i) => {
-        for (const p of findTemplateProblems(arg)) out.push(`${displayPath(['drivers', type, 'actions', action, i])}: ${p.message}`);
+        for (const p of findTemplateProblems(arg))
+          out.push(`${displayPath(['drivers', type, 'actions', action, i])}: ${p.message}`);
       });
     }
   }
@@ -103,6 +112,7 @@ function semanticProblems(config: EngineConfig): string[] {
 /** Object type → actions offered, for validating manifests against this engine. */
 export function driverCatalog(config: EngineConfig): Record<string, string[]> {
   const catalog: Record<string, string[]> = { webhook: ['send'], email: ['send'] };
-  for (const [type, driver] of Object.entries(config.drivers ?? {})) catalog[type] = Object.keys(driver?.actions ?? {});
+  for (const [type, driver] of Object.entries(config.drivers ?? {}))
+    catalog[type] = Object.keys(driver?.actions ?? {});
   return catalog;
 }

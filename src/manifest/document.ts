@@ -12,7 +12,8 @@ export interface DocumentResult {
   problems: ManifestProblem[];
 }
 
-const isMapping = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+const isMapping = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** Schema and security checks of one document; returns the normalized manifest when it is valid. */
 export function validateDocument(doc: ParsedDocument): DocumentResult {
@@ -30,7 +31,8 @@ export function validateDocument(doc: ParsedDocument): DocumentResult {
     };
   }
   const kind = KINDS.includes(value.kind as Kind) ? (value.kind as Kind) : undefined;
-  const name = isMapping(value.metadata) && typeof value.metadata.name === 'string' ? value.metadata.name : undefined;
+  const name =
+    isMapping(value.metadata) && typeof value.metadata.name === 'string' ? value.metadata.name : undefined;
   const object = kind && name ? `${kind}/${name}` : undefined;
   const problems: ManifestProblem[] = [];
   const report = (layer: ManifestProblem['layer'], path: Path, message: string, atKey = false) =>
@@ -54,7 +56,13 @@ export function validateDocument(doc: ParsedDocument): DocumentResult {
     const validate = schemas.spec[kind];
     const specValid: boolean = validate(value.spec);
     if (!specValid) {
-      for (const m of translateSchemaErrors(validate.errors ?? [], value.spec, SCHEMAS[kind], ['spec'], kind)) {
+      for (const m of translateSchemaErrors(
+        validate.errors ?? [],
+        value.spec,
+        SCHEMAS[kind],
+        ['spec'],
+        kind,
+      )) {
         // The security finding already explains this field better than "unknown field".
         if (secretPaths.has(displayPath(m.path))) continue;
         report('schema', m.path, m.message, m.atKey);

@@ -23,7 +23,8 @@ export async function listManifestFiles(root: string): Promise<string[]> {
         await walk(full);
       } else if (entry.isFile() && MANIFEST_FILE.test(entry.name)) {
         found.push(full);
-        if (found.length > LIMITS.maxFiles) throw new Error(`more than ${LIMITS.maxFiles} manifest files below ${root}`);
+        if (found.length > LIMITS.maxFiles)
+          throw new Error(`more than ${LIMITS.maxFiles} manifest files below ${root}`);
       }
     }
   };

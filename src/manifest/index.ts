@@ -5,4 +5,3 @@ export type { DriverCatalog } from './references.js';
 export { compiledSchemas, SCHEMAS } from './schemas.js';
 export { LIMITS } from './limits.js';
 export * from './types.js';
-

@@ -66,7 +66,12 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
         if (!result.manifest) continue;
         positionsOf.set(result.manifest, doc.positions);
         for (const f of semanticFindings(result.manifest, opts.defaultZone)) {
-          problems.push({ layer: 'semantic', location: doc.positions.locate(f.path), object: result.object, message: f.message });
+          problems.push({
+            layer: 'semantic',
+            location: doc.positions.locate(f.path),
+            object: result.object,
+            message: f.message,
+          });
         }
         manifests.push(result.manifest);
       }
@@ -76,7 +81,12 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
   const refs = checkReferences(unique, opts.driverCatalog);
   const locate = (m: LoadedManifest, path: Array<string | number>) => positionsOf.get(m)!.locate(path);
   for (const f of refs.errors) {
-    problems.push({ layer: 'reference', location: locate(f.manifest, f.path), object: label(f.manifest), message: f.message });
+    problems.push({
+      layer: 'reference',
+      location: locate(f.manifest, f.path),
+      object: label(f.manifest),
+      message: f.message,
+    });
   }
   const notes = refs.unchecked.map((f) => ({
     layer: 'reference' as const,

@@ -1,5 +1,6 @@
 import { LineCounter, parseAllDocuments, isAlias, isCollection, type Document, type Node } from 'yaml';
 import type { ManifestProblem } from './errors.js';
+import type { SourceLocation } from './types.js';
 import { LIMITS } from './limits.js';
 import { DocumentPositions } from './positions.js';
 
@@ -25,7 +26,12 @@ export function parseManifestFile(file: string, text: string): ParsedFile {
   if (list.length > LIMITS.maxDocumentsPerFile) {
     return {
       documents,
-      problems: [limitProblem(file, `file has ${list.length} documents; at most ${LIMITS.maxDocumentsPerFile} are read`)],
+      problems: [
+        limitProblem(
+          file,
+          `file has ${list.length} documents; at most ${LIMITS.maxDocumentsPerFile} are read`,
+        ),
+      ],
     };
   }
   list.forEach((doc, index) => {
@@ -40,9 +46,9 @@ export function parseManifestFile(file: string, text: string): ParsedFile {
       return;
     }
     if (doc.contents === null) return; // an empty document (comments only, or a trailing ---) declares nothing
-    const depthProblem = checkDepthAndAliases(doc, positions);
-    if (depthProblem) {
-      problems.push(depthProblem);
+    const shape = checkDepthAndAliases(doc, positions);
+    if (shape.problem) {
+      problems.push(shape.problem);
       return;
     }
     try {
@@ -50,27 +56,41 @@ export function parseManifestFile(file: string, text: string): ParsedFile {
     } catch {
       problems.push({
         layer: 'limit',
-        location: positions.start(),
+        location: shape.firstAlias ?? positions.start(),
         message: `YAML aliases expand too much (more than ${LIMITS.maxAliasCount} expansions): refused as a resource-exhaustion risk`,
       });
     }
   });
+  if (documents.length === 0 && problems.length === 0) {
+    problems.push({
+      layer: 'yaml',
+      location: { file, line: 1, col: 1 },
+      message: 'no manifests in this file (it is empty or only comments); delete it or add a document',
+    });
+  }
   return { documents, problems };
 }
 
 /** Walks the syntax tree without expanding aliases, so nothing large is built for a hostile document. */
-function checkDepthAndAliases(doc: Document, positions: DocumentPositions): ManifestProblem | null {
+function checkDepthAndAliases(
+  doc: Document,
+  positions: DocumentPositions,
+): { problem?: ManifestProblem; firstAlias?: SourceLocation | null } {
   const stack: Array<{ node: unknown; depth: number }> = [{ node: doc.contents, depth: 0 }];
   let aliases = 0;
+  let firstAlias: Node | null = null;
   while (stack.length > 0) {
     const { node, depth } = stack.pop()!;
     if (isAlias(node)) {
       aliases++;
+      firstAlias ??= node;
       if (aliases > LIMITS.maxAliasCount) {
         return {
-          layer: 'limit',
-          location: positions.start(),
-          message: `document uses more than ${LIMITS.maxAliasCount} YAML aliases: refused as a resource-exhaustion risk`,
+          problem: {
+            layer: 'limit',
+            location: positions.start(),
+            message: `document uses more than ${LIMITS.maxAliasCount} YAML aliases: refused as a resource-exhaustion risk`,
+          },
         };
       }
       continue;
@@ -78,9 +98,11 @@ function checkDepthAndAliases(doc: Document, positions: DocumentPositions): Mani
     if (!isCollection(node)) continue;
     if (depth >= LIMITS.maxDepth) {
       return {
-        layer: 'limit',
-        location: positions.nodeLocation(node as Node),
-        message: `nesting deeper than ${LIMITS.maxDepth} levels: refused`,
+        problem: {
+          layer: 'limit',
+          location: positions.nodeLocation(node as Node),
+          message: `nesting deeper than ${LIMITS.maxDepth} levels: refused`,
+        },
       };
     }
     for (const item of node.items) {
@@ -89,7 +111,7 @@ function checkDepthAndAliases(doc: Document, positions: DocumentPositions): Mani
       } else stack.push({ node: item, depth: depth + 1 });
     }
   }
-  return null;
+  return { firstAlias: firstAlias ? positions.nodeLocation(firstAlias) : null };
 }
 
 function limitProblem(file: string, message: string): ManifestProblem {

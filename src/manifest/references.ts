@@ -1,7 +1,14 @@
 import type { Path } from './schema-errors.js';
 import { BUILTIN_ACTIONS } from './semantic.js';
 import { closest } from './suggest.js';
-import { objectKey, type EventTriggerSpec, type Kind, type LoadedManifest, type TagSpec, type TaskSpec } from './types.js';
+import {
+  objectKey,
+  type EventTriggerSpec,
+  type Kind,
+  type LoadedManifest,
+  type TagSpec,
+  type TaskSpec,
+} from './types.js';
 
 export interface ReferenceFinding {
   manifest: LoadedManifest;
@@ -55,7 +62,11 @@ export function checkReferences(manifests: LoadedManifest[], catalog?: DriverCat
           });
         }
       }
-      if (spec.objectType === 'webhook' && spec.target?.name !== undefined && !byKind.get('Webhook')?.has(spec.target.name)) {
+      if (
+        spec.objectType === 'webhook' &&
+        spec.target?.name !== undefined &&
+        !byKind.get('Webhook')?.has(spec.target.name)
+      ) {
         missing(m, ['spec', 'target', 'name'], 'Webhook', spec.target.name);
       }
       checkDriver(m, spec, catalog, errors, unchecked);
@@ -81,12 +92,16 @@ function checkDriver(
 ): void {
   if (BUILTIN_ACTIONS[spec.objectType]) return;
   if (!catalog) {
-    unchecked.push({ manifest: m, path: ['spec', 'objectType'], message: `objectType ${spec.objectType} is not built in; unchecked without an engine config (--config)` });
+    unchecked.push({
+      manifest: m,
+      path: ['spec', 'objectType'],
+      message: `objectType ${spec.objectType} is not built in; unchecked without an engine config (--config)`,
+    });
     return;
   }
   const actions = catalog[spec.objectType];
   if (!actions) {
-    const known = [...Object.keys(BUILTIN_ACTIONS), ...Object.keys(catalog)].sort();
+    const known = [...new Set([...Object.keys(BUILTIN_ACTIONS), ...Object.keys(catalog)])].sort();
     errors.push({
       manifest: m,
       path: ['spec', 'objectType'],

@@ -47,17 +47,22 @@ function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+  if (typeof value === 'string')
+    return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
   return `${typeof value} ${String(value)}`;
 }
 
 function valueAt(data: unknown, path: Path): unknown {
   let node = data;
-  for (const seg of path) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[seg] : undefined;
+  for (const seg of path)
+    node = node && typeof node === 'object' ? (node as Record<string, unknown>)[seg] : undefined;
   return node;
 }
 
-const ONE_OF_KEYS: Record<string, string[]> = { Schedule: ['cron', 'repeat', 'once'], Webhook: ['url', 'urlFrom'] };
+const ONE_OF_KEYS: Record<string, string[]> = {
+  Schedule: ['cron', 'repeat', 'once'],
+  Webhook: ['url', 'urlFrom'],
+};
 
 /**
  * Turns ajv's errors for one document (or spec) into a few clear messages.
@@ -86,7 +91,7 @@ export function translateSchemaErrors(
     switch (e.keyword) {
       case 'required': {
         const missing = String(params.missingProperty);
-        const condition = thenCondition(schema, e.schemaPath);
+        const condition = thenCondition(schema, e.schemaPath, localPath);
         out.push({ path, message: `${displayPath([...path, missing])} is required${condition}` });
         break;
       }
@@ -104,7 +109,10 @@ export function translateSchemaErrors(
         break;
       }
       case 'type':
-        out.push({ path, message: `${where} must be ${article(String(params.type).replace(',', ' or '))} (got ${describeValue(value)})` });
+        out.push({
+          path,
+          message: `${where} must be ${article(String(params.type).replace(',', ' or '))} (got ${describeValue(value)})`,
+        });
         break;
       case 'minimum':
         out.push({ path, message: `${where} must be at least ${params.limit} (got ${String(value)})` });
@@ -119,15 +127,25 @@ export function translateSchemaErrors(
         });
         break;
       case 'const':
-        out.push({ path, message: `${where} must be ${String(params.allowedValue)} (got ${describeValue(value)})` });
+        out.push({
+          path,
+          message: `${where} must be ${String(params.allowedValue)} (got ${describeValue(value)})`,
+        });
         break;
       case 'pattern': {
         const last = localPath[localPath.length - 1];
         const parent = localPath[localPath.length - 2];
-        const lowercase = ['category', 'objectType', 'action', 'type'].includes(String(last)) || (parent === 'event' && last === 'name');
-        const hint = lowercase ? LOWERCASE_ID : (PATTERN_HINTS[String(last)] ?? `must match ${String(params.pattern)}`);
+        const lowercase =
+          ['category', 'objectType', 'action', 'type'].includes(String(last)) ||
+          (parent === 'event' && last === 'name');
+        const hint = lowercase
+          ? LOWERCASE_ID
+          : (PATTERN_HINTS[String(last)] ?? `must match ${String(params.pattern)}`);
         const shownPath = typeof last === 'number' ? displayPath(path) : where;
-        out.push({ path, message: `${shownPath} ${isSchedulesItem(localPath) ? PATTERN_HINTS.name : hint} (got ${describeValue(value)})` });
+        out.push({
+          path,
+          message: `${shownPath} ${isSchedulesItem(localPath) ? PATTERN_HINTS.name : hint} (got ${describeValue(value)})`,
+        });
         break;
       }
       case 'minLength':
@@ -137,17 +155,26 @@ export function translateSchemaErrors(
         out.push({ path, message: `${where} is longer than ${params.limit} characters` });
         break;
       case 'minItems':
-        out.push({ path, message: `${where} must list at least ${params.limit} item${params.limit === 1 ? '' : 's'}` });
+        out.push({
+          path,
+          message: `${where} must list at least ${params.limit} item${params.limit === 1 ? '' : 's'}`,
+        });
         break;
       case 'uniqueItems':
-        out.push({ path, message: `${where} lists ${describeValue((value as unknown[])[Number(params.i)])} twice` });
+        out.push({
+          path,
+          message: `${where} lists ${describeValue((value as unknown[])[Number(params.i)])} twice`,
+        });
         break;
       case 'minProperties':
       case 'maxProperties':
         out.push({ path, message: propertiesCountMessage(where, localPath) });
         break;
       case 'not':
-        out.push({ path, message: `${where}: object and tag cannot both be set; match one object or the members of one tag` });
+        out.push({
+          path,
+          message: `${where}: object and tag cannot both be set; match one object or the members of one tag`,
+        });
         break;
       case 'oneOf':
       case 'anyOf':
@@ -174,7 +201,8 @@ function oneOfMessage(where: string, localPath: Path, value: unknown, kind?: str
   if (localPath.length === 0 && kind && ONE_OF_KEYS[kind]) {
     const keys = ONE_OF_KEYS[kind]!;
     const present = keys.filter((k) => value && typeof value === 'object' && k in value);
-    const list = keys.length === 2 ? `${keys[0]} or ${keys[1]}` : `${keys.slice(0, -1).join(', ')} or ${keys.at(-1)}`;
+    const list =
+      keys.length === 2 ? `${keys[0]} or ${keys[1]}` : `${keys.slice(0, -1).join(', ')} or ${keys.at(-1)}`;
     if (present.length === 0) return `${where} needs exactly one of ${list}`;
     return `${where} has ${present.join(' and ')}; exactly one of ${list} is allowed`;
   }
@@ -188,7 +216,7 @@ function oneOfMessage(where: string, localPath: Path, value: unknown, kind?: str
 }
 
 /** "when auth.type is bearer" for requirements that come from an if/then branch. */
-function thenCondition(schema: Record<string, unknown>, schemaPath: string): string {
+function thenCondition(schema: Record<string, unknown>, schemaPath: string, localPath: Path): string {
   const idx = schemaPath.lastIndexOf('/then/');
   if (idx < 0) return '';
   const ifSchema = schemaAt(schema, schemaPath.slice(0, idx) + '/if');
@@ -196,7 +224,7 @@ function thenCondition(schema: Record<string, unknown>, schemaPath: string): str
   if (!props) return '';
   const [field, rule] = Object.entries(props)[0] ?? [];
   if (!field || rule?.const === undefined) return '';
-  return ` when ${field} is ${String(rule.const)}`;
+  return ` when ${displayPath([...localPath, field])} is ${String(rule.const)}`;
 }
 
 function dedupe(messages: SchemaMessage[]): SchemaMessage[] {

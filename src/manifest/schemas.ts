@@ -28,13 +28,21 @@ let compiled: CompiledSchemas | undefined;
 export function compiledSchemas(): CompiledSchemas {
   if (compiled) return compiled;
   // useDefaults fills in schema defaults, so desired state is normalized for diffing.
-  const ajv = new Ajv({ allErrors: true, verbose: true, useDefaults: true, strict: false, allowUnionTypes: true });
+  const ajv = new Ajv({
+    allErrors: true,
+    verbose: true,
+    useDefaults: true,
+    strict: false,
+    allowUnionTypes: true,
+  });
   ajv.addKeyword({ keyword: 'tsType' });
   ajv.addSchema(SCHEMAS.common);
-  for (const kind of ['Task', 'Schedule', 'EventTrigger', 'Webhook', 'Tag'] as const) ajv.addSchema(SCHEMAS[kind]);
+  for (const kind of ['Task', 'Schedule', 'EventTrigger', 'Webhook', 'Tag'] as const)
+    ajv.addSchema(SCHEMAS[kind]);
   // The envelope alone: the per-kind dispatch of manifest.schema.json (for editors) is done by code here,
   // so spec errors carry the kind's own schema paths.
-  const { allOf: _dispatch, $id: _id, ...envelope } = SCHEMAS.manifest;
+  const { allOf: _dispatch, ...manifestEnvelope } = SCHEMAS.manifest;
+  const envelope = { ...manifestEnvelope, $id: 'https://taskops.dev/schemas/v1/envelope.schema.json' };
   compiled = {
     envelope: ajv.compile(envelope),
     spec: {
@@ -50,7 +58,10 @@ export function compiledSchemas(): CompiledSchemas {
 }
 
 /** Resolves a JSON pointer ("#/properties/x") inside one of our schemas. */
-export function schemaAt(root: Record<string, unknown>, pointer: string): Record<string, unknown> | undefined {
+export function schemaAt(
+  root: Record<string, unknown>,
+  pointer: string,
+): Record<string, unknown> | undefined {
   let node: unknown = root;
   for (const raw of pointer.replace(/^#\/?/, '').split('/')) {
     if (raw === '') continue;

@@ -7,7 +7,8 @@ export interface SecurityFinding {
 }
 
 /** Field names that, holding a literal, mean a secret was written into git. */
-const LITERAL_SECRET_FIELDS = /^(token|password|passwd|secret|signingsecret|apikey|api_key|value|key|bearer|credentials?|privatekey)$/i;
+const LITERAL_SECRET_FIELDS =
+  /^(token|password|passwd|secret|signingsecret|apikey|api_key|value|key|bearer|credentials?|privatekey)$/i;
 const SECRET_HEADER = /authorization|token|secret|api[-_]?key|password|cookie/i;
 const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i;
 

@@ -10,7 +10,10 @@ export interface SemanticFinding {
 }
 
 /** Built-in object types and the actions they offer; other types come from the engine's drivers. */
-export const BUILTIN_ACTIONS: Readonly<Record<string, readonly string[]>> = { webhook: ['send'], email: ['send'] };
+export const BUILTIN_ACTIONS: Readonly<Record<string, readonly string[]>> = {
+  webhook: ['send'],
+  email: ['send'],
+};
 
 /** Checks that need more than a schema: cron syntax, real zones and dates, payload templates. */
 export function semanticFindings(manifest: LoadedManifest, defaultZone = 'UTC'): SemanticFinding[] {
@@ -48,7 +51,11 @@ function scheduleFindings(spec: ScheduleSpec, defaultZone: string): SemanticFind
     if (parsed.ok) instants[field] = parsed.instant.getTime();
     else out.push({ path: ['spec', field], message: `${field}: ${parsed.message}` });
   }
-  if (instants.startsAt !== undefined && instants.endsAt !== undefined && instants.endsAt <= instants.startsAt) {
+  if (
+    instants.startsAt !== undefined &&
+    instants.endsAt !== undefined &&
+    instants.endsAt <= instants.startsAt
+  ) {
     out.push({ path: ['spec', 'endsAt'], message: 'endsAt must be later than startsAt' });
   }
   const repeat = spec.repeat;
@@ -56,11 +63,20 @@ function scheduleFindings(spec: ScheduleSpec, defaultZone: string): SemanticFind
     repeat.on.forEach((day, i) => {
       const isWeekday = typeof day === 'string' && day !== 'last';
       if (repeat.unit === 'weeks' && !isWeekday) {
-        out.push({ path: ['spec', 'repeat', 'on', i], message: `weekly repeats take weekdays (monday ... sunday), got ${JSON.stringify(day)}` });
+        out.push({
+          path: ['spec', 'repeat', 'on', i],
+          message: `weekly repeats take weekdays (monday ... sunday), got ${JSON.stringify(day)}`,
+        });
       } else if (repeat.unit === 'months' && isWeekday) {
-        out.push({ path: ['spec', 'repeat', 'on', i], message: `monthly repeats take days of the month 1-31 or last, got ${JSON.stringify(day)}` });
+        out.push({
+          path: ['spec', 'repeat', 'on', i],
+          message: `monthly repeats take days of the month 1-31 or last, got ${JSON.stringify(day)}`,
+        });
       } else if (repeat.unit !== 'weeks' && repeat.unit !== 'months') {
-        out.push({ path: ['spec', 'repeat', 'on'], message: `repeat.on applies to unit weeks or months, not ${repeat.unit}` });
+        out.push({
+          path: ['spec', 'repeat', 'on'],
+          message: `repeat.on applies to unit weeks or months, not ${repeat.unit}`,
+        });
       }
     });
   }
@@ -71,7 +87,10 @@ function taskFindings(spec: TaskSpec): SemanticFinding[] {
   const out: SemanticFinding[] = [];
   const builtin = BUILTIN_ACTIONS[spec.objectType];
   if (builtin && !builtin.includes(spec.action)) {
-    out.push({ path: ['spec', 'action'], message: `${spec.objectType} tasks take action ${builtin.join(' or ')} (got ${JSON.stringify(spec.action)})` });
+    out.push({
+      path: ['spec', 'action'],
+      message: `${spec.objectType} tasks take action ${builtin.join(' or ')} (got ${JSON.stringify(spec.action)})`,
+    });
   }
   if (spec.objectType === 'email' && spec.target) {
     out.push({ path: ['spec', 'target'], message: 'email tasks take no target: recipients go in params.to' });
@@ -79,7 +98,7 @@ function taskFindings(spec: TaskSpec): SemanticFinding[] {
   const params = (spec.params ?? {}) as Record<string, unknown>;
   if (spec.objectType === 'webhook' && params.payload !== undefined) {
     const parsed = parsePayloadTemplate(params.payload as string | object);
-    if (!parsed.ok) out.push({ path: ['spec', 'params', 'payload'], message: `payload is not valid JSON: ${parsed.message}` });
+    if (!parsed.ok) out.push({ path: ['spec', 'params', 'payload'], message: parsed.message });
   }
   visitStrings(params, ['spec', 'params'], (text, path) => {
     for (const p of findTemplateProblems(text)) out.push({ path, message: p.message });

@@ -1,0 +1,94 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+
+describe('taskops validate', () => {
+  it('accepts the bundled examples and exits 0, noting object types it cannot check without a config', async () => {
+    const r = await runCli(['validate', 'examples']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('10 manifests in 7 files: OK');
+    expect(r.stdout).toContain(
+      'objectType vms is not built in; unchecked without an engine config (--config) (note)',
+    );
+  });
+
+  it('checks object types and actions against the drivers of an engine config', async () => {
+    const ok = await runCli(['--config', 'examples/taskops.config.yaml', 'validate', 'examples']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).not.toContain('unchecked');
+    const dir = mkdtempSync(path.join(tmpdir(), 'taskops-validate-'));
+    writeFileSync(
+      path.join(dir, 'tasks.yaml'),
+      [
+        'apiVersion: taskops/v1',
+        'kind: Task',
+        'metadata: {name: reboot-vm}',
+        'spec: {objectType: vms, target: {name: vm-1}, action: reboot}',
+        '---',
+        'apiVersion: taskops/v1',
+        'kind: Task',
+        'metadata: {name: scale-tenant}',
+        'spec: {objectType: tenants, target: {name: t1}, action: scale}',
+      ].join('\n'),
+    );
+    const bad = await runCli(['--config', 'examples/taskops.config.yaml', 'validate', dir]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain(
+      'tasks.yaml:4:55: Task/reboot-vm: the vms driver has no action reboot; it offers power-off, power-on',
+    );
+    expect(bad.stdout).toContain(
+      'tasks.yaml:9:20: Task/scale-tenant: no driver for objectType tenants in the engine config; known: email, vms, webhook',
+    );
+  });
+
+  it('reports every error at once with a one-line summary and exits 1', async () => {
+    const r = await runCli([
+      'validate',
+      'test/fixtures/invalid/10-webhook-timeout-too-low.yaml',
+      'test/fixtures/invalid/16-bad-cron.yaml',
+      'test/fixtures/invalid/dup',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'test/fixtures/invalid/10-webhook-timeout-too-low.yaml:7:19: Webhook/hook: spec.timeoutSeconds must be at least 3 (got 2)',
+      'test/fixtures/invalid/16-bad-cron.yaml:6:9: Schedule/bad-cron: cron minute field "61" is out of range 0-59',
+      'test/fixtures/invalid/dup/b.yaml:4:9: Tag/gpu: duplicate: Tag/gpu is also defined at test/fixtures/invalid/dup/a.yaml:1:1; names are unique per kind',
+      '3 errors in 3 files',
+    ]);
+  });
+
+  it('prints stable JSON with --output json', async () => {
+    const r = await runCli(['validate', '--output', 'json', 'test/fixtures/invalid/16-bad-cron.yaml']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toEqual({
+      valid: false,
+      files: 1,
+      manifests: 1,
+      errors: [
+        {
+          file: 'test/fixtures/invalid/16-bad-cron.yaml',
+          line: 6,
+          col: 9,
+          object: 'Schedule/bad-cron',
+          layer: 'semantic',
+          message: 'cron minute field "61" is out of range 0-59',
+        },
+      ],
+      notes: [],
+    });
+  });
+
+  it('exits 64 on a usage error such as an unknown output format', async () => {
+    const r = await runCli(['validate', '--output', 'yaml', 'examples']);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('--output must be one of text, json');
+  });
+
+  it('names a missing path instead of crashing', async () => {
+    const r = await runCli(['validate', 'no/such/dir']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('no/such/dir:1:1: no such file or directory');
+  });
+});
