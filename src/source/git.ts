@@ -1,0 +1,188 @@
+import { existsSync } from 'node:fs';
+import { mkdir, realpath, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { simpleGit, type SimpleGit } from 'simple-git';
+import { SourceError } from './errors.js';
+import { cacheDirFor, isInside, normalizeRepo, safeSubdir } from './paths.js';
+import type { Source, SourceSnapshot } from './types.js';
+
+export interface GitSourceOptions {
+  /** A URL or a local repository path. */
+  repo: string;
+  /** Branch, tag or commit (default: the remote's HEAD). */
+  ref?: string;
+  /** The manifest folder inside the repository (default: its root). */
+  path?: string;
+  /** The cache lives in `<dataDir>/sources/<hash of the repo>`. */
+  dataDir: string;
+  /** Longest a git command may take before it is stopped (default 120 s). */
+  timeoutMs?: number;
+}
+
+/** Variables that only matter to interactive git (editors, pagers, external diffs): never needed here. */
+const INTERACTIVE_ONLY = new Set([
+  'editor',
+  'git_editor',
+  'git_sequence_editor',
+  'pager',
+  'git_pager',
+  'git_external_diff',
+]);
+
+/**
+ * The operator's environment (SSH keys, proxies, askpass helpers stay usable), minus interactive-only
+ * variables; never a password prompt, since CI and `serve` have no one to answer it; C locale, because
+ * errors are recognized by git's English messages.
+ */
+function gitEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !INTERACTIVE_ONLY.has(k.toLowerCase())) env[k] = v;
+  return { ...env, GIT_TERMINAL_PROMPT: '0', GCM_INTERACTIVE: 'never', LC_ALL: 'C' };
+}
+
+export function gitClient(baseDir: string, timeoutMs = 120_000): SimpleGit {
+  return simpleGit({
+    baseDir,
+    timeout: { block: timeoutMs },
+    // These come from the operator's own environment, not from manifests or flags.
+    unsafe: {
+      allowUnsafeSshCommand: true,
+      allowUnsafeAskPass: true,
+      allowUnsafeGitProxy: true,
+      allowUnsafeConfigPaths: true,
+    },
+  }).env(gitEnv());
+}
+
+/** A ref or repository given on the command line must never be read by git as an option. */
+export function refuseOptionLike(value: string, flag: string): void {
+  if (value.startsWith('-'))
+    throw new SourceError(`${flag} ${value} is not valid: it must not start with "-"`, {});
+}
+
+/**
+ * A git repository as a source: a cached clone under the data dir, fetched on every `fetch()` (shallow when
+ * the remote allows), checked out at the ref's commit. The revision is the commit SHA.
+ */
+export class GitSource implements Source {
+  readonly repo: string;
+  readonly ref: string;
+  readonly subdir: string;
+  readonly cacheDir: string;
+
+  constructor(private readonly opts: GitSourceOptions) {
+    refuseOptionLike(opts.repo, '--repo');
+    if (opts.ref !== undefined) refuseOptionLike(opts.ref, '--ref');
+    this.repo = normalizeRepo(opts.repo);
+    this.ref = opts.ref ?? 'HEAD';
+    this.subdir = safeSubdir(opts.path ?? '', { repo: this.repo, ref: this.ref });
+    this.cacheDir = cacheDirFor(opts.dataDir, opts.repo);
+  }
+
+  describe(): string {
+    return `${this.repo}@${this.ref}${this.subdir ? `:${this.subdir}` : ''}`;
+  }
+
+  async fetch(): Promise<SourceSnapshot> {
+    const git = await this.cache();
+    await this.fetchRef(git);
+    try {
+      await git.raw(['-c', 'advice.detachedHead=false', 'checkout', '--force', '--detach', 'FETCH_HEAD']);
+      await git.raw(['clean', '-ffdxq']);
+    } catch (err) {
+      throw this.error(`could not check out ${this.ref} of ${this.repo} in ${this.cacheDir}`, err);
+    }
+    const revision = (await git.revparse(['HEAD'])).trim();
+    return { root: await this.manifestRoot(), revision };
+  }
+
+  private async cache(): Promise<SimpleGit> {
+    try {
+      await mkdir(this.cacheDir, { recursive: true });
+      const git = gitClient(this.cacheDir, this.opts.timeoutMs);
+      if (!existsSync(join(this.cacheDir, '.git'))) {
+        await git.init();
+        await git.addRemote('origin', this.repo);
+      } else await git.remote(['set-url', 'origin', this.repo]);
+      return git;
+    } catch (err) {
+      throw this.error(`could not prepare the cache of ${this.repo} in ${this.cacheDir}`, err);
+    }
+  }
+
+  /** Shallow first; some servers (and old ones for a commit SHA) refuse it, so a full fetch is the fallback. */
+  private async fetchRef(git: SimpleGit): Promise<void> {
+    let first: unknown;
+    try {
+      await git.raw(['fetch', '--depth', '1', '--no-tags', 'origin', this.ref]);
+      return;
+    } catch (err) {
+      first = err;
+    }
+    if (!isMissingRef(first)) {
+      try {
+        await git.raw(['fetch', '--no-tags', 'origin', this.ref]);
+        return;
+      } catch (err) {
+        first = err;
+      }
+    }
+    if (isMissingRef(first)) {
+      throw this.error(
+        `ref ${this.ref} was not found in ${this.repo}: check --ref (a branch, tag or commit that exists on the remote)`,
+        first,
+      );
+    }
+    throw this.error(
+      `could not fetch ${this.repo}: the repository is unreachable or access was refused; check --repo, the network and credentials`,
+      first,
+    );
+  }
+
+  private async manifestRoot(): Promise<string> {
+    const root = join(this.cacheDir, this.subdir);
+    const info = await stat(root).catch(() => undefined);
+    if (!info?.isDirectory()) {
+      throw new SourceError(
+        `path ${this.subdir || '.'} does not exist in ${this.repo} at ${this.ref}: check --path`,
+        this.where(),
+      );
+    }
+    // A symlink in the repository must not lead the loader outside the checkout.
+    if (!isInside(await realpath(this.cacheDir), await realpath(root))) {
+      throw new SourceError(`path ${this.subdir} in ${this.repo} leads outside the repository`, this.where());
+    }
+    return root;
+  }
+
+  private where() {
+    return { repo: this.repo, ref: this.ref, path: this.subdir || '.' };
+  }
+
+  private error(message: string, cause: unknown): SourceError {
+    const detail = gitMessage(cause);
+    return new SourceError(detail ? `${message} (git: ${detail})` : message, this.where(), { cause });
+  }
+
+  /** Removes the cached clone. */
+  async clearCache(): Promise<void> {
+    await rm(this.cacheDir, { recursive: true, force: true });
+  }
+}
+
+const isMissingRef = (err: unknown): boolean =>
+  /couldn't find remote ref|no such remote ref|not our ref|invalid refspec|unadvertised object/i.test(
+    gitMessage(err),
+  );
+
+/** The last meaningful line of git's stderr. */
+export function gitMessage(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err ?? '');
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^hint:/.test(l));
+  const fatal = lines.find((l) => /^(fatal|error):/.test(l));
+  return (fatal ?? lines[lines.length - 1] ?? '').replace(/^(fatal|error):\s*/, '');
+}
