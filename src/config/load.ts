@@ -70,7 +70,7 @@ export function loadEngineConfig(
     applyEnvOverrides(raw, env);
     compiledSchemas().config(raw);
   }
-  const config = raw as ResolvedConfig['config'];
+  const config = raw as unknown as ResolvedConfig['config'];
   return {
     config,
     file: chosen ?? null,

@@ -1,0 +1,13 @@
+export { Engine, EngineError, type EngineOptions, type EngineLogger, type EventInput } from './engine.js';
+export { createEngine, type CreateEngineOptions } from './create.js';
+export { matchEvent, type EventMatch, type TriggerDefinition } from './events/match.js';
+export { TaskLogWriter, readTaskLogs, type TaskLogLine } from './tasklog.js';
+export {
+  ManualClock,
+  systemClock,
+  nextFirings,
+  previewFirings,
+  formatFiring,
+  type Clock,
+} from './schedule/index.js';
+export { createDriverRegistry, type DriverRegistry, type DriverDeps } from './drivers/index.js';

@@ -1,0 +1,60 @@
+import type { TemplateVars } from '../../manifest/template.js';
+import type { TaskSpec } from '../../manifest/types.js';
+import type { EngineEvent, RunRecord } from '../../store/types.js';
+import type { DriverRegistry, DriverResult } from '../drivers/index.js';
+import type { EngineState } from '../state.js';
+
+export interface ExecuteInput {
+  run: RunRecord;
+  task: TaskSpec;
+  state: EngineState;
+  drivers: DriverRegistry;
+  event: EngineEvent | null;
+  now: Date;
+  zone: string;
+  random(): number;
+  signal: AbortSignal;
+}
+
+/** Runs one task action on one target through its driver; every outcome becomes a DriverResult. */
+export async function executeRun(input: ExecuteInput): Promise<DriverResult> {
+  const { run, task, state, drivers, event } = input;
+  const driver = drivers.get(task.objectType);
+  if (!driver) {
+    return {
+      ok: false,
+      attempts: 0,
+      error: `no driver for objectType ${task.objectType} in the engine config`,
+    };
+  }
+  const builtIn = task.objectType === 'webhook' || task.objectType === 'email';
+  const vars: TemplateVars = {
+    now: input.now,
+    zone: input.zone,
+    random: input.random,
+    // Webhook and email tasks report on the event's object (the sync that failed); others act on their target.
+    name: builtIn ? (event?.object ?? run.target.name) : run.target.name,
+    task: run.task,
+    runId: run.runId,
+    ...(event ? { event: { type: event.type, name: event.name, fields: event.fields } } : {}),
+  };
+  let webhook;
+  if (task.objectType === 'webhook') {
+    const name = task.target?.name ?? '';
+    const spec = state.webhooks.get(name);
+    if (!spec) return { ok: false, attempts: 0, error: `Webhook/${name} does not exist in the live state` };
+    webhook = { name, spec };
+  }
+  try {
+    return await driver.run({
+      runId: run.runId,
+      task: { name: run.task, spec: task },
+      target: run.target.name,
+      vars,
+      signal: input.signal,
+      ...(webhook ? { webhook } : {}),
+    });
+  } catch (err) {
+    return { ok: false, attempts: 1, error: err instanceof Error ? err.message : String(err) };
+  }
+}
