@@ -1,0 +1,76 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock, Scheduler, systemClock, type FireEvent } from '../../../src/engine/schedule/index.js';
+
+describe('ManualClock', () => {
+  it('fires due timers in time order, with now() at each timer time', () => {
+    const clock = new ManualClock('2026-01-01T00:00:00Z');
+    const seen: string[] = [];
+    clock.setTimer(new Date('2026-01-01T00:00:03Z'), () => seen.push(`b@${clock.now().toISOString()}`));
+    clock.setTimer(new Date('2026-01-01T00:00:01Z'), () => seen.push(`a@${clock.now().toISOString()}`));
+    clock.setTimer(new Date('2026-01-01T00:00:09Z'), () => seen.push('late'));
+    clock.advanceBy(5000);
+    expect(seen).toEqual(['a@2026-01-01T00:00:01.000Z', 'b@2026-01-01T00:00:03.000Z']);
+    expect(clock.now().toISOString()).toBe('2026-01-01T00:00:05.000Z');
+    expect(clock.pendingTimers).toBe(1);
+  });
+
+  it('fires timers set by a firing timer when they are due within the same advance', () => {
+    const clock = new ManualClock(0);
+    const seen: number[] = [];
+    clock.setTimer(new Date(1000), () => {
+      seen.push(clock.now().getTime());
+      clock.setTimer(new Date(1500), () => seen.push(clock.now().getTime()));
+    });
+    clock.advanceTo(2000);
+    expect(seen).toEqual([1000, 1500]);
+  });
+
+  it('does not fire a cancelled timer', () => {
+    const clock = new ManualClock(0);
+    let fired = false;
+    const cancel = clock.setTimer(new Date(10), () => (fired = true));
+    cancel();
+    clock.advanceBy(100);
+    expect(fired).toBe(false);
+  });
+
+  it('fires a timer set in the past on the next advance, even by 0 ms', () => {
+    const clock = new ManualClock(5000);
+    let fired = false;
+    clock.setTimer(new Date(1000), () => (fired = true));
+    expect(fired).toBe(false);
+    clock.advanceBy(0);
+    expect(fired).toBe(true);
+  });
+
+  it('refuses to go back in time', () => {
+    const clock = new ManualClock(5000);
+    expect(() => clock.advanceTo(1000)).toThrow('cannot go back in time');
+  });
+});
+
+describe('systemClock (real time, node-schedule)', () => {
+  let scheduler: Scheduler | undefined;
+  afterEach(() => scheduler?.stop());
+
+  it('fires a once schedule 1.5 s ahead within 1 s of its time', async () => {
+    const at = new Date(Date.now() + 1500);
+    const fired = new Promise<FireEvent>((resolve) => {
+      scheduler = new Scheduler({
+        clock: systemClock,
+        defaultZone: 'UTC',
+        catchUpWindowMs: 0,
+        onFire: resolve,
+        onMissed: () => undefined,
+      });
+      scheduler.setSchedules([{ name: 'soon', spec: { once: at.toISOString() } }], new Map());
+    });
+    const event = await fired;
+    const firedAt = Date.now();
+    expect(event.schedule).toBe('soon');
+    expect(event.scheduledFor).toEqual(at);
+    expect(event.catchUp).toBe(false);
+    expect(firedAt).toBeGreaterThanOrEqual(at.getTime());
+    expect(firedAt - at.getTime()).toBeLessThan(1000);
+  });
+});
