@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // Example "vms" driver for the bundled engine config: records each VM's power state in one JSON file
-// (TASKOPS_EXAMPLE_VMS, default .taskops/example-vms.json) instead of calling a hypervisor.
+// (TASKOPS_EXAMPLE_VMS, default <repo>/.taskops/example-vms.json) instead of calling a hypervisor.
 // A VM name is only ever a key in that file, never part of a path.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const [state, name] = process.argv.slice(2);
 if (!['on', 'off'].includes(state ?? '') || !name) {
   console.error('usage: vm-power.mjs on|off VM_NAME');
   process.exit(64);
 }
-const file = process.env.TASKOPS_EXAMPLE_VMS ?? path.join('.taskops', 'example-vms.json');
+const file =
+  process.env.TASKOPS_EXAMPLE_VMS ??
+  fileURLToPath(new URL('../../.taskops/example-vms.json', import.meta.url));
 mkdirSync(path.dirname(file), { recursive: true });
 let vms = {};
 try {
