@@ -15,6 +15,8 @@ export interface ReceivedMail {
 export interface SmtpPeer {
   port: number;
   messages: ReceivedMail[];
+  /** Connection errors the server saw (a client that refused its certificate, ...). */
+  errors: Error[];
   close(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function startSmtpPeer(
     disabledCommands: [...(options.tls ? [] : ['STARTTLS']), ...(options.users ? [] : ['AUTH'])],
     authOptional: !options.users,
     allowInsecureAuth: true,
+    disableReverseLookup: true,
     logger: false,
     onAuth(auth, _session, callback) {
       const expected = options.users?.[auth.username ?? ''];
@@ -65,12 +68,15 @@ export async function startSmtpPeer(
       });
     },
   };
+  const errors: Error[] = [];
   const server = new SMTPServer(config);
+  server.on('error', (err) => errors.push(err));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
   return {
     port,
     messages,
+    errors,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

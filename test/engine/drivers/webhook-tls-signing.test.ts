@@ -1,0 +1,151 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createWebhookDriver, type Driver } from '../../../src/engine/drivers/index.js';
+import { redact } from '../../../src/engine/drivers/webhook-request.js';
+import { driverRequest } from '../../helpers/driver-request.js';
+import { startReceiver, type Receiver, type RecordedRequest } from '../../helpers/http-receiver.js';
+import { selfSignedCertificate } from '../../helpers/tls.js';
+import { recordingDeps, webhookTask } from './webhook-fixtures.js';
+
+const cleanup: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0)) await fn();
+});
+
+async function receiverWith(options: Parameters<typeof startReceiver>[0] = {}): Promise<Receiver> {
+  const receiver = await startReceiver(options);
+  cleanup.push(() => receiver.close());
+  return receiver;
+}
+
+function driverWith(deps = recordingDeps()): Driver {
+  const driver = createWebhookDriver(deps);
+  cleanup.push(() => driver.close?.());
+  return driver;
+}
+
+/** What a receiver does with the Standard Webhooks headers (https://www.standardwebhooks.com). */
+function verify(req: RecordedRequest, secret: string): boolean {
+  const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret);
+  const id = String(req.headers['webhook-id']);
+  const timestamp = String(req.headers['webhook-timestamp']);
+  const expected = createHmac('sha256', key).update(`${id}.${timestamp}.${req.body}`).digest();
+  return String(req.headers['webhook-signature'])
+    .split(' ')
+    .some((entry) => {
+      const [version, signature] = entry.split(',');
+      const given = Buffer.from(signature ?? '', 'base64');
+      return version === 'v1' && given.length === expected.length && timingSafeEqual(given, expected);
+    });
+}
+
+describe('webhook driver: TLS', () => {
+  it('rejects a self-signed certificate by default, without retrying', async () => {
+    const receiver = await receiverWith({ tls: selfSignedCertificate() });
+    const result = await driverWith().run(
+      driverRequest(webhookTask(), { webhookSpec: { url: receiver.url, retries: 3 } }),
+    );
+    expect(result).toMatchObject({ ok: false, attempts: 1 });
+    expect(result.error).toMatch(/TLS certificate rejected \(DEPTH_ZERO_SELF_SIGNED_CERT\)/);
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('accepts it with allowInsecureCertificates, for that webhook only', async () => {
+    const receiver = await receiverWith({ tls: selfSignedCertificate() });
+    const driver = driverWith();
+    const insecure = await driver.run(
+      driverRequest(webhookTask(), { webhookSpec: { url: receiver.url, allowInsecureCertificates: true } }),
+    );
+    const strict = await driver.run(
+      driverRequest(webhookTask(), { webhookSpec: { url: receiver.url, retries: 0 } }),
+    );
+    expect(insecure).toMatchObject({ ok: true, attempts: 1 });
+    expect(strict.ok).toBe(false);
+    expect(receiver.requests).toHaveLength(1);
+    expect(process.env.NODE_TLS_REJECT_UNAUTHORIZED).toBeUndefined();
+  });
+});
+
+describe('webhook driver: Standard Webhooks signing', () => {
+  it('signs with a whsec_ secret so the receiver can verify the exact body', async () => {
+    const secret = `whsec_${Buffer.from('a-32-byte-signing-key-for-tests!').toString('base64')}`;
+    const receiver = await receiverWith();
+    const driver = driverWith(recordingDeps({ env: { SIGNING: secret }, newMessageId: () => 'msg_fixed' }));
+    const result = await driver.run(
+      driverRequest(webhookTask(), {
+        webhookSpec: { url: receiver.url, signingSecretFrom: { env: 'SIGNING' } },
+      }),
+    );
+    expect(result.ok).toBe(true);
+    const req = receiver.requests[0] as RecordedRequest;
+    expect(req.headers['webhook-id']).toBe('msg_fixed');
+    expect(req.headers['webhook-timestamp']).toBe('1760629087');
+    expect(req.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
+    expect(verify(req, secret)).toBe(true);
+    expect(verify({ ...req, body: req.body.replace('gpu', 'cpu') }, secret)).toBe(false);
+  });
+
+  it('uses a secret without the whsec_ prefix as raw bytes', async () => {
+    const receiver = await receiverWith();
+    const driver = driverWith(recordingDeps({ env: { SIGNING: 'plain secret' } }));
+    await driver.run(
+      driverRequest(webhookTask(), {
+        webhookSpec: { url: receiver.url, signingSecretFrom: { env: 'SIGNING' } },
+      }),
+    );
+    expect(verify(receiver.requests[0] as RecordedRequest, 'plain secret')).toBe(true);
+  });
+
+  it('keeps one webhook-id across retries and signs each attempt with its own timestamp', async () => {
+    const receiver = await receiverWith();
+    receiver.script({ status: 500 }, { status: 503 });
+    let clock = Date.parse('2025-10-16T15:38:07Z');
+    const driver = driverWith(
+      recordingDeps({ env: { SIGNING: 'whsec_c2VjcmV0' }, now: () => new Date((clock += 10_000)) }),
+    );
+    const result = await driver.run(
+      driverRequest(webhookTask(), {
+        webhookSpec: { url: receiver.url, retries: 2, signingSecretFrom: { env: 'SIGNING' } },
+      }),
+    );
+    expect(result).toMatchObject({ ok: true, attempts: 3 });
+    const ids = receiver.requests.map((r) => r.headers['webhook-id']);
+    expect(new Set(ids).size).toBe(1);
+    expect(ids[0]).toMatch(/^msg_/);
+    expect(result.details).toMatchObject({ messageId: ids[0] });
+    const stamps = receiver.requests.map((r) => Number(r.headers['webhook-timestamp']));
+    expect(new Set(stamps).size).toBe(3);
+    expect(receiver.requests.every((r) => verify(r, 'whsec_c2VjcmV0'))).toBe(true);
+  });
+
+  it('gives each delivery its own webhook-id', async () => {
+    const receiver = await receiverWith();
+    const driver = driverWith(recordingDeps({ env: { SIGNING: 'whsec_c2VjcmV0' } }));
+    const spec = { url: receiver.url, signingSecretFrom: { env: 'SIGNING' } };
+    await driver.run(driverRequest(webhookTask(), { webhookSpec: spec }));
+    await driver.run(driverRequest(webhookTask(), { webhookSpec: spec }));
+    expect(receiver.requests[0]?.headers['webhook-id']).not.toBe(receiver.requests[1]?.headers['webhook-id']);
+  });
+
+  it('fails clearly when the signing secret is missing', async () => {
+    const receiver = await receiverWith();
+    const result = await driverWith().run(
+      driverRequest(webhookTask(), {
+        webhookSpec: { url: receiver.url, signingSecretFrom: { file: '/nonexistent/s' } },
+      }),
+    );
+    expect(result.error).toBe('webhook test-hook: secret {file: /nonexistent/s} cannot be read (ENOENT)');
+  });
+});
+
+describe('redact', () => {
+  it('masks every secret, the longest first', () => {
+    expect(
+      redact('GET https://h/services/ABC failed with token abc', [
+        'https://h/services/ABC',
+        '/services/ABC',
+        'abc',
+      ]),
+    ).toBe('GET [redacted] failed with token [redacted]');
+  });
+});
