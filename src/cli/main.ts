@@ -1,9 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './exit.js';
 import { registerValidate } from './validate.js';
+import { registerReconcile } from './reconcile.js';
+import { registerPlan } from './plan.js';
+import { registerStatus } from './status.js';
 
 /** Every command file exports one register function; the order here is the order in --help. */
-const COMMANDS: Array<(program: Command) => void> = [registerValidate];
+const COMMANDS: Array<(program: Command) => void> = [registerValidate, registerReconcile, registerPlan, registerStatus];
 
 export function buildProgram(): Command {
   const program = new Command('taskops')

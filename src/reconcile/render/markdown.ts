@@ -75,7 +75,7 @@ function section(change: PlanChange): string {
  * A pull-request comment: a summary table, then one collapsible diff per object. Stays under GitHub's
  * 65,536-character limit by folding the objects that do not fit into a note.
  */
-export function renderMarkdown(plan: Plan): string {
+export function renderMarkdown(plan: Plan, opts: { warnings?: string[] } = {}): string {
   const s = plan.summary;
   const head = [
     `### taskops plan for ${inlineCode(plan.revision)}`,
@@ -86,6 +86,7 @@ export function renderMarkdown(plan: Plan): string {
     `| Update | ${s.update} |`,
     `| Delete | ${s.delete} |`,
     '',
+    ...(opts.warnings ?? []).map((w) => `> **Warning:** ${escapeHtml(w)}\n`),
   ].join('\n');
   const notes = plan.notes.length
     ? plan.notes.map((n) => `> ${inlineCode(`${n.kind}/${n.name}`)}: ${escapeHtml(n.message)}`).join('\n') +

@@ -1,0 +1,105 @@
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { relative, resolve, sep } from 'node:path';
+import type { Command } from 'commander';
+import { asLive, diff, loadDesired, safetyProblem } from '../reconcile/index.js';
+import { readTreeAtRevision, SourceError, type SourceSnapshot } from '../source/index.js';
+import { gitClient } from '../source/git.js';
+import { engineConfig, optionalCatalog, parseOutputFormat, stdoutPalette } from './context.js';
+import { CliError, EXIT } from './exit.js';
+import { asCliError, renderPlan } from './reconcile.js';
+
+const FORMATS = ['text', 'json', 'markdown'] as const;
+
+interface PlanOptions {
+  base: string;
+  head: string;
+  output: string;
+  detailedExitcode?: boolean;
+}
+
+/** The repository holding PATH (or the current folder), and PATH as a folder inside it. */
+async function locate(path: string): Promise<{ top: string; subdir: string }> {
+  const abs = resolve(path);
+  const from = existsSync(abs) && statSync(abs).isDirectory() ? abs : process.cwd();
+  let top: string;
+  try {
+    top = (await gitClient(from).revparse(['--show-toplevel'])).trim();
+  } catch {
+    throw new SourceError(
+      `${from} is not inside a git repository: run taskops plan from a clone of the manifest repo`,
+      {
+        path,
+      },
+    );
+  }
+  const real = (p: string) => (existsSync(p) ? realpathSync(p) : p);
+  const subdir = relative(real(top), real(abs)).split(sep).join('/');
+  if (subdir.startsWith('..'))
+    throw new SourceError(`${path} is outside the repository at ${top}`, { repo: top, path });
+  return { top, subdir };
+}
+
+async function run(path: string, opts: PlanOptions, cmd: Command): Promise<void> {
+  const format = parseOutputFormat(opts.output, FORMATS);
+  const config = engineConfig(cmd).config;
+  const snaps: SourceSnapshot[] = [];
+  try {
+    const { top, subdir } = await locate(path);
+    const base = await readTreeAtRevision(top, opts.base, subdir, { allowMissingPath: true });
+    snaps.push(base);
+    const head = await readTreeAtRevision(top, opts.head, subdir);
+    snaps.push(head);
+    const common = {
+      driverCatalog: optionalCatalog(cmd),
+      defaultZone: config.defaultTimezone,
+      displayRoot: subdir || '.',
+    };
+    const headState = await loadDesired(head.root, { ...common, revision: head.revision });
+    const baseState = await loadDesired(base.root, { ...common, revision: base.revision }).catch(
+      (err: unknown) => {
+        throw new CliError(
+          `the manifests at --base ${opts.base} (${base.revision.slice(0, 12)}) are invalid, so there is nothing sound to compare against:\n` +
+            (err instanceof Error ? err.message : String(err)),
+        );
+      },
+    );
+    const plan = diff(headState, asLive(baseState));
+    const refused = safetyProblem(plan);
+    if (refused)
+      process.stderr.write(`taskops: warning: applying this plan would be refused: ${refused.message}\n`);
+    process.stdout.write(
+      renderPlan(plan, format, stdoutPalette(cmd), { warnings: refused ? [refused.message] : [] }),
+    );
+    process.exitCode = opts.detailedExitcode && plan.changes.length > 0 ? EXIT.changesPending : EXIT.ok;
+  } catch (err) {
+    throw asCliError(err, false);
+  } finally {
+    for (const s of snaps) await s.cleanup?.();
+  }
+}
+
+export function registerPlan(program: Command): void {
+  program
+    .command('plan')
+    .description(
+      'semantic plan between two git revisions of the manifests, for pull-request review (no live engine needed)',
+    )
+    .argument('[path]', 'folder of the manifests inside the repository (default: .)', '.')
+    .requiredOption('--base <ref>', 'the revision the change starts from, e.g. origin/main')
+    .option('--head <ref>', 'the revision with the change; committed content, not the working tree', 'HEAD')
+    .option('-o, --output <format>', 'text, json or markdown', 'text')
+    .option('--detailed-exitcode', 'exit 2 when there are changes, 0 when none')
+    .addHelpText(
+      'after',
+      `
+Both sides are read from commits of the repository that holds PATH (the working tree and the index
+are never touched, so uncommitted edits are not part of --head: commit them first). A PATH missing
+at --base reads as empty, so every object is a create. The head must be valid (exit 1 otherwise).
+
+Examples:
+  $ taskops plan --base origin/main
+  $ taskops plan --base origin/main --head HEAD manifests/
+  $ taskops plan --base origin/main --output markdown manifests/ > plan.md`,
+    )
+    .action((path: string, opts: PlanOptions, cmd: Command) => run(path, opts, cmd));
+}

@@ -1,0 +1,161 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { ManifestError } from '../manifest/index.js';
+import {
+  apply,
+  diff,
+  loadDesired,
+  PlanSafetyError,
+  renderJson,
+  renderMarkdown,
+  renderText,
+  safetyProblem,
+  type Plan,
+} from '../reconcile/index.js';
+import { FolderSource, GitSource, SourceError, type Source } from '../source/index.js';
+import { openStore, StoreError } from '../store/index.js';
+import { engineConfig, globalOptions, optionalCatalog, parseOutputFormat, stdoutPalette } from './context.js';
+import { CliError, EXIT } from './exit.js';
+import type { Palette } from './output.js';
+
+const FORMATS = ['text', 'json', 'markdown'] as const;
+type Format = (typeof FORMATS)[number];
+
+interface ReconcileOptions {
+  dryRun?: boolean;
+  detailedExitcode?: boolean;
+  allowDeleteAll?: boolean;
+  maxDeleteShare?: number;
+  output: string;
+  repo?: string;
+  ref?: string;
+  path?: string;
+}
+
+export function parseShare(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1)
+    throw new InvalidArgumentError('a share between 0 and 1, e.g. 0.5');
+  return n;
+}
+
+/** Renders a plan in the chosen format (warnings only in markdown: text and json keep their exact shape). */
+export function renderPlan(
+  plan: Plan,
+  format: Format,
+  c: Palette,
+  opts: { applied?: boolean; warnings?: string[] } = {},
+): string {
+  if (format === 'json') return renderJson(plan, { applied: opts.applied ?? false });
+  if (format === 'markdown') return renderMarkdown(plan, { warnings: opts.warnings ?? [] });
+  return renderText(plan, { palette: c, applied: opts.applied ?? false });
+}
+
+/** Turns the core's typed errors into CLI errors (exit 1), with what was (not) changed. */
+export function asCliError(err: unknown, applying: boolean): unknown {
+  const suffix = applying ? '\nNothing was applied.' : '';
+  if (err instanceof ManifestError) return new CliError(`${err.message}${suffix}`);
+  if (err instanceof SourceError || err instanceof PlanSafetyError || err instanceof StoreError) {
+    return new CliError(`${err.message}${suffix}`);
+  }
+  return err;
+}
+
+function chooseSource(path: string | undefined, opts: ReconcileOptions, dataDir: string): Source {
+  if (opts.repo) {
+    if (path !== undefined)
+      throw new CliError('give either PATH or --repo (with --path SUBDIR), not both', EXIT.usage);
+    return new GitSource({ repo: opts.repo, ref: opts.ref, path: opts.path, dataDir });
+  }
+  if (opts.ref !== undefined || opts.path !== undefined) {
+    throw new CliError('--ref and --path go with --repo; for a plain folder give PATH', EXIT.usage);
+  }
+  return new FolderSource(path ?? '.');
+}
+
+async function run(path: string | undefined, opts: ReconcileOptions, cmd: Command): Promise<void> {
+  const format = parseOutputFormat(opts.output, FORMATS);
+  const { dataDir } = globalOptions(cmd);
+  const config = engineConfig(cmd).config;
+  const source = chooseSource(path, opts, dataDir);
+  const applying = !opts.dryRun;
+  try {
+    const snap = await source.fetch();
+    try {
+      const state = await loadDesired(snap.root, {
+        revision: snap.revision,
+        driverCatalog: optionalCatalog(cmd),
+        defaultZone: config.defaultTimezone,
+        ...(source instanceof GitSource ? { displayRoot: source.subdir || '.' } : {}),
+      });
+      const store = await openStore(dataDir);
+      try {
+        const generation = await store.generation();
+        const plan = diff(state, await store.listObjects());
+        const safety = { allowDeleteAll: opts.allowDeleteAll ?? false, maxDeleteShare: opts.maxDeleteShare };
+        const c = stdoutPalette(cmd);
+        if (opts.dryRun) {
+          const refused = safetyProblem(plan, safety);
+          if (refused)
+            process.stderr.write(
+              `taskops: warning: applying this plan would be refused: ${refused.message}\n`,
+            );
+          process.stdout.write(renderPlan(plan, format, c, { warnings: refused ? [refused.message] : [] }));
+          process.exitCode = opts.detailedExitcode && plan.changes.length > 0 ? EXIT.changesPending : EXIT.ok;
+          return;
+        }
+        await apply(plan, store, { at: new Date(), dataDir, ...safety, expectGeneration: generation });
+        process.stdout.write(renderPlan(plan, format, c, { applied: true }));
+        process.exitCode = EXIT.ok;
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await snap.cleanup?.();
+    }
+  } catch (err) {
+    throw asCliError(err, applying);
+  }
+}
+
+export function registerReconcile(program: Command): void {
+  program
+    .command('reconcile')
+    .description(
+      'bring the live state to the manifests: plan, then apply in one transaction (or only print with --dry-run)',
+    )
+    .argument('[path]', 'folder of manifests (default: .)')
+    .option('--dry-run', 'print the plan against the live state; change nothing')
+    .option('--detailed-exitcode', 'with --dry-run: exit 2 when there are changes, 0 when none')
+    .option(
+      '--allow-delete-all',
+      'allow a plan that deletes every live object, or more than --max-delete-share of them',
+    )
+    .option(
+      '--max-delete-share <share>',
+      'largest share (0-1) of live taskops objects one apply may delete',
+      parseShare,
+      0.5,
+    )
+    .option('-o, --output <format>', 'text, json or markdown', 'text')
+    .option('--repo <url|path>', 'read the manifests from a git repository instead of a folder')
+    .option('--ref <branch>', 'with --repo: branch, tag or commit (default: the remote HEAD)')
+    .option('--path <subdir>', 'with --repo: folder of the manifests inside the repository')
+    .addHelpText(
+      'after',
+      `
+An invalid manifest set is never applied (exit 1). A plan that would delete every live object taskops
+manages, or more than --max-delete-share of them (when 5 or more are live), is refused unless
+--allow-delete-all. Objects made through the API are never deleted. Each applied change is appended
+to <data-dir>/logs/audit-YYYY-MM-DD.jsonl.
+
+Exit codes: 0 done (or no changes), 1 error or invalid manifests, 2 changes pending (--dry-run
+--detailed-exitcode), 64 usage error.
+
+Examples:
+  $ taskops reconcile manifests/ --dry-run
+  $ taskops reconcile manifests/
+  $ taskops reconcile --repo https://github.com/acme/ops-tasks.git --ref main --path manifests
+  $ taskops reconcile --dry-run --detailed-exitcode --output json manifests/ > plan.json`,
+    )
+    .action((path: string | undefined, opts: ReconcileOptions, cmd: Command) => run(path, opts, cmd));
+}

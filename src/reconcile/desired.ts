@@ -1,0 +1,56 @@
+import { join, relative } from 'node:path';
+import {
+  loadDesiredState,
+  ManifestError,
+  type DriverCatalog,
+  type ManifestProblem,
+} from '../manifest/index.js';
+import type { DesiredState } from '../manifest/types.js';
+import { contentHash } from '../store/hash.js';
+import type { LiveObject } from '../store/types.js';
+
+export interface LoadDesiredOptions {
+  revision: string;
+  driverCatalog?: DriverCatalog;
+  defaultZone?: string;
+  /**
+   * How files are named in problems: the manifest root shown as this path (`manifests` for a repo's
+   * subfolder) instead of the temp dir or cache it was read from.
+   */
+  displayRoot?: string;
+}
+
+/** The valid desired state below `root`, or a ManifestError listing every problem (nothing may be applied). */
+export async function loadDesired(root: string, opts: LoadDesiredOptions): Promise<DesiredState> {
+  const result = await loadDesiredState(root, {
+    revision: opts.revision,
+    ...(opts.driverCatalog ? { driverCatalog: opts.driverCatalog } : {}),
+    ...(opts.defaultZone ? { defaultZone: opts.defaultZone } : {}),
+  });
+  if (result.state && result.problems.length === 0) return result.state;
+  const display = opts.displayRoot;
+  const rename = (p: ManifestProblem): ManifestProblem =>
+    display === undefined
+      ? p
+      : { ...p, location: { ...p.location, file: join(display, relative(root, p.location.file)) } };
+  throw new ManifestError(result.problems.map(rename));
+}
+
+/** A desired state as if it had been applied: the "live" side of a plan between two git revisions. */
+export function asLive(state: DesiredState): LiveObject[] {
+  return state.manifests.map((m) => {
+    const hash = contentHash(m.metadata, m.spec);
+    return {
+      kind: m.kind,
+      name: m.metadata.name,
+      metadata: m.metadata,
+      spec: m.spec,
+      hash,
+      appliedHash: hash,
+      managedBy: 'taskops',
+      revision: state.revision,
+      updatedAt: '',
+      retiredAt: null,
+    };
+  });
+}
