@@ -98,15 +98,23 @@ const TLS_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-/** A transport failure in words; the message never carries request headers. */
-export function describeRequestError(err: unknown): string {
+const NETWORK_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  ECONNRESET: 'connection reset by the peer',
+};
+
+/** A transport failure in words (never with request headers); permanent when retrying cannot help. */
+export function describeRequestError(err: unknown): { message: string; permanent: boolean } {
   const code = (err as { code?: unknown }).code;
   const message = err instanceof Error ? err.message : String(err);
   if (typeof code === 'string' && TLS_CODES.has(code)) {
-    return `TLS certificate rejected (${code}); fix the certificate, or set allowInsecureCertificates for a dev/test endpoint`;
+    const hint = 'fix the certificate, or set allowInsecureCertificates for a dev/test endpoint';
+    return { message: `TLS certificate rejected (${code}); ${hint}`, permanent: true };
   }
-  if (code === 'ECONNREFUSED') return 'connection refused (ECONNREFUSED)';
-  if (code === 'ENOTFOUND') return 'host not found (ENOTFOUND)';
-  if (code === 'ECONNRESET') return 'connection reset by the peer (ECONNRESET)';
-  return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
+  const words = typeof code === 'string' ? NETWORK_WORDS[code] : undefined;
+  if (words) return { message: `${words} (${String(code)})`, permanent: false };
+  if (code === 'ERR_INVALID_URL') return { message: 'the URL is not valid', permanent: true };
+  const text = typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
+  return { message: text, permanent: false };
 }

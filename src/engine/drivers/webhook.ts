@@ -25,6 +25,8 @@ interface SendResult {
   retryAfter?: string;
   error?: string;
   aborted?: boolean;
+  /** A transport failure that a retry cannot fix (a rejected certificate). */
+  permanent?: boolean;
 }
 
 type Verdict = StatusVerdict | 'aborted';
@@ -106,7 +108,9 @@ export function createWebhookDriver(deps: DriverDeps = {}): Driver {
       } else if (timedOut) {
         result.error = `no complete response within ${target.timeoutMs / 1000} s`;
       } else {
-        result.error = describeRequestError(err);
+        const described = describeRequestError(err);
+        result.error = described.message;
+        result.permanent = described.permanent;
       }
     } finally {
       clearTimeout(timer);
@@ -118,7 +122,7 @@ export function createWebhookDriver(deps: DriverDeps = {}): Driver {
 
   function verdictOf(r: SendResult): Verdict {
     if (r.aborted) return 'aborted';
-    if (r.status === undefined) return 'retry';
+    if (r.status === undefined) return r.permanent ? 'give-up' : 'retry';
     const byStatus = classifyStatus(r.status);
     // A 2xx whose body never completed (timeout mid-body) did not provably arrive: try again.
     return byStatus === 'success' && r.error ? 'retry' : byStatus;
