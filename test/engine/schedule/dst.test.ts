@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ScheduleSpec } from '../../../src/manifest/types.js';
 import { firings, firingsBetween } from './helpers.js';
 
 /**
@@ -17,9 +18,9 @@ describe('wall-clock schedules across DST changes', () => {
   });
 
   it('fires Friday 18:00 New York at 22:00Z in summer and 23:00Z in winter (November)', () => {
-    const spec = {
+    const spec: ScheduleSpec = {
       timezone: 'America/New_York',
-      repeat: { unit: 'weeks' as const, on: ['friday' as const], at: '18:00' },
+      repeat: { unit: 'weeks', on: ['friday'], at: '18:00' },
     };
     expect(firings(spec, '2026-10-25T00:00Z', 2)).toEqual([
       '2026-10-30T22:00:00.000Z',
@@ -28,7 +29,10 @@ describe('wall-clock schedules across DST changes', () => {
   });
 
   it('fires monthly on the 1st at 09:00 Berlin across both changes', () => {
-    const spec = { timezone: 'Europe/Berlin', repeat: { unit: 'months' as const, on: [1], at: '09:00' } };
+    const spec: ScheduleSpec = {
+      timezone: 'Europe/Berlin',
+      repeat: { unit: 'months', on: [1], at: '09:00' },
+    };
     expect(firings(spec, '2026-03-15T00:00Z', 8)).toEqual([
       '2026-04-01T07:00:00.000Z',
       '2026-05-01T07:00:00.000Z',
@@ -100,8 +104,8 @@ function dayAround(day: string): [string, string] {
 }
 
 describe.each([
-  ['repeat', (zone: string) => ({ timezone: zone, repeat: { unit: 'days' as const, at: '02:30' } })],
-  ['cron', (zone: string) => ({ timezone: zone, cron: '30 2 * * *' })],
+  ['repeat', (zone: string): ScheduleSpec => ({ timezone: zone, repeat: { unit: 'days', at: '02:30' } })],
+  ['cron', (zone: string): ScheduleSpec => ({ timezone: zone, cron: '30 2 * * *' })],
 ])('02:30 daily (%s)', (_form, spec) => {
   it.each(SPRING_FORWARD)(
     'fires once at the end of the gap on spring-forward day in %s (%s)',
@@ -186,7 +190,7 @@ describe('repeated and skipped local times in New York and Lord Howe (half-hour 
 });
 
 describe('interval schedules are elapsed time', () => {
-  const hourly = (zone: string) => ({ timezone: zone, repeat: { unit: 'hours' as const } });
+  const hourly = (zone: string): ScheduleSpec => ({ timezone: zone, repeat: { unit: 'hours' } });
 
   it.each([
     ['America/New_York', '2026-03-08T05:00Z', '2026-03-09T04:00Z', 23],
@@ -204,7 +208,7 @@ describe('interval schedules are elapsed time', () => {
   });
 
   it('keeps every 2 hours at equal elapsed gaps, so New York summer firings land on odd local hours', () => {
-    const spec = { timezone: 'America/New_York', repeat: { unit: 'hours' as const, every: 2 } };
+    const spec: ScheduleSpec = { timezone: 'America/New_York', repeat: { unit: 'hours', every: 2 } };
     expect(firings(spec, '2026-01-10T04:59Z', 1)).toEqual(['2026-01-10T05:00:00.000Z']);
     expect(firings(spec, '2026-07-10T03:59Z', 1)).toEqual(['2026-07-10T05:00:00.000Z']);
   });

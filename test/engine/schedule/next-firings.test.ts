@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ScheduleSpecError, nextFirings } from '../../../src/engine/schedule/index.js';
+import type { ScheduleSpec } from '../../../src/manifest/types.js';
 import { firings, firingsBetween } from './helpers.js';
 
 describe('nextFirings: once', () => {
@@ -82,7 +83,10 @@ describe('nextFirings: repeat minutes and hours (elapsed time)', () => {
   });
 
   it('counts every 90 minutes from startsAt', () => {
-    const spec = { repeat: { unit: 'minutes' as const, every: 90 }, startsAt: '2026-06-01T10:17:00Z' };
+    const spec: ScheduleSpec = {
+      repeat: { unit: 'minutes', every: 90 },
+      startsAt: '2026-06-01T10:17:00Z',
+    };
     expect(firings(spec, '2026-01-01T00:00Z', 3)).toEqual([
       '2026-06-01T10:17:00.000Z',
       '2026-06-01T11:47:00.000Z',
@@ -93,8 +97,8 @@ describe('nextFirings: repeat minutes and hours (elapsed time)', () => {
 
 describe('nextFirings: repeat days and weeks (wall clock)', () => {
   it('fires every 3 days counted from the startsAt date', () => {
-    const spec = {
-      repeat: { unit: 'days' as const, every: 3, at: '09:00' },
+    const spec: ScheduleSpec = {
+      repeat: { unit: 'days', every: 3, at: '09:00' },
       startsAt: '2026-06-01T12:00:00Z',
     };
     expect(firings(spec, '2026-01-01T00:00Z', 3)).toEqual([
@@ -105,8 +109,8 @@ describe('nextFirings: repeat days and weeks (wall clock)', () => {
   });
 
   it('fires every 2 weeks on Monday and Friday, counting weeks from the week of startsAt', () => {
-    const spec = {
-      repeat: { unit: 'weeks' as const, every: 2, on: ['monday' as const, 'friday' as const], at: '08:00' },
+    const spec: ScheduleSpec = {
+      repeat: { unit: 'weeks', every: 2, on: ['monday', 'friday'], at: '08:00' },
       startsAt: '2026-03-04T00:00:00Z',
     };
     expect(firings(spec, '2026-01-01T00:00Z', 5)).toEqual([
@@ -119,9 +123,9 @@ describe('nextFirings: repeat days and weeks (wall clock)', () => {
   });
 
   it('keeps every-2-weeks on the same weeks whenever it is computed (anchored to Monday 2000-01-03)', () => {
-    const spec = {
+    const spec: ScheduleSpec = {
       timezone: 'Europe/Berlin',
-      repeat: { unit: 'weeks' as const, every: 2, on: ['friday' as const] },
+      repeat: { unit: 'weeks', every: 2, on: ['friday'] },
     };
     const fromMarch = firings(spec, '2026-03-01T00:00Z', 10);
     const fromLater = firings(spec, '2026-03-14T00:00Z', 8);
@@ -170,7 +174,10 @@ describe('nextFirings: repeat months', () => {
   });
 
   it('fires every 3 months on the day of startsAt, counted from its month', () => {
-    const spec = { repeat: { unit: 'months' as const, every: 3 }, startsAt: '2026-02-15T00:00:00Z' };
+    const spec: ScheduleSpec = {
+      repeat: { unit: 'months', every: 3 },
+      startsAt: '2026-02-15T00:00:00Z',
+    };
     expect(firings(spec, '2026-01-01T00:00Z', 3)).toEqual([
       '2026-02-15T00:00:00.000Z',
       '2026-05-15T00:00:00.000Z',
@@ -179,8 +186,8 @@ describe('nextFirings: repeat months', () => {
   });
 
   it('gives up on a month rule that never meets a real day', () => {
-    const spec = {
-      repeat: { unit: 'months' as const, every: 12, on: [30] },
+    const spec: ScheduleSpec = {
+      repeat: { unit: 'months', every: 12, on: [30] },
       startsAt: '2026-02-01T00:00:00Z',
     };
     expect(firings(spec, '2026-01-01T00:00Z')).toEqual([]);

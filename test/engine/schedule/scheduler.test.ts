@@ -12,8 +12,8 @@ import type { ScheduleSpec } from '../../../src/manifest/types.js';
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
-function setup(opts: { now: string; catchUpWindowMs?: number; clock?: Clock }) {
-  const clock = opts.clock ?? new ManualClock(opts.now);
+function setup<C extends Clock = ManualClock>(opts: { now: string; catchUpWindowMs?: number; clock?: C }) {
+  const clock = (opts.clock ?? new ManualClock(opts.now)) as C;
   const fired: FireEvent[] = [];
   const missed: MissedEvent[] = [];
   const invalid: string[] = [];
