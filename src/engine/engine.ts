@@ -83,16 +83,26 @@ export class Engine {
 
   /** Recovers what a crash left (runs in flight, queued runs, pending events), then starts scheduling. */
   async start(): Promise<void> {
-    await this.reload();
+    await this.loadState();
+    // Recovery first: the scheduler's catch-up runs must not be mistaken for runs queued before the stop.
     await this.recoverRuns();
+    await this.reschedule();
     for (const event of await this.opts.store.pendingEvents()) this.track(this.processEvent(event));
   }
 
   /** Re-reads the live objects and reschedules; schedules whose spec did not change keep their next firing. */
   async reload(): Promise<void> {
+    await this.loadState();
+    await this.reschedule();
+  }
+
+  private async loadState(): Promise<void> {
+    this.seenGeneration = await this.opts.store.generation();
+    this.state = buildState(await this.opts.store.listObjects());
+  }
+
+  private async reschedule(): Promise<void> {
     const store = this.opts.store;
-    this.seenGeneration = await store.generation();
-    this.state = buildState(await store.listObjects());
     const lastFired = new Map<string, Date>();
     for (const name of this.state.schedules.keys()) {
       const at = await store.getMeta(LAST_FIRED(name));

@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createEngine, ManualClock, readTaskLogs, type Engine } from '../../src/engine/index.js';
+import { doc, docs, engineFixture, type EngineFixture } from '../helpers/engine.js';
+
+let fixture: EngineFixture | undefined;
+let second: Engine | undefined;
+afterEach(async () => {
+  await second?.stop(1000);
+  await fixture?.close();
+  fixture = second = undefined;
+});
+
+const CONFIG = { drivers: { jobs: { type: 'command', actions: { ok: ['node', '-e', 'process.exit(0)'] } } } };
+const MANIFESTS = {
+  'm.yaml': docs(
+    doc('Schedule', 'hourly', { cron: '0 * * * *' }),
+    doc('Task', 't', { objectType: 'jobs', target: { name: 'job-1' }, action: 'ok', schedules: ['hourly'] }),
+    doc('EventTrigger', 'go', { event: { type: 'jobs', name: 'go' }, tasks: ['t'] }),
+  ),
+};
+
+/** A second engine on the same data dir, as after a restart. */
+async function restart(f: EngineFixture, now: string): Promise<Engine> {
+  await f.engine.stop(1000);
+  const engine = createEngine({
+    store: f.store,
+    dataDir: f.dataDir,
+    config: f.config,
+    clock: new ManualClock(now),
+    driverDeps: { sleep: async () => undefined },
+  });
+  await engine.start();
+  await engine.whenIdle();
+  return engine;
+}
+
+describe('after a crash or downtime', () => {
+  it('records a run that was in flight as interrupted and retries it', async () => {
+    fixture = await engineFixture({ config: CONFIG, manifests: MANIFESTS, now: '2026-11-23T12:10:00Z' });
+    await fixture.store.insertRun({
+      runId: 'run_cut_off',
+      task: 't',
+      status: 'running',
+      trigger: { kind: 'manual', name: null, event: null },
+      target: { objectType: 'jobs', name: 'job-1' },
+      queuedAt: '2026-11-23T12:09:00.000Z',
+      startedAt: '2026-11-23T12:09:01.000Z',
+      finishedAt: null,
+      durationMs: null,
+      attempts: 0,
+      error: null,
+      details: null,
+    });
+    second = await restart(fixture, '2026-11-23T12:11:00Z');
+    const logs = readTaskLogs(fixture.dataDir);
+    expect(logs.map((l) => [l.runId, l.status])).toEqual([
+      ['run_cut_off', 'interrupted'],
+      ['run_cut_off-r1', 'succeeded'],
+    ]);
+  });
+
+  it('processes events that were stored but not processed before the stop', async () => {
+    fixture = await engineFixture({ config: CONFIG, manifests: MANIFESTS, now: '2026-11-23T12:10:00Z' });
+    await fixture.store.addEvent({
+      id: 'evt_stored',
+      type: 'jobs',
+      name: 'go',
+      object: null,
+      fields: {},
+      at: '2026-11-23T12:10:00Z',
+    });
+    second = await restart(fixture, '2026-11-23T12:11:00Z');
+    expect(readTaskLogs(fixture.dataDir).map((l) => [l.task, l.trigger.event, l.status])).toEqual([
+      ['t', 'evt_stored', 'succeeded'],
+    ]);
+    expect(await fixture.store.pendingEvents()).toEqual([]);
+  });
+
+  it('runs a missed firing once when it is inside the catch-up window', async () => {
+    fixture = await engineFixture({ config: CONFIG, manifests: MANIFESTS, now: '2026-11-23T11:30:00Z' });
+    fixture.clock.advanceTo('2026-11-23T12:00:00Z'); // fires 12:00 and records it
+    await fixture.engine.whenIdle();
+    // Down from 12:30 until 13:10: the 13:00 firing is 10 minutes old at start-up, inside the 15m window.
+    second = await restart(fixture, '2026-11-23T13:10:00Z');
+    const runs = readTaskLogs(fixture.dataDir).map((l) => [l.startedAt, l.status]);
+    expect(runs).toEqual([
+      ['2026-11-23T12:00:00.000Z', 'succeeded'],
+      ['2026-11-23T13:10:00.000Z', 'succeeded'],
+    ]);
+  });
+
+  it('logs firings missed outside the window as skipped, never a burst of late runs', async () => {
+    fixture = await engineFixture({ config: CONFIG, manifests: MANIFESTS, now: '2026-11-23T11:30:00Z' });
+    fixture.clock.advanceTo('2026-11-23T12:00:00Z');
+    await fixture.engine.whenIdle();
+    second = await restart(fixture, '2026-11-23T15:40:00Z');
+    const logs = readTaskLogs(fixture.dataDir);
+    expect(logs.filter((l) => l.status === 'succeeded')).toHaveLength(1);
+    const skipped = logs.filter((l) => l.status === 'skipped');
+    expect(skipped.length).toBeGreaterThanOrEqual(1);
+    expect(skipped.length).toBeLessThanOrEqual(3);
+    expect(skipped[0]!.error).toContain('outside the catch-up window');
+  });
+});
