@@ -85,7 +85,8 @@ async function run(path: string | undefined, opts: ReconcileOptions, cmd: Comman
         revision: snap.revision,
         driverCatalog: optionalCatalog(cmd),
         defaultZone: config.defaultTimezone,
-        ...(source instanceof GitSource ? { displayRoot: source.subdir || '.' } : {}),
+        // Problems name files as the user knows them, not by the cache or absolute path they were read from.
+        displayRoot: source instanceof GitSource ? source.subdir || '.' : (path ?? '.'),
       });
       const store = await openStore(dataDir);
       try {

@@ -75,3 +75,42 @@ spec:
   urlFrom: {env: SLACK_URL}
   auth: {type: bearer, tokenFrom: {env: SLACK_TOKEN}}
 `;
+
+/** What one in-process `taskops` invocation printed and returned. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `taskops ARGS` in-process through main(), capturing stdout and stderr. Commands report their exit
+ * code through process.exitCode; it is reset before and after so runs never leak into each other.
+ */
+export async function runCli(args: string[], opts: { cwd?: string } = {}): Promise<CliResult> {
+  const { main } = await import('../../src/cli/main.js');
+  const out: string[] = [];
+  const err: string[] = [];
+  const realOut = process.stdout.write.bind(process.stdout);
+  const realErr = process.stderr.write.bind(process.stderr);
+  const cwd = process.cwd();
+  process.stdout.write = ((chunk: string | Uint8Array) => (
+    out.push(String(chunk)),
+    true
+  )) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => (
+    err.push(String(chunk)),
+    true
+  )) as typeof process.stderr.write;
+  process.exitCode = undefined;
+  try {
+    if (opts.cwd) process.chdir(opts.cwd);
+    const code = await main(['node', 'taskops', ...args]);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.chdir(cwd);
+    process.stdout.write = realOut;
+    process.stderr.write = realErr;
+    process.exitCode = undefined;
+  }
+}
