@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { readBlobs } from './blobs.js';
 import { SourceError } from './errors.js';
 import { gitClient, gitMessage, refuseOptionLike } from './git.js';
 import { safeSubdir } from './paths.js';
@@ -58,27 +59,30 @@ export async function readTreeAtRevision(
     );
   }
 
+  // Regular blobs only (symlinks and submodules could point outside the tree), and never a path that climbs.
+  const files = entries
+    .filter((e) => e.type === 'blob' && e.mode !== '120000' && MANIFEST_FILE.test(e.file))
+    .map((e) => ({ sha: e.sha, rel: path === '' ? e.file : e.file.slice(path.length + 1) }))
+    .filter((f) => !f.rel.split('/').some((part) => part === '..' || part === ''));
+
   const root = await mkdtemp(join(tmpdir(), 'taskops-tree-'));
   const cleanup = () => rm(root, { recursive: true, force: true });
   try {
-    for (const e of entries) {
-      // Regular blobs only (symlinks and submodules could point outside the tree), and never a path that climbs.
-      if (e.type !== 'blob' || e.mode === '120000' || !MANIFEST_FILE.test(e.file)) continue;
-      const rel = path === '' ? e.file : e.file.slice(path.length + 1);
-      if (rel.split('/').some((part) => part === '..' || part === '')) continue;
-      const target = join(root, ...rel.split('/'));
+    const blobs = await readBlobs(
+      repoDir,
+      files.map((f) => f.sha),
+    );
+    for (const f of files) {
+      const target = join(root, ...f.rel.split('/'));
       await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, await git.binaryCatFile(['blob', e.sha]));
+      await writeFile(target, blobs.get(f.sha) ?? Buffer.alloc(0));
     }
   } catch (err) {
     await cleanup();
-    throw new SourceError(
-      `could not read ${path || '.'} at ${ref} of ${repoDir}: ${gitMessage(err)}`,
-      where,
-      {
-        cause: err,
-      },
-    );
+    const detail = err instanceof SourceError ? err.message : gitMessage(err);
+    throw new SourceError(`could not read ${path || '.'} at ${ref} of ${repoDir}: ${detail}`, where, {
+      cause: err,
+    });
   }
   return { root, revision: commit, cleanup };
 }
