@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Example "vms" driver for the bundled engine config: records each VM's power state in one JSON file
-// (TASKOPS_EXAMPLE_VMS, default <repo>/.taskops/example-vms.json) instead of calling a hypervisor.
-// A VM name is only ever a key in that file, never part of a path.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// Example "vms" driver for the bundled engine config: records each power change as one appended JSON line
+// (TASKOPS_EXAMPLE_VMS, default <repo>/.taskops/example-vms.jsonl) instead of calling a hypervisor.
+// Appends are atomic, so the members of a tag can be powered in parallel; a VM name is only ever data, never a path.
+import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,16 +13,7 @@ if (!['on', 'off'].includes(state ?? '') || !name) {
 }
 const file =
   process.env.TASKOPS_EXAMPLE_VMS ??
-  fileURLToPath(new URL('../../.taskops/example-vms.json', import.meta.url));
+  fileURLToPath(new URL('../../.taskops/example-vms.jsonl', import.meta.url));
 mkdirSync(path.dirname(file), { recursive: true });
-let vms = {};
-try {
-  vms = JSON.parse(readFileSync(file, 'utf8'));
-} catch {
-  // first run: no file yet
-}
-vms[name] = { power: state, at: new Date().toISOString() };
-const tmp = `${file}.${process.pid}.tmp`;
-writeFileSync(tmp, JSON.stringify(vms, null, 2) + '\n');
-renameSync(tmp, file);
+appendFileSync(file, JSON.stringify({ vm: name, power: state, at: new Date().toISOString() }) + '\n');
 console.log(`${name}: powered ${state}`);

@@ -4,13 +4,28 @@ import { registerValidate } from './validate.js';
 import { registerReconcile } from './reconcile.js';
 import { registerPlan } from './plan.js';
 import { registerStatus } from './status.js';
+import { registerRun } from './run.js';
+import { registerEmit } from './emit.js';
+import { registerLogs } from './logs.js';
+import { registerPreview } from './preview.js';
 
 /** Every command file exports one register function; the order here is the order in --help. */
-const COMMANDS: Array<(program: Command) => void> = [registerValidate, registerReconcile, registerPlan, registerStatus];
+const COMMANDS: Array<(program: Command) => void> = [
+  registerValidate,
+  registerReconcile,
+  registerPlan,
+  registerStatus,
+  registerRun,
+  registerEmit,
+  registerLogs,
+  registerPreview,
+];
 
 export function buildProgram(): Command {
   const program = new Command('taskops')
-    .description('Automation-as-code for operations teams: a git repo of YAML manifests drives a task engine.')
+    .description(
+      'Automation-as-code for operations teams: a git repo of YAML manifests drives a task engine.',
+    )
     .version(process.env.npm_package_version ?? '0.1.0')
     .option('--data-dir <dir>', 'the embedded store and logs/', './.taskops')
     .option('--config <file>', 'engine settings (default: ./taskops.config.yaml when present)')

@@ -81,6 +81,14 @@ export class Engine {
     });
   }
 
+  /**
+   * For one-shot CLI commands (`run`, `emit` without --server): the live state only. No scheduling and no
+   * recovery, which belong to the one long-running engine (`serve`) on the data dir.
+   */
+  async startOneShot(): Promise<void> {
+    await this.loadState();
+  }
+
   /** Recovers what a crash left (runs in flight, queued runs, pending events), then starts scheduling. */
   async start(): Promise<void> {
     await this.loadState();

@@ -26,8 +26,15 @@ afterEach(async () => {
 });
 
 describe('scenario 1: GPU VMs follow JThompson', () => {
-  const vmState = (f: EngineFixture) =>
-    JSON.parse(readFileSync(path.join(f.dir, 'vms.json'), 'utf8')) as Record<string, { power: string }>;
+  /** The power state per VM: the last line for each in the example driver's append-only record. */
+  const vmState = (f: EngineFixture) => {
+    const state: Record<string, { power: string }> = {};
+    for (const line of readFileSync(path.join(f.dir, 'vms.jsonl'), 'utf8').trim().split('\n')) {
+      const { vm, power } = JSON.parse(line) as { vm: string; power: string };
+      state[vm] = { power };
+    }
+    return Object.fromEntries(Object.entries(state).sort(([a], [b]) => (a < b ? -1 : 1)));
+  };
 
   async function start(now: string) {
     const f = await engineFixture({
@@ -46,7 +53,7 @@ describe('scenario 1: GPU VMs follow JThompson', () => {
         },
       },
     });
-    process.env.TASKOPS_EXAMPLE_VMS = path.join(f.dir, 'vms.json');
+    process.env.TASKOPS_EXAMPLE_VMS = path.join(f.dir, 'vms.jsonl');
     return f;
   }
 

@@ -1,0 +1,31 @@
+import axios from 'axios';
+import { readFileSync } from 'node:fs';
+import { CliError } from './exit.js';
+
+/** Calls a running `taskops serve`; the token comes from TASKOPS_API_TOKEN or --api-token-file. */
+export async function callServer<T>(
+  server: string,
+  method: 'GET' | 'POST',
+  path: string,
+  opts: { body?: unknown; tokenFile?: string } = {},
+): Promise<{ status: number; data: T }> {
+  const token = opts.tokenFile ? readFileSync(opts.tokenFile, 'utf8').trim() : process.env.TASKOPS_API_TOKEN;
+  try {
+    const response = await axios.request<T>({
+      url: new URL(path, server).toString(),
+      method,
+      data: opts.body,
+      timeout: 30_000,
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      validateStatus: () => true,
+    });
+    if (response.status >= 400) {
+      const body = response.data as { message?: string } | undefined;
+      throw new CliError(`${server} answered ${response.status}: ${body?.message ?? 'request refused'}`);
+    }
+    return { status: response.status, data: response.data };
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(`cannot reach ${server}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,21 @@
+import type { RunRecord } from '../store/types.js';
+import type { Palette } from './output.js';
+import { table } from './output.js';
+
+/** The runs a command started, as an aligned table (or nothing when there were none). */
+export function renderRuns(runs: readonly RunRecord[], c: Palette): string {
+  if (runs.length === 0) return c.dim('no runs');
+  const colour = (status: string) =>
+    status === 'succeeded' ? c.green(status) : status === 'failed' ? c.red(status) : c.yellow(status);
+  return table(
+    runs.map((r) => [
+      r.runId,
+      r.task,
+      r.target.name ?? '-',
+      colour(r.status),
+      r.durationMs === null ? '-' : `${r.durationMs}ms`,
+      r.error ?? '',
+    ]),
+    ['RUN', 'TASK', 'TARGET', 'STATUS', 'DURATION', 'ERROR'].map((h) => c.bold(h)),
+  );
+}
