@@ -11,3 +11,5 @@ export {
   type Clock,
 } from './schedule/index.js';
 export { createDriverRegistry, type DriverRegistry, type DriverDeps } from './drivers/index.js';
+export { upcomingFirings, type UpcomingFiring } from './upcoming.js';
+export { buildState, type EngineState } from './state.js';
