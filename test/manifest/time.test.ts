@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import {
   isValidTimeZone,
@@ -88,6 +89,31 @@ describe('zone offsets', () => {
     expect(zoneOffsetMinutes('America/New_York', Date.UTC(2026, 6, 1))).toBe(-240);
     expect(zoneOffsetMinutes('Australia/Lord_Howe', Date.UTC(2026, 0, 1))).toBe(660);
     expect(zoneOffsetMinutes('Australia/Lord_Howe', Date.UTC(2026, 6, 1))).toBe(630);
+  });
+
+  it('agrees with luxon every 15 minutes through 2026 and at every minute around each change', () => {
+    for (const zone of [
+      'America/New_York',
+      'Europe/Berlin',
+      'Australia/Sydney',
+      'Australia/Lord_Howe',
+      'Asia/Kolkata',
+    ]) {
+      const mismatches: string[] = [];
+      const check = (t: number) => {
+        const expected = DateTime.fromMillis(t, { zone }).offset;
+        if (zoneOffsetMinutes(zone, t) !== expected) mismatches.push(`${zone} ${new Date(t).toISOString()}`);
+      };
+      const start = Date.UTC(2026, 0, 1);
+      let previous = DateTime.fromMillis(start, { zone }).offset;
+      for (let t = start; t < Date.UTC(2027, 0, 1); t += 15 * 60_000) {
+        check(t);
+        const offset = DateTime.fromMillis(t, { zone }).offset;
+        if (offset !== previous) for (let m = t - 120 * 60_000; m <= t + 60 * 60_000; m += 60_000) check(m);
+        previous = offset;
+      }
+      expect(mismatches).toEqual([]);
+    }
   });
 
   it('never resolves a later local time to an earlier instant across a change', () => {

@@ -115,6 +115,22 @@ function compileRepeat(
   }
 }
 
+const CRON_CACHE_SIZE = 10_000;
+const cronCache = new Map<string, CronFields>();
+
+/** Parsed once per distinct expression: thousands of schedules share a few crons (and their arrays). */
+function cronFields(expr: string): CronFields {
+  let cron = cronCache.get(expr);
+  if (!cron) {
+    const parsed = parseCron(expr);
+    if (!parsed.ok) throw new ScheduleSpecError(parsed.message);
+    cron = parsed.cron;
+    if (cronCache.size >= CRON_CACHE_SIZE) cronCache.clear();
+    cronCache.set(expr, cron);
+  }
+  return cron;
+}
+
 /** Turns a spec into numbers once, so each next-firing step is pure arithmetic plus zone lookups. */
 export function compileSchedule(spec: ScheduleSpec, defaultZone: string): CompiledSchedule {
   const zone = spec.timezone ?? defaultZone;
@@ -133,9 +149,7 @@ export function compileSchedule(spec: ScheduleSpec, defaultZone: string): Compil
   if (spec.once !== undefined) {
     form = { kind: 'once', at: instant(spec.once, zone, 'once') };
   } else if (spec.cron !== undefined) {
-    const parsed = parseCron(spec.cron);
-    if (!parsed.ok) throw new ScheduleSpecError(parsed.message);
-    form = { kind: 'cron', cron: parsed.cron };
+    form = { kind: 'cron', cron: cronFields(spec.cron) };
   } else {
     form = compileRepeat(spec.repeat!, zone, startsAt);
   }

@@ -48,23 +48,35 @@ class Entry implements HeapItem {
   heapIndex = -1;
   constructor(
     readonly name: string,
-    public specKey: string,
+    public spec: ScheduleSpec,
     public plan: CompiledSchedule | null,
   ) {}
 }
 
 type Emit = () => void;
 
-/** JSON with sorted keys: equal specs give equal strings however they were built. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+/**
+ * Equal meaning, whether or not a default was written out. Compares every
+ * ScheduleSpec field (the schema allows no others) without allocating, which
+ * matters when a hot change re-sends 100,000 schedules.
+ */
+function sameSpec(a: ScheduleSpec, b: ScheduleSpec): boolean {
+  if (
+    a.timezone !== b.timezone ||
+    a.cron !== b.cron ||
+    a.once !== b.once ||
+    a.startsAt !== b.startsAt ||
+    a.endsAt !== b.endsAt ||
+    (a.enabled ?? true) !== (b.enabled ?? true)
+  ) {
+    return false;
   }
-  return JSON.stringify(value);
+  const [r, q] = [a.repeat, b.repeat];
+  if (!r || !q) return r === q;
+  if (r.unit !== q.unit || (r.every ?? 1) !== (q.every ?? 1) || (r.at ?? '00:00') !== (q.at ?? '00:00'))
+    return false;
+  if (!r.on || !q.on) return r.on === q.on;
+  return r.on.length === q.on.length && r.on.every((d, i) => d === q.on![i]);
 }
 
 /**
@@ -98,12 +110,11 @@ export class Scheduler {
     const seen = new Set<string>();
     for (const { name, spec } of list) {
       seen.add(name);
-      const specKey = canonicalJson(spec);
       const existing = this.entries.get(name);
-      if (existing && existing.specKey === specKey) continue;
+      if (existing && sameSpec(existing.spec, spec)) continue;
       const plan = this.compile(name, spec, emits);
-      const entry = existing ?? new Entry(name, specKey, plan);
-      entry.specKey = specKey;
+      const entry = existing ?? new Entry(name, spec, plan);
+      entry.spec = spec;
       entry.plan = plan;
       this.entries.set(name, entry);
       const last = lastFired.get(name)?.getTime();
