@@ -1,41 +1,47 @@
 /**
  * Webhook deliveries per second through the webhook driver, beside a bare axios loop against the same
  * keep-alive receiver at the same concurrency, in the same run. Run: npx tsx bench/webhook.bench.ts
- * Env: BENCH_SECONDS (per round, default 3), BENCH_CONCURRENCY (default 32), BENCH_ROUNDS (default 3).
+ * Env: BENCH_SECONDS (per round, default 3), BENCH_CONCURRENCY (default 32), BENCH_ROUNDS (default 5).
  */
 import axios from 'axios';
 import http from 'node:http';
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { spawn } from 'node:child_process';
 import { createWebhookDriver } from '../src/engine/drivers/index.js';
 import type { DriverRequest } from '../src/engine/drivers/index.js';
 import type { TaskSpec, WebhookSpec } from '../src/manifest/types.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
-// The receiver runs on its own thread so it does not share the event loop being measured.
+// The receiver is its own process: it neither shares the event loop nor the CPU time being measured.
 const RECEIVER = `
 const http = require('node:http');
-const { parentPort } = require('node:worker_threads');
 const server = http.createServer((req, res) => {
   req.resume();
   req.on('end', () => res.end('ok'));
 });
 server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
-parentPort.on('message', () => server.close(() => process.exit(0)));
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
 `;
 
 async function startReceiver(): Promise<{ url: string; stop(): void }> {
-  const worker = new Worker(RECEIVER, { eval: true });
-  const port = await new Promise<number>((resolve) => worker.once('message', resolve));
-  return { url: `http://127.0.0.1:${port}/hook`, stop: () => worker.postMessage('stop') };
+  const child = spawn(process.execPath, ['-e', RECEIVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve) =>
+    child.stdout.once('data', (d: Buffer) => resolve(Number(d))),
+  );
+  return { url: `http://127.0.0.1:${port}/hook`, stop: () => child.kill() };
 }
 
-/** Runs `send` from CONCURRENCY loops for SECONDS; returns successful sends per second. */
-async function measure(send: () => Promise<boolean>, seconds = SECONDS): Promise<number> {
+interface Measurement {
+  perSec: number;
+  /** Client CPU time per delivery: robust against other load on a shared machine. */
+  cpuUsPerDelivery: number;
+}
+
+/** Runs `send` from CONCURRENCY loops for SECONDS. */
+async function measure(send: () => Promise<boolean>, seconds = SECONDS): Promise<Measurement> {
   const deadline = performance.now() + seconds * 1000;
   let done = 0;
   let failed = 0;
@@ -46,9 +52,14 @@ async function measure(send: () => Promise<boolean>, seconds = SECONDS): Promise
     }
   };
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(Array.from({ length: CONCURRENCY }, loop));
+  const used = process.cpuUsage(cpu);
   if (failed) throw new Error(`${failed} deliveries failed during the benchmark`);
-  return done / ((performance.now() - started) / 1000);
+  return {
+    perSec: done / ((performance.now() - started) / 1000),
+    cpuUsPerDelivery: (used.user + used.system) / done,
+  };
 }
 
 const receiver = await startReceiver();
@@ -89,28 +100,38 @@ process.env.BENCH_SIGNING_SECRET = `whsec_${Buffer.from('bench-signing-key-32-by
 const viaDriver = async () => (await driver.run(request(plainSpec))).ok;
 const viaDriverSigned = async () => (await driver.run(request(signedSpec))).ok;
 
-await measure(bare, 1);
-await measure(viaDriver, 1);
+await measure(bare, 2);
+await measure(viaDriver, 2);
+await measure(viaDriverSigned, 1);
 
-const rounds: Array<{ axios: number; driver: number; signed: number }> = [];
+type Round = Record<'axios' | 'driver' | 'signed', Measurement>;
+const rounds: Round[] = [];
 for (let round = 1; round <= ROUNDS; round++) {
-  // Interleaved, so drift in machine load hits both sides alike.
-  const result = {
-    axios: await measure(bare),
-    driver: await measure(viaDriver),
-    signed: await measure(viaDriverSigned),
-  };
-  rounds.push(result);
+  // Interleaved and in alternating order, so drift in machine load hits both sides alike.
+  let axiosRun: Measurement;
+  let driverRun: Measurement;
+  if (round % 2) {
+    axiosRun = await measure(bare);
+    driverRun = await measure(viaDriver);
+  } else {
+    driverRun = await measure(viaDriver);
+    axiosRun = await measure(bare);
+  }
+  const r: Round = { axios: axiosRun, driver: driverRun, signed: await measure(viaDriverSigned) };
+  rounds.push(r);
   console.log(
-    `round ${round}: axios ${result.axios.toFixed(0)}/s, driver ${result.driver.toFixed(0)}/s, ` +
-      `driver+signing ${result.signed.toFixed(0)}/s, ratio ${(result.driver / result.axios).toFixed(2)}`,
+    `round ${round}: axios ${r.axios.perSec.toFixed(0)}/s (${r.axios.cpuUsPerDelivery.toFixed(0)} µs CPU each), ` +
+      `driver ${r.driver.perSec.toFixed(0)}/s (${r.driver.cpuUsPerDelivery.toFixed(0)} µs), ` +
+      `driver+signing ${r.signed.perSec.toFixed(0)}/s (${r.signed.cpuUsPerDelivery.toFixed(0)} µs), ` +
+      `ratio ${(r.driver.perSec / r.axios.perSec).toFixed(2)}`,
   );
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-const axiosPerSec = median(rounds.map((r) => r.axios));
-const driverPerSec = median(rounds.map((r) => r.driver));
-const signedPerSec = median(rounds.map((r) => r.signed));
+const med = (side: keyof Round, key: keyof Measurement) => median(rounds.map((r) => r[side][key]));
+// Medians of per-round ratios: each round's pair ran back to back under the same load.
+const ratio = median(rounds.map((r) => r.driver.perSec / r.axios.perSec));
+const cpuRatio = median(rounds.map((r) => r.axios.cpuUsPerDelivery / r.driver.cpuUsPerDelivery));
 
 await driver.close?.();
 bareAgent.destroy();
@@ -122,13 +143,19 @@ console.log(
     concurrency: CONCURRENCY,
     secondsPerRound: SECONDS,
     rounds: ROUNDS,
-    axiosPerSec: Math.round(axiosPerSec),
-    driverPerSec: Math.round(driverPerSec),
-    driverSignedPerSec: Math.round(signedPerSec),
-    ratio: Number((driverPerSec / axiosPerSec).toFixed(3)),
+    axiosPerSec: Math.round(med('axios', 'perSec')),
+    driverPerSec: Math.round(med('driver', 'perSec')),
+    driverSignedPerSec: Math.round(med('signed', 'perSec')),
+    ratio: Number(ratio.toFixed(3)),
+    roundRatios: rounds.map((r) => Number((r.driver.perSec / r.axios.perSec).toFixed(3))),
+    axiosCpuUs: Math.round(med('axios', 'cpuUsPerDelivery')),
+    driverCpuUs: Math.round(med('driver', 'cpuUsPerDelivery')),
+    driverSignedCpuUs: Math.round(med('signed', 'cpuUsPerDelivery')),
+    cpuRatio: Number(cpuRatio.toFixed(3)),
     goal: 0.7,
     node: process.version,
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    loadAverage1m: Number(os.loadavg()[0]?.toFixed(2)),
   }),
 );

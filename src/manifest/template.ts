@@ -111,11 +111,18 @@ export function compileTemplate(text: string): TemplatePiece[] {
   return text.includes('$') ? scan(text).pieces : [text];
 }
 
+let lastDate = { second: Number.NaN, zone: '', text: '' };
+
 /** `Thu, 16 Oct 2025 11:38:07 EDT`: RFC 2822 layout with the zone's abbreviation (or GMT+1 where none exists). */
 export function formatDate(now: Date, zone: string): string {
+  const second = Math.floor(now.getTime() / 1000);
+  // Busy deliveries format the same second over and over; luxon formatting is the costly part.
+  if (lastDate.second === second && lastDate.zone === zone) return lastDate.text;
   let dt = DateTime.fromJSDate(now, { zone }).setLocale('en-US');
   if (!dt.isValid) dt = DateTime.fromJSDate(now, { zone: 'UTC' }).setLocale('en-US');
-  return dt.toFormat('ccc, dd LLL yyyy HH:mm:ss ZZZZ');
+  const text = dt.toFormat('ccc, dd LLL yyyy HH:mm:ss ZZZZ');
+  lastDate = { second, zone, text };
+  return text;
 }
 
 function valueOf(variable: string, vars: TemplateVars): string {

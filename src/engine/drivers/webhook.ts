@@ -3,8 +3,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { expandPayload, parsePayloadTemplate, type PayloadParseResult } from '../../manifest/template.js';
 import { SecretError } from '../secrets.js';
 import {
@@ -31,7 +30,17 @@ interface SendResult {
 
 type Verdict = StatusVerdict | 'aborted';
 
-const discard = (): Writable => new Writable({ write: (_chunk, _enc, done) => done() });
+/** Reads a response body to its end and drops it; fails if it is destroyed (timeout, stop) first. */
+function drain(body: Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    body.once('end', resolve);
+    body.once('error', reject);
+    body.once('close', () => {
+      if (!body.readableEnded) reject(new Error('response closed before its end'));
+    });
+    body.resume();
+  });
+}
 
 /** Built-in driver for objectType webhook: POSTs the task's payload to the task's Webhook. */
 export function createWebhookDriver(deps: DriverDeps = {}): Driver {
@@ -81,11 +90,16 @@ export function createWebhookDriver(deps: DriverDeps = {}): Driver {
   ) {
     const controller = new AbortController();
     let timedOut = false;
+    let response: Readable | undefined;
+    // Aborts the request, or the body once the request has settled: one listener, not one per phase.
+    const stop = () => {
+      controller.abort();
+      response?.destroy(new Error('aborted'));
+    };
     const timer = setTimeout(() => {
       timedOut = true;
-      controller.abort();
+      stop();
     }, target.timeoutMs);
-    const stop = () => controller.abort();
     signal.addEventListener('abort', stop, { once: true });
     const result: SendResult = {};
     try {
@@ -99,7 +113,9 @@ export function createWebhookDriver(deps: DriverDeps = {}): Driver {
       const retryAfter: unknown = res.headers['retry-after'];
       if (typeof retryAfter === 'string') result.retryAfter = retryAfter;
       // The attempt ends when the body does: a receiver that stalls mid-body fails at the timeout.
-      await pipeline(res.data as NodeJS.ReadableStream, discard(), { signal: controller.signal });
+      response = res.data as Readable;
+      if (controller.signal.aborted) response.destroy();
+      await drain(response);
       if (res.status < 200 || res.status >= 300) result.error = `HTTP ${res.status} ${res.statusText}`.trim();
     } catch (err) {
       if (signal.aborted) {
