@@ -24,14 +24,13 @@ export function appendAudit(dataDir: string, entries: AuditEntry[], at: Date): v
   if (entries.length === 0) return;
   const file = auditLogPath(dataDir, at);
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
-  for (const e of entries) {
-    const line = JSON.stringify({
-      at: e.at,
-      revision: e.revision,
-      action: e.action,
-      kind: e.kind,
-      name: e.name,
-    });
-    appendFileSync(file, line + '\n');
+  const fd = openSync(file, 'a');
+  try {
+    for (const e of entries) {
+      const line = { at: e.at, revision: e.revision, action: e.action, kind: e.kind, name: e.name };
+      appendFileSync(fd, JSON.stringify(line) + '\n');
+    }
+  } finally {
+    closeSync(fd);
   }
 }
