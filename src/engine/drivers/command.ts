@@ -30,6 +30,13 @@ export function createCommandDriver(objectType: string, config: DriverConfig, de
     if (!template) return unknownAction(objectType, req.task.spec.action, actions);
     const argv = template.map((arg) => expandTemplate(arg, req.vars));
     const [command, ...args] = argv as [string, ...string[]];
+    if (!command) {
+      return {
+        ok: false,
+        attempts: 0,
+        error: `${objectType} ${req.task.spec.action}: the program name is empty`,
+      };
+    }
     if (req.signal.aborted)
       return { ok: false, attempts: 0, error: `${command} not started: ${abortReason(req.signal)}` };
 
@@ -72,7 +79,9 @@ export function createCommandDriver(objectType: string, config: DriverConfig, de
 
     if (ended instanceof Error) {
       const code = (ended as NodeJS.ErrnoException).code ?? ended.message;
-      return { ok: false, attempts: 1, error: `cannot start ${command} (${code})`, details: { argv } };
+      // spawn says ENOENT both for a program missing from PATH and for a missing working directory.
+      const hint = code === 'ENOENT' ? ': not found on PATH, or the workingDirectory does not exist' : '';
+      return { ok: false, attempts: 1, error: `cannot start ${command} (${code})${hint}`, details: { argv } };
     }
     const details: CommandDetails = {
       argv,

@@ -5,7 +5,7 @@ import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { expandPayload, parsePayloadTemplate, type PayloadParseResult } from '../../manifest/template.js';
-import { SecretError } from '../secrets.js';
+import { describeSecretRef, SecretError } from '../secrets.js';
 import {
   backoffDelay,
   classifyStatus,
@@ -34,7 +34,8 @@ type Verdict = StatusVerdict | 'aborted';
 function drain(body: Readable): Promise<void> {
   return new Promise((resolve, reject) => {
     body.once('end', resolve);
-    body.once('error', reject);
+    // `on`, not `once`: axios may emit a second error while tearing down, and it must not go unhandled.
+    body.on('error', reject);
     body.once('close', () => {
       if (!body.readableEnded) reject(new Error('response closed before its end'));
     });
@@ -160,6 +161,12 @@ export function createWebhookDriver(deps: DriverDeps = {}): Driver {
       throw err;
     }
 
+    if (!/^https?:\/\//i.test(target.url)) {
+      const source = webhook.spec.urlFrom
+        ? `the URL read from ${describeSecretRef(webhook.spec.urlFrom)}`
+        : 'the URL';
+      return fail(`webhook ${webhook.name}: ${source} is not an http:// or https:// URL`);
+    }
     const body = expandPayload(template.template, req.vars);
     const bytes = Buffer.from(body, 'utf8');
     const messageId = target.signingKey ? newMessageId() : undefined;

@@ -110,7 +110,16 @@ describe('command driver', () => {
 
   it('reports a command that cannot be started', async () => {
     const result = await driver({ x: ['taskops-no-such-binary'] }).run(driverRequest(task('x')));
-    expect(result).toMatchObject({ ok: false, error: 'cannot start taskops-no-such-binary (ENOENT)' });
+    expect(result).toMatchObject({
+      ok: false,
+      error:
+        'cannot start taskops-no-such-binary (ENOENT): not found on PATH, or the workingDirectory does not exist',
+    });
+  });
+
+  it('refuses an argv whose program name expands to nothing', async () => {
+    const result = await driver({ x: ['${FIELD_program}'] }).run(driverRequest(task('x')));
+    expect(result).toMatchObject({ ok: false, attempts: 0, error: 'vms x: the program name is empty' });
   });
 
   it('refuses an action the config does not define, listing the ones it does', async () => {

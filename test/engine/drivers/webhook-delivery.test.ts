@@ -161,6 +161,18 @@ describe('webhook driver: secrets stay secret', () => {
     expect(result.error).toMatch(/HTTP 401/);
   });
 
+  it('refuses a urlFrom value that is not an http(s) URL, without quoting it', async () => {
+    const result = await deliver(
+      { webhookSpec: { urlFrom: { env: 'HOOK_URL' } } },
+      { HOOK_URL: 'file:///etc/SECRETPATH' },
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      attempts: 0,
+      error: 'webhook test-hook: the URL read from {env: HOOK_URL} is not an http:// or https:// URL',
+    });
+  });
+
   it('redacts a secret URL that a transport error would quote', async () => {
     const result = await deliver(
       { webhookSpec: { urlFrom: { env: 'HOOK_URL' }, retries: 0 } },
