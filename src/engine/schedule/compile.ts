@@ -67,6 +67,8 @@ function compileRepeat(
     throw new ScheduleSpecError(`repeat.every must be a whole number of 1 or more, got ${every}`);
   }
   const atMinutes = parseAt(repeat.at);
+  if (repeat.on !== undefined && repeat.on.length === 0)
+    throw new ScheduleSpecError('repeat.on must not be empty');
   const anchorWall =
     startsAt === null
       ? civilToWall(EPOCH_ANCHOR.year, EPOCH_ANCHOR.month, EPOCH_ANCHOR.day)

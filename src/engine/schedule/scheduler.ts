@@ -118,8 +118,10 @@ export class Scheduler {
       entry.plan = plan;
       this.entries.set(name, entry);
       const last = lastFired.get(name)?.getTime();
-      if (plan && startup && last !== undefined && last < now)
-        this.settle(entry, plan, last, now, true, emits);
+      if (plan && startup && last !== undefined && last < now) {
+        const due = recentFirings(plan, last, now, this.missedReportCap + 1);
+        if (due.length > 0) this.settle(entry, due, now, true, emits);
+      }
       this.planAfter(entry, last !== undefined && last > now ? last : now);
     }
     for (const [name, entry] of this.entries) {
@@ -171,17 +173,8 @@ export class Scheduler {
     else this.heap.update(entry);
   }
 
-  /** Decides what to do with the firings in (after, now] and queues the callbacks. */
-  private settle(
-    entry: Entry,
-    plan: CompiledSchedule,
-    after: number,
-    now: number,
-    startup: boolean,
-    emits: Emit[],
-  ) {
-    const due = recentFirings(plan, after, now, this.missedReportCap + 1);
-    if (due.length === 0) return;
+  /** Decides what to do with the due firings (ascending, non-empty) and queues the callbacks. */
+  private settle(entry: Entry, due: number[], now: number, startup: boolean, emits: Emit[]): void {
     const decision = decideDue(due, now, {
       startup,
       catchUpWindowMs: this.opts.catchUpWindowMs,
@@ -213,10 +206,15 @@ export class Scheduler {
       const plan = top.plan!;
       const due = top.key;
       const following = nextAfter(plan, due);
-      this.settle(top, plan, due - 1, now, false, emits);
-      // Usually exactly one firing is due and `following` is the next one; after a stall, plan past now.
-      if (following !== null && following <= now) this.planAfter(top, now);
-      else this.setKey(top, following ?? Infinity);
+      if (following === null || following > now) {
+        // The usual case: exactly one firing is due, and `following` is the next one.
+        this.settle(top, [due], now, false, emits);
+        this.setKey(top, following ?? Infinity);
+      } else {
+        // After a stall or suspend several are due: decide on the recent ones, then plan past now.
+        this.settle(top, recentFirings(plan, due - 1, now, this.missedReportCap + 1), now, false, emits);
+        this.planAfter(top, now);
+      }
     }
     this.rearm();
     this.emit(emits);

@@ -238,6 +238,10 @@ describe('nextFirings: bounds and switches', () => {
     );
     expect(plan({ once: '2026-02-30T10:00:00' })).toThrow('once: "2026-02-30T10:00:00" is not a real date');
     expect(plan({ repeat: { unit: 'weeks', on: [3] } })).toThrow('repeat.on for weeks takes weekdays');
+    expect(plan({ repeat: { unit: 'months', on: ['friday'] } })).toThrow(
+      'repeat.on for months takes days of the month',
+    );
+    expect(plan({ repeat: { unit: 'weeks', on: [] } })).toThrow('repeat.on must not be empty');
     expect(plan({ cron: '0 * * * *', once: '2026-02-03T10:00:00' })).toThrow(
       'exactly one of cron, repeat or once',
     );
