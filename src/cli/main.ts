@@ -8,6 +8,7 @@ import { registerRun } from './run.js';
 import { registerEmit } from './emit.js';
 import { registerLogs } from './logs.js';
 import { registerPreview } from './preview.js';
+import { registerServe } from './serve.js';
 
 /** Every command file exports one register function; the order here is the order in --help. */
 const COMMANDS: Array<(program: Command) => void> = [
@@ -19,6 +20,7 @@ const COMMANDS: Array<(program: Command) => void> = [
   registerEmit,
   registerLogs,
   registerPreview,
+  registerServe,
 ];
 
 export function buildProgram(): Command {

@@ -20,7 +20,7 @@ import type { Palette } from './output.js';
 const FORMATS = ['text', 'json', 'markdown'] as const;
 type Format = (typeof FORMATS)[number];
 
-interface ReconcileOptions {
+export interface ReconcileOptions {
   dryRun?: boolean;
   detailedExitcode?: boolean;
   allowDeleteAll?: boolean;
@@ -60,7 +60,7 @@ export function asCliError(err: unknown, applying: boolean): unknown {
   return err;
 }
 
-function chooseSource(path: string | undefined, opts: ReconcileOptions, dataDir: string): Source {
+export function chooseSource(path: string | undefined, opts: ReconcileOptions, dataDir: string): Source {
   if (opts.repo) {
     if (path !== undefined)
       throw new CliError('give either PATH or --repo (with --path SUBDIR), not both', EXIT.usage);

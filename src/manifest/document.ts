@@ -30,6 +30,18 @@ export function validateDocument(doc: ParsedDocument): DocumentResult {
       ],
     };
   }
+  if (!('apiVersion' in value) && !('kind' in value)) {
+    return {
+      problems: [
+        {
+          layer: 'schema',
+          location: positions.start(),
+          message:
+            'not a taskops manifest: a document needs apiVersion: taskops/v1, kind, metadata and spec (keep other YAML outside the manifest folder, or in a dot-folder)',
+        },
+      ],
+    };
+  }
   const kind = KINDS.includes(value.kind as Kind) ? (value.kind as Kind) : undefined;
   const name =
     isMapping(value.metadata) && typeof value.metadata.name === 'string' ? value.metadata.name : undefined;

@@ -1,0 +1,184 @@
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { pino, destination } from 'pino';
+import { driverCatalog } from '../config/index.js';
+import { parseDuration } from '../config/index.js';
+import { createEngine, type EngineLogger } from '../engine/index.js';
+import { GitSource } from '../source/index.js';
+import { openStore } from '../store/index.js';
+import { buildServer, isLoopback, Metrics } from '../server/index.js';
+import { GitOpsLoop } from '../server/gitops.js';
+import { engineConfig, globalOptions } from './context.js';
+import { CliError, EXIT } from './exit.js';
+import { chooseSource, parseShare } from './reconcile.js';
+
+interface ServeOptions {
+  listen: string;
+  pollInterval: string;
+  apiTokenFile?: string;
+  autoApply: boolean;
+  maxDeleteShare: number;
+  repo?: string;
+  ref?: string;
+  path?: string;
+  logLevel: string;
+}
+
+/** How often the engine looks for changes another process (a `taskops reconcile`) wrote to the store. */
+const STORE_WATCH_MS = 2000;
+/** SIGTERM to exit, at most: runs get most of it, the rest is for flushing and closing. */
+const SHUTDOWN_DEADLINE_MS = 8000;
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'run the engine: follow the source, reconcile, schedule, take events, execute, serve the HTTP API',
+    )
+    .argument('[path]', 'folder of manifests to follow (watched for changes); or use --repo')
+    .option('--listen <host:port>', 'address of the HTTP API', '127.0.0.1:8080')
+    .option(
+      '--poll-interval <duration>',
+      'how often the source is fetched (POST /api/v1/sync fetches at once)',
+      '60s',
+    )
+    .option('--api-token-file <file>', 'file holding the API bearer token (default: $TASKOPS_API_TOKEN)')
+    .option('--no-auto-apply', 'only report drift and pending plans; never apply')
+    .option(
+      '--max-delete-share <share>',
+      'largest share (0-1) of live objects one sync may delete',
+      parseShare,
+      0.5,
+    )
+    .option('--repo <url|path>', 'follow a git repository instead of a folder')
+    .option('--ref <branch>', 'with --repo: branch, tag or commit')
+    .option('--path <subdir>', 'with --repo: folder of the manifests inside the repository')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
+    .addHelpText(
+      'after',
+      `
+Without an API token (TASKOPS_API_TOKEN or --api-token-file) the API listens on loopback only.
+SIGTERM or SIGINT: stop taking events, let runs finish (up to ${SHUTDOWN_DEADLINE_MS / 1000}s), exit 0.
+
+Examples:
+  $ taskops --config examples/taskops.config.yaml serve examples
+  $ TASKOPS_API_TOKEN=$(cat /run/secrets/taskops) taskops serve --repo https://git.example.com/ops/tasks.git \\
+      --ref main --path manifests --listen 0.0.0.0:8080 --poll-interval 30s`,
+    )
+    .action((path: string | undefined, opts: ServeOptions, cmd: Command) => serve(path, opts, cmd));
+}
+
+async function serve(path: string | undefined, opts: ServeOptions, cmd: Command): Promise<void> {
+  const { dataDir } = globalOptions(cmd);
+  const resolved = engineConfig(cmd);
+  const { host, port } = parseListen(opts.listen);
+  const pollMs = parseDuration(opts.pollInterval);
+  if (pollMs === undefined || pollMs < 1000) {
+    throw new CliError(
+      `--poll-interval takes a duration of at least 1s, like 30s or 5m (got ${opts.pollInterval})`,
+      EXIT.usage,
+    );
+  }
+  const token = opts.apiTokenFile
+    ? readFileSync(opts.apiTokenFile, 'utf8').trim()
+    : (process.env.TASKOPS_API_TOKEN ?? '');
+  if (!token && !isLoopback(host)) {
+    throw new CliError(
+      `refusing to listen on ${host} without an API token: set TASKOPS_API_TOKEN or --api-token-file, or listen on 127.0.0.1`,
+    );
+  }
+  const source = chooseSource(path, { ...opts, output: 'text' }, dataDir);
+  const log = pino({ level: opts.logLevel, redact: ['req.headers.authorization'] }, destination(2));
+  const engineLog: EngineLogger = {
+    info: (msg, data) => log.info(data ?? {}, msg),
+    warn: (msg, data) => log.warn(data ?? {}, msg),
+    error: (msg, data) => log.error(data ?? {}, msg),
+  };
+  const store = await openStore(dataDir);
+  const metrics = new Metrics();
+  const engine = createEngine({
+    store,
+    dataDir,
+    config: resolved,
+    logger: engineLog,
+    onRunFinished: (run, result) => {
+      metrics.runFinished(run, result);
+      log.info(
+        {
+          runId: run.runId,
+          task: run.task,
+          status: run.status,
+          target: run.target.name,
+          durationMs: run.durationMs,
+        },
+        'run finished',
+      );
+    },
+  });
+  const gitops = new GitOpsLoop({
+    source,
+    ...(source instanceof GitSource ? {} : { watchFolder: path ?? '.' }),
+    store,
+    engine,
+    dataDir,
+    metrics,
+    logger: engineLog,
+    autoApply: opts.autoApply,
+    safety: { allowDeleteAll: false, maxDeleteShare: opts.maxDeleteShare },
+    driverCatalog: driverCatalog(resolved.config),
+    defaultZone: resolved.config.defaultTimezone,
+    displayRoot: source instanceof GitSource ? source.subdir || '.' : (path ?? '.'),
+  });
+  let ready = false;
+  const app = buildServer({
+    engine,
+    store,
+    metrics,
+    sync: gitops,
+    defaultZone: resolved.config.defaultTimezone,
+    apiToken: token || null,
+    logger: log,
+    isReady: () => ready,
+  });
+
+  await engine.start();
+  const first = await gitops.syncNow();
+  if (first.outcome === 'refused')
+    log.warn({ error: first.error }, 'the first sync was refused; serving the last applied state');
+  gitops.start(pollMs);
+  const storeWatch = setInterval(
+    () => void engine.reloadIfChanged().catch((err: unknown) => log.error({ err }, 'reload failed')),
+    STORE_WATCH_MS,
+  );
+  await app.listen({ host, port });
+  ready = true;
+  log.info({ listen: `${host}:${port}`, source: source.describe(), dataDir }, 'taskops serving');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(EXIT.error), SHUTDOWN_DEADLINE_MS + 1500);
+    force.unref();
+    clearInterval(storeWatch);
+    await app.close();
+    await gitops.stop();
+    await engine.stop(SHUTDOWN_DEADLINE_MS);
+    await store.close();
+    log.flush();
+    process.exit(EXIT.ok);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // Serve until a signal arrives.
+  await new Promise<never>(() => undefined);
+}
+
+function parseListen(value: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535)
+    throw new CliError(`--listen takes HOST:PORT, like 127.0.0.1:8080 (got ${value})`, EXIT.usage);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}

@@ -1,0 +1,74 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DriverResult } from '../engine/drivers/index.js';
+import type { RunRecord } from '../store/types.js';
+
+/** Prometheus metrics of one engine process, in their own registry (tests build several servers). */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly runs = new Counter({
+    name: 'taskops_runs_total',
+    help: 'Finished runs by task and status.',
+    labelNames: ['task', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly runDuration = new Histogram({
+    name: 'taskops_run_duration_seconds',
+    help: 'Run duration by task.',
+    labelNames: ['task'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
+    registers: [this.registry],
+  });
+  private readonly deliveries = new Counter({
+    name: 'taskops_webhook_deliveries_total',
+    help: 'Webhook deliveries by outcome (succeeded, failed, exhausted).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly retries = new Counter({
+    name: 'taskops_webhook_retries_total',
+    help: 'Webhook re-attempts after a failed attempt.',
+    registers: [this.registry],
+  });
+  private readonly events = new Counter({
+    name: 'taskops_events_received_total',
+    help: 'Events accepted through the API.',
+    registers: [this.registry],
+  });
+  private readonly reconciles = new Counter({
+    name: 'taskops_reconcile_total',
+    help: 'Reconcile attempts by outcome (applied, unchanged, refused, pending).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly appliedAt = new Gauge({
+    name: 'taskops_applied_revision_timestamp_seconds',
+    help: 'When the currently applied revision was applied (epoch seconds).',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'taskops_process_' });
+  }
+
+  runFinished(run: RunRecord, result: DriverResult | null): void {
+    this.runs.inc({ task: run.task, status: run.status });
+    if (run.durationMs !== null) this.runDuration.observe({ task: run.task }, run.durationMs / 1000);
+    if (run.target.objectType === 'webhook' && result) {
+      this.deliveries.inc({ outcome: result.ok ? 'succeeded' : result.exhausted ? 'exhausted' : 'failed' });
+      if (result.attempts > 1) this.retries.inc(result.attempts - 1);
+    }
+  }
+
+  eventReceived(): void {
+    this.events.inc();
+  }
+
+  reconciled(outcome: string, appliedAt: Date | null): void {
+    this.reconciles.inc({ outcome });
+    if (appliedAt) this.appliedAt.set(appliedAt.getTime() / 1000);
+  }
+
+  async render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

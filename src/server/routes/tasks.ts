@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify';
+import { EngineError, type Engine } from '../../engine/index.js';
+import type { RunFilter, RunStatus, Store } from '../../store/types.js';
+
+const RUN_STATUSES: RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'skipped', 'interrupted'];
+
+interface RunsQuery {
+  task?: string;
+  status?: string;
+  since?: string;
+  limit?: string;
+  offset?: string;
+}
+
+export function taskRoutes(app: FastifyInstance, engine: Engine, store: Store): void {
+  app.get('/api/v1/tasks', async () => {
+    const state = engine.liveState;
+    const tasks = [...state.tasks].map(([name, spec]) => {
+      const firings = (spec.schedules ?? [])
+        .flatMap((s) => engine.nextFirings(s, 3))
+        .sort((a, b) => a.getTime() - b.getTime())
+        .slice(0, 3)
+        .map((d) => d.toISOString());
+      const triggers = state.triggers.filter((t) => t.spec.tasks.includes(name)).map((t) => t.name);
+      return { name, retired: false, spec, triggers, nextFirings: firings };
+    });
+    const retired = [...state.retired].map((name) => ({ name, retired: true }));
+    return { tasks: [...tasks, ...retired].sort((a, b) => (a.name < b.name ? -1 : 1)) };
+  });
+
+  app.post<{ Params: { name: string } }>('/api/v1/tasks/:name/run', async (request, reply) => {
+    try {
+      const runs = await engine.runTask(request.params.name);
+      return reply.code(202).send({ runs });
+    } catch (err) {
+      if (err instanceof EngineError)
+        return reply.code(404).send({ error: 'not_found', message: err.message });
+      throw err;
+    }
+  });
+
+  app.get<{ Querystring: RunsQuery }>(
+    '/api/v1/runs',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            task: { type: 'string', maxLength: 63 },
+            status: {
+              type: 'string',
+              pattern: `^(${RUN_STATUSES.join('|')})(,(${RUN_STATUSES.join('|')}))*$`,
+            },
+            since: { type: 'string', format: 'date-time' },
+            // Query strings are text: digits here, numbers in the handler (the body parser never coerces).
+            limit: { type: 'string', pattern: '^([1-9]\\d{0,1}|[1-4]\\d{2}|500)$' },
+            offset: { type: 'string', pattern: '^\\d{1,9}$' },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const filter: RunFilter = { limit: Number(q.limit ?? 50), offset: Number(q.offset ?? 0) };
+      if (q.task) filter.task = q.task;
+      if (q.status) filter.status = q.status.split(',') as RunStatus[];
+      if (q.since) filter.since = new Date(q.since).toISOString();
+      return { runs: await store.listRuns(filter), limit: filter.limit, offset: filter.offset };
+    },
+  );
+}
