@@ -79,6 +79,15 @@ describe('GitSource', () => {
     expect(err.message).toContain('path deploy/manifests does not exist');
   });
 
+  it('refuses a --ref or --repo that git would read as an option', () => {
+    expect(
+      () => new GitSource({ repo: repo.dir, ref: '--upload-pack=touch /tmp/x', dataDir: data.dir }),
+    ).toThrow(/--ref .* must not start with "-"/);
+    expect(() => new GitSource({ repo: '--help', dataDir: data.dir })).toThrow(
+      /--repo .* must not start with "-"/,
+    );
+  });
+
   it('refuses a --path that climbs out of the repository', () => {
     expect(() => new GitSource({ repo: repo.dir, path: '../../etc', dataDir: data.dir })).toThrow(
       /inside the repository/,
