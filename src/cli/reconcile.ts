@@ -76,9 +76,9 @@ async function run(path: string | undefined, opts: ReconcileOptions, cmd: Comman
   const format = parseOutputFormat(opts.output, FORMATS);
   const { dataDir } = globalOptions(cmd);
   const config = engineConfig(cmd).config;
-  const source = chooseSource(path, opts, dataDir);
   const applying = !opts.dryRun;
   try {
+    const source = chooseSource(path, opts, dataDir);
     const snap = await source.fetch();
     try {
       const state = await loadDesired(snap.root, {

@@ -82,6 +82,13 @@ describe('diff', () => {
     expect(plan.notes[0]?.message).toContain('retired after its run (deleteAfterRun)');
   });
 
+  it('deletes a retired task once its manifest is removed', () => {
+    const objects = live([task('once', { deleteAfterRun: true }), task('keep')]);
+    objects[0] = { ...objects[0]!, retiredAt: '2026-01-02T00:00:00.000Z' };
+    const plan = diff(desired('r2', task('keep')), objects);
+    expect(plan.changes.map((c) => `${c.action} ${c.name}`)).toEqual(['delete once']);
+  });
+
   it('treats a field written out with its default value as no change', () => {
     const withoutLabels = task('a');
     const spelledOut = task('a', { enabled: true, concurrency: 'forbid' }, { labels: {} });

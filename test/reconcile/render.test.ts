@@ -44,6 +44,13 @@ describe('text plan', () => {
     );
   });
 
+  it('shows control characters from a manifest escaped, never raw to the terminal', () => {
+    const plan = diff(desired('r', task('a', { params: { body: 'one\n\u001b[31mtwo\n' } })), []);
+    const text = renderText(plan);
+    expect(text).not.toContain('\u001b');
+    expect(text).toContain('+\\u001b[31mtwo');
+  });
+
   it('ends with "No changes. Live state matches <revision>." when there is nothing to do', () => {
     const ms = [task('a')];
     expect(renderText(diff(desired('abc123', ...ms), live(ms)))).toBe(

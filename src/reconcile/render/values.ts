@@ -55,6 +55,14 @@ export function fieldLines(change: FieldChange): FieldLines {
 
 const asText = (v: unknown): string => (v === undefined ? '' : typeof v === 'string' ? v : formatValue(v));
 
+/** Control characters from a manifest must not drive the reader's terminal: shown escaped (\u001b). */
+const visible = (s: string): string =>
+  // eslint-disable-next-line no-control-regex
+  s.replace(
+    /[\u0000-\u0008\u000b-\u001f\u007f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+
 /** A unified diff (3 lines of context) of two texts, as signed lines. */
 export function textDiff(before: string, after: string): DiffLine[] {
   const patch = structuredPatch('before', 'after', before, after, '', '', { context: 3 });
@@ -68,7 +76,7 @@ export function textDiff(before: string, after: string): DiffLine[] {
       // "\ No newline at end of file" says nothing useful about a YAML string.
       if (line.startsWith('\\')) continue;
       const sign = line[0] === '+' ? '+' : line[0] === '-' ? '-' : ' ';
-      out.push({ sign, text: line.slice(1) });
+      out.push({ sign, text: visible(line.slice(1)) });
     }
   }
   return out;
