@@ -55,13 +55,12 @@ export function fieldLines(change: FieldChange): FieldLines {
 
 const asText = (v: unknown): string => (v === undefined ? '' : typeof v === 'string' ? v : formatValue(v));
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+
 /** Control characters from a manifest must not drive the reader's terminal: shown escaped (\u001b). */
 const visible = (s: string): string =>
-  // eslint-disable-next-line no-control-regex
-  s.replace(
-    /[\u0000-\u0008\u000b-\u001f\u007f]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  s.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** A unified diff (3 lines of context) of two texts, as signed lines. */
 export function textDiff(before: string, after: string): DiffLine[] {
