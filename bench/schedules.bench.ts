@@ -6,7 +6,13 @@
 import os from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Scheduler, nextFirings, systemClock, type NamedSchedule } from '../src/engine/schedule/index.js';
+import {
+  ManualClock,
+  Scheduler,
+  nextFirings,
+  systemClock,
+  type NamedSchedule,
+} from '../src/engine/schedule/index.js';
 import type { ScheduleSpec } from '../src/manifest/types.js';
 
 const RESIDENT = 100_000;
@@ -61,6 +67,25 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+/** CPU cost of one firing (heap pop, next firing, re-arm) without timers: load-independent, unlike lateness. */
+function firingCostUs(resident: NamedSchedule[]): { firings: number; costUs: number } {
+  const clock = new ManualClock(Date.now());
+  let firings = 0;
+  const scheduler = new Scheduler({
+    clock,
+    defaultZone: 'UTC',
+    catchUpWindowMs: 0,
+    onFire: () => firings++,
+    onMissed: () => undefined,
+  });
+  scheduler.setSchedules(resident, new Map());
+  const started = performance.now();
+  clock.advanceBy(6 * 3_600_000);
+  const costUs = ((performance.now() - started) * 1000) / firings;
+  scheduler.stop();
+  return { firings, costUs };
+}
+
 async function main(): Promise<void> {
   const baseline = heapMb();
   const resident: NamedSchedule[] = Array.from({ length: RESIDENT }, (_, i) => ({
@@ -113,6 +138,7 @@ async function main(): Promise<void> {
 
   await allFired;
   scheduler.stop();
+  const cost = firingCostUs(resident);
   lateness.sort((a, b) => a - b);
   const result = {
     bench: 'schedules',
@@ -128,6 +154,9 @@ async function main(): Promise<void> {
     latenessP99Ms: round(percentile(lateness, 99)),
     latenessMaxMs: round(lateness[lateness.length - 1]!),
     preview1440FiringsMs: round(preview1440Ms, 1),
+    manualClockFirings6h: cost.firings,
+    cpuPerFiringUs: round(cost.costUs, 1),
+    loadAverage1m: round(os.loadavg()[0]!),
     node: process.version,
     cpus: os.cpus().length,
   };
