@@ -95,7 +95,12 @@ export class Engine {
     // Recovery first: the scheduler's catch-up runs must not be mistaken for runs queued before the stop.
     await this.recoverRuns();
     await this.reschedule();
-    for (const event of await this.opts.store.pendingEvents()) this.track(this.processEvent(event));
+    // Sequentially, batch by batch: each batch is marked processed before the next is read.
+    for (;;) {
+      const batch = await this.opts.store.pendingEvents(500);
+      if (batch.length === 0) break;
+      for (const event of batch) await this.processEvent(event);
+    }
   }
 
   /** Re-reads the live objects and reschedules; schedules whose spec did not change keep their next firing. */
@@ -424,9 +429,18 @@ export class Engine {
     const queued = await store.listRuns({ status: ['queued'], limit: 100_000 });
     for (const run of queued.sort((a, b) => (a.queuedAt < b.queuedAt ? -1 : 1))) {
       const task = this.state.tasks.get(run.task);
-      if (task) await this.admit(run, task);
+      if (task) await this.admit(run, task, await this.eventOf(run));
       else await this.finishSkipped(run, `Task/${run.task} no longer exists in the live state`, false);
     }
+  }
+
+  /** The stored event behind an event-triggered run, so a recovered run expands ${NAME} and ${FIELD_x} as the original would. */
+  private async eventOf(run: RunRecord): Promise<EngineEvent | null> {
+    if (!run.trigger.event) return null;
+    const stored = await this.opts.store.getEvent(run.trigger.event);
+    if (!stored) return null;
+    const { status: _status, ...event } = stored;
+    return event;
   }
 
   private async queueRetry(run: RunRecord): Promise<void> {
@@ -439,7 +453,7 @@ export class Engine {
     const retry = this.newRun(run.task, task, retryId, run.trigger, run.target.name);
     await this.opts.store.insertRun(retry);
     // During shutdown the retry stays queued in the store and runs at the next start.
-    if (this.accepting) await this.admit(retry, task);
+    if (this.accepting) await this.admit(retry, task, await this.eventOf(run));
   }
 }
 

@@ -34,6 +34,11 @@ export class ActivityTables {
     return rows.map(eventFromRow);
   }
 
+  getEvent(id: string): StoredEvent | undefined {
+    const row = this.db.prepare(`SELECT * FROM events WHERE id = ?`).get(id) as EventRow | undefined;
+    return row ? eventFromRow(row) : undefined;
+  }
+
   markEventProcessed(id: string, at: string): void {
     const info = this.db
       .prepare(`UPDATE events SET status = 'processed', processed_at = ? WHERE id = ?`)

@@ -190,6 +190,10 @@ export class SqliteStore implements Store {
     return this.activity.pendingEvents(limit);
   }
 
+  async getEvent(id: string): Promise<StoredEvent | undefined> {
+    return this.activity.getEvent(id);
+  }
+
   async markEventProcessed(id: string): Promise<void> {
     this.write(`mark event ${id} processed`, () =>
       this.activity.markEventProcessed(id, new Date().toISOString()),

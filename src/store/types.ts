@@ -120,6 +120,8 @@ export interface Store {
 
   addEvent(event: EngineEvent): Promise<void>;
   pendingEvents(limit?: number): Promise<StoredEvent[]>;
+  /** An event by id (processed or not): recovered runs need the event that caused them. */
+  getEvent(id: string): Promise<StoredEvent | undefined>;
   markEventProcessed(id: string): Promise<void>;
 
   insertRun(run: RunRecord): Promise<void>;

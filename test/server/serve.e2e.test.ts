@@ -22,7 +22,8 @@ const CONFIG = (recordFile: string) =>
 
 const task = (name: string, extra: Record<string, unknown> = {}) =>
   doc('Task', name, { objectType: 'jobs', target: { name: 'obj' }, action: 'record', ...extra });
-const trigger = (name: string, taskName: string) => doc('EventTrigger', name, { event: { type: 'jobs', name: 'go' }, tasks: [taskName] });
+const trigger = (name: string, taskName: string) =>
+  doc('EventTrigger', name, { event: { type: 'jobs', name: 'go' }, tasks: [taskName] });
 
 async function post(url: string, body: unknown, token: string | null = TOKEN): Promise<Response> {
   return fetch(url, {
@@ -60,7 +61,9 @@ describe('taskops serve on a git repository', () => {
     const records = path.join(work.dir, 'records.txt');
     const configFile = path.join(work.dir, 'taskops.config.yaml');
     (await import('node:fs')).writeFileSync(configFile, CONFIG(records));
-    await repo.commit('first', { 'manifests/a.yaml': docs(task('first-task'), trigger('go-first', 'first-task')) });
+    await repo.commit('first', {
+      'manifests/a.yaml': docs(task('first-task'), trigger('go-first', 'first-task')),
+    });
     const dataDir = path.join(work.dir, 'data');
     server = await startServe({
       globalArgs: ['--data-dir', dataDir, '--config', configFile],
@@ -68,7 +71,9 @@ describe('taskops serve on a git repository', () => {
       env: { TASKOPS_API_TOKEN: TOKEN },
     });
     const status = async () =>
-      (await (await fetch(`${server!.url}/api/v1/status`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as {
+      (await (
+        await fetch(`${server!.url}/api/v1/status`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      ).json()) as {
         appliedRevision: string;
         sync: { lastError: { revision: string; problems: string[] } | null };
       };
@@ -77,7 +82,9 @@ describe('taskops serve on a git repository', () => {
 
     // Unauthenticated and authenticated event posts.
     expect((await post(`${server.url}/api/v1/events`, { type: 'jobs', name: 'go' }, null)).status).toBe(401);
-    expect((await post(`${server.url}/api/v1/events`, { type: 'jobs', name: 'go' }, 'wrong-token')).status).toBe(401);
+    expect(
+      (await post(`${server.url}/api/v1/events`, { type: 'jobs', name: 'go' }, 'wrong-token')).status,
+    ).toBe(401);
     const accepted = await post(`${server.url}/api/v1/events`, { type: 'jobs', name: 'go' });
     expect(accepted.status).toBe(202);
     expect(((await accepted.json()) as { id: string }).id).toMatch(/^evt_/);
@@ -87,22 +94,42 @@ describe('taskops serve on a git repository', () => {
     // A new commit is applied within the poll interval + 1 s.
     const onceAt = new Date(Date.now() + 4000).toISOString().replace(/\.\d+Z$/, 'Z');
     const secondSha = await repo.commit('second', {
-      'manifests/b.yaml': docs(doc('Schedule', 'soon', { once: onceAt }), task('second-task', { schedules: ['soon'] })),
+      'manifests/b.yaml': docs(
+        doc('Schedule', 'soon', { once: onceAt }),
+        task('second-task', { schedules: ['soon'] }),
+      ),
     });
     const committedAt = Date.now();
-    await until('the second commit to be applied', async () => (await status()).appliedRevision === secondSha, 5000);
+    await until(
+      'the second commit to be applied',
+      async () => (await status()).appliedRevision === secondSha,
+      5000,
+    );
     expect(Date.now() - committedAt).toBeLessThan(2000 + 500);
 
     // A broken commit is refused; the last good state keeps running.
-    const brokenSha = await repo.commit('broken', { 'manifests/c.yaml': 'apiVersion: taskops/v1\nkind: Task\nmetadata: {name: broken}\nspec: {objectType: jobs}\n' });
-    const refused = await until('the broken commit to be refused', async () => {
-      const s = await status();
-      return s.sync.lastError?.revision === brokenSha ? s : null;
-    }, 5000);
-    expect(refused.appliedRevision).toBe(secondSha);
-    expect(refused.sync.lastError!.problems).toEqual(['manifests/c.yaml:4:7: Task/broken: spec.action is required']);
+    const brokenSha = await repo.commit('broken', {
+      'manifests/c.yaml':
+        'apiVersion: taskops/v1\nkind: Task\nmetadata: {name: broken}\nspec: {objectType: jobs}\n',
+    });
+    const refused = await until(
+      'the broken commit to be refused',
+      async () => {
+        const s = await status();
+        return s.sync.lastError?.revision === brokenSha ? s : null;
+      },
+      5000,
+    );
+    expect(refused!.appliedRevision).toBe(secondSha);
+    expect(refused!.sync.lastError!.problems).toEqual([
+      'manifests/c.yaml:4:7: Task/broken: spec.action is required',
+    ]);
     await post(`${server.url}/api/v1/events`, { type: 'jobs', name: 'go' });
-    await until('the old task to run again', () => readRecords(records).split('first-task obj').length === 3, 5000);
+    await until(
+      'the old task to run again',
+      () => readRecords(records).split('first-task obj').length === 3,
+      5000,
+    );
 
     // The once schedule from the second commit fires on time.
     await until('the once schedule to fire', () => readRecords(records).includes('second-task obj'), 8000);
@@ -116,10 +143,14 @@ describe('taskops serve on a git repository', () => {
 
   it('refuses to listen beyond loopback without an API token', async () => {
     const { spawnSync } = await import('node:child_process');
-    const r = spawnSync(process.execPath, ['bin/taskops.js', '--data-dir', path.join(work.dir, 'd'), 'serve', work.dir, '--listen', '0.0.0.0:0'], {
-      encoding: 'utf8',
-      env: { ...process.env, TASKOPS_API_TOKEN: '' },
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['bin/taskops.js', '--data-dir', path.join(work.dir, 'd'), 'serve', work.dir, '--listen', '0.0.0.0:0'],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, TASKOPS_API_TOKEN: '' },
+      },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('refusing to listen on 0.0.0.0 without an API token');
   });
