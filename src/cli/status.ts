@@ -1,66 +1,12 @@
 import type { Command } from 'commander';
-import { KINDS, type Kind } from '../manifest/types.js';
-import { findDrift, type DriftEntry } from '../reconcile/index.js';
+import { KINDS } from '../manifest/types.js';
+import { statusReport, type StatusReport } from '../server/index.js';
 import { openStore, StoreError, type Store } from '../store/index.js';
-import { globalOptions, parseOutputFormat, stdoutPalette } from './context.js';
+import { engineConfig, globalOptions, parseOutputFormat, stdoutPalette } from './context.js';
 import { CliError } from './exit.js';
 import { table } from './output.js';
 
 const FORMATS = ['text', 'json'] as const;
-
-export interface ScheduleFiring {
-  schedule: string;
-  at: string;
-  tasks: string[];
-}
-
-/**
- * Engine hook: the next firings of the live schedules, soonest first. Returns none until the engine's
- * scheduler provides them (replace this body with a call into src/engine).
- */
-export async function nextScheduleFirings(
-  _store: Store,
-  _now: Date,
-  _count: number,
-): Promise<ScheduleFiring[]> {
-  return [];
-}
-
-interface KindCounts {
-  total: number;
-  taskops: number;
-  api: number;
-  retired: number;
-}
-
-export interface StatusReport {
-  appliedRevision: string | null;
-  appliedAt: string | null;
-  objects: Record<Kind, KindCounts>;
-  drift: DriftEntry[];
-  nextFirings: ScheduleFiring[];
-}
-
-export async function statusReport(store: Store, now: Date): Promise<StatusReport> {
-  const live = await store.listObjects();
-  const applied = await store.getAppliedRevision();
-  const objects = Object.fromEntries(
-    KINDS.map((k) => [k, { total: 0, taskops: 0, api: 0, retired: 0 }]),
-  ) as Record<Kind, KindCounts>;
-  for (const o of live) {
-    const c = objects[o.kind];
-    c.total++;
-    c[o.managedBy]++;
-    if (o.retiredAt) c.retired++;
-  }
-  return {
-    appliedRevision: applied?.revision ?? null,
-    appliedAt: applied?.appliedAt ?? null,
-    objects,
-    drift: findDrift(live),
-    nextFirings: await nextScheduleFirings(store, now, 5),
-  };
-}
 
 function renderStatus(r: StatusReport, cmd: Command): string {
   const c = stdoutPalette(cmd);
@@ -116,7 +62,7 @@ Examples:
         throw err instanceof StoreError ? new CliError(err.message) : err;
       }
       try {
-        const report = await statusReport(store, new Date());
+        const report = await statusReport(store, new Date(), engineConfig(cmd).config.defaultTimezone);
         process.stdout.write(
           format === 'json' ? JSON.stringify(report, null, 2) + '\n' : renderStatus(report, cmd),
         );

@@ -19,6 +19,8 @@ export interface ServerOptions {
   logger?: FastifyBaseLogger;
   /** Largest request body accepted, in bytes. */
   bodyLimit?: number;
+  /** The clock for status reports (tests pass the engine's). */
+  now?: () => Date;
   /** False until the engine has started; /readyz answers 503 before. */
   isReady?: () => boolean;
 }
@@ -70,7 +72,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     reply.header('content-type', opts.metrics.registry.contentType).send(await opts.metrics.render()),
   );
   app.get('/api/v1/status', async () =>
-    statusReport(opts.store, new Date(), opts.defaultZone, opts.sync.status()),
+    statusReport(opts.store, (opts.now ?? (() => new Date()))(), opts.defaultZone, opts.sync.status()),
   );
   app.post('/api/v1/sync', async () => opts.sync.syncNow());
   eventRoutes(app, opts.engine, opts.metrics);
