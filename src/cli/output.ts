@@ -19,7 +19,14 @@ const COLOURS: Palette = {
   dim: wrap(2, 22),
 };
 const identity = (s: string) => s;
-const PLAIN: Palette = { red: identity, green: identity, yellow: identity, cyan: identity, bold: identity, dim: identity };
+const PLAIN: Palette = {
+  red: identity,
+  green: identity,
+  yellow: identity,
+  cyan: identity,
+  bold: identity,
+  dim: identity,
+};
 
 export function useColour(stream: NodeJS.WriteStream, noColorFlag: boolean): boolean {
   return !noColorFlag && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '') && Boolean(stream.isTTY);
@@ -33,11 +40,14 @@ export function palette(enabled: boolean): Palette {
 export function table(rows: string[][], header?: string[]): string {
   const all = header ? [header, ...rows] : rows;
   const widths: number[] = [];
-  for (const row of all) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell))));
+  for (const row of all)
+    row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell))));
   return all
     .map((row) =>
       row
-        .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - visibleLength(cell))))
+        .map((cell, i) =>
+          i === row.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - visibleLength(cell)),
+        )
         .join('  ')
         .trimEnd(),
     )

@@ -1,4 +1,5 @@
 import type { TaskSpec } from '../manifest/types.js';
+import { appendAudit } from '../store/audit.js';
 import type { EngineEvent, EventFieldValue, RunRecord, RunTrigger, Store } from '../store/types.js';
 import type { DriverRegistry, DriverResult } from './drivers/index.js';
 import { matchEvent } from './events/match.js';
@@ -384,7 +385,23 @@ export class Engine {
 
   private async afterRun(run: RunRecord, task: TaskSpec, result: DriverResult): Promise<void> {
     if (run.status === 'succeeded' && task.deleteAfterRun) {
-      await this.opts.store.retireTask(run.task, this.clock.now());
+      const at = this.clock.now();
+      await this.opts.store.retireTask(run.task, at);
+      const revision = (await this.opts.store.getAppliedRevision())?.revision ?? '';
+      appendAudit(
+        this.opts.dataDir,
+        [
+          {
+            at: at.toISOString(),
+            revision,
+            action: 'delete',
+            kind: 'Task',
+            name: run.task,
+            reason: 'deleteAfterRun',
+          },
+        ],
+        at,
+      );
       this.state.tasks.delete(run.task);
       this.state.retired.add(run.task);
       this.log.info('task retired after its run (deleteAfterRun)', { task: run.task });

@@ -1,7 +1,8 @@
+import { lstatSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { validateDocument } from './document.js';
 import type { ManifestProblem } from './errors.js';
-import { fileSize, listManifestFiles } from './files.js';
+import { listManifestFiles } from './files.js';
 import { LIMITS } from './limits.js';
 import { parseManifestFile } from './parse.js';
 import type { DocumentPositions } from './positions.js';
@@ -48,7 +49,8 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
     for (const file of files) {
       if (ENGINE_CONFIG_FILE.test(file.split(/[\\/]/).pop() ?? '')) continue;
       fileCount++;
-      const size = await fileSize(file);
+      // Synchronous: a metadata call costs microseconds, an async one a thread-pool round trip per file.
+      const size = lstatSync(file).size;
       if (size > LIMITS.maxFileBytes) {
         problems.push({
           layer: 'limit',
@@ -73,6 +75,8 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
             message: f.message,
           });
         }
+        // Holding every document's syntax tree until the reference check is what made loading GC-bound.
+        doc.positions.release();
         manifests.push(result.manifest);
       }
     }

@@ -21,8 +21,8 @@ export function parseManifestFile(file: string, text: string): ParsedFile {
   const lineCounter = new LineCounter();
   const problems: ManifestProblem[] = [];
   const documents: ParsedDocument[] = [];
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const list = Array.isArray(docs) ? docs : [];
+  const list = parseDocuments(text, lineCounter);
+  const reparse = reparser(text);
   if (list.length > LIMITS.maxDocumentsPerFile) {
     return {
       documents,
@@ -35,9 +35,9 @@ export function parseManifestFile(file: string, text: string): ParsedFile {
     };
   }
   list.forEach((doc, index) => {
-    const positions = new DocumentPositions(file, doc, lineCounter);
-    const syntax = [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAB_AS_INDENT')];
+    const positions = new DocumentPositions(file, doc, lineCounter, reparse(index));
     if (doc.errors.length > 0) {
+      const syntax = [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAB_AS_INDENT')];
       for (const err of syntax) {
         const [start] = err.pos;
         const { line, col } = lineCounter.linePos(start);
@@ -76,11 +76,14 @@ function checkDepthAndAliases(
   doc: Document,
   positions: DocumentPositions,
 ): { problem?: ManifestProblem; firstAlias?: SourceLocation | null } {
-  const stack: Array<{ node: unknown; depth: number }> = [{ node: doc.contents, depth: 0 }];
+  // Two parallel stacks rather than one of {node, depth} objects: this walk sees every node of every document.
+  const nodes: unknown[] = [doc.contents];
+  const depths: number[] = [0];
   let aliases = 0;
   let firstAlias: Node | null = null;
-  while (stack.length > 0) {
-    const { node, depth } = stack.pop()!;
+  while (nodes.length > 0) {
+    const node = nodes.pop();
+    const depth = depths.pop()!;
     if (isAlias(node)) {
       aliases++;
       firstAlias ??= node;
@@ -107,11 +110,29 @@ function checkDepthAndAliases(
     }
     for (const item of node.items) {
       if (item && typeof item === 'object' && 'value' in item && 'key' in item) {
-        stack.push({ node: item.key, depth: depth + 1 }, { node: item.value, depth: depth + 1 });
-      } else stack.push({ node: item, depth: depth + 1 });
+        nodes.push(item.key, item.value);
+        depths.push(depth + 1, depth + 1);
+      } else {
+        nodes.push(item);
+        depths.push(depth + 1);
+      }
     }
   }
   return { firstAlias: firstAlias ? positions.nodeLocation(firstAlias) : null };
+}
+
+/**
+ * Trees released by the loader are rebuilt from the text, once per file, only when a late problem needs one.
+ * A function of its own so the closures capture the text and nothing else of the parse.
+ */
+function reparser(text: string): (index: number) => () => Document {
+  let rebuilt: Document[] | undefined;
+  return (index) => () => (rebuilt ??= parseDocuments(text, new LineCounter()))[index]!;
+}
+
+function parseDocuments(text: string, lineCounter: LineCounter): Document[] {
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  return Array.isArray(docs) ? docs : [];
 }
 
 function limitProblem(file: string, message: string): ManifestProblem {

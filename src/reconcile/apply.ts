@@ -1,5 +1,5 @@
 import type { ObjectWrite, Store } from '../store/types.js';
-import { appendAudit, auditLogPath } from './audit.js';
+import { appendAudit, auditLogPath } from '../store/audit.js';
 import type { Plan } from './plan.js';
 import { checkSafety, type SafetyOptions } from './safety.js';
 

@@ -1,6 +1,6 @@
 export { diff } from './diff.js';
 export { apply, planWrites, type ApplyOptions, type ApplyResult } from './apply.js';
-export { appendAudit, auditLogPath, type AuditEntry } from './audit.js';
+export { appendAudit, auditLogPath, type AuditEntry } from '../store/audit.js';
 export {
   checkSafety,
   safetyProblem,

@@ -3,3 +3,4 @@ export { StoreError } from './errors.js';
 export { canonicalJson, contentHash } from './hash.js';
 export { MIGRATIONS } from './migrations.js';
 export { openStore, SqliteStore, STORE_FILE, type OpenStoreOptions } from './sqlite.js';
+export { appendAudit, auditLogPath, type AuditEntry } from './audit.js';

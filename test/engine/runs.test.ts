@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readTaskLogs } from '../../src/engine/index.js';
 import { doc, docs, engineFixture, type EngineFixture } from '../helpers/engine.js';
@@ -142,6 +144,18 @@ describe('runs', () => {
     expect(readTaskLogs(fixture.dataDir).filter((l) => l.task === 'once')).toHaveLength(1);
     expect((await fixture.store.getObject('Task', 'once'))!.retiredAt).not.toBeNull();
     await expect(fixture.engine.runTask('once')).rejects.toThrow('retired after its run');
+    const audit = readdirSync(path.join(fixture.dataDir, 'logs')).filter((f) => f.startsWith('audit-'));
+    const lines = audit.flatMap((f) =>
+      readFileSync(path.join(fixture!.dataDir, 'logs', f), 'utf8')
+        .trim()
+        .split('\n'),
+    );
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({
+      action: 'delete',
+      kind: 'Task',
+      name: 'once',
+      reason: 'deleteAfterRun',
+    });
   });
 
   it('does not fire a disabled task from events or schedules', async () => {

@@ -1,13 +1,15 @@
 import { appendFileSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PlanChange } from './plan.js';
 
+/** One configuration change: applied from a revision, or a task retired by the engine after its run. */
 export interface AuditEntry {
   at: string;
   revision: string;
-  action: PlanChange['action'];
+  action: 'create' | 'update' | 'delete';
   kind: string;
   name: string;
+  /** Why, when it is not an apply: `deleteAfterRun`. */
+  reason?: string;
 }
 
 /** `<dataDir>/logs/audit-YYYY-MM-DD.jsonl`, dated in UTC. */
@@ -27,7 +29,14 @@ export function appendAudit(dataDir: string, entries: AuditEntry[], at: Date): v
   const fd = openSync(file, 'a');
   try {
     for (const e of entries) {
-      const line = { at: e.at, revision: e.revision, action: e.action, kind: e.kind, name: e.name };
+      const line = {
+        at: e.at,
+        revision: e.revision,
+        action: e.action,
+        kind: e.kind,
+        name: e.name,
+        ...(e.reason ? { reason: e.reason } : {}),
+      };
       appendFileSync(fd, JSON.stringify(line) + '\n');
     }
   } finally {
