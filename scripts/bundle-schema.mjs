@@ -4,7 +4,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 const dir = new URL('../schemas/', import.meta.url);
 const read = (f) => JSON.parse(readFileSync(new URL(f, dir), 'utf8'));
-const kinds = { Task: 'task', Schedule: 'schedule', EventTrigger: 'eventtrigger', Webhook: 'webhook', Tag: 'tag' };
+const kinds = {
+  Task: 'task',
+  Schedule: 'schedule',
+  EventTrigger: 'eventtrigger',
+  Webhook: 'webhook',
+  Tag: 'tag',
+};
 
 function rewrite(node) {
   if (Array.isArray(node)) return node.map(rewrite);
@@ -29,7 +35,9 @@ const bundle = {
   title: 'taskops manifest (bundled)',
   definitions: {
     ...rewrite(read('common.schema.json').definitions),
-    ...Object.fromEntries(Object.entries(kinds).map(([kind, file]) => [kind, rewrite(read(`${file}.schema.json`))])),
+    ...Object.fromEntries(
+      Object.entries(kinds).map(([kind, file]) => [kind, rewrite(read(`${file}.schema.json`))]),
+    ),
   },
 };
 const text = JSON.stringify(bundle, null, 2) + '\n';

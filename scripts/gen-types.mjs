@@ -20,7 +20,11 @@ function inlineCommonRefs(node) {
   if (node && typeof node === 'object') {
     const out = {};
     for (const [key, value] of Object.entries(node)) {
-      if (key === '$ref' && typeof value === 'string' && value.startsWith('common.schema.json#/definitions/')) {
+      if (
+        key === '$ref' &&
+        typeof value === 'string' &&
+        value.startsWith('common.schema.json#/definitions/')
+      ) {
         const defName = value.slice('common.schema.json#/definitions/'.length);
         const def = common.definitions[defName];
         // Shared object shapes become one named type; scalars are inlined.

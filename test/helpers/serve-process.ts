@@ -36,7 +36,16 @@ export async function startServe(opts: {
   const port = opts.port ?? (await freePort());
   const proc = spawn(
     process.execPath,
-    [BIN, ...opts.globalArgs, 'serve', ...opts.serveArgs, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn'],
+    [
+      BIN,
+      ...opts.globalArgs,
+      'serve',
+      ...opts.serveArgs,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--log-level',
+      'warn',
+    ],
     { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
