@@ -76,49 +76,57 @@ function checkDepthAndAliases(
   doc: Document,
   positions: DocumentPositions,
 ): { problem?: ManifestProblem; firstAlias?: SourceLocation | null } {
-  // Two parallel stacks rather than one of {node, depth} objects: this walk sees every node of every document.
-  const nodes: unknown[] = [doc.contents];
-  const depths: number[] = [0];
-  let aliases = 0;
-  let firstAlias: Node | null = null;
-  while (nodes.length > 0) {
-    const node = nodes.pop();
-    const depth = depths.pop()!;
-    if (isAlias(node)) {
-      aliases++;
-      firstAlias ??= node;
-      if (aliases > LIMITS.maxAliasCount) {
-        return {
-          problem: {
-            layer: 'limit',
-            location: positions.start(),
-            message: `document uses more than ${LIMITS.maxAliasCount} YAML aliases: refused as a resource-exhaustion risk`,
-          },
-        };
-      }
-      continue;
-    }
-    if (!isCollection(node)) continue;
-    if (depth >= LIMITS.maxDepth) {
-      return {
-        problem: {
-          layer: 'limit',
-          location: positions.nodeLocation(node as Node),
-          message: `nesting deeper than ${LIMITS.maxDepth} levels: refused`,
-        },
-      };
-    }
-    for (const item of node.items) {
-      if (item && typeof item === 'object' && 'value' in item && 'key' in item) {
-        nodes.push(item.key, item.value);
-        depths.push(depth + 1, depth + 1);
-      } else {
-        nodes.push(item);
-        depths.push(depth + 1);
-      }
-    }
+  const aliases: AliasCount = { count: 0, first: null };
+  const found = firstExcess(doc.contents, 0, aliases);
+  if (found === 'aliases') {
+    return {
+      problem: {
+        layer: 'limit',
+        location: positions.start(),
+        message: `document uses more than ${LIMITS.maxAliasCount} YAML aliases: refused as a resource-exhaustion risk`,
+      },
+    };
   }
-  return { firstAlias: firstAlias ? positions.nodeLocation(firstAlias) : null };
+  if (found) {
+    return {
+      problem: {
+        layer: 'limit',
+        location: positions.nodeLocation(found),
+        message: `nesting deeper than ${LIMITS.maxDepth} levels: refused`,
+      },
+    };
+  }
+  return { firstAlias: aliases.first ? positions.nodeLocation(aliases.first) : null };
+}
+
+interface AliasCount {
+  count: number;
+  first: Node | null;
+}
+
+/**
+ * The first collection nested too deep, 'aliases' once there are too many, else null. Recursion is bounded by
+ * LIMITS.maxDepth and allocates nothing per node. Children are visited last first, a pair's value before its
+ * key: the order of the explicit stack this replaced, so the same node is reported.
+ */
+function firstExcess(node: unknown, depth: number, aliases: AliasCount): Node | 'aliases' | null {
+  if (isAlias(node)) {
+    aliases.count++;
+    aliases.first ??= node;
+    return aliases.count > LIMITS.maxAliasCount ? 'aliases' : null;
+  }
+  if (!isCollection(node)) return null;
+  if (depth >= LIMITS.maxDepth) return node;
+  const items: unknown[] = node.items;
+  for (let i = items.length - 1; i >= 0; i--) {
+    const item = items[i];
+    const found =
+      item && typeof item === 'object' && 'value' in item && 'key' in item
+        ? (firstExcess(item.value, depth + 1, aliases) ?? firstExcess(item.key, depth + 1, aliases))
+        : firstExcess(item, depth + 1, aliases);
+    if (found) return found;
+  }
+  return null;
 }
 
 /**
