@@ -63,6 +63,11 @@ export class Engine {
   private readonly taskLog: TaskLogWriter;
   private readonly inFlight = new Set<Promise<unknown>>();
   private accepting = true;
+  private readonly intake: Array<{
+    event: EngineEvent;
+    resolve: () => void;
+    reject: (err: unknown) => void;
+  }> = [];
   private seenGeneration = -1;
 
   constructor(private readonly opts: EngineOptions) {
@@ -135,7 +140,10 @@ export class Engine {
     return true;
   }
 
-  /** Stores the event durably, then processes it in the background; resolves once it is stored. */
+  /**
+   * Stores the event durably, then processes it in the background; resolves once it is stored.
+   * Events arriving in the same turn of the event loop share one transaction (group commit).
+   */
   async submitEvent(input: EventInput, system = false): Promise<EngineEvent> {
     if (!this.accepting) throw new EngineError('the engine is shutting down and takes no new events');
     const event: EngineEvent = {
@@ -146,9 +154,32 @@ export class Engine {
       fields: input.fields ?? {},
       at: this.clock.now().toISOString(),
     };
-    await this.opts.store.addEvent(event);
-    this.track(this.processEvent(event));
+    await new Promise<void>((resolve, reject) => {
+      this.intake.push({ event, resolve, reject });
+      if (this.intake.length === 1) setImmediate(() => void this.flushIntake());
+    });
     return event;
+  }
+
+  private async flushIntake(): Promise<void> {
+    const batch = this.intake.splice(0);
+    const matched = new Map(
+      batch.map(({ event }) => [event.id, matchEvent(event, this.state.triggers, this.state.tags)]),
+    );
+    const firesNothing = new Set([...matched].filter(([, m]) => m.length === 0).map(([id]) => id));
+    try {
+      await this.opts.store.addEvents(
+        batch.map((b) => b.event),
+        firesNothing,
+      );
+    } catch (err) {
+      batch.forEach((b) => b.reject(err));
+      return;
+    }
+    for (const { event, resolve } of batch) {
+      resolve();
+      if (!firesNothing.has(event.id)) this.track(this.processEvent(event));
+    }
   }
 
   /** A manual run of one task (every target of it); resolves with the runs once they are queued. */

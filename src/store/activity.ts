@@ -11,8 +11,8 @@ export class ActivityTables {
   constructor(private readonly db: Database.Database) {
     // OR IGNORE: a client retrying a delivery with the same event id must not store it twice.
     this.insertEventStmt = db.prepare(
-      `INSERT OR IGNORE INTO events (id, type, name, object, fields, at, status)
-       VALUES (@id, @type, @name, @object, @fields, @at, 'pending')`,
+      `INSERT OR IGNORE INTO events (id, type, name, object, fields, at, status, processed_at)
+       VALUES (@id, @type, @name, @object, @fields, @at, @status, @processedAt)`,
     );
     this.insertRunStmt = db.prepare(
       `INSERT INTO runs (run_id, task, status, trigger_kind, trigger_name, trigger_event, target_object_type,
@@ -23,7 +23,22 @@ export class ActivityTables {
   }
 
   addEvent(event: EngineEvent): void {
-    this.insertEventStmt.run({ ...event, fields: JSON.stringify(event.fields) });
+    this.insertEventStmt.run({
+      ...event,
+      fields: JSON.stringify(event.fields),
+      status: 'pending',
+      processedAt: null,
+    });
+  }
+
+  /** Events that fire nothing are stored already processed: one write instead of two. */
+  addProcessedEvent(event: EngineEvent, at: string): void {
+    this.insertEventStmt.run({
+      ...event,
+      fields: JSON.stringify(event.fields),
+      status: 'processed',
+      processedAt: at,
+    });
   }
 
   /** Oldest first, in the order they were stored. */

@@ -186,6 +186,16 @@ export class SqliteStore implements Store {
     this.write('store an event', () => this.activity.addEvent(event));
   }
 
+  async addEvents(events: readonly EngineEvent[], processed: ReadonlySet<string> = new Set()): Promise<void> {
+    const at = new Date().toISOString();
+    this.write(`store ${events.length} events`, () => {
+      for (const e of events) {
+        if (processed.has(e.id)) this.activity.addProcessedEvent(e, at);
+        else this.activity.addEvent(e);
+      }
+    });
+  }
+
   async pendingEvents(limit?: number): Promise<StoredEvent[]> {
     return this.activity.pendingEvents(limit);
   }

@@ -119,6 +119,8 @@ export interface Store {
   setMeta(key: string, value: string): Promise<void>;
 
   addEvent(event: EngineEvent): Promise<void>;
+  /** Several events in one transaction (group commit); ids in `processed` are stored as already processed. */
+  addEvents(events: readonly EngineEvent[], processed?: ReadonlySet<string>): Promise<void>;
   pendingEvents(limit?: number): Promise<StoredEvent[]>;
   /** An event by id (processed or not): recovered runs need the event that caused them. */
   getEvent(id: string): Promise<StoredEvent | undefined>;
