@@ -31,6 +31,7 @@ export function createEngine(opts: CreateEngineOptions): Engine {
     defaultZone: config.defaultTimezone,
     catchUpWindowMs,
     maxConcurrentRuns: config.maxConcurrentRuns,
+    retentionDays: config.retention?.days ?? 30,
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.random ? { random: opts.random } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),

@@ -26,6 +26,8 @@ export interface EngineOptions {
   clock?: Clock;
   random?: () => number;
   logger?: EngineLogger;
+  /** Days of task logs and run records to keep; pruned at start and every 6 hours. */
+  retentionDays?: number;
   /** Called once per finished run (metrics). */
   onRunFinished?(run: RunRecord, result: DriverResult | null): void;
 }
@@ -46,6 +48,7 @@ export class EngineError extends Error {
 
 /** Interrupted runs are retried at most this many times, so a run that kills the engine cannot loop forever. */
 const MAX_INTERRUPT_RETRIES = 3;
+const PRUNE_EVERY_MS = 6 * 3_600_000;
 const LAST_FIRED = (schedule: string) => `schedule.lastFired.${schedule}`;
 const silent: EngineLogger = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -63,6 +66,7 @@ export class Engine {
   private readonly taskLog: TaskLogWriter;
   private readonly inFlight = new Set<Promise<unknown>>();
   private accepting = true;
+  private pruneTimer: NodeJS.Timeout | null = null;
   private readonly intake: Array<{
     event: EngineEvent;
     resolve: () => void;
@@ -101,6 +105,9 @@ export class Engine {
     // Recovery first: the scheduler's catch-up runs must not be mistaken for runs queued before the stop.
     await this.recoverRuns();
     await this.reschedule();
+    await this.pruneOld();
+    this.pruneTimer = setInterval(() => void this.pruneOld(), PRUNE_EVERY_MS);
+    this.pruneTimer.unref();
     // Sequentially, batch by batch: each batch is marked processed before the next is read.
     for (;;) {
       const batch = await this.opts.store.pendingEvents(500);
@@ -216,6 +223,7 @@ export class Engine {
   async stop(deadlineMs = 8000): Promise<void> {
     this.accepting = false;
     this.scheduler.stop();
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>(
       (resolve) => (timer = setTimeout(() => resolve('deadline'), deadlineMs)),
@@ -227,6 +235,19 @@ export class Engine {
       await this.queue.whenIdle();
     }
     await this.opts.drivers.close();
+  }
+
+  private async pruneOld(): Promise<void> {
+    const days = this.opts.retentionDays ?? 30;
+    const now = this.clock.now();
+    try {
+      const files = this.taskLog.prune(now, days);
+      const rows = await this.opts.store.pruneActivity(new Date(now.getTime() - days * 86_400_000));
+      if (files.length > 0 || rows > 0)
+        this.log.info('retention: pruned old task logs and runs', { files: files.length, rows, days });
+    } catch (err) {
+      this.log.warn('retention pruning failed', { error: String(err) });
+    }
   }
 
   private track<T>(promise: Promise<T>): void {

@@ -54,6 +54,17 @@ export class ActivityTables {
     return row ? eventFromRow(row) : undefined;
   }
 
+  /** Deletes finished runs and processed events older than `before`; returns how many rows went. */
+  prune(before: string): number {
+    const runs = this.db
+      .prepare(
+        `DELETE FROM runs WHERE queued_at < ? AND status IN ('succeeded', 'failed', 'skipped', 'interrupted')`,
+      )
+      .run(before);
+    const events = this.db.prepare(`DELETE FROM events WHERE at < ? AND status = 'processed'`).run(before);
+    return runs.changes + events.changes;
+  }
+
   markEventProcessed(id: string, at: string): void {
     const info = this.db
       .prepare(`UPDATE events SET status = 'processed', processed_at = ? WHERE id = ?`)

@@ -200,6 +200,14 @@ export class SqliteStore implements Store {
     return this.activity.pendingEvents(limit);
   }
 
+  async pruneActivity(before: Date): Promise<number> {
+    let removed = 0;
+    this.write('prune old runs and events', () => {
+      removed = this.activity.prune(before.toISOString());
+    });
+    return removed;
+  }
+
   async getEvent(id: string): Promise<StoredEvent | undefined> {
     return this.activity.getEvent(id);
   }

@@ -131,5 +131,8 @@ export interface Store {
   getRun(runId: string): Promise<RunRecord | undefined>;
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
 
+  /** Retention: deletes finished runs and processed events queued before `before`. */
+  pruneActivity(before: Date): Promise<number>;
+
   close(): Promise<void>;
 }

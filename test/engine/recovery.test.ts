@@ -1,3 +1,5 @@
+import { readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, ManualClock, readTaskLogs, type Engine } from '../../src/engine/index.js';
 import { doc, docs, engineFixture, type EngineFixture } from '../helpers/engine.js';
@@ -33,6 +35,40 @@ async function restart(f: EngineFixture, now: string): Promise<Engine> {
   await engine.whenIdle();
   return engine;
 }
+
+describe('retention', () => {
+  it('deletes task-log files and finished runs older than retention.days at start', async () => {
+    fixture = await engineFixture({
+      config: { ...CONFIG, retention: { days: 7 } },
+      manifests: MANIFESTS,
+      now: '2026-11-23T12:00:00Z',
+    });
+    const logs = path.join(fixture.dataDir, 'logs');
+    writeFileSync(path.join(logs, 'runs-2026-11-01.jsonl'), '{}\n');
+    writeFileSync(path.join(logs, 'runs-2026-11-20.jsonl'), '{}\n');
+    await fixture.store.insertRun({
+      runId: 'run_old',
+      task: 't',
+      status: 'succeeded',
+      trigger: { kind: 'manual', name: null, event: null },
+      target: { objectType: 'jobs', name: 'job-1' },
+      queuedAt: '2026-11-01T00:00:00.000Z',
+      startedAt: '2026-11-01T00:00:00.000Z',
+      finishedAt: '2026-11-01T00:00:01.000Z',
+      durationMs: 1000,
+      attempts: 1,
+      error: null,
+      details: null,
+    });
+    second = await restart(fixture, '2026-11-23T12:00:00Z');
+    expect(
+      readdirSync(logs)
+        .filter((f) => f.startsWith('runs-'))
+        .sort(),
+    ).toEqual(['runs-2026-11-20.jsonl']);
+    expect(await fixture.store.getRun('run_old')).toBeUndefined();
+  });
+});
 
 describe('after a crash or downtime', () => {
   it('records a run that was in flight as interrupted and retries it', async () => {
