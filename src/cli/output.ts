@@ -1,12 +1,7 @@
+import { PLAIN_PALETTE, type PlanPalette } from '../reconcile/index.js';
+
 /** Terminal presentation shared by every command: colour only on a TTY, never with NO_COLOR or --no-color. */
-export interface Palette {
-  red(s: string): string;
-  green(s: string): string;
-  yellow(s: string): string;
-  cyan(s: string): string;
-  bold(s: string): string;
-  dim(s: string): string;
-}
+export type Palette = PlanPalette;
 
 const wrap = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
 
@@ -18,22 +13,13 @@ const COLOURS: Palette = {
   bold: wrap(1, 22),
   dim: wrap(2, 22),
 };
-const identity = (s: string) => s;
-const PLAIN: Palette = {
-  red: identity,
-  green: identity,
-  yellow: identity,
-  cyan: identity,
-  bold: identity,
-  dim: identity,
-};
 
 export function useColour(stream: NodeJS.WriteStream, noColorFlag: boolean): boolean {
   return !noColorFlag && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '') && Boolean(stream.isTTY);
 }
 
 export function palette(enabled: boolean): Palette {
-  return enabled ? COLOURS : PLAIN;
+  return enabled ? COLOURS : PLAIN_PALETTE;
 }
 
 /** Left-aligned columns, two spaces apart. */

@@ -8,7 +8,7 @@ let dataDir: string;
 let vmsFile: string;
 const CONFIG = 'examples/taskops.config.yaml';
 const cli = (...args: string[]) =>
-  runCli(['--data-dir', dataDir, '--config', CONFIG, ...args], { TASKOPS_EXAMPLE_VMS: vmsFile });
+  runCli(['--data-dir', dataDir, '--config', CONFIG, ...args], { env: { TASKOPS_EXAMPLE_VMS: vmsFile } });
 
 beforeEach(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'taskops-cli-'));

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GITHUB_COMMENT_LIMIT } from '../../src/reconcile/index.js';
-import { runCli, tempRepo, yamlTask, YAML_WEBHOOK, type TempRepo } from '../helpers/git.js';
+import { tempRepo, yamlTask, YAML_WEBHOOK, type TempRepo } from '../helpers/git.js';
+import { runCli } from '../helpers/cli.js';
 
 describe('taskops plan', () => {
   let repo: TempRepo;

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { contentHash } from '../../src/store/hash.js';
 import { openStore } from '../../src/store/index.js';
-import { runCli, tempDir, tempRepo, yamlTask, YAML_WEBHOOK, type TempRepo } from '../helpers/git.js';
+import { tempDir, tempRepo, yamlTask, YAML_WEBHOOK, type TempRepo } from '../helpers/git.js';
+import { runCli } from '../helpers/cli.js';
 
 /** Manifests of n webhook tasks t0..t(n-1) plus their webhook, as files. */
 function manifests(n: number, extra: Record<string, string> = {}): Record<string, string> {

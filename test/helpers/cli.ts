@@ -7,11 +7,16 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the CLI in-process (no TTY, so no colour) and captures what it prints. */
+/**
+ * Runs `taskops ARGS` in-process (no TTY, so no colour) and captures what it prints. Commands report their exit
+ * code through process.exitCode; it is reset before and after so runs never leak into each other.
+ */
 export async function runCli(
   args: string[],
-  env: Record<string, string | undefined> = {},
+  opts: { env?: Record<string, string | undefined>; cwd?: string } = {},
 ): Promise<CliResult> {
+  const env = opts.env ?? {};
+  const cwd = process.cwd();
   let stdout = '';
   let stderr = '';
   const saved: Record<string, string | undefined> = {};
@@ -31,9 +36,11 @@ export async function runCli(
   const previousExitCode = process.exitCode;
   process.exitCode = undefined;
   try {
+    if (opts.cwd) process.chdir(opts.cwd);
     const code = await main(['node', 'taskops', ...args]);
     return { code, stdout, stderr };
   } finally {
+    process.chdir(cwd);
     out.mockRestore();
     err.mockRestore();
     process.exitCode = previousExitCode;
