@@ -12,7 +12,12 @@ export interface GlobalOptions {
 
 export function globalOptions(cmd: Command): GlobalOptions {
   const opts = cmd.optsWithGlobals() as GlobalOptions;
-  return { dataDir: process.env.TASKOPS_DATA_DIR ?? opts.dataDir, config: opts.config, color: opts.color };
+  let root: Command = cmd;
+  while (root.parent) root = root.parent;
+  // A flag wins over the environment, which wins over the built-in default.
+  const fromFlag = root.getOptionValueSource('dataDir') === 'cli';
+  const dataDir = fromFlag ? opts.dataDir : (process.env.TASKOPS_DATA_DIR ?? opts.dataDir);
+  return { dataDir, config: opts.config, color: opts.color };
 }
 
 export function stdoutPalette(cmd: Command): Palette {

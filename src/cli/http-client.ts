@@ -14,7 +14,8 @@ export async function callServer<T>(
     const response = await axios.request<T>({
       url: new URL(path, server).toString(),
       method,
-      data: opts.body,
+      // An empty JSON object rather than no body: the server only takes JSON.
+      data: opts.body ?? (method === 'POST' ? {} : undefined),
       timeout: 30_000,
       headers: token ? { authorization: `Bearer ${token}` } : {},
       validateStatus: () => true,

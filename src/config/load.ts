@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { compiledSchemas, SCHEMAS } from '../manifest/schemas.js';
 import { displayPath, translateSchemaErrors } from '../manifest/schema-errors.js';
-import { parseManifestFile } from '../manifest/parse.js';
+import { parseManifestFile, type ParsedDocument } from '../manifest/parse.js';
 import { isValidTimeZone } from '../manifest/time.js';
 import { findTemplateProblems } from '../manifest/template.js';
 import type { EngineConfig } from '../manifest/types.js';
@@ -38,37 +38,23 @@ export function loadEngineConfig(
 ): ResolvedConfig {
   const chosen =
     file ?? env.TASKOPS_CONFIG ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
-  let raw: Record<string, unknown> = {};
-  if (chosen) {
-    if (!existsSync(chosen)) throw new ConfigError(`${chosen}: engine config file not found`);
-    const parsed = parseManifestFile(chosen, readFileSync(chosen, 'utf8'));
-    const first = parsed.problems[0];
-    if (first)
-      throw new ConfigError(`${chosen}:${first.location.line}:${first.location.col}: ${first.message}`);
-    const doc = parsed.documents[0];
-    if (doc && doc.value !== null) {
-      if (typeof doc.value !== 'object' || Array.isArray(doc.value))
-        throw new ConfigError(`${chosen}: must be a mapping of settings`);
-      raw = doc.value as Record<string, unknown>;
-    }
-    applyEnvOverrides(raw, env);
-    const validate = compiledSchemas().config;
-    const valid: boolean = validate(raw);
-    const messages = valid ? [] : translateSchemaErrors(validate.errors ?? [], raw, SCHEMAS.config, []);
-    const semantic = semanticProblems(raw as EngineConfig);
-    if (messages.length > 0 || semantic.length > 0) {
-      const lines = [
-        ...messages.map((m) => {
-          const at = doc ? doc.positions.locate(m.path, { key: m.atKey }) : { line: 1, col: 1 };
-          return `${chosen}:${at.line}:${at.col}: ${m.message}`;
-        }),
-        ...semantic.map((m) => `${chosen}: ${m}`),
-      ];
-      throw new ConfigError(`invalid engine config:\n  ${lines.join('\n  ')}`);
-    }
-  } else {
-    applyEnvOverrides(raw, env);
-    compiledSchemas().config(raw);
+  const { raw, doc } = chosen ? readConfigFile(chosen) : { raw: {}, doc: undefined };
+  applyEnvOverrides(raw, env);
+  // Environment overrides are checked like the file: a bad TASKOPS_* value fails here, not at run time.
+  const validate = compiledSchemas().config;
+  const valid: boolean = validate(raw);
+  const messages = valid ? [] : translateSchemaErrors(validate.errors ?? [], raw, SCHEMAS.config, []);
+  const semantic = semanticProblems(raw as EngineConfig);
+  if (messages.length > 0 || semantic.length > 0) {
+    const where = chosen ?? 'engine settings (TASKOPS_* environment)';
+    const lines = [
+      ...messages.map((m) => {
+        const at = doc ? doc.positions.locate(m.path, { key: m.atKey }) : null;
+        return at ? `${where}:${at.line}:${at.col}: ${m.message}` : `${where}: ${m.message}`;
+      }),
+      ...semantic.map((m) => `${where}: ${m}`),
+    ];
+    throw new ConfigError(`invalid engine config:\n  ${lines.join('\n  ')}`);
   }
   const config = raw as unknown as ResolvedConfig['config'];
   return {
@@ -79,10 +65,29 @@ export function loadEngineConfig(
   };
 }
 
+/** The settings mapping of a config file; an empty file (or only comments) means all defaults. */
+function readConfigFile(file: string): { raw: Record<string, unknown>; doc: ParsedDocument | undefined } {
+  if (!existsSync(file)) throw new ConfigError(`${file}: engine config file not found`);
+  const text = readFileSync(file, 'utf8');
+  const parsed = parseManifestFile(file, text);
+  const first = parsed.problems.find((p) => !p.message.startsWith('no manifests in this file'));
+  if (first) throw new ConfigError(`${file}:${first.location.line}:${first.location.col}: ${first.message}`);
+  const doc = parsed.documents[0];
+  if (!doc || doc.value === null) return { raw: {}, doc: undefined };
+  if (typeof doc.value !== 'object' || Array.isArray(doc.value)) {
+    throw new ConfigError(`${file}: must be a mapping of settings`);
+  }
+  return { raw: doc.value as Record<string, unknown>, doc };
+}
+
 function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
   if (env.TASKOPS_DEFAULT_TIMEZONE) raw.defaultTimezone = env.TASKOPS_DEFAULT_TIMEZONE;
   if (env.TASKOPS_CATCH_UP_WINDOW) raw.catchUpWindow = env.TASKOPS_CATCH_UP_WINDOW;
-  if (env.TASKOPS_MAX_CONCURRENT_RUNS) raw.maxConcurrentRuns = Number(env.TASKOPS_MAX_CONCURRENT_RUNS);
+  if (env.TASKOPS_MAX_CONCURRENT_RUNS) {
+    const n = Number(env.TASKOPS_MAX_CONCURRENT_RUNS);
+    // Keep non-numbers as text so the schema names the bad value instead of NaN.
+    raw.maxConcurrentRuns = Number.isNaN(n) ? env.TASKOPS_MAX_CONCURRENT_RUNS : n;
+  }
   if (env.TASKOPS_SMTP_URL || env.TASKOPS_SMTP_FROM) {
     const smtp = { ...((raw.smtp as Record<string, unknown>) ?? {}) };
     if (env.TASKOPS_SMTP_URL) smtp.url = env.TASKOPS_SMTP_URL;

@@ -93,3 +93,17 @@ describe('taskops emit, run, logs and preview', () => {
     expect((await cli('preview', 'friday-6pm', '--count', '1441')).code).toBe(64);
   });
 });
+
+describe('global options', () => {
+  it('an explicit --data-dir wins over TASKOPS_DATA_DIR', async () => {
+    const elsewhere = mkdtempSync(path.join(tmpdir(), 'taskops-env-'));
+    const r = await runCli(['--data-dir', dataDir, 'status', '--output', 'json'], {
+      env: { TASKOPS_DATA_DIR: elsewhere },
+    });
+    expect((JSON.parse(r.stdout) as { objects: { Task: { total: number } } }).objects.Task.total).toBe(2);
+    const fromEnv = await runCli(['status', '--output', 'json'], { env: { TASKOPS_DATA_DIR: elsewhere } });
+    expect((JSON.parse(fromEnv.stdout) as { objects: { Task: { total: number } } }).objects.Task.total).toBe(
+      0,
+    );
+  });
+});
