@@ -63,11 +63,35 @@ function runBench(name) {
 
 /** The figures of a result worth a summary line: numbers and short strings, not goals or the machine. */
 function figures(result) {
-  const skip = new Set(['bench', 'goals', 'node', 'cpus']);
+  const skip = new Set(['bench', 'goals', 'goal', 'node', 'cpus', 'cpuModel']);
   return Object.entries(result)
     .filter(([k, v]) => !skip.has(k) && (typeof v === 'number' || (typeof v === 'string' && v.length < 40)))
     .map(([k, v]) => `${k}=${v}`)
     .join('  ');
+}
+
+/**
+ * Goals in the shapes the benches print them: `goals: [{name, value, target, met}]` (bench/lib/report.ts),
+ * `<figure>GoalMet: boolean` beside `<figure>` and an optional `<figure>Goal` text, or a bare `goal` number
+ * beside a throughput `ratio` (higher is better).
+ */
+function goalsOf(result) {
+  const goals = [...(result.goals ?? [])];
+  for (const [key, met] of Object.entries(result)) {
+    if (!key.endsWith('GoalMet') || typeof met !== 'boolean') continue;
+    const figure = key.slice(0, -'GoalMet'.length);
+    const value = result[figure] ?? result[`${figure}Ms`] ?? '?';
+    goals.push({ name: figure, value, target: result[`${figure}Goal`] ?? 'see the bench', met });
+  }
+  if (typeof result.goal === 'number' && typeof result.ratio === 'number') {
+    goals.push({
+      name: 'ratio',
+      value: result.ratio,
+      target: `>= ${result.goal}`,
+      met: result.ratio >= result.goal,
+    });
+  }
+  return goals;
 }
 
 const RESULTS = path.join(OUT_DIR, 'results.json');
@@ -110,13 +134,13 @@ async function main() {
     if (!ok) crashed++;
     const status = ok
       ? 'ok'
-      : run.result
-        ? `exit ${run.code}`
-        : `crashed (exit ${run.code}${run.signal ? `, ${run.signal}` : ''}, no result)`;
+      : run.code === 0
+        ? 'FAILED: no result line'
+        : `CRASHED (exit ${run.code}${run.signal ? `, ${run.signal}` : ''})`;
     console.log(`${run.name.padEnd(10)} ${status.padEnd(10)} ${run.seconds.toFixed(1).padStart(6)} s`);
     if (!run.result) continue;
     console.log(`  ${figures(run.result)}`);
-    for (const g of run.result.goals ?? []) {
+    for (const g of goalsOf(run.result)) {
       console.log(`  goal ${g.met ? 'MET   ' : 'MISSED'} ${g.name}: ${g.value} (target ${g.target})`);
     }
   }
@@ -134,13 +158,20 @@ async function main() {
     },
     runs: mergeRuns(
       previousRuns(),
-      runs.map(({ name, code, seconds, result }) => ({ name, exitCode: code, seconds, at: now, result })),
+      runs.map(({ name, code, seconds, result }) => ({
+        name,
+        exitCode: code,
+        seconds,
+        at: now,
+        goals: result ? goalsOf(result) : [],
+        result,
+      })),
     ),
   };
   writeFileSync(RESULTS, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nresults: ${path.relative(process.cwd(), RESULTS)}`);
   if (crashed > 0) {
-    console.error(`${crashed} bench(es) crashed`);
+    console.error(`${crashed} bench(es) crashed or printed no result`);
     process.exit(1);
   }
 }

@@ -1,0 +1,130 @@
+/**
+ * Events through matching and runs on a noop driver, on a real SQLite store: (a) throughput of a burst of
+ * events, (b) event → run-start latency at a steady rate below capacity, (c) heap after.
+ * Run: npx tsx bench/engine.bench.ts
+ * Env: BENCH_TRIGGERS (default 200), BENCH_EVENTS (burst, default 3000), BENCH_STEADY_EVENTS (default 1000),
+ *      BENCH_STEADY_SHARE (steady rate as a share of the burst throughput, default 0.5).
+ */
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { benchEngine, type BenchEngine } from './lib/engine-fixture.js';
+import { ENGINE_CONFIG, eventAt, eventWorld } from './lib/event-mix.js';
+import { printResult } from './lib/report.js';
+import { heapUsedMb, percentile, round, rssMb } from './lib/stats.js';
+
+const TRIGGERS = Number(process.env.BENCH_TRIGGERS ?? 200);
+const BURST_EVENTS = Number(process.env.BENCH_EVENTS ?? 3000);
+const STEADY_EVENTS = Number(process.env.BENCH_STEADY_EVENTS ?? 1000);
+const STEADY_SHARE = Number(process.env.BENCH_STEADY_SHARE ?? 0.5);
+
+interface Phase {
+  events: number;
+  runs: number;
+  ms: number;
+  /** Submit → driver call, per run caused by an event of this phase. */
+  latencies: number[];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Submits events from `first` on, paced `intervalMs` apart (0: as fast as the store takes them), until idle. */
+async function phase(b: BenchEngine, first: number, count: number, intervalMs: number): Promise<Phase> {
+  const submittedAt = new Map<string, number>();
+  const finishedBefore = b.finished.length;
+  const started = performance.now();
+  for (let j = 0; j < count; j++) {
+    if (intervalMs > 0) {
+      const due = started + j * intervalMs;
+      const wait = due - performance.now();
+      if (wait >= 1) await sleep(wait);
+    }
+    const t0 = performance.now();
+    const event = await b.engine.submitEvent(eventAt(first + j));
+    submittedAt.set(event.id, t0);
+  }
+  await b.engine.whenIdle();
+  const ms = performance.now() - started;
+  const runs = b.finished
+    .slice(finishedBefore)
+    .filter((r) => r.trigger.event && submittedAt.has(r.trigger.event));
+  const latencies = runs
+    .map((r) => b.runStarted.get(r.runId)! - submittedAt.get(r.trigger.event!)!)
+    .sort((x, y) => x - y);
+  return { events: count, runs: runs.length, ms, latencies };
+}
+
+function summary(p: Phase) {
+  return {
+    events: p.events,
+    runs: p.runs,
+    seconds: round(p.ms / 1000, 2),
+    eventsPerSec: Math.round(p.events / (p.ms / 1000)),
+    runsPerSec: Math.round(p.runs / (p.ms / 1000)),
+    latencyP50Ms: round(percentile(p.latencies, 50), 2),
+    latencyP99Ms: round(percentile(p.latencies, 99), 2),
+    latencyMaxMs: round(p.latencies[p.latencies.length - 1] ?? NaN, 2),
+  };
+}
+
+async function main(): Promise<void> {
+  const heapBefore = heapUsedMb();
+  const b = await benchEngine(eventWorld(TRIGGERS), ENGINE_CONFIG);
+  const heapLoaded = heapUsedMb();
+  // A short warm-up so the burst measures steady code, not the JIT.
+  await phase(b, 0, 200, 0);
+
+  const callsBefore = { ...b.storeCalls };
+  const burst = summary(await phase(b, 200, BURST_EVENTS, 0));
+  const storeCallsPerRun = Object.fromEntries(
+    Object.entries(b.storeCalls)
+      .map(([k, n]) => [k, round((n - (callsBefore[k] ?? 0)) / burst.runs, 2)] as const)
+      .filter(([, n]) => n > 0)
+      .sort((x, y) => y[1] - x[1]),
+  );
+  console.log(`  burst: ${JSON.stringify(burst)}`);
+  const rate = Math.max(1, burst.eventsPerSec * STEADY_SHARE);
+  const steady = summary(await phase(b, 200 + BURST_EVENTS, STEADY_EVENTS, 1000 / rate));
+  console.log(`  steady at ${Math.round(rate)} events/s: ${JSON.stringify(steady)}`);
+
+  const statuses: Record<string, number> = {};
+  for (const r of b.finished) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+  const heapAfter = heapUsedMb();
+  const rss = rssMb();
+  const storeFile = path.join(b.dataDir, 'taskops.db');
+  const walFile = `${storeFile}-wal`;
+  const sizeMb = (f: string) => {
+    try {
+      return statSync(f).size / 1024 / 1024;
+    } catch {
+      return 0;
+    }
+  };
+  const storeMb = sizeMb(storeFile) + sizeMb(walFile);
+  await b.close();
+
+  printResult('engine', {
+    triggers: TRIGGERS,
+    tasks: TRIGGERS,
+    burstEvents: burst.events,
+    burstRuns: burst.runs,
+    eventsPerSec: burst.eventsPerSec,
+    runsPerSec: burst.runsPerSec,
+    burstLatencyP50Ms: burst.latencyP50Ms,
+    burstLatencyP99Ms: burst.latencyP99Ms,
+    steadyRatePerSec: Math.round(rate),
+    steadyEvents: steady.events,
+    steadyRuns: steady.runs,
+    latencyP50Ms: steady.latencyP50Ms,
+    latencyP99Ms: steady.latencyP99Ms,
+    latencyMaxMs: steady.latencyMaxMs,
+    runStatuses: statuses,
+    storeCallsPerRun,
+    heapUsedMb: round(heapAfter),
+    heapGrowthMb: round(heapAfter - heapBefore),
+    heapOfLoadedEngineMb: round(heapLoaded - heapBefore),
+    rssMb: round(rss),
+    storeMb: round(storeMb),
+  });
+}
+
+await main();

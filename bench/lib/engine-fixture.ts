@@ -1,0 +1,115 @@
+/**
+ * A real engine on a real SQLite store in a temp dir, loaded the way `taskops reconcile` + `serve` do it
+ * (validate → diff → apply → start), with the driver wrapped to time the moment each run starts.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { driverCatalog, loadEngineConfig } from '../../src/config/index.js';
+import { createDriverRegistry, Engine, type DriverRegistry } from '../../src/engine/index.js';
+import type { Driver } from '../../src/engine/drivers/index.js';
+import { formatProblem, loadDesiredState } from '../../src/manifest/index.js';
+import { apply, diff } from '../../src/reconcile/index.js';
+import { openStore, type RunRecord, type Store } from '../../src/store/index.js';
+import { tempDir } from './tempdir.js';
+
+export interface BenchEngine {
+  engine: Engine;
+  store: Store;
+  dataDir: string;
+  /** performance.now() when the driver was called, by run id. */
+  runStarted: Map<string, number>;
+  finished: RunRecord[];
+  /** Store method → calls made by the engine: the writes per run are where its time goes. */
+  storeCalls: Record<string, number>;
+  close(): Promise<void>;
+}
+
+/** Counts the engine's calls per Store method; the calls themselves go through unchanged. */
+function countingStore(store: Store, calls: Record<string, number>): Store {
+  return new Proxy(store, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof value !== 'function' || typeof key !== 'string') return value;
+      return (...args: unknown[]) => {
+        calls[key] = (calls[key] ?? 0) + 1;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+/** Times each driver call on entry: the event → run-start latency ends here, not at the store write. */
+function timedRegistry(registry: DriverRegistry, runStarted: Map<string, number>): DriverRegistry {
+  const wrapped = new Map<string, Driver>();
+  return {
+    ...registry,
+    get(objectType) {
+      const driver = registry.get(objectType);
+      if (!driver) return driver;
+      if (!wrapped.has(objectType)) {
+        wrapped.set(objectType, {
+          ...driver,
+          run(req) {
+            runStarted.set(req.runId, performance.now());
+            return driver.run(req);
+          },
+        });
+      }
+      return wrapped.get(objectType);
+    },
+  };
+}
+
+export async function benchEngine(
+  manifests: Record<string, string>,
+  config: Record<string, unknown>,
+): Promise<BenchEngine> {
+  const dir = tempDir('engine');
+  const dataDir = path.join(dir, 'data');
+  const manifestsDir = path.join(dir, 'manifests');
+  mkdirSync(manifestsDir, { recursive: true });
+  for (const [name, text] of Object.entries(manifests)) writeFileSync(path.join(manifestsDir, name), text);
+  const configFile = path.join(dir, 'taskops.config.yaml');
+  writeFileSync(configFile, stringify(config));
+  const resolved = loadEngineConfig(configFile, {});
+
+  const store = await openStore(dataDir);
+  const loaded = await loadDesiredState(manifestsDir, {
+    revision: 'bench',
+    driverCatalog: driverCatalog(resolved.config),
+  });
+  if (!loaded.state) throw new Error(loaded.problems.map(formatProblem).join('\n'));
+  const now = new Date();
+  await apply(diff(loaded.state, await store.listObjects()), store, {
+    at: now,
+    dataDir,
+    allowDeleteAll: true,
+  });
+
+  const runStarted = new Map<string, number>();
+  const finished: RunRecord[] = [];
+  const storeCalls: Record<string, number> = {};
+  const engine = new Engine({
+    store: countingStore(store, storeCalls),
+    dataDir,
+    drivers: timedRegistry(createDriverRegistry(resolved.config), runStarted),
+    defaultZone: resolved.config.defaultTimezone,
+    catchUpWindowMs: resolved.catchUpWindowMs,
+    maxConcurrentRuns: resolved.config.maxConcurrentRuns,
+    onRunFinished: (run) => finished.push(run),
+  });
+  await engine.start();
+  return {
+    engine,
+    store,
+    dataDir,
+    runStarted,
+    finished,
+    storeCalls,
+    close: async () => {
+      await engine.stop(1000);
+      await store.close();
+    },
+  };
+}
