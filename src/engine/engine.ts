@@ -284,7 +284,7 @@ export class Engine {
     await this.opts.store.setMeta(LAST_FIRED(e.schedule), e.scheduledFor.toISOString());
     for (const name of this.state.tasksBySchedule.get(e.schedule) ?? []) {
       const task = this.state.tasks.get(name);
-      if (!task) continue;
+      if (!task || task.enabled === false) continue;
       const run = this.newRun(
         name,
         task,
@@ -351,6 +351,7 @@ export class Engine {
   private async admit(run: RunRecord, task: TaskSpec, event: EngineEvent | null = null): Promise<void> {
     const job: Job = {
       run,
+      spec: task,
       event,
       key: `${run.task}\u0000${run.target.name ?? ''}`,
       policy: task.concurrency ?? 'forbid',
@@ -383,7 +384,10 @@ export class Engine {
 
   private async execute(job: Job): Promise<void> {
     const { run } = job;
-    const task = this.state.tasks.get(run.task);
+    // A deleteAfterRun task retired by one member's success still runs for the members already queued.
+    const task = this.state.tasks.get(run.task) ?? (this.state.retired.has(run.task) ? job.spec : undefined);
+    // Stopped before it started: it stays queued in the store and runs at the next start.
+    if (job.controller.signal.reason instanceof ShutdownAbort) return;
     if (job.controller.signal.aborted)
       return this.finishSkipped(run, abortMessage(job.controller.signal), false);
     if (!task) return this.finishSkipped(run, `Task/${run.task} no longer exists in the live state`, false);
@@ -436,7 +440,7 @@ export class Engine {
   }
 
   private async afterRun(run: RunRecord, task: TaskSpec, result: DriverResult): Promise<void> {
-    if (run.status === 'succeeded' && task.deleteAfterRun) {
+    if (run.status === 'succeeded' && task.deleteAfterRun && !this.state.retired.has(run.task)) {
       const at = this.clock.now();
       await this.opts.store.retireTask(run.task, at);
       const revision = (await this.opts.store.getAppliedRevision())?.revision ?? '';

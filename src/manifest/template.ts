@@ -194,12 +194,15 @@ function compileValue(value: unknown, path: string): PayloadTemplate {
   }
   if (typeof value === 'string') {
     const pieces = compileTemplate(value);
-    return hasVariable(pieces) ? { kind: 'string', pieces } : { kind: 'json', json: JSON.stringify(value) };
+    // Without variables the pieces are the literal text, with any $${ escape already undone.
+    return hasVariable(pieces)
+      ? { kind: 'string', pieces }
+      : { kind: 'json', json: JSON.stringify(pieces.join('')) };
   }
   if (Array.isArray(value)) {
     const items = value.map((item, i) => compileValue(item, `${path}[${i}]`));
     return items.every((t) => t.kind === 'json')
-      ? { kind: 'json', json: JSON.stringify(value) }
+      ? { kind: 'json', json: `[${items.map((t) => (t as { json: string }).json).join(',')}]` }
       : { kind: 'array', items };
   }
   if (typeof value === 'object' && isPlainObject(value)) {
@@ -208,7 +211,11 @@ function compileValue(value: unknown, path: string): PayloadTemplate {
       compileValue(item, `${path}.${key}`),
     ]);
     const constant = entries.every(([key, t]) => !hasVariable(key) && t.kind === 'json');
-    return constant ? { kind: 'json', json: JSON.stringify(value) } : { kind: 'object', entries };
+    if (!constant) return { kind: 'object', entries };
+    const members = entries.map(
+      ([key, t]) => `${JSON.stringify(key.join(''))}:${(t as { json: string }).json}`,
+    );
+    return { kind: 'json', json: `{${members.join(',')}}` };
   }
   const what = typeof value === 'object' ? (value.constructor?.name ?? 'object') : typeof value;
   throw new PayloadShapeError(`${path} is a ${what}; a payload holds only JSON values`);

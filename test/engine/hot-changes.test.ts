@@ -45,7 +45,11 @@ describe('applying a new revision to a running engine', () => {
       ),
     });
     // Step through time so each firing's run starts at its own instant.
-    for (let t = Date.parse('2026-11-23T10:15:00Z'); t <= Date.parse('2026-11-23T12:00:00Z'); t += 15 * 60_000) {
+    for (
+      let t = Date.parse('2026-11-23T10:15:00Z');
+      t <= Date.parse('2026-11-23T12:00:00Z');
+      t += 15 * 60_000
+    ) {
       fixture.clock.advanceTo(t);
       await fixture.engine.whenIdle();
     }

@@ -36,6 +36,34 @@ async function restart(f: EngineFixture, now: string): Promise<Engine> {
   return engine;
 }
 
+describe('shutdown', () => {
+  it('leaves runs that had not started queued in the store, and runs them at the next start', async () => {
+    const config = {
+      maxConcurrentRuns: 1,
+      drivers: { jobs: { type: 'command', actions: { ok: ['node', '-e', 'setTimeout(() => {}, 400)'] } } },
+    };
+    const manifests = {
+      'm.yaml': doc('Task', 't', {
+        objectType: 'jobs',
+        target: { name: 'job-1' },
+        action: 'ok',
+        concurrency: 'allow',
+      }),
+    };
+    fixture = await engineFixture({ config, manifests, now: '2026-11-23T12:10:00Z' });
+    await fixture.engine.runTask('t');
+    await fixture.engine.runTask('t');
+    await fixture.engine.runTask('t');
+    await fixture.engine.stop(100);
+    const queued = await fixture.store.listRuns({ status: ['queued'] });
+    expect(queued.length).toBeGreaterThanOrEqual(1);
+    expect(readTaskLogs(fixture.dataDir).filter((l) => l.status === 'skipped')).toEqual([]);
+    second = await restart(fixture, '2026-11-23T12:11:00Z');
+    expect(await fixture.store.listRuns({ status: ['queued', 'running'] })).toEqual([]);
+    for (const run of queued) expect((await fixture.store.getRun(run.runId))!.status).toBe('succeeded');
+  });
+});
+
 describe('retention', () => {
   it('deletes task-log files and finished runs older than retention.days at start', async () => {
     fixture = await engineFixture({

@@ -158,6 +158,41 @@ describe('runs', () => {
     });
   });
 
+  it('runs a deleteAfterRun task on every member of its tag before retiring it once', async () => {
+    fixture = await engineFixture({
+      config: SLEEPER,
+      manifests: {
+        'm.yaml': docs(
+          doc('Tag', 'group', { category: 'jobs', members: ['a', 'b', 'c'] }),
+          doc('Task', 'once', {
+            objectType: 'jobs',
+            target: { tag: 'group' },
+            action: 'ok',
+            deleteAfterRun: true,
+          }),
+          trigger('go', ['once']),
+        ),
+      },
+    });
+    await fixture.engine.submitEvent({ type: 'jobs', name: 'go' });
+    await fixture.engine.whenIdle();
+    const runs = readTaskLogs(fixture.dataDir).filter((l) => l.task === 'once');
+    expect(runs.map((r) => [r.target.name, r.status]).sort()).toEqual([
+      ['a', 'succeeded'],
+      ['b', 'succeeded'],
+      ['c', 'succeeded'],
+    ]);
+    const audit = readdirSync(path.join(fixture.dataDir, 'logs')).filter((f) => f.startsWith('audit-'));
+    const retirements = audit
+      .flatMap((f) =>
+        readFileSync(path.join(fixture!.dataDir, 'logs', f), 'utf8')
+          .trim()
+          .split('\n'),
+      )
+      .filter((l) => l.includes('deleteAfterRun'));
+    expect(retirements).toHaveLength(1);
+  });
+
   it('does not fire a disabled task from events or schedules', async () => {
     fixture = await engineFixture({
       config: SLEEPER,

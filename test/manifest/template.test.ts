@@ -185,3 +185,16 @@ describe('payload templates', () => {
     });
   });
 });
+
+describe('literal ${ in payloads', () => {
+  it('undoes the $${ escape in constant strings, keys and nested values too', () => {
+    const parsed = parsePayloadTemplate({ a: '$${NAME}', b: ['$${X}', 1], '$${K}': { c: 'plain' } });
+    if (!parsed.ok) throw new Error(parsed.message);
+    const vars = { now: new Date(0), zone: 'UTC', random: () => 0, name: 'n', task: 't', runId: 'r' };
+    expect(JSON.parse(expandPayload(parsed.template, vars))).toEqual({
+      a: '${NAME}',
+      b: ['${X}', 1],
+      '${K}': { c: 'plain' },
+    });
+  });
+});

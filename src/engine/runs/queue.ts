@@ -1,3 +1,4 @@
+import type { TaskSpec } from '../../manifest/types.js';
 import type { EngineEvent, RunRecord } from '../../store/types.js';
 
 export type ConcurrencyPolicy = 'allow' | 'forbid' | 'replace';
@@ -5,6 +6,8 @@ export type ConcurrencyPolicy = 'allow' | 'forbid' | 'replace';
 /** A run admitted to the queue: waiting for a slot, then executing until it settles. */
 export interface Job {
   run: RunRecord;
+  /** The task as it was when the run was admitted. */
+  spec: TaskSpec;
   /** The event that caused the run, for ${NAME} and ${FIELD_x}; null for schedules and manual runs. */
   event: EngineEvent | null;
   /** Task and target: concurrency policies apply per key, so the members of a tag run side by side. */
