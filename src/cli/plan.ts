@@ -83,7 +83,7 @@ export function registerPlan(program: Command): void {
     .description(
       'semantic plan between two git revisions of the manifests, for pull-request review (no live engine needed)',
     )
-    .argument('[path]', 'folder of the manifests inside the repository (default: .)', '.')
+    .argument('[path]', 'folder of the manifests inside the repository', '.')
     .requiredOption('--base <ref>', 'the revision the change starts from, e.g. origin/main')
     .option('--head <ref>', 'the revision with the change; committed content, not the working tree', 'HEAD')
     .option('-o, --output <format>', 'text, json or markdown', 'text')

@@ -36,6 +36,7 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
   const problems: ManifestProblem[] = [];
   const manifests: LoadedManifest[] = [];
   const positionsOf = new Map<LoadedManifest, DocumentPositions>();
+  const invalidObjects = new Set<string>();
   let fileCount = 0;
   let documentCount = 0;
   for (const root of roots) {
@@ -65,7 +66,10 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
         documentCount++;
         const result = validateDocument(doc);
         problems.push(...result.problems);
-        if (!result.manifest) continue;
+        if (!result.manifest) {
+          if (result.object) invalidObjects.add(result.object);
+          continue;
+        }
         positionsOf.set(result.manifest, doc.positions);
         for (const f of semanticFindings(result.manifest, opts.defaultZone)) {
           problems.push({
@@ -82,7 +86,7 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
     }
   }
   const unique = dropDuplicates(manifests, positionsOf, problems);
-  const refs = checkReferences(unique, opts.driverCatalog);
+  const refs = checkReferences(unique, opts.driverCatalog, invalidObjects);
   const locate = (m: LoadedManifest, path: Array<string | number>) => positionsOf.get(m)!.locate(path);
   for (const f of refs.errors) {
     problems.push({

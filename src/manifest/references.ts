@@ -26,7 +26,12 @@ export interface ReferenceCheck {
 }
 
 /** Cross-document checks: every name a manifest mentions must exist and fit. */
-export function checkReferences(manifests: LoadedManifest[], catalog?: DriverCatalog): ReferenceCheck {
+export function checkReferences(
+  manifests: LoadedManifest[],
+  catalog?: DriverCatalog,
+  /** `Kind/name` of documents that are declared but invalid: already reported, so never "does not exist". */
+  declaredButInvalid: ReadonlySet<string> = new Set(),
+): ReferenceCheck {
   const byKind = new Map<Kind, Map<string, LoadedManifest>>();
   for (const m of manifests) {
     if (!byKind.has(m.kind)) byKind.set(m.kind, new Map());
@@ -36,6 +41,7 @@ export function checkReferences(manifests: LoadedManifest[], catalog?: DriverCat
   const errors: ReferenceFinding[] = [];
   const unchecked: ReferenceFinding[] = [];
   const missing = (manifest: LoadedManifest, path: Path, kind: Kind, name: string) => {
+    if (declaredButInvalid.has(objectKey(kind, name))) return;
     const hint = closest(name, names(kind));
     errors.push({
       manifest,

@@ -65,7 +65,7 @@ export function findLiteralSecrets(spec: unknown, prefix: Path = ['spec']): Secu
   return findings;
 }
 
-/** `spec.event.where.value` is event data, not a credential. */
+/** Event `where` fields and webhook payloads are data for the receiver (a `key` or `value` there is no credential). */
 function isAllowedLiteral(path: Path, key: string): boolean {
-  return path.includes('where') || (path.at(-1) === 'labels' && key !== 'token');
+  return path.includes('where') || path.includes('payload') || (path.at(-1) === 'labels' && key !== 'token');
 }

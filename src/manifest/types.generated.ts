@@ -130,7 +130,7 @@ export interface WebhookSpec {
     passwordFrom?: SecretRef;
   };
   /**
-   * Extra HTTP headers. Secret-looking headers (authorization, *token*, *key*, *secret*) are refused: use auth.
+   * Extra HTTP headers. Headers that carry credentials (Authorization, Cookie, and names containing token, secret, password or api-key) are refused: use auth.
    */
   headers?: {
     [k: string]: string | undefined;

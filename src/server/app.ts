@@ -33,7 +33,9 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     ...logging,
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
     // Reject unknown fields and wrong types instead of silently stripping or coercing them.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true },
+    },
   });
   app.addHook('preHandler', bearerAuth(opts.apiToken));
 

@@ -26,7 +26,9 @@ describe('loading manifests', () => {
     const result = await loadManifests([dir], { revision: 't' });
     const elapsed = performance.now() - started;
     expect(result.problems).toHaveLength(1);
-    expect(result.problems[0]!.message).toBe('document uses more than 100 YAML aliases: refused as a resource-exhaustion risk');
+    expect(result.problems[0]!.message).toBe(
+      'document uses more than 100 YAML aliases: refused as a resource-exhaustion risk',
+    );
     expect(elapsed).toBeLessThan(100);
   });
 
@@ -73,6 +75,35 @@ describe('loading manifests', () => {
       timeoutSeconds: 10,
       retries: 3,
     });
+  });
+
+  it('does not report references to a declared-but-invalid object as missing', async () => {
+    const dir = tmp();
+    writeFileSync(
+      path.join(dir, 's.yaml'),
+      'apiVersion: taskops/v1\nkind: Schedule\nmetadata: {name: nightly}\nspec: {cron: "0 0 * * *", every: 2}\n',
+    );
+    writeFileSync(
+      path.join(dir, 't.yaml'),
+      'apiVersion: taskops/v1\nkind: Task\nmetadata: {name: t}\nspec: {objectType: email, action: send, params: {to: a@b.c, subject: s, body: b}, schedules: [nightly]}\n',
+    );
+    const result = await loadManifests([dir], { revision: 't' });
+    expect(result.problems.map((p) => p.message)).toEqual([
+      'unknown field spec.every (allowed: timezone, cron, repeat, once, startsAt, endsAt, enabled)',
+    ]);
+  });
+
+  it('treats keys like token or value inside a webhook payload as data, not secrets', async () => {
+    const dir = tmp();
+    writeFileSync(
+      path.join(dir, 'w.yaml'),
+      [
+        'apiVersion: taskops/v1\nkind: Webhook\nmetadata: {name: w}\nspec: {url: "https://hooks.example.com/x"}',
+        'apiVersion: taskops/v1\nkind: Task\nmetadata: {name: t}\nspec: {objectType: webhook, target: {name: w}, action: send, params: {payload: {key: k1, value: "${NAME}", token: abc}}}',
+      ].join('\n---\n'),
+    );
+    const result = await loadManifests([dir], { revision: 't' });
+    expect(result.problems).toEqual([]);
   });
 
   it('keeps going after a broken file and reports problems of every file at once', async () => {
