@@ -133,7 +133,12 @@ describe('taskops serve on a git repository', () => {
 
     // The once schedule from the second commit fires on time.
     await until('the once schedule to fire', () => readRecords(records).includes('second-task obj'), 8000);
-    const scheduled = readTaskLogs(dataDir).find((l) => l.task === 'second-task')!;
+    // The action writes the record before the run is logged as finished.
+    const scheduled = await until(
+      'the scheduled run to be logged',
+      () => readTaskLogs(dataDir).find((l) => l.task === 'second-task'),
+      5000,
+    );
     expect(scheduled.trigger).toMatchObject({ kind: 'schedule', name: 'soon' });
     expect(Math.abs(Date.parse(scheduled.startedAt) - Date.parse(onceAt))).toBeLessThan(1000);
 
