@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -35,11 +36,11 @@ async function post(url: string, body: unknown, token: string | null = TOKEN): P
 
 const readRecords = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
 
-async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs: number): Promise<T> {
+async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs: number): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await fn();
-    if (value) return value;
+    if (value) return value as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -142,8 +143,14 @@ describe('taskops serve on a git repository', () => {
     expect(scheduled.trigger).toMatchObject({ kind: 'schedule', name: 'soon' });
     expect(Math.abs(Date.parse(scheduled.startedAt) - Date.parse(onceAt))).toBeLessThan(1000);
 
-    // The refused revision emitted system/reconcile-failed (recorded as an event in the store), and SIGTERM exits 0.
+    // SIGTERM exits 0; the refused revision emitted system/reconcile-failed once (kept in the store).
     expect(await server.kill('SIGTERM')).toBe(0);
+    const db = new Database(path.join(dataDir, 'taskops.db'), { readonly: true });
+    const failed = db
+      .prepare(`SELECT object FROM events WHERE type = 'system' AND name = 'reconcile-failed'`)
+      .all();
+    db.close();
+    expect(failed).toEqual([{ object: brokenSha }]);
   }, 40_000);
 
   it('refuses to listen beyond loopback without an API token', async () => {
