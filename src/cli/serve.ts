@@ -136,6 +136,7 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
     metrics,
     sync: gitops,
     defaultZone: resolved.config.defaultTimezone,
+    driverCatalog: driverCatalog(resolved.config),
     apiToken: token || null,
     logger: log,
     isReady: () => ready,

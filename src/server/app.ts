@@ -4,6 +4,7 @@ import type { Store } from '../store/types.js';
 import { bearerAuth } from './auth.js';
 import type { Metrics } from './metrics.js';
 import { eventRoutes } from './routes/events.js';
+import { objectRoutes } from './routes/objects.js';
 import { taskRoutes } from './routes/tasks.js';
 import { statusReport } from './status.js';
 import type { SyncController } from './types.js';
@@ -14,6 +15,8 @@ export interface ServerOptions {
   metrics: Metrics;
   sync: SyncController;
   defaultZone: string;
+  /** Object types and actions the engine's drivers offer, to validate objects made through the API. */
+  driverCatalog?: Record<string, string[]>;
   /** Required on every route but the health probes when set. */
   apiToken: string | null;
   logger?: FastifyBaseLogger;
@@ -79,5 +82,6 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   app.post('/api/v1/sync', async () => opts.sync.syncNow());
   eventRoutes(app, opts.engine, opts.metrics);
   taskRoutes(app, opts.engine, opts.store);
+  objectRoutes(app, opts.engine, opts.store, opts.defaultZone, opts.driverCatalog);
   return app;
 }

@@ -194,4 +194,66 @@ describe('the HTTP API', () => {
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toEqual({ error: 'not_found', message: 'no route GET /api/v1/nothing' });
   });
+
+  it('makes objects by hand: validated like manifests, new ones managed by the API, changed ones shown as drift', async () => {
+    const created = await app.inject({
+      method: 'PUT',
+      url: '/api/v1/objects/Tag/adhoc',
+      headers: auth,
+      payload: { spec: { category: 'jobs', members: ['x'] } },
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({
+      object: { kind: 'Tag', name: 'adhoc', managedBy: 'api', drift: false },
+    });
+
+    const changed = await app.inject({
+      method: 'PUT',
+      url: '/api/v1/objects/Task/t',
+      headers: auth,
+      payload: { spec: { objectType: 'jobs', target: { name: 'obj' }, action: 'ok', enabled: false } },
+    });
+    expect(changed.statusCode).toBe(200);
+    expect(changed.json()).toMatchObject({
+      object: { managedBy: 'taskops', drift: true, spec: { enabled: false, concurrency: 'forbid' } },
+    });
+    const status = (await app.inject({ url: '/api/v1/status', headers: auth })).json() as {
+      drift: Array<{ name: string }>;
+    };
+    expect(status.drift.map((d) => d.name)).toEqual(['t']);
+
+    const invalid = await app.inject({
+      method: 'PUT',
+      url: '/api/v1/objects/Task/bad',
+      headers: auth,
+      payload: { spec: { objectType: 'jobs', action: 'ok', schedules: ['nope'], timeoutSeconds: 0 } },
+    });
+    expect(invalid.statusCode).toBe(400);
+    expect(invalid.json()).toEqual({
+      error: 'invalid',
+      message: 'Task/bad is invalid; nothing was changed',
+      problems: ['spec.timeoutSeconds must be at least 1 (got 0)'],
+    });
+    const dangling = await app.inject({
+      method: 'PUT',
+      url: '/api/v1/objects/Task/bad',
+      headers: auth,
+      payload: { spec: { objectType: 'jobs', action: 'ok', schedules: ['hourli'] } },
+    });
+    expect(dangling.json()).toMatchObject({
+      problems: ['spec.schedules[0]: Schedule/hourli does not exist (did you mean hourly?)'],
+    });
+    const secret = await app.inject({
+      method: 'PUT',
+      url: '/api/v1/objects/Webhook/w',
+      headers: auth,
+      payload: { spec: { url: 'https://x.example/h', auth: { type: 'bearer', token: 'abc' } } },
+    });
+    expect(secret.statusCode).toBe(400);
+    expect(JSON.stringify(secret.json())).not.toContain('abc');
+    const list = (await app.inject({ url: '/api/v1/objects?kind=Tag', headers: auth })).json() as {
+      objects: Array<{ name: string }>;
+    };
+    expect(list.objects.map((o) => o.name)).toEqual(['adhoc']);
+  });
 });
