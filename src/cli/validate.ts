@@ -1,16 +1,29 @@
 import type { Command } from 'commander';
-import { formatProblem, loadManifests, type ManifestProblem } from '../manifest/index.js';
-import { engineConfig, optionalCatalog, parseOutputFormat, stdoutPalette } from './context.js';
-import { EXIT } from './exit.js';
+import { formatProblem, loadManifests, type LoadResult, type ManifestProblem } from '../manifest/index.js';
+import { relabelProblem } from '../reconcile/index.js';
+import { GitSource } from '../source/index.js';
+import { engineConfig, globalOptions, optionalCatalog, parseOutputFormat, stdoutPalette } from './context.js';
+import { CliError, EXIT } from './exit.js';
+import type { Palette } from './output.js';
 
-const FORMATS = ['text', 'json'] as const;
+const FORMATS = ['text', 'json', 'markdown'] as const;
+
+interface ValidateOptions {
+  output: string;
+  repo?: string;
+  ref?: string;
+  path?: string;
+}
 
 export function registerValidate(program: Command): void {
   program
     .command('validate')
     .description('check manifests: YAML, schema, semantics (cron, zones, templates), references and secrets')
     .argument('[paths...]', 'files or folders of manifests', ['.'])
-    .option('-o, --output <format>', 'text or json', 'text')
+    .option('-o, --output <format>', 'text, json or markdown', 'text')
+    .option('--repo <url|path>', 'validate a git repository (at --ref, below --path) instead of local paths')
+    .option('--ref <branch>', 'with --repo: branch, tag or commit')
+    .option('--path <subdir>', 'with --repo: folder of the manifests inside the repository')
     .addHelpText(
       'after',
       `
@@ -21,51 +34,93 @@ engine config is found (--config, or ./taskops.config.yaml); otherwise they are 
 Examples:
   $ taskops validate examples
   $ taskops validate manifests/ --output json | jq '.errors[].message'
-  $ taskops --config /etc/taskops/taskops.config.yaml validate .`,
+  $ taskops --config /etc/taskops/taskops.config.yaml validate .
+  $ taskops validate --repo https://git.example.com/ops/tasks.git --ref main --path manifests`,
     )
-    .action(async (paths: string[], opts: { output: string }, cmd: Command) => {
+    .action(async (paths: string[], opts: ValidateOptions, cmd: Command) => {
       const format = parseOutputFormat(opts.output, FORMATS);
-      const result = await loadManifests(paths, {
+      const loadOpts = {
         revision: 'working tree',
         driverCatalog: optionalCatalog(cmd),
         defaultZone: engineConfig(cmd).config.defaultTimezone,
-      });
-      const manifests = result.documents;
-      if (format === 'json') {
-        process.stdout.write(
-          JSON.stringify(
-            {
-              valid: result.problems.length === 0,
-              files: result.files,
-              manifests,
-              errors: result.problems.map(toJson),
-              notes: result.notes.map(toJson),
-            },
-            null,
-            2,
-          ) + '\n',
-        );
-      } else {
-        const c = stdoutPalette(cmd);
-        const lines = [
-          ...result.problems.map((p) => c.red(formatProblem(p))),
-          ...result.notes.map((p) => c.dim(`${formatProblem(p)} (note)`)),
-        ];
-        const errorFiles = new Set(result.problems.map((p) => p.location.file)).size;
-        const n = result.problems.length;
-        lines.push(
-          n === 0
-            ? c.green(
-                `${manifests} manifest${manifests === 1 ? '' : 's'} in ${result.files} file${result.files === 1 ? '' : 's'}: OK`,
-              )
-            : c.bold(
-                c.red(`${n} error${n === 1 ? '' : 's'} in ${errorFiles} file${errorFiles === 1 ? '' : 's'}`),
-              ),
-        );
-        process.stdout.write(lines.join('\n') + '\n');
+      };
+      if (opts.repo === undefined && (opts.ref !== undefined || opts.path !== undefined)) {
+        throw new CliError('--ref and --path go with --repo', EXIT.usage);
       }
+      const result = opts.repo
+        ? await validateRepo(opts, cmd, loadOpts)
+        : await loadManifests(paths, loadOpts);
+      process.stdout.write(render(result, format, stdoutPalette(cmd)));
       process.exitCode = result.problems.length === 0 ? EXIT.ok : EXIT.error;
     });
+}
+
+async function validateRepo(
+  opts: ValidateOptions,
+  cmd: Command,
+  loadOpts: Parameters<typeof loadManifests>[1],
+): Promise<LoadResult> {
+  const source = new GitSource({
+    repo: opts.repo!,
+    ref: opts.ref,
+    path: opts.path,
+    dataDir: globalOptions(cmd).dataDir,
+  });
+  let snap;
+  try {
+    snap = await source.fetch();
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  try {
+    const result = await loadManifests([snap.root], { ...loadOpts, revision: snap.revision });
+    // Name files as they are in the repository, not by the cache they were read from.
+    const rename = (p: ManifestProblem) => relabelProblem(p, snap.root, source.subdir || '.');
+    return { ...result, problems: result.problems.map(rename), notes: result.notes.map(rename) };
+  } finally {
+    await snap.cleanup?.();
+  }
+}
+
+function render(result: LoadResult, format: (typeof FORMATS)[number], c: Palette): string {
+  const n = result.problems.length;
+  const errorFiles = new Set(result.problems.map((p) => p.location.file)).size;
+  const plural = (k: number, word: string) => `${k} ${word}${k === 1 ? '' : 's'}`;
+  const summary =
+    n === 0
+      ? `${plural(result.documents, 'manifest')} in ${plural(result.files, 'file')}: OK`
+      : `${plural(n, 'error')} in ${plural(errorFiles, 'file')}`;
+  if (format === 'json') {
+    const json = {
+      valid: n === 0,
+      files: result.files,
+      manifests: result.documents,
+      errors: result.problems.map(toJson),
+      notes: result.notes.map(toJson),
+    };
+    return JSON.stringify(json, null, 2) + '\n';
+  }
+  if (format === 'markdown') {
+    const lines = [`### taskops validate: ${n === 0 ? '✅' : '❌'} ${summary}`, ''];
+    if (n > 0) lines.push('```', ...result.problems.map(formatProblem), '```', '');
+    if (result.notes.length > 0) {
+      lines.push(
+        '<details><summary>Notes</summary>',
+        '',
+        ...result.notes.map((p) => `- \`${formatProblem(p)}\``),
+        '',
+        '</details>',
+        '',
+      );
+    }
+    return lines.join('\n');
+  }
+  const lines = [
+    ...result.problems.map((p) => c.red(formatProblem(p))),
+    ...result.notes.map((p) => c.dim(`${formatProblem(p)} (note)`)),
+    n === 0 ? c.green(summary) : c.bold(c.red(summary)),
+  ];
+  return lines.join('\n') + '\n';
 }
 
 function toJson(p: ManifestProblem) {

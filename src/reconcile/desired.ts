@@ -29,11 +29,14 @@ export async function loadDesired(root: string, opts: LoadDesiredOptions): Promi
   });
   if (result.state && result.problems.length === 0) return result.state;
   const display = opts.displayRoot;
-  const rename = (p: ManifestProblem): ManifestProblem =>
-    display === undefined
-      ? p
-      : { ...p, location: { ...p.location, file: join(display, relative(root, p.location.file)) } };
-  throw new ManifestError(result.problems.map(rename));
+  throw new ManifestError(
+    display === undefined ? result.problems : result.problems.map((p) => relabelProblem(p, root, display)),
+  );
+}
+
+/** A problem's file named below `display` instead of the folder it was read from (a temp dir or cache). */
+export function relabelProblem(p: ManifestProblem, root: string, display: string): ManifestProblem {
+  return { ...p, location: { ...p.location, file: join(display, relative(root, p.location.file)) } };
 }
 
 /** A desired state as if it had been applied: the "live" side of a plan between two git revisions. */

@@ -21,5 +21,5 @@ export type {
   FieldChange,
 } from './plan.js';
 export * from './render/index.js';
-export { loadDesired, asLive, type LoadDesiredOptions } from './desired.js';
+export { loadDesired, asLive, relabelProblem, type LoadDesiredOptions } from './desired.js';
 export { findDrift, type DriftEntry } from './drift.js';

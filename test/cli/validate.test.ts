@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { tempRepo } from '../helpers/git.js';
 
 describe('taskops validate', () => {
   it('accepts the bundled examples and exits 0, noting object types it cannot check without a config', async () => {
@@ -90,5 +91,49 @@ describe('taskops validate', () => {
     const r = await runCli(['validate', 'no/such/dir']);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('no/such/dir:1:1: no such file or directory');
+  });
+});
+
+describe('taskops validate, other sources and formats', () => {
+  it('validates a git repository at a ref and subfolder, naming files as they are in the repository', async () => {
+    const repo = await tempRepo();
+    try {
+      await repo.commit('broken', {
+        'manifests/tag.yaml':
+          'apiVersion: taskops/v1\nkind: Tag\nmetadata: {name: gpu}\nspec: {category: VMs}\n',
+      });
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'taskops-validate-data-'));
+      const r = await runCli([
+        '--data-dir',
+        dataDir,
+        'validate',
+        '--repo',
+        repo.dir,
+        '--ref',
+        'main',
+        '--path',
+        'manifests',
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain(
+        'manifests/tag.yaml:4:18: Tag/gpu: spec.category must be lowercase letters, digits and -, starting with a letter (like power-off) (got string "VMs")',
+      );
+    } finally {
+      repo.cleanup();
+    }
+  });
+
+  it('prints a pull-request comment with --output markdown', async () => {
+    const r = await runCli(['validate', '--output', 'markdown', 'test/fixtures/invalid/16-bad-cron.yaml']);
+    expect(r.stdout).toBe(
+      [
+        '### taskops validate: ❌ 1 error in 1 file',
+        '',
+        '```',
+        'test/fixtures/invalid/16-bad-cron.yaml:6:9: Schedule/bad-cron: cron minute field "61" is out of range 0-59',
+        '```',
+        '',
+      ].join('\n'),
+    );
   });
 });
