@@ -79,13 +79,11 @@ export function objectRoutes(
         ...catalogOpt,
       });
       if (!checked.manifest) {
-        return reply
-          .code(400)
-          .send({
-            error: 'invalid',
-            message: `${label} is invalid; nothing was changed`,
-            problems: checked.problems,
-          });
+        return reply.code(400).send({
+          error: 'invalid',
+          message: `${label} is invalid; nothing was changed`,
+          problems: checked.problems,
+        });
       }
       const spec = checked.manifest.spec;
       const existed = await store.getObject(kind, name);
