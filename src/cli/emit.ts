@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import type { EventFieldValue, RunRecord } from '../store/types.js';
-import { EngineError } from '../engine/index.js';
-import { parseOutputFormat, stdoutPalette } from './context.js';
-import { oneShotEngine } from './engine-context.js';
+import type { EventFieldValue } from '../store/types.js';
+import { parseOutputFormat } from './context.js';
+import { runToCompletion } from './engine-context.js';
 import { CliError, EXIT } from './exit.js';
 import { callServer } from './http-client.js';
-import { renderRuns } from './run-summary.js';
+import { reportRuns } from './run-summary.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -43,23 +42,11 @@ Examples:
         process.stdout.write(format === 'json' ? JSON.stringify(data) + '\n' : `event ${data.id} accepted\n`);
         return;
       }
-      const ctx = await oneShotEngine(cmd);
-      let runs: RunRecord[];
-      try {
-        const event = await ctx.engine.submitEvent(input);
-        await ctx.engine.whenIdle();
-        runs = ctx.finished.filter((r) => r.trigger.event === event.id);
-      } catch (err) {
-        if (err instanceof EngineError) throw new CliError(err.message);
-        throw err;
-      } finally {
-        await ctx.close();
-      }
-      if (format === 'json') process.stdout.write(JSON.stringify(runs, null, 2) + '\n');
-      else process.stdout.write(renderRuns(runs, stdoutPalette(cmd)) + '\n');
-      process.exitCode = runs.some((r) => r.status === 'failed' || r.status === 'interrupted')
-        ? EXIT.error
-        : EXIT.ok;
+      const runs = await runToCompletion(cmd, async (engine) => {
+        const event = await engine.submitEvent(input);
+        return (r) => r.trigger.event === event.id;
+      });
+      reportRuns(runs, format, cmd);
     });
 }
 

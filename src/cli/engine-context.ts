@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { createEngine, type Engine } from '../engine/index.js';
+import { createEngine, EngineError, type Engine } from '../engine/index.js';
 import { openStore, type Store } from '../store/index.js';
 import type { RunRecord } from '../store/types.js';
 import { engineConfig, globalOptions } from './context.js';
+import { CliError } from './exit.js';
 
 export interface OneShotEngine {
   engine: Engine;
@@ -29,4 +30,25 @@ export async function oneShotEngine(cmd: Command): Promise<OneShotEngine> {
       await store.close();
     },
   };
+}
+
+/**
+ * Starts runs on a one-shot engine, waits until every run (and any run they cause) is done, and returns
+ * the finished runs `started` selects. Engine errors become CLI errors (exit 1).
+ */
+export async function runToCompletion(
+  cmd: Command,
+  start: (engine: Engine) => Promise<(run: RunRecord) => boolean>,
+): Promise<RunRecord[]> {
+  const ctx = await oneShotEngine(cmd);
+  try {
+    const selects = await start(ctx.engine);
+    await ctx.engine.whenIdle();
+    return ctx.finished.filter(selects);
+  } catch (err) {
+    if (err instanceof EngineError) throw new CliError(err.message);
+    throw err;
+  } finally {
+    await ctx.close();
+  }
 }

@@ -1,4 +1,7 @@
+import type { Command } from 'commander';
 import type { RunRecord } from '../store/types.js';
+import { stdoutPalette } from './context.js';
+import { EXIT } from './exit.js';
 import type { Palette } from './output.js';
 import { table } from './output.js';
 
@@ -18,4 +21,13 @@ export function renderRuns(runs: readonly RunRecord[], c: Palette): string {
     ]),
     ['RUN', 'TASK', 'TARGET', 'STATUS', 'DURATION', 'ERROR'].map((h) => c.bold(h)),
   );
+}
+
+/** Prints the runs (table or JSON) and sets the exit code: 1 when any failed or was interrupted. */
+export function reportRuns(runs: readonly RunRecord[], format: 'text' | 'json', cmd: Command): void {
+  if (format === 'json') process.stdout.write(JSON.stringify(runs, null, 2) + '\n');
+  else process.stdout.write(renderRuns(runs, stdoutPalette(cmd)) + '\n');
+  process.exitCode = runs.some((r) => r.status === 'failed' || r.status === 'interrupted')
+    ? EXIT.error
+    : EXIT.ok;
 }

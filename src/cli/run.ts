@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import type { RunRecord } from '../store/types.js';
-import { EngineError } from '../engine/index.js';
-import { parseOutputFormat, stdoutPalette } from './context.js';
-import { oneShotEngine } from './engine-context.js';
-import { CliError, EXIT } from './exit.js';
+import { parseOutputFormat } from './context.js';
+import { runToCompletion } from './engine-context.js';
 import { callServer } from './http-client.js';
-import { renderRuns } from './run-summary.js';
+import { reportRuns } from './run-summary.js';
 
 export function registerRun(program: Command): void {
   program
@@ -41,24 +39,12 @@ Examples:
             })
           ).data.runs;
         } else {
-          const ctx = await oneShotEngine(cmd);
-          try {
-            const started = await ctx.engine.runTask(task);
-            await ctx.engine.whenIdle();
-            const ids = new Set(started.map((r) => r.runId));
-            runs = ctx.finished.filter((r) => ids.has(r.runId));
-          } catch (err) {
-            if (err instanceof EngineError) throw new CliError(err.message);
-            throw err;
-          } finally {
-            await ctx.close();
-          }
+          runs = await runToCompletion(cmd, async (engine) => {
+            const ids = new Set((await engine.runTask(task)).map((r) => r.runId));
+            return (r) => ids.has(r.runId);
+          });
         }
-        if (format === 'json') process.stdout.write(JSON.stringify(runs, null, 2) + '\n');
-        else process.stdout.write(renderRuns(runs, stdoutPalette(cmd)) + '\n');
-        process.exitCode = runs.some((r) => r.status === 'failed' || r.status === 'interrupted')
-          ? EXIT.error
-          : EXIT.ok;
+        reportRuns(runs, format, cmd);
       },
     );
 }

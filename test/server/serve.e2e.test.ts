@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readTaskLogs } from '../../src/engine/index.js';
+import { runCli } from '../helpers/cli.js';
 import { tempDir, tempRepo, type TempRepo } from '../helpers/git.js';
 import { doc, docs } from '../helpers/engine.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
@@ -63,7 +64,7 @@ describe('taskops serve on a git repository', () => {
     const configFile = path.join(work.dir, 'taskops.config.yaml');
     (await import('node:fs')).writeFileSync(configFile, CONFIG(records));
     await repo.commit('first', {
-      'manifests/a.yaml': docs(task('first-task'), trigger('go-first', 'first-task')),
+      'manifests/a.yaml': docs(task('first-task', { concurrency: 'allow' }), trigger('go-first', 'first-task')),
     });
     const dataDir = path.join(work.dir, 'data');
     server = await startServe({
@@ -91,6 +92,24 @@ describe('taskops serve on a git repository', () => {
     expect(((await accepted.json()) as { id: string }).id).toMatch(/^evt_/);
     await until('the first task to run', () => readRecords(records).includes('first-task obj'), 5000);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+
+    // The CLI client reaches the same API: a manual run and an event.
+    const manual = await runCli(['run', 'first-task', '--server', server.url, '--output', 'json'], {
+      env: { TASKOPS_API_TOKEN: TOKEN },
+    });
+    expect(manual.code).toBe(0);
+    expect((JSON.parse(manual.stdout) as Array<{ trigger: { kind: string } }>)[0]!.trigger.kind).toBe(
+      'manual',
+    );
+    const emitted = await runCli(['emit', 'jobs', 'go', '--server', server.url], {
+      env: { TASKOPS_API_TOKEN: TOKEN },
+    });
+    expect(emitted.stdout).toMatch(/^event evt_\w+ accepted\n$/);
+    await until(
+      'the manual and emitted runs',
+      () => readRecords(records).split('first-task obj').length === 4,
+      5000,
+    );
 
     // A new commit is applied within the poll interval + 1 s.
     const onceAt = new Date(Date.now() + 4000).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -128,7 +147,7 @@ describe('taskops serve on a git repository', () => {
     await post(`${server.url}/api/v1/events`, { type: 'jobs', name: 'go' });
     await until(
       'the old task to run again',
-      () => readRecords(records).split('first-task obj').length === 3,
+      () => readRecords(records).split('first-task obj').length === 5,
       5000,
     );
 
