@@ -2,6 +2,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, ManualClock, readTaskLogs, type Engine } from '../../src/engine/index.js';
+import type { RunRecord, RunStatus } from '../../src/store/types.js';
 import { doc, docs, engineFixture, type EngineFixture } from '../helpers/engine.js';
 
 let fixture: EngineFixture | undefined;
@@ -20,6 +21,30 @@ const MANIFESTS = {
     doc('EventTrigger', 'go', { event: { type: 'jobs', name: 'go' }, tasks: ['t'] }),
   ),
 };
+
+/** A manual run of task t as a crashed or older engine left it in the store. */
+function manualRun(
+  runId: string,
+  status: RunStatus,
+  startedAt: string,
+  done: Partial<RunRecord> = {},
+): RunRecord {
+  return {
+    runId,
+    task: 't',
+    status,
+    trigger: { kind: 'manual', name: null, event: null },
+    target: { objectType: 'jobs', name: 'job-1' },
+    queuedAt: startedAt,
+    startedAt,
+    finishedAt: null,
+    durationMs: null,
+    attempts: 0,
+    error: null,
+    details: null,
+    ...done,
+  };
+}
 
 /** A second engine on the same data dir, as after a restart. */
 async function restart(f: EngineFixture, now: string): Promise<Engine> {
@@ -74,20 +99,13 @@ describe('retention', () => {
     const logs = path.join(fixture.dataDir, 'logs');
     writeFileSync(path.join(logs, 'runs-2026-11-01.jsonl'), '{}\n');
     writeFileSync(path.join(logs, 'runs-2026-11-20.jsonl'), '{}\n');
-    await fixture.store.insertRun({
-      runId: 'run_old',
-      task: 't',
-      status: 'succeeded',
-      trigger: { kind: 'manual', name: null, event: null },
-      target: { objectType: 'jobs', name: 'job-1' },
-      queuedAt: '2026-11-01T00:00:00.000Z',
-      startedAt: '2026-11-01T00:00:00.000Z',
-      finishedAt: '2026-11-01T00:00:01.000Z',
-      durationMs: 1000,
-      attempts: 1,
-      error: null,
-      details: null,
-    });
+    await fixture.store.insertRun(
+      manualRun('run_old', 'succeeded', '2026-11-01T00:00:00.000Z', {
+        finishedAt: '2026-11-01T00:00:01.000Z',
+        durationMs: 1000,
+        attempts: 1,
+      }),
+    );
     second = await restart(fixture, '2026-11-23T12:00:00Z');
     expect(
       readdirSync(logs)
@@ -101,20 +119,7 @@ describe('retention', () => {
 describe('after a crash or downtime', () => {
   it('records a run that was in flight as interrupted and retries it', async () => {
     fixture = await engineFixture({ config: CONFIG, manifests: MANIFESTS, now: '2026-11-23T12:10:00Z' });
-    await fixture.store.insertRun({
-      runId: 'run_cut_off',
-      task: 't',
-      status: 'running',
-      trigger: { kind: 'manual', name: null, event: null },
-      target: { objectType: 'jobs', name: 'job-1' },
-      queuedAt: '2026-11-23T12:09:00.000Z',
-      startedAt: '2026-11-23T12:09:01.000Z',
-      finishedAt: null,
-      durationMs: null,
-      attempts: 0,
-      error: null,
-      details: null,
-    });
+    await fixture.store.insertRun(manualRun('run_cut_off', 'running', '2026-11-23T12:09:01.000Z'));
     second = await restart(fixture, '2026-11-23T12:11:00Z');
     const logs = readTaskLogs(fixture.dataDir);
     expect(logs.map((l) => [l.runId, l.status])).toEqual([
