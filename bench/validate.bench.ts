@@ -16,6 +16,7 @@ import { tempDir } from './lib/tempdir.js';
 const DOCUMENTS = 10_000;
 const FILES = 1_000;
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 7);
+const WARMUP = 3;
 const GOAL_RATIO = 1.3;
 
 async function yamlFiles(dir: string): Promise<string[]> {
@@ -65,9 +66,13 @@ async function timed(fn: () => Promise<number>): Promise<Timing> {
 async function main(): Promise<void> {
   const dir = tempDir('validate');
   const files = writeManifestRepo(dir, DOCUMENTS, FILES);
-  // One cold round each: JIT, Ajv schema compilation and the page cache are not what is measured.
+  // Warm-up rounds: JIT tiers, Ajv schema compilation and the page cache are not what is measured
+  // (the first warm rounds still ran 30-40% slower when only one was discarded).
   const coldValidateMs = (await timed(() => fullValidate(dir))).wallMs;
-  await timed(() => bareParse(dir));
+  for (let i = 0; i < WARMUP; i++) {
+    await timed(() => bareParse(dir));
+    if (i > 0) await timed(() => fullValidate(dir));
+  }
 
   const floor: Timing[] = [];
   const full: Timing[] = [];
