@@ -1,6 +1,6 @@
 import type { ManifestProblem } from './errors.js';
 import type { ParsedDocument } from './parse.js';
-import { compiledSchemas, SCHEMAS } from './schemas.js';
+import { checkingSchemas, compiledSchemas, SCHEMAS } from './schemas.js';
 import { displayPath, translateSchemaErrors, type Path } from './schema-errors.js';
 import { findLiteralSecrets } from './security.js';
 import { KINDS, type Kind, type LoadedManifest } from './types.js';
@@ -50,8 +50,10 @@ export function validateDocument(doc: ParsedDocument): DocumentResult {
   const report = (layer: ManifestProblem['layer'], path: Path, message: string, atKey = false) =>
     problems.push({ layer, location: positions.locate(path, { key: atKey }), object, message });
 
+  const fast = checkingSchemas();
   const schemas = compiledSchemas();
-  const envelopeValid: boolean = schemas.envelope(value);
+  // The fast validator decides; the explaining one runs only for a document that is invalid.
+  const envelopeValid: boolean = fast.envelope(value) || schemas.envelope(value);
   if (!envelopeValid) {
     for (const m of translateSchemaErrors(schemas.envelope.errors ?? [], value, SCHEMAS.manifest, [])) {
       const message =
@@ -66,7 +68,7 @@ export function validateDocument(doc: ParsedDocument): DocumentResult {
     for (const s of secrets) report('security', s.path, s.message);
     const secretPaths = new Set(secrets.map((s) => displayPath(s.path)));
     const validate = schemas.spec[kind];
-    const specValid: boolean = validate(value.spec);
+    const specValid: boolean = fast.spec[kind](value.spec) || validate(value.spec);
     if (!specValid) {
       for (const m of translateSchemaErrors(
         validate.errors ?? [],

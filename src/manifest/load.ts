@@ -28,6 +28,43 @@ export interface LoadResult {
   documents: number;
 }
 
+/** Files read ahead of the one being parsed: reading overlaps parsing without holding the whole repo in memory. */
+const READ_AHEAD = 16;
+const TOO_LARGE = Symbol('too large');
+
+/** Reads files in order, up to READ_AHEAD ahead; a file over the size limit is never read. */
+class ReadAhead {
+  private readonly pending = new Map<number, Promise<string | typeof TOO_LARGE | Unreadable>>();
+  private next = 0;
+
+  constructor(private readonly files: readonly string[]) {}
+
+  take(index: number): Promise<string | typeof TOO_LARGE | Unreadable> {
+    while (this.next < this.files.length && this.next <= index + READ_AHEAD) {
+      this.pending.set(this.next, read(this.files[this.next]!));
+      this.next++;
+    }
+    const text = this.pending.get(index)!;
+    this.pending.delete(index);
+    return text;
+  }
+}
+
+/** Never rejects: a read-ahead failure would otherwise surface as an unhandled rejection. */
+async function read(file: string): Promise<string | typeof TOO_LARGE | Unreadable> {
+  try {
+    // Synchronous: a metadata call costs microseconds, an async one a thread-pool round trip per file.
+    if (lstatSync(file).size > LIMITS.maxFileBytes) return TOO_LARGE;
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    return { unreadable: readError(err) };
+  }
+}
+
+interface Unreadable {
+  unreadable: string;
+}
+
 /** Files the engine reads as its own settings, never as manifests. */
 const ENGINE_CONFIG_FILE = /^taskops\.config\.ya?ml$/;
 
@@ -47,20 +84,28 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
       problems.push({ layer: 'limit', location: { file: root, line: 1, col: 1 }, message: readError(err) });
       continue;
     }
-    for (const file of files) {
-      if (ENGINE_CONFIG_FILE.test(file.split(/[\\/]/).pop() ?? '')) continue;
+    const manifestFiles = files.filter((f) => !ENGINE_CONFIG_FILE.test(f.split(/[\\/]/).pop() ?? ''));
+    const texts = new ReadAhead(manifestFiles);
+    for (const [index, file] of manifestFiles.entries()) {
       fileCount++;
-      // Synchronous: a metadata call costs microseconds, an async one a thread-pool round trip per file.
-      const size = lstatSync(file).size;
-      if (size > LIMITS.maxFileBytes) {
+      const text = await texts.take(index);
+      if (text === TOO_LARGE) {
         problems.push({
           layer: 'limit',
           location: { file, line: 1, col: 1 },
-          message: `file is ${size} bytes; manifests are limited to ${LIMITS.maxFileBytes} bytes per file (split it)`,
+          message: `file is ${lstatSync(file).size} bytes; manifests are limited to ${LIMITS.maxFileBytes} bytes per file (split it)`,
         });
         continue;
       }
-      const parsed = parseManifestFile(file, await readFile(file, 'utf8'));
+      if (typeof text !== 'string') {
+        problems.push({
+          layer: 'limit',
+          location: { file, line: 1, col: 1 },
+          message: `cannot read the file: ${text.unreadable}`,
+        });
+        continue;
+      }
+      const parsed = parseManifestFile(file, text);
       problems.push(...parsed.problems);
       for (const doc of parsed.documents) {
         documentCount++;

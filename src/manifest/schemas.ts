@@ -22,39 +22,47 @@ export interface CompiledSchemas {
   config: ValidateFunction;
 }
 
-let compiled: CompiledSchemas | undefined;
+const SPEC_KINDS = ['Task', 'Schedule', 'EventTrigger', 'Webhook', 'Tag'] as const;
 
-/** Compiles once per process; validation then costs microseconds per document. */
-export function compiledSchemas(): CompiledSchemas {
-  if (compiled) return compiled;
+function compileAll(explain: boolean): CompiledSchemas {
   // useDefaults fills in schema defaults, so desired state is normalized for diffing.
   const ajv = new Ajv({
-    allErrors: true,
-    verbose: true,
+    allErrors: explain,
+    verbose: explain,
     useDefaults: true,
     strict: false,
     allowUnionTypes: true,
   });
   ajv.addKeyword({ keyword: 'tsType' });
   ajv.addSchema(SCHEMAS.common);
-  for (const kind of ['Task', 'Schedule', 'EventTrigger', 'Webhook', 'Tag'] as const)
-    ajv.addSchema(SCHEMAS[kind]);
+  for (const kind of SPEC_KINDS) ajv.addSchema(SCHEMAS[kind]);
   // The envelope alone: the per-kind dispatch of manifest.schema.json (for editors) is done by code here,
   // so spec errors carry the kind's own schema paths.
   const { allOf: _dispatch, ...manifestEnvelope } = SCHEMAS.manifest;
   const envelope = { ...manifestEnvelope, $id: 'https://taskops.dev/schemas/v1/envelope.schema.json' };
-  compiled = {
+  return {
     envelope: ajv.compile(envelope),
-    spec: {
-      Task: ajv.getSchema(String(SCHEMAS.Task.$id))!,
-      Schedule: ajv.getSchema(String(SCHEMAS.Schedule.$id))!,
-      EventTrigger: ajv.getSchema(String(SCHEMAS.EventTrigger.$id))!,
-      Webhook: ajv.getSchema(String(SCHEMAS.Webhook.$id))!,
-      Tag: ajv.getSchema(String(SCHEMAS.Tag.$id))!,
-    },
+    spec: Object.fromEntries(
+      SPEC_KINDS.map((kind) => [kind, ajv.getSchema(String(SCHEMAS[kind].$id))!]),
+    ) as Record<Kind, ValidateFunction>,
     config: ajv.compile(SCHEMAS.config),
   };
-  return compiled;
+}
+
+let explaining: CompiledSchemas | undefined;
+let checking: CompiledSchemas | undefined;
+
+/** Validators that report every error with the failing schema (for messages). Compiled once per process. */
+export function compiledSchemas(): CompiledSchemas {
+  return (explaining ??= compileAll(true));
+}
+
+/**
+ * Validators that stop at the first error and keep no error detail: the fast path for the common, valid
+ * document. On failure, run `compiledSchemas()` for the full explanation.
+ */
+export function checkingSchemas(): CompiledSchemas {
+  return (checking ??= compileAll(false));
 }
 
 /** Resolves a JSON pointer ("#/properties/x") inside one of our schemas. */

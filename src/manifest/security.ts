@@ -30,13 +30,23 @@ const REFERENCE_FOR: Record<string, string> = {
  */
 export function findLiteralSecrets(spec: unknown, prefix: Path = ['spec']): SecurityFinding[] {
   const findings: SecurityFinding[] = [];
-  const visit = (node: unknown, path: Path) => {
-    if (Array.isArray(node)) return node.forEach((item, i) => visit(item, [...path, i]));
+  // One path stack for the whole walk: every manifest is scanned, a path is copied only for a finding.
+  const path: Path = [...prefix];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => {
+        path.push(i);
+        visit(item);
+        path.pop();
+      });
+      return;
+    }
     if (!node || typeof node !== 'object') return;
-    for (const [key, value] of Object.entries(node)) {
-      const here = [...path, key];
+    for (const key of Object.keys(node)) {
+      const value = (node as Record<string, unknown>)[key];
       const isLiteral = typeof value === 'string' || typeof value === 'number';
       if (isLiteral && LITERAL_SECRET_FIELDS.test(key) && !isAllowedLiteral(path, key)) {
+        const here = [...path, key];
         const reference = REFERENCE_FOR[key.toLowerCase()] ?? `${key}From`;
         findings.push({
           path: here,
@@ -48,20 +58,25 @@ export function findLiteralSecrets(spec: unknown, prefix: Path = ['spec']): Secu
         for (const header of Object.keys(value)) {
           if (SECRET_HEADER.test(header)) {
             findings.push({
-              path: [...here, header],
+              path: [...path, key, header],
               message: `header ${header} carries a credential as literal text; use spec.auth (bearer, apiKey or basic) with a {env|file} reference`,
             });
           }
         }
       } else if (key === 'url' && typeof value === 'string' && URL_WITH_PASSWORD.test(value)) {
+        const here = [...path, key];
         findings.push({
           path: here,
           message: `${displayPath(here)} contains a password; use auth.type basic with passwordFrom, or urlFrom: {env: NAME}`,
         });
-      } else visit(value, here);
+      } else if (value && typeof value === 'object') {
+        path.push(key);
+        visit(value);
+        path.pop();
+      }
     }
   };
-  visit(spec, prefix);
+  visit(spec);
   return findings;
 }
 

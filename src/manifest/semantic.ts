@@ -101,18 +101,28 @@ function taskFindings(spec: TaskSpec): SemanticFinding[] {
     if (!parsed.ok) out.push({ path: ['spec', 'params', 'payload'], message: parsed.message });
   }
   visitStrings(params, ['spec', 'params'], (text, path) => {
-    for (const p of findTemplateProblems(text)) out.push({ path, message: p.message });
+    if (!text.includes('$')) return; // no variable, nothing to check: the common case
+    for (const p of findTemplateProblems(text)) out.push({ path: path(), message: p.message });
   });
   return out;
 }
 
-function visitStrings(node: unknown, path: Path, fn: (text: string, path: Path) => void): void {
-  if (typeof node === 'string') fn(node, path);
-  else if (Array.isArray(node)) node.forEach((item, i) => visitStrings(item, [...path, i], fn));
-  else if (node && typeof node === 'object') {
-    for (const [key, value] of Object.entries(node)) {
-      visitStrings(key, [...path, key], fn);
-      visitStrings(value, [...path, key], fn);
+/** Calls `fn` for every string (keys too) below `node`; the path is copied only when `fn` keeps it. */
+function visitStrings(node: unknown, path: Path, fn: (text: string, path: () => Path) => void): void {
+  const here = () => [...path];
+  if (typeof node === 'string') fn(node, here);
+  else if (Array.isArray(node)) {
+    node.forEach((item, i) => {
+      path.push(i);
+      visitStrings(item, path, fn);
+      path.pop();
+    });
+  } else if (node && typeof node === 'object') {
+    for (const key of Object.keys(node)) {
+      path.push(key);
+      fn(key, here);
+      visitStrings((node as Record<string, unknown>)[key], path, fn);
+      path.pop();
     }
   }
 }
