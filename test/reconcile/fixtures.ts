@@ -1,3 +1,4 @@
+import { asLive } from '../../src/reconcile/index.js';
 import type {
   DesiredState,
   Kind,
@@ -7,7 +8,6 @@ import type {
   TaskSpec,
   WebhookSpec,
 } from '../../src/manifest/types.js';
-import { contentHash } from '../../src/store/hash.js';
 import type { LiveObject, ManagedBy } from '../../src/store/types.js';
 
 /** Manifests as the loader hands them over: valid and normalized (schema defaults applied). */
@@ -52,25 +52,16 @@ export const desired = (revision: string, ...manifests: LoadedManifest[]): Desir
   manifests,
 });
 
-/** Live objects exactly as a previous apply of these manifests left them. */
+/** Live objects exactly as a previous apply of these manifests left them (or as made through the API). */
 export function live(
   manifests: LoadedManifest[],
   managedBy: ManagedBy = 'taskops',
   revision = 'r0',
 ): LiveObject[] {
-  return manifests.map((m) => {
-    const hash = contentHash(m.metadata, m.spec);
-    return {
-      kind: m.kind,
-      name: m.metadata.name,
-      metadata: m.metadata,
-      spec: m.spec,
-      hash,
-      appliedHash: managedBy === 'taskops' ? hash : null,
-      managedBy,
-      revision: managedBy === 'taskops' ? revision : null,
-      updatedAt: '2026-01-01T00:00:00.000Z',
-      retiredAt: null,
-    };
-  });
+  const updatedAt = '2026-01-01T00:00:00.000Z';
+  return asLive({ revision, manifests }).map((o) =>
+    managedBy === 'taskops'
+      ? { ...o, updatedAt }
+      : { ...o, updatedAt, appliedHash: null, managedBy, revision: null },
+  );
 }
