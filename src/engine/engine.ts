@@ -171,7 +171,7 @@ export class Engine {
   private async flushIntake(): Promise<void> {
     const batch = this.intake.splice(0);
     const matched = new Map(
-      batch.map(({ event }) => [event.id, matchEvent(event, this.state.triggers, this.state.tags)]),
+      batch.map(({ event }) => [event.id, matchEvent(event, this.state.triggerIndex, this.state.tags)]),
     );
     const firesNothing = new Set([...matched].filter(([, m]) => m.length === 0).map(([id]) => id));
     try {
@@ -234,6 +234,7 @@ export class Engine {
       for (const job of this.queue.activeJobs()) job.controller.abort(new ShutdownAbort());
       await this.queue.whenIdle();
     }
+    this.taskLog.close();
     await this.opts.drivers.close();
   }
 
@@ -257,7 +258,7 @@ export class Engine {
   }
 
   private async processEvent(event: EngineEvent): Promise<void> {
-    for (const match of matchEvent(event, this.state.triggers, this.state.tags)) {
+    for (const match of matchEvent(event, this.state.triggerIndex, this.state.tags)) {
       const task = this.state.tasks.get(match.task);
       if (!task || task.enabled === false) continue;
       const trigger: RunTrigger = { kind: 'event', name: match.trigger, event: event.id };

@@ -1,6 +1,6 @@
 import type { EventTriggerSpec, ScheduleSpec, TagSpec, TaskSpec, WebhookSpec } from '../manifest/types.js';
 import type { LiveObject } from '../store/types.js';
-import type { TriggerDefinition } from './events/match.js';
+import { indexTriggers, type TriggerDefinition, type TriggerIndex } from './events/match.js';
 
 /** The live objects the engine acts on, indexed for the hot paths (event matching, schedule firing). */
 export interface EngineState {
@@ -10,6 +10,8 @@ export interface EngineState {
   schedules: Map<string, ScheduleSpec>;
   tasksBySchedule: Map<string, string[]>;
   triggers: TriggerDefinition[];
+  /** The enabled triggers by event type and name, for `matchEvent`: built here, once per state. */
+  triggerIndex: TriggerIndex;
   tags: Map<string, TagSpec>;
   webhooks: Map<string, WebhookSpec>;
 }
@@ -21,6 +23,7 @@ export function buildState(objects: readonly LiveObject[]): EngineState {
     schedules: new Map(),
     tasksBySchedule: new Map(),
     triggers: [],
+    triggerIndex: new Map(),
     tags: new Map(),
     webhooks: new Map(),
   };
@@ -51,6 +54,7 @@ export function buildState(objects: readonly LiveObject[]): EngineState {
       state.tasksBySchedule.set(schedule, list);
     }
   }
+  state.triggerIndex = indexTriggers(state.triggers);
   return state;
 }
 

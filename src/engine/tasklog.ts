@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { RunRecord } from '../store/types.js';
 
@@ -20,9 +20,14 @@ export interface TaskLogLine {
 
 const FILE = /^runs-(\d{4}-\d{2}-\d{2})\.jsonl$/;
 
-/** Appends finished runs to daily JSONL files; each line is written whole with one append. */
+/**
+ * Appends finished runs to daily JSONL files (by the run's UTC start day); each line is written whole with
+ * one append. The day's file stays open between runs (opening it per line cost more than the write) and is
+ * swapped when a run starts on another day; `close()` when the engine stops.
+ */
 export class TaskLogWriter {
   readonly dir: string;
+  private file: { day: string; fd: number } | null = null;
 
   constructor(dataDir: string) {
     this.dir = path.join(dataDir, 'logs');
@@ -47,7 +52,27 @@ export class TaskLogWriter {
     };
     // O_APPEND of one buffer below PIPE_BUF-ish sizes is atomic enough on local disks; a crash never leaves half a line
     // followed by another line, and readers skip a torn last line.
-    appendFileSync(path.join(this.dir, `runs-${startedAt.slice(0, 10)}.jsonl`), JSON.stringify(line) + '\n');
+    const bytes = Buffer.from(JSON.stringify(line) + '\n');
+    const fd = this.fileFor(startedAt.slice(0, 10));
+    try {
+      // One write in practice; the loop only finishes a short write, as appendFileSync did.
+      for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
+    } catch (err) {
+      // A descriptor that failed is not trusted again: the next line reopens the file.
+      try {
+        this.close();
+      } catch {
+        // the write's error is the one worth reporting
+      }
+      throw err;
+    }
+  }
+
+  /** Closes the kept file; a later append reopens it. */
+  close(): void {
+    const file = this.file;
+    this.file = null;
+    if (file) closeSync(file.fd);
   }
 
   /** Deletes daily files older than `days` before `now`. */
@@ -57,11 +82,21 @@ export class TaskLogWriter {
     for (const name of readdirSync(this.dir)) {
       const m = FILE.exec(name);
       if (m && m[1]! < cutoff) {
+        // Lines for a pruned day must not go on into an unlinked file.
+        if (this.file?.day === m[1]) this.close();
         unlinkSync(path.join(this.dir, name));
         removed.push(name);
       }
     }
     return removed;
+  }
+
+  private fileFor(day: string): number {
+    if (this.file?.day === day) return this.file.fd;
+    this.close();
+    const fd = openSync(path.join(this.dir, `runs-${day}.jsonl`), 'a');
+    this.file = { day, fd };
+    return fd;
   }
 }
 

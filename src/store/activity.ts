@@ -1,12 +1,32 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
-import { eventFromRow, runFromRow, runToRow, type EventRow, type RunRow } from './rows.js';
+import {
+  eventFromRow,
+  runFromRow,
+  runPatchColumns,
+  runToRow,
+  type EventRow,
+  type RunPatch,
+  type RunRow,
+} from './rows.js';
 import type { EngineEvent, RunFilter, RunRecord, StoredEvent } from './types.js';
 
-/** Durable events and run records: the engine's side of the SQLite store. */
+/**
+ * Durable events and run records: the engine's side of the SQLite store. Statements are prepared once
+ * (preparing costs more than running most of them); `updateRun` keeps one per set of patched columns.
+ */
 export class ActivityTables {
   private readonly insertEventStmt: Database.Statement;
   private readonly insertRunStmt: Database.Statement;
+  private readonly getRunStmt: Database.Statement;
+  private readonly runExistsStmt: Database.Statement;
+  private readonly getEventStmt: Database.Statement;
+  private readonly pendingEventsStmt: Database.Statement;
+  private readonly markEventProcessedStmt: Database.Statement;
+  private readonly pruneRunsStmt: Database.Statement;
+  private readonly pruneEventsStmt: Database.Statement;
+  /** By the patched columns, comma-joined: the engine uses two shapes (start, finish). */
+  private readonly updateRunStmts = new Map<string, Database.Statement>();
 
   constructor(private readonly db: Database.Database) {
     // OR IGNORE: a client retrying a delivery with the same event id must not store it twice.
@@ -20,6 +40,19 @@ export class ActivityTables {
        VALUES (@run_id, @task, @status, @trigger_kind, @trigger_name, @trigger_event, @target_object_type,
          @target_name, @queued_at, @started_at, @finished_at, @duration_ms, @attempts, @error, @details)`,
     );
+    this.getRunStmt = db.prepare('SELECT * FROM runs WHERE run_id = ?');
+    this.runExistsStmt = db.prepare('SELECT 1 FROM runs WHERE run_id = ?').pluck();
+    this.getEventStmt = db.prepare('SELECT * FROM events WHERE id = ?');
+    this.pendingEventsStmt = db.prepare(
+      `SELECT * FROM events WHERE status = 'pending' ORDER BY rowid LIMIT ?`,
+    );
+    this.markEventProcessedStmt = db.prepare(
+      `UPDATE events SET status = 'processed', processed_at = ? WHERE id = ?`,
+    );
+    this.pruneRunsStmt = db.prepare(
+      `DELETE FROM runs WHERE queued_at < ? AND status IN ('succeeded', 'failed', 'skipped', 'interrupted')`,
+    );
+    this.pruneEventsStmt = db.prepare(`DELETE FROM events WHERE at < ? AND status = 'processed'`);
   }
 
   addEvent(event: EngineEvent): void {
@@ -43,32 +76,24 @@ export class ActivityTables {
 
   /** Oldest first, in the order they were stored. */
   pendingEvents(limit = 100): StoredEvent[] {
-    const rows = this.db
-      .prepare(`SELECT * FROM events WHERE status = 'pending' ORDER BY rowid LIMIT ?`)
-      .all(limit) as EventRow[];
+    const rows = this.pendingEventsStmt.all(limit) as EventRow[];
     return rows.map(eventFromRow);
   }
 
   getEvent(id: string): StoredEvent | undefined {
-    const row = this.db.prepare(`SELECT * FROM events WHERE id = ?`).get(id) as EventRow | undefined;
+    const row = this.getEventStmt.get(id) as EventRow | undefined;
     return row ? eventFromRow(row) : undefined;
   }
 
   /** Deletes finished runs and processed events older than `before`; returns how many rows went. */
   prune(before: string): number {
-    const runs = this.db
-      .prepare(
-        `DELETE FROM runs WHERE queued_at < ? AND status IN ('succeeded', 'failed', 'skipped', 'interrupted')`,
-      )
-      .run(before);
-    const events = this.db.prepare(`DELETE FROM events WHERE at < ? AND status = 'processed'`).run(before);
+    const runs = this.pruneRunsStmt.run(before);
+    const events = this.pruneEventsStmt.run(before);
     return runs.changes + events.changes;
   }
 
   markEventProcessed(id: string, at: string): void {
-    const info = this.db
-      .prepare(`UPDATE events SET status = 'processed', processed_at = ? WHERE id = ?`)
-      .run(at, id);
+    const info = this.markEventProcessedStmt.run(at, id);
     if (info.changes === 0) throw new StoreError(`no event with id ${id} in the store`, 'not-found');
   }
 
@@ -76,27 +101,25 @@ export class ActivityTables {
     this.insertRunStmt.run(runToRow(run));
   }
 
-  updateRun(runId: string, patch: Partial<Omit<RunRecord, 'runId'>>): void {
-    const row = this.db.prepare('SELECT * FROM runs WHERE run_id = ?').get(runId) as RunRow | undefined;
-    if (!row) throw new StoreError(`no run with id ${runId} in the store`, 'not-found');
-    const merged = runToRow({ ...runFromRow(row), ...patch, runId });
-    this.db
-      .prepare(
-        `UPDATE runs SET task = @task, status = @status, trigger_kind = @trigger_kind, trigger_name = @trigger_name,
-           trigger_event = @trigger_event, target_object_type = @target_object_type, target_name = @target_name,
-           queued_at = @queued_at, started_at = @started_at, finished_at = @finished_at,
-           duration_ms = @duration_ms, attempts = @attempts, error = @error, details = @details
-         WHERE run_id = @run_id`,
-      )
-      .run(merged);
+  /** Writes only the patched columns, in one statement; a run that does not exist is a not-found StoreError. */
+  updateRun(runId: string, patch: RunPatch): void {
+    const columns = runPatchColumns(patch);
+    const found =
+      columns.length === 0
+        ? this.runExistsStmt.get(runId) !== undefined
+        : this.updateRunStmt(columns.map(([column]) => column)).run(
+            ...columns.map(([, value]) => value),
+            runId,
+          ).changes > 0;
+    if (!found) throw new StoreError(`no run with id ${runId} in the store`, 'not-found');
   }
 
   getRun(runId: string): RunRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM runs WHERE run_id = ?').get(runId) as RunRow | undefined;
+    const row = this.getRunStmt.get(runId) as RunRow | undefined;
     return row ? runFromRow(row) : undefined;
   }
 
-  /** Newest first (by queue time). */
+  /** Newest first (by queue time). Prepared per call: the filters make many shapes and it is not a hot path. */
   listRuns(filter: RunFilter = {}): RunRecord[] {
     const where: string[] = [];
     const params: unknown[] = [];
@@ -118,5 +141,15 @@ export class ActivityTables {
       ' ORDER BY queued_at DESC, run_id DESC LIMIT ? OFFSET ?';
     params.push(filter.limit ?? -1, filter.offset ?? 0);
     return (this.db.prepare(sql).all(...params) as RunRow[]).map(runFromRow);
+  }
+
+  private updateRunStmt(columns: ReadonlyArray<keyof RunRow>): Database.Statement {
+    const key = columns.join(',');
+    let stmt = this.updateRunStmts.get(key);
+    if (!stmt) {
+      stmt = this.db.prepare(`UPDATE runs SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE run_id = ?`);
+      this.updateRunStmts.set(key, stmt);
+    }
+    return stmt;
   }
 }

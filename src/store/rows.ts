@@ -91,6 +91,44 @@ export function runFromRow(row: RunRow): RunRecord {
   };
 }
 
+export type RunPatch = Partial<Omit<RunRecord, 'runId'>>;
+
+/**
+ * The columns behind the fields a patch carries (its own keys, as a spread would copy them), in table order,
+ * with their values: the same mapping as `runToRow`, so a patched column stores what a full rewrite would.
+ * A `runId` in the patch is ignored: the run to update is named separately.
+ */
+export function runPatchColumns(patch: RunPatch): Array<[column: keyof RunRow, value: unknown]> {
+  const has = (field: keyof RunPatch) => Object.hasOwn(patch, field);
+  const columns: Array<[keyof RunRow, unknown]> = [];
+  if (has('task')) columns.push(['task', patch.task]);
+  if (has('status')) columns.push(['status', patch.status]);
+  if (has('trigger')) {
+    const trigger = patch.trigger!;
+    columns.push(
+      ['trigger_kind', trigger.kind],
+      ['trigger_name', trigger.name],
+      ['trigger_event', trigger.event],
+    );
+  }
+  if (has('target')) {
+    const target = patch.target!;
+    columns.push(['target_object_type', target.objectType], ['target_name', target.name]);
+  }
+  if (has('queuedAt')) columns.push(['queued_at', patch.queuedAt]);
+  if (has('startedAt')) columns.push(['started_at', patch.startedAt]);
+  if (has('finishedAt')) columns.push(['finished_at', patch.finishedAt]);
+  if (has('durationMs')) columns.push(['duration_ms', patch.durationMs]);
+  if (has('attempts')) columns.push(['attempts', patch.attempts]);
+  if (has('error')) columns.push(['error', patch.error]);
+  if (has('details')) columns.push(['details', detailsToColumn(patch.details)]);
+  return columns;
+}
+
+function detailsToColumn(details: unknown): string | null {
+  return details === undefined || details === null ? null : JSON.stringify(details);
+}
+
 export function runToRow(run: RunRecord): RunRow {
   return {
     run_id: run.runId,
@@ -107,6 +145,6 @@ export function runToRow(run: RunRecord): RunRow {
     duration_ms: run.durationMs,
     attempts: run.attempts,
     error: run.error,
-    details: run.details === undefined || run.details === null ? null : JSON.stringify(run.details),
+    details: detailsToColumn(run.details),
   };
 }

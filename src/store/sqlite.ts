@@ -5,7 +5,7 @@ import type { Kind } from '../manifest/types.js';
 import { ActivityTables } from './activity.js';
 import { StoreError } from './errors.js';
 import { migrate } from './migrations.js';
-import { objectFromRow, type ObjectRow } from './rows.js';
+import { objectFromRow, type ObjectRow, type RunPatch } from './rows.js';
 import type {
   AppliedRevision,
   ApplyWritesOptions,
@@ -38,12 +38,40 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
  */
 export class SqliteStore implements Store {
   private readonly activity: ActivityTables;
+  private readonly getMetaStmt: Database.Statement;
+  private readonly setMetaStmt: Database.Statement;
+  // The hot writes' transactions, made once: a new better-sqlite3 transaction wrapper per call cost about
+  // as much as the BEGIN IMMEDIATE … COMMIT itself.
+  private readonly setMetaTx: WriteTransaction<[key: string, value: string]>;
+  private readonly addEventTx: WriteTransaction<[event: EngineEvent]>;
+  private readonly addEventsTx: WriteTransaction<
+    [events: readonly EngineEvent[], processed: ReadonlySet<string>, at: string]
+  >;
+  private readonly markEventProcessedTx: WriteTransaction<[id: string, at: string]>;
+  private readonly insertRunTx: WriteTransaction<[run: RunRecord]>;
+  private readonly updateRunTx: WriteTransaction<[runId: string, patch: RunPatch]>;
 
   private constructor(
     private readonly db: Database.Database,
     readonly path: string,
   ) {
     this.activity = new ActivityTables(db);
+    this.getMetaStmt = db.prepare('SELECT value FROM meta WHERE key = ?');
+    this.setMetaStmt = db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    );
+    const activity = this.activity;
+    this.setMetaTx = this.writeTransaction((key, value) => void this.setMetaStmt.run(key, value));
+    this.addEventTx = this.writeTransaction((event) => activity.addEvent(event));
+    this.addEventsTx = this.writeTransaction((events, processed, at) => {
+      for (const e of events) {
+        if (processed.has(e.id)) activity.addProcessedEvent(e, at);
+        else activity.addEvent(e);
+      }
+    });
+    this.markEventProcessedTx = this.writeTransaction((id, at) => activity.markEventProcessed(id, at));
+    this.insertRunTx = this.writeTransaction((run) => activity.insertRun(run));
+    this.updateRunTx = this.writeTransaction((runId, patch) => activity.updateRun(runId, patch));
   }
 
   static open(dataDir: string, opts: OpenStoreOptions = {}): SqliteStore {
@@ -167,33 +195,20 @@ export class SqliteStore implements Store {
   }
 
   async getMeta(key: string): Promise<string | undefined> {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
-      { value: string } | undefined;
+    const row = this.getMetaStmt.get(key) as { value: string } | undefined;
     return row?.value;
   }
 
   async setMeta(key: string, value: string): Promise<void> {
-    this.write(`set meta ${key}`, () => {
-      this.db
-        .prepare(
-          'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-        )
-        .run(key, value);
-    });
+    this.setMetaTx(`set meta ${key}`, key, value);
   }
 
   async addEvent(event: EngineEvent): Promise<void> {
-    this.write('store an event', () => this.activity.addEvent(event));
+    this.addEventTx('store an event', event);
   }
 
   async addEvents(events: readonly EngineEvent[], processed: ReadonlySet<string> = new Set()): Promise<void> {
-    const at = new Date().toISOString();
-    this.write(`store ${events.length} events`, () => {
-      for (const e of events) {
-        if (processed.has(e.id)) this.activity.addProcessedEvent(e, at);
-        else this.activity.addEvent(e);
-      }
-    });
+    this.addEventsTx(`store ${events.length} events`, events, processed, new Date().toISOString());
   }
 
   async pendingEvents(limit?: number): Promise<StoredEvent[]> {
@@ -213,17 +228,15 @@ export class SqliteStore implements Store {
   }
 
   async markEventProcessed(id: string): Promise<void> {
-    this.write(`mark event ${id} processed`, () =>
-      this.activity.markEventProcessed(id, new Date().toISOString()),
-    );
+    this.markEventProcessedTx(`mark event ${id} processed`, id, new Date().toISOString());
   }
 
   async insertRun(run: RunRecord): Promise<void> {
-    this.write(`store run ${run.runId}`, () => this.activity.insertRun(run));
+    this.insertRunTx(`store run ${run.runId}`, run);
   }
 
-  async updateRun(runId: string, patch: Partial<Omit<RunRecord, 'runId'>>): Promise<void> {
-    this.write(`update run ${runId}`, () => this.activity.updateRun(runId, patch));
+  async updateRun(runId: string, patch: RunPatch): Promise<void> {
+    this.updateRunTx(`update run ${runId}`, runId, patch);
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -247,6 +260,18 @@ export class SqliteStore implements Store {
     this.db.prepare('UPDATE state SET generation = generation + 1 WHERE id = 1').run();
   }
 
+  /** `fn` as a reusable BEGIN IMMEDIATE transaction, turning SQLite failures into StoreErrors about `what`. */
+  private writeTransaction<A extends unknown[]>(fn: (...args: A) => void): WriteTransaction<A> {
+    const tx = this.db.transaction(fn);
+    return (what, ...args) => {
+      try {
+        tx.immediate(...args);
+      } catch (err) {
+        throw translate(err, this.path, what);
+      }
+    };
+  }
+
   /** Runs `fn` in one BEGIN IMMEDIATE transaction, turning SQLite failures into StoreErrors. */
   private write(what: string, fn: () => void): void {
     try {
@@ -256,6 +281,9 @@ export class SqliteStore implements Store {
     }
   }
 }
+
+/** One write transaction: `what` names it in errors ("could not <what>"). */
+type WriteTransaction<A extends unknown[]> = (what: string, ...args: A) => void;
 
 function translate(err: unknown, path: string, what: string): Error {
   if (err instanceof StoreError) return err;
