@@ -64,7 +64,10 @@ describe('taskops serve on a git repository', () => {
     const configFile = path.join(work.dir, 'taskops.config.yaml');
     (await import('node:fs')).writeFileSync(configFile, CONFIG(records));
     await repo.commit('first', {
-      'manifests/a.yaml': docs(task('first-task', { concurrency: 'allow' }), trigger('go-first', 'first-task')),
+      'manifests/a.yaml': docs(
+        task('first-task', { concurrency: 'allow' }),
+        trigger('go-first', 'first-task'),
+      ),
     });
     const dataDir = path.join(work.dir, 'data');
     server = await startServe({
