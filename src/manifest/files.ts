@@ -1,4 +1,4 @@
-import { lstat, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LIMITS } from './limits.js';
 
@@ -30,8 +30,4 @@ export async function listManifestFiles(root: string): Promise<string[]> {
   };
   await walk(root);
   return found;
-}
-
-export async function fileSize(file: string): Promise<number> {
-  return (await lstat(file)).size;
 }
