@@ -1,20 +1,15 @@
-import type { TaskSpec } from '../manifest/types.js';
-import { appendAudit } from '../store/audit.js';
-import type { EngineEvent, EventFieldValue, RunRecord, RunTrigger, Store } from '../store/types.js';
+import type { EngineEvent, RunRecord, RunTrigger, Store } from '../store/types.js';
 import type { DriverRegistry, DriverResult } from './drivers/index.js';
+import { EventIntake } from './events/intake.js';
 import { matchEvent } from './events/match.js';
-import { derivedRunId, isSystemEventId, manualRunId, newEventId } from './runs/ids.js';
-import { executeRun } from './runs/execute.js';
-import { RunQueue, type Job } from './runs/queue.js';
+import { derivedRunId, manualRunId, newEventId } from './runs/ids.js';
+import { Runner } from './runs/runner.js';
 import { Scheduler, systemClock, type Clock, type FireEvent, type MissedEvent } from './schedule/index.js';
-import { buildState, targetsOf, type EngineState } from './state.js';
+import { buildState, type EngineState } from './state.js';
 import { TaskLogWriter } from './tasklog.js';
+import { EngineError, silentLogger, type EngineLogger, type EventInput } from './types.js';
 
-export interface EngineLogger {
-  info(msg: string, data?: Record<string, unknown>): void;
-  warn(msg: string, data?: Record<string, unknown>): void;
-  error(msg: string, data?: Record<string, unknown>): void;
-}
+export { EngineError, type EngineLogger, type EventInput } from './types.js';
 
 export interface EngineOptions {
   store: Store;
@@ -32,25 +27,8 @@ export interface EngineOptions {
   onRunFinished?(run: RunRecord, result: DriverResult | null): void;
 }
 
-export interface EventInput {
-  type: string;
-  name: string;
-  object?: string | null;
-  fields?: Record<string, EventFieldValue>;
-}
-
-export class EngineError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EngineError';
-  }
-}
-
-/** Interrupted runs are retried at most this many times, so a run that kills the engine cannot loop forever. */
-const MAX_INTERRUPT_RETRIES = 3;
 const PRUNE_EVERY_MS = 6 * 3_600_000;
 const LAST_FIRED = (schedule: string) => `schedule.lastFired.${schedule}`;
-const silent: EngineLogger = { info: () => {}, warn: () => {}, error: () => {} };
 
 /**
  * The executor: fires schedules, matches events, runs tasks through drivers, writes task logs.
@@ -62,24 +40,39 @@ export class Engine {
   private readonly random: () => number;
   private readonly log: EngineLogger;
   private readonly scheduler: Scheduler;
-  private readonly queue: RunQueue;
+  private readonly runner: Runner;
+  private readonly intake: EventIntake;
   private readonly taskLog: TaskLogWriter;
   private readonly inFlight = new Set<Promise<unknown>>();
   private accepting = true;
   private pruneTimer: NodeJS.Timeout | null = null;
-  private readonly intake: Array<{
-    event: EngineEvent;
-    resolve: () => void;
-    reject: (err: unknown) => void;
-  }> = [];
   private seenGeneration = -1;
 
   constructor(private readonly opts: EngineOptions) {
     this.clock = opts.clock ?? systemClock;
     this.random = opts.random ?? Math.random;
-    this.log = opts.logger ?? silent;
+    this.log = opts.logger ?? silentLogger;
     this.taskLog = new TaskLogWriter(opts.dataDir);
-    this.queue = new RunQueue(opts.maxConcurrentRuns, (job) => this.execute(job));
+    this.runner = new Runner({
+      store: opts.store,
+      drivers: opts.drivers,
+      clock: this.clock,
+      random: this.random,
+      log: this.log,
+      taskLog: this.taskLog,
+      dataDir: opts.dataDir,
+      defaultZone: opts.defaultZone,
+      maxConcurrentRuns: opts.maxConcurrentRuns,
+      state: () => this.state,
+      accepting: () => this.accepting,
+      emitSystemEvent: (input) => this.submitEvent(input, true),
+      ...(opts.onRunFinished ? { onRunFinished: opts.onRunFinished } : {}),
+    });
+    this.intake = new EventIntake(
+      opts.store,
+      (event) => matchEvent(event, this.state.triggerIndex, this.state.tags).length === 0,
+      (event) => this.track(this.processEvent(event)),
+    );
     this.scheduler = new Scheduler({
       clock: this.clock,
       defaultZone: opts.defaultZone,
@@ -103,7 +96,7 @@ export class Engine {
   async start(): Promise<void> {
     await this.loadState();
     // Recovery first: the scheduler's catch-up runs must not be mistaken for runs queued before the stop.
-    await this.recoverRuns();
+    await this.runner.recover();
     await this.reschedule();
     await this.pruneOld();
     this.pruneTimer = setInterval(() => void this.pruneOld(), PRUNE_EVERY_MS);
@@ -161,32 +154,8 @@ export class Engine {
       fields: input.fields ?? {},
       at: this.clock.now().toISOString(),
     };
-    await new Promise<void>((resolve, reject) => {
-      this.intake.push({ event, resolve, reject });
-      if (this.intake.length === 1) setImmediate(() => void this.flushIntake());
-    });
+    await this.intake.submit(event);
     return event;
-  }
-
-  private async flushIntake(): Promise<void> {
-    const batch = this.intake.splice(0);
-    const matched = new Map(
-      batch.map(({ event }) => [event.id, matchEvent(event, this.state.triggerIndex, this.state.tags)]),
-    );
-    const firesNothing = new Set([...matched].filter(([, m]) => m.length === 0).map(([id]) => id));
-    try {
-      await this.opts.store.addEvents(
-        batch.map((b) => b.event),
-        firesNothing,
-      );
-    } catch (err) {
-      batch.forEach((b) => b.reject(err));
-      return;
-    }
-    for (const { event, resolve } of batch) {
-      resolve();
-      if (!firesNothing.has(event.id)) this.track(this.processEvent(event));
-    }
   }
 
   /** A manual run of one task (every target of it); resolves with the runs once they are queued. */
@@ -198,16 +167,16 @@ export class Engine {
     }
     const trigger: RunTrigger = { kind: 'manual', name: null, event: null };
     const runId = manualRunId();
-    return this.startRuns(name, task, trigger, null, (target) =>
+    return this.runner.startRuns(name, task, trigger, null, (target) =>
       target === null ? runId : `${runId}-${hashTarget(target)}`,
     );
   }
 
   /** Resolves when no event is being processed and no run is queued or running. */
   async whenIdle(): Promise<void> {
-    while (this.inFlight.size > 0 || this.queue.size > 0) {
+    while (this.inFlight.size > 0 || this.runner.size > 0) {
       await Promise.all([...this.inFlight]);
-      await this.queue.whenIdle();
+      await this.runner.whenIdle();
     }
   }
 
@@ -230,10 +199,7 @@ export class Engine {
     );
     const outcome = await Promise.race([this.whenIdle().then(() => 'idle' as const), deadline]);
     clearTimeout(timer);
-    if (outcome === 'deadline') {
-      for (const job of this.queue.activeJobs()) job.controller.abort(new ShutdownAbort());
-      await this.queue.whenIdle();
-    }
+    if (outcome === 'deadline') await this.runner.interruptAll();
     this.taskLog.close();
     await this.opts.drivers.close();
   }
@@ -262,7 +228,7 @@ export class Engine {
       const task = this.state.tasks.get(match.task);
       if (!task || task.enabled === false) continue;
       const trigger: RunTrigger = { kind: 'event', name: match.trigger, event: event.id };
-      await this.startRuns(match.task, task, trigger, event, (target) =>
+      await this.runner.startRuns(match.task, task, trigger, event, (target) =>
         derivedRunId(event.id, match.task, target),
       );
     }
@@ -276,7 +242,9 @@ export class Engine {
       const task = this.state.tasks.get(name);
       if (!task || task.enabled === false) continue;
       const trigger: RunTrigger = { kind: 'schedule', name: e.schedule, event: null };
-      await this.startRuns(name, task, trigger, null, (target) => derivedRunId(e.schedule, at, name, target));
+      await this.runner.startRuns(name, task, trigger, null, (target) =>
+        derivedRunId(e.schedule, at, name, target),
+      );
     }
   }
 
@@ -286,7 +254,7 @@ export class Engine {
     for (const name of this.state.tasksBySchedule.get(e.schedule) ?? []) {
       const task = this.state.tasks.get(name);
       if (!task || task.enabled === false) continue;
-      const run = this.newRun(
+      const run = this.runner.newRun(
         name,
         task,
         derivedRunId(e.schedule, e.scheduledFor.toISOString(), name, 'missed'),
@@ -298,247 +266,13 @@ export class Engine {
         null,
       );
       if (await this.opts.store.getRun(run.runId)) continue;
-      await this.finishSkipped(
+      await this.runner.finishSkipped(
         run,
         `missed: the engine was down at ${e.scheduledFor.toISOString()} (outside the catch-up window)`,
         true,
       );
     }
   }
-
-  private async startRuns(
-    taskName: string,
-    task: TaskSpec,
-    trigger: RunTrigger,
-    event: EngineEvent | null,
-    idFor: (target: string | null) => string,
-  ): Promise<RunRecord[]> {
-    const runs: RunRecord[] = [];
-    const targets = task.objectType === 'webhook' ? [task.target?.name ?? null] : targetsOf(task, this.state);
-    for (const target of targets) {
-      const run = this.newRun(taskName, task, idFor(target), trigger, target);
-      // The same event or firing processed twice (crash between steps) finds its run already recorded.
-      if (await this.opts.store.getRun(run.runId)) continue;
-      await this.opts.store.insertRun(run);
-      await this.admit(run, task, event);
-      runs.push(run);
-    }
-    return runs;
-  }
-
-  private newRun(
-    task: string,
-    spec: TaskSpec,
-    runId: string,
-    trigger: RunTrigger,
-    target: string | null,
-  ): RunRecord {
-    return {
-      runId,
-      task,
-      status: 'queued',
-      trigger,
-      target: { objectType: spec.objectType, name: target },
-      queuedAt: this.clock.now().toISOString(),
-      startedAt: null,
-      finishedAt: null,
-      durationMs: null,
-      attempts: 0,
-      error: null,
-      details: null,
-    };
-  }
-
-  private async admit(run: RunRecord, task: TaskSpec, event: EngineEvent | null = null): Promise<void> {
-    const job: Job = {
-      run,
-      spec: task,
-      event,
-      key: `${run.task}\u0000${run.target.name ?? ''}`,
-      policy: task.concurrency ?? 'forbid',
-      controller: new AbortController(),
-    };
-    if (this.queue.admit(job) === 'skipped') {
-      await this.finishSkipped(
-        run,
-        'a previous run of this task on this target is still going (concurrency: forbid)',
-        false,
-      );
-    }
-  }
-
-  private async finishSkipped(run: RunRecord, reason: string, insert: boolean): Promise<void> {
-    const now = this.clock.now().toISOString();
-    const done: RunRecord = {
-      ...run,
-      status: 'skipped',
-      startedAt: now,
-      finishedAt: now,
-      durationMs: 0,
-      error: reason,
-    };
-    if (insert) await this.opts.store.insertRun(done);
-    else await this.opts.store.updateRun(run.runId, done);
-    this.taskLog.append(done);
-    this.opts.onRunFinished?.(done, null);
-  }
-
-  private async execute(job: Job): Promise<void> {
-    const { run } = job;
-    // A deleteAfterRun task retired by one member's success still runs for the members already queued.
-    const task = this.state.tasks.get(run.task) ?? (this.state.retired.has(run.task) ? job.spec : undefined);
-    // Stopped before it started: it stays queued in the store and runs at the next start.
-    if (job.controller.signal.reason instanceof ShutdownAbort) return;
-    if (job.controller.signal.aborted)
-      return this.finishSkipped(run, abortMessage(job.controller.signal), false);
-    if (!task) return this.finishSkipped(run, `Task/${run.task} no longer exists in the live state`, false);
-    const started = this.clock.now();
-    await this.opts.store.updateRun(run.runId, { status: 'running', startedAt: started.toISOString() });
-    const timeoutMs = (task.timeoutSeconds ?? 300) * 1000;
-    const timer = setTimeout(
-      () =>
-        job.controller.abort(new Error(`timed out after ${task.timeoutSeconds ?? 300}s (timeoutSeconds)`)),
-      timeoutMs,
-    );
-    const event = job.event;
-    const schedule =
-      run.trigger.kind === 'schedule' && run.trigger.name
-        ? this.state.schedules.get(run.trigger.name)
-        : undefined;
-    let result: DriverResult;
-    try {
-      result = await executeRun({
-        run,
-        task,
-        state: this.state,
-        drivers: this.opts.drivers,
-        event,
-        now: started,
-        zone: schedule?.timezone ?? this.opts.defaultZone,
-        random: this.random,
-        signal: job.controller.signal,
-      });
-    } finally {
-      clearTimeout(timer);
-    }
-    const finished = this.clock.now();
-    const interrupted = job.controller.signal.reason instanceof ShutdownAbort;
-    const done: RunRecord = {
-      ...run,
-      status: result.ok ? 'succeeded' : interrupted ? 'interrupted' : 'failed',
-      startedAt: started.toISOString(),
-      finishedAt: finished.toISOString(),
-      durationMs: finished.getTime() - started.getTime(),
-      attempts: result.attempts,
-      error: result.ok ? null : (result.error ?? 'failed'),
-      details: result.details ?? null,
-    };
-    await this.opts.store.updateRun(run.runId, done);
-    this.taskLog.append(done);
-    this.opts.onRunFinished?.(done, result);
-    if (interrupted) await this.queueRetry(done);
-    else await this.afterRun(done, task, result);
-  }
-
-  private async afterRun(run: RunRecord, task: TaskSpec, result: DriverResult): Promise<void> {
-    if (run.status === 'succeeded' && task.deleteAfterRun && !this.state.retired.has(run.task)) {
-      const at = this.clock.now();
-      await this.opts.store.retireTask(run.task, at);
-      const revision = (await this.opts.store.getAppliedRevision())?.revision ?? '';
-      appendAudit(
-        this.opts.dataDir,
-        [
-          {
-            at: at.toISOString(),
-            revision,
-            action: 'delete',
-            kind: 'Task',
-            name: run.task,
-            reason: 'deleteAfterRun',
-          },
-        ],
-        at,
-      );
-      this.state.tasks.delete(run.task);
-      this.state.retired.add(run.task);
-      this.log.info('task retired after its run (deleteAfterRun)', { task: run.task });
-    }
-    // Runs caused by the engine's own events emit none, so an alert task that fails cannot alert on itself forever.
-    if (isSystemEventId(run.trigger.event) || !this.accepting) return;
-    const fields: Record<string, EventFieldValue> = { runId: run.runId, target: run.target.name ?? '' };
-    if (run.error) fields.error = run.error;
-    await this.submitEvent(
-      { type: 'tasks', name: run.status === 'succeeded' ? 'succeeded' : 'failed', object: run.task, fields },
-      true,
-    );
-    if (result.exhausted && task.objectType === 'webhook') {
-      await this.submitEvent(
-        {
-          type: 'webhooks',
-          name: 'exhausted',
-          object: task.target?.name ?? null,
-          fields: { task: run.task, runId: run.runId, attempts: run.attempts },
-        },
-        true,
-      );
-    }
-  }
-
-  /** After a crash: runs cut off mid-action are recorded as interrupted and retried; queued ones simply run. */
-  private async recoverRuns(): Promise<void> {
-    const store = this.opts.store;
-    for (const run of await store.listRuns({ status: ['running'], limit: 100_000 })) {
-      const now = this.clock.now().toISOString();
-      const done: RunRecord = {
-        ...run,
-        status: 'interrupted',
-        finishedAt: now,
-        durationMs: run.startedAt ? Date.parse(now) - Date.parse(run.startedAt) : 0,
-        error: 'interrupted: the engine stopped while this run was in flight',
-      };
-      await store.updateRun(run.runId, done);
-      this.taskLog.append(done);
-      await this.queueRetry(done);
-    }
-    const queued = await store.listRuns({ status: ['queued'], limit: 100_000 });
-    for (const run of queued.sort((a, b) => (a.queuedAt < b.queuedAt ? -1 : 1))) {
-      const task = this.state.tasks.get(run.task);
-      if (task) await this.admit(run, task, await this.eventOf(run));
-      else await this.finishSkipped(run, `Task/${run.task} no longer exists in the live state`, false);
-    }
-  }
-
-  /** The stored event behind an event-triggered run, so a recovered run expands ${NAME} and ${FIELD_x} as the original would. */
-  private async eventOf(run: RunRecord): Promise<EngineEvent | null> {
-    if (!run.trigger.event) return null;
-    const stored = await this.opts.store.getEvent(run.trigger.event);
-    if (!stored) return null;
-    const { status: _status, ...event } = stored;
-    return event;
-  }
-
-  private async queueRetry(run: RunRecord): Promise<void> {
-    const match = /-r(\d+)$/.exec(run.runId);
-    const attempt = match ? Number(match[1]) + 1 : 1;
-    const task = this.state.tasks.get(run.task);
-    if (!task || attempt > MAX_INTERRUPT_RETRIES) return;
-    const retryId = `${match ? run.runId.slice(0, match.index) : run.runId}-r${attempt}`;
-    if (await this.opts.store.getRun(retryId)) return;
-    const retry = this.newRun(run.task, task, retryId, run.trigger, run.target.name);
-    await this.opts.store.insertRun(retry);
-    // During shutdown the retry stays queued in the store and runs at the next start.
-    if (this.accepting) await this.admit(retry, task, await this.eventOf(run));
-  }
-}
-
-class ShutdownAbort extends Error {
-  constructor() {
-    super('interrupted: the engine shut down before the run finished');
-  }
-}
-
-function abortMessage(signal: AbortSignal): string {
-  return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
 }
 
 function hashTarget(target: string): string {

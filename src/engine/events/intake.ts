@@ -1,0 +1,47 @@
+import type { EngineEvent, Store } from '../../store/types.js';
+
+interface Pending {
+  event: EngineEvent;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit for incoming events: every event submitted in one turn of the event loop is stored in one
+ * transaction. `firesNothing` picks the events no trigger matches: they are stored already processed.
+ */
+export class EventIntake {
+  private readonly pending: Pending[] = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly firesNothing: (event: EngineEvent) => boolean,
+    private readonly process: (event: EngineEvent) => void,
+  ) {}
+
+  /** Resolves once the event is durably stored; processing then goes on in the background. */
+  submit(event: EngineEvent): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ event, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending.splice(0);
+    const idle = new Set(batch.filter((b) => this.firesNothing(b.event)).map((b) => b.event.id));
+    try {
+      await this.store.addEvents(
+        batch.map((b) => b.event),
+        idle,
+      );
+    } catch (err) {
+      batch.forEach((b) => b.reject(err));
+      return;
+    }
+    for (const { event, resolve } of batch) {
+      resolve();
+      if (!idle.has(event.id)) this.process(event);
+    }
+  }
+}
