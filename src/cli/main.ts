@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './exit.js';
 import { registerValidate } from './validate.js';
@@ -9,6 +10,8 @@ import { registerEmit } from './emit.js';
 import { registerLogs } from './logs.js';
 import { registerPreview } from './preview.js';
 import { registerServe } from './serve.js';
+
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /** Every command file exports one register function; the order here is the order in --help. */
 const COMMANDS: Array<(program: Command) => void> = [
@@ -28,7 +31,7 @@ export function buildProgram(): Command {
     .description(
       'Automation-as-code for operations teams: a git repo of YAML manifests drives a task engine.',
     )
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(VERSION)
     .option('--data-dir <dir>', 'the embedded store and logs/', './.taskops')
     .option('--config <file>', 'engine settings (default: ./taskops.config.yaml when present)')
     .option('--no-color', 'plain output (also when stdout is not a TTY or NO_COLOR is set)')
