@@ -32,17 +32,23 @@ async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 5000)
   }
 }
 
+/** `taskops serve` on a new folder holding Tag/first; returns the folder. */
+async function serveFolder(...serveArgs: string[]): Promise<string> {
+  work = tempDir('taskops-folder-');
+  const manifests = path.join(work.dir, 'manifests');
+  mkdirSync(manifests);
+  writeFileSync(path.join(manifests, 'a.yaml'), tag('first'));
+  server = await startServe({
+    globalArgs: ['--data-dir', path.join(work.dir, 'data')],
+    serveArgs: [manifests, ...serveArgs],
+  });
+  return manifests;
+}
+
 describe('taskops serve on a plain folder', () => {
   it('applies an edit within a second (watched, debounced) and reports a broken file with its location', async () => {
-    work = tempDir('taskops-folder-');
-    const manifests = path.join(work.dir, 'manifests');
-    mkdirSync(manifests);
-    writeFileSync(path.join(manifests, 'a.yaml'), tag('first'));
-    server = await startServe({
-      globalArgs: ['--data-dir', path.join(work.dir, 'data')],
-      serveArgs: [manifests, '--poll-interval', '1h'],
-    });
-    expect((await status(server.url)).objects.Tag.total).toBe(1);
+    const manifests = await serveFolder('--poll-interval', '1h');
+    expect((await status(server!.url)).objects.Tag.total).toBe(1);
     const edited = Date.now();
     writeFileSync(path.join(manifests, 'b.yaml'), tag('second'));
     await until(
@@ -59,7 +65,7 @@ describe('taskops serve on a plain folder', () => {
       'the broken file to be refused',
       async () => (await status(server!.url)).sync.lastError !== null,
     );
-    const s = await status(server.url);
+    const s = await status(server!.url);
     expect(s.sync.lastError!.problems).toEqual([
       `${path.join(manifests, 'c.yaml')}:4:7: Tag/third: spec.category is required`,
     ]);
@@ -67,15 +73,8 @@ describe('taskops serve on a plain folder', () => {
   });
 
   it('with --no-auto-apply only reports the pending plan', async () => {
-    work = tempDir('taskops-folder-');
-    const manifests = path.join(work.dir, 'manifests');
-    mkdirSync(manifests);
-    writeFileSync(path.join(manifests, 'a.yaml'), tag('first'));
-    server = await startServe({
-      globalArgs: ['--data-dir', path.join(work.dir, 'data')],
-      serveArgs: [manifests, '--no-auto-apply'],
-    });
-    const s = await status(server.url);
+    await serveFolder('--no-auto-apply');
+    const s = await status(server!.url);
     expect(s.objects.Tag.total).toBe(0);
     expect(s.sync.pending).toEqual({ create: 1, update: 0, delete: 0 });
   });
