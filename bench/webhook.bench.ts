@@ -4,7 +4,7 @@
  * ratio = driver/s ÷ bare axios/s (median of per-round ratios); cpuRatio = bare axios CPU per delivery ÷
  * the driver's, which holds up better on a busy machine. "axios tuned" sends with the driver's
  * transport settings (no redirects, no JSON transform), to show what the driver's own work costs.
- * Env: BENCH_SECONDS (per round, default 3), BENCH_CONCURRENCY (default 32), BENCH_ROUNDS (default 5).
+ * Env: BENCH_SECONDS (per round, default 2), BENCH_CONCURRENCY (default 32), BENCH_ROUNDS (default 5).
  */
 import axios from 'axios';
 import http from 'node:http';
@@ -14,7 +14,7 @@ import { createWebhookDriver } from '../src/engine/drivers/index.js';
 import type { DriverRequest } from '../src/engine/drivers/index.js';
 import type { TaskSpec, WebhookSpec } from '../src/manifest/types.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 

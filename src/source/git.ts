@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, realpath, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { SourceError } from './errors.js';
+import { acquireLock } from './lock.js';
 import { cacheDirFor, isInside, normalizeRepo, safeSubdir } from './paths.js';
 import type { Source, SourceSnapshot } from './types.js';
 
@@ -84,17 +85,29 @@ export class GitSource implements Source {
     return `${this.repo}@${this.ref}${this.subdir ? `:${this.subdir}` : ''}`;
   }
 
+  /** The snapshot holds the cache's lock until its `cleanup()`: read it, then call cleanup. */
   async fetch(): Promise<SourceSnapshot> {
-    const git = await this.cache();
-    await this.fetchRef(git);
+    await mkdir(dirname(this.cacheDir), { recursive: true });
+    const release = await acquireLock(
+      `${this.cacheDir}.lock`,
+      `the cache of ${this.repo}`,
+      this.opts.timeoutMs ?? 120_000,
+    );
     try {
-      await git.raw(['-c', 'advice.detachedHead=false', 'checkout', '--force', '--detach', 'FETCH_HEAD']);
-      await git.raw(['clean', '-ffdxq']);
+      const git = await this.cache();
+      await this.fetchRef(git);
+      try {
+        await git.raw(['-c', 'advice.detachedHead=false', 'checkout', '--force', '--detach', 'FETCH_HEAD']);
+        await git.raw(['clean', '-ffdxq']);
+      } catch (err) {
+        throw this.error(`could not check out ${this.ref} of ${this.repo} in ${this.cacheDir}`, err);
+      }
+      const revision = (await git.revparse(['HEAD'])).trim();
+      return { root: await this.manifestRoot(), revision, cleanup: async () => release() };
     } catch (err) {
-      throw this.error(`could not check out ${this.ref} of ${this.repo} in ${this.cacheDir}`, err);
+      release();
+      throw err;
     }
-    const revision = (await git.revparse(['HEAD'])).trim();
-    return { root: await this.manifestRoot(), revision };
   }
 
   private async cache(): Promise<SimpleGit> {

@@ -29,20 +29,32 @@ describe('GitSource', () => {
   it('fetches again on every call and follows the branch to its new commit', async () => {
     await repo.commit('one', { 'a.yaml': 'a: 1\n' });
     const source = new GitSource({ repo: repo.dir, ref: 'main', dataDir: data.dir });
-    await source.fetch();
+    await (await source.fetch()).cleanup?.();
     const second = await repo.commit('two', { 'a.yaml': 'a: 2\n', 'b.yaml': 'b: 1\n' });
     const snap = await source.fetch();
     expect(snap.revision).toBe(second);
     expect(readFileSync(join(snap.root, 'a.yaml'), 'utf8')).toBe('a: 2\n');
+    await snap.cleanup?.();
     await repo.commit('three', { 'b.yaml': null });
-    expect(existsSync(join((await source.fetch()).root, 'b.yaml'))).toBe(false);
+    const third = await source.fetch();
+    expect(existsSync(join(third.root, 'b.yaml'))).toBe(false);
+    await third.cleanup?.();
+  });
+
+  it('holds the cache lock from fetch until the snapshot is cleaned up', async () => {
+    await repo.commit('one', { 'a.yaml': 'a: 1\n' });
+    const source = new GitSource({ repo: repo.dir, ref: 'main', dataDir: data.dir });
+    const snap = await source.fetch();
+    expect(existsSync(`${source.cacheDir}.lock`)).toBe(true);
+    await snap.cleanup?.();
+    expect(existsSync(`${source.cacheDir}.lock`)).toBe(false);
   });
 
   it('fetches shallow: the cache holds only the checked-out commit', async () => {
     await repo.commit('one', { 'a.yaml': 'a: 1\n' });
     await repo.commit('two', { 'a.yaml': 'a: 2\n' });
     const source = new GitSource({ repo: `file://${repo.dir}`, ref: 'main', dataDir: data.dir });
-    await source.fetch();
+    await (await source.fetch()).cleanup?.();
     expect(existsSync(join(source.cacheDir, '.git', 'shallow'))).toBe(true);
   });
 
