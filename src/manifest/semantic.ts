@@ -95,10 +95,12 @@ function taskFindings(spec: TaskSpec): SemanticFinding[] {
   if (spec.objectType === 'email' && spec.target) {
     out.push({ path: ['spec', 'target'], message: 'email tasks take no target: recipients go in params.to' });
   }
-  const params = (spec.params ?? {}) as Record<string, unknown>;
+  let params = (spec.params ?? {}) as Record<string, unknown>;
   if (spec.objectType === 'webhook' && params.payload !== undefined) {
     const parsed = parsePayloadTemplate(params.payload as string | object);
     if (!parsed.ok) out.push({ path: ['spec', 'params', 'payload'], message: parsed.message });
+    // Check the strings the payload holds once parsed: a JSON escape such as \u0024{X} is still a variable.
+    else if (typeof params.payload === 'string') params = { ...params, payload: JSON.parse(params.payload) };
   }
   visitStrings(params, ['spec', 'params'], (text, path) => {
     if (!text.includes('$')) return; // no variable, nothing to check: the common case

@@ -106,6 +106,21 @@ describe('loading manifests', () => {
     expect(result.problems).toEqual([]);
   });
 
+  it('finds unknown variables in a JSON payload even when written with JSON escapes', async () => {
+    const dir = tmp();
+    writeFileSync(
+      path.join(dir, 'w.yaml'),
+      [
+        'apiVersion: taskops/v1\nkind: Webhook\nmetadata: {name: w}\nspec: {url: "https://hooks.example.com/x"}',
+        'apiVersion: taskops/v1\nkind: Task\nmetadata: {name: t}\nspec:\n  objectType: webhook\n  target: {name: w}\n  action: send\n  params:\n    payload: \'{"text": "\\u0024{HOST} is down"}\'',
+      ].join('\n---\n'),
+    );
+    const result = await loadManifests([dir], { revision: 't' });
+    expect(result.problems.map((p) => p.message)).toEqual([
+      'unknown variable ${HOST}; known: DATE, TIMESTAMP, RANDOM, NAME, TASK, EVENT_TYPE, EVENT, RUN_ID, FIELD_<key>',
+    ]);
+  });
+
   it('keeps going after a broken file and reports problems of every file at once', async () => {
     const dir = tmp();
     writeFileSync(path.join(dir, 'a.yaml'), 'kind: [');
