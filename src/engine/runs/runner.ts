@@ -125,7 +125,7 @@ export class Runner {
       error: reason,
     };
     if (insert) await this.opts.store.insertRun(done);
-    else await this.opts.store.updateRun(run.runId, done);
+    else await this.opts.store.updateRun(run.runId, outcomeOf(done));
     this.opts.taskLog.append(done);
     this.opts.onRunFinished?.(done, null);
   }
@@ -182,7 +182,7 @@ export class Runner {
       error: result.ok ? null : (result.error ?? 'failed'),
       details: result.details ?? null,
     };
-    await this.opts.store.updateRun(run.runId, done);
+    await this.opts.store.updateRun(run.runId, outcomeOf(done));
     this.opts.taskLog.append(done);
     this.opts.onRunFinished?.(done, result);
     if (interrupted) await this.queueRetry(done);
@@ -244,7 +244,7 @@ export class Runner {
         durationMs: run.startedAt ? Date.parse(now) - Date.parse(run.startedAt) : 0,
         error: 'interrupted: the engine stopped while this run was in flight',
       };
-      await store.updateRun(run.runId, done);
+      await store.updateRun(run.runId, outcomeOf(done));
       this.opts.taskLog.append(done);
       await this.queueRetry(done);
     }
@@ -283,6 +283,12 @@ class ShutdownAbort extends Error {
   constructor() {
     super('interrupted: the engine shut down before the run finished');
   }
+}
+
+/** What finishing a run changes: the identity, trigger, target and queue time stay as inserted. */
+function outcomeOf(run: RunRecord): Partial<RunRecord> {
+  const { status, startedAt, finishedAt, durationMs, attempts, error, details } = run;
+  return { status, startedAt, finishedAt, durationMs, attempts, error, details };
 }
 
 function abortMessage(signal: AbortSignal): string {
