@@ -58,6 +58,7 @@ export class Runner {
     await this.queue.whenIdle();
   }
 
+  /** One run per target of the task (each tag member, the named object, or none), recorded then admitted. */
   async startRuns(
     taskName: string,
     task: TaskSpec,
@@ -79,6 +80,7 @@ export class Runner {
     return runs;
   }
 
+  /** A queued run record, not yet stored. */
   newRun(task: string, spec: TaskSpec, runId: string, trigger: RunTrigger, target: string | null): RunRecord {
     return {
       runId,
@@ -114,6 +116,7 @@ export class Runner {
     }
   }
 
+  /** Records a run that never started (`insert` when it was not stored yet), with why. */
   async finishSkipped(run: RunRecord, reason: string, insert: boolean): Promise<void> {
     const now = this.opts.clock.now().toISOString();
     const done: RunRecord = {
