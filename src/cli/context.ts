@@ -35,8 +35,7 @@ export function engineConfig(cmd: Command): ResolvedConfig {
 }
 
 /** Driver catalog only when an engine config exists: without one, non-built-in types are "unchecked". */
-export function optionalCatalog(cmd: Command): Record<string, string[]> | undefined {
-  const resolved = engineConfig(cmd);
+export function optionalCatalog(resolved: ResolvedConfig): Record<string, string[]> | undefined {
   return resolved.file ? driverCatalog(resolved.config) : undefined;
 }
 

@@ -40,7 +40,8 @@ async function locate(path: string): Promise<{ top: string; subdir: string }> {
 
 async function run(path: string, opts: PlanOptions, cmd: Command): Promise<void> {
   const format = parseOutputFormat(opts.output, FORMATS);
-  const config = engineConfig(cmd).config;
+  const resolved = engineConfig(cmd);
+  const config = resolved.config;
   const snaps: SourceSnapshot[] = [];
   try {
     const { top, subdir } = await locate(path);
@@ -49,7 +50,7 @@ async function run(path: string, opts: PlanOptions, cmd: Command): Promise<void>
     const head = await readTreeAtRevision(top, opts.head, subdir);
     snaps.push(head);
     const common = {
-      driverCatalog: optionalCatalog(cmd),
+      driverCatalog: optionalCatalog(resolved),
       defaultZone: config.defaultTimezone,
       displayRoot: subdir || '.',
     };

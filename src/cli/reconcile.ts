@@ -75,7 +75,8 @@ export function chooseSource(path: string | undefined, opts: ReconcileOptions, d
 async function run(path: string | undefined, opts: ReconcileOptions, cmd: Command): Promise<void> {
   const format = parseOutputFormat(opts.output, FORMATS);
   const { dataDir } = globalOptions(cmd);
-  const config = engineConfig(cmd).config;
+  const resolved = engineConfig(cmd);
+  const config = resolved.config;
   const applying = !opts.dryRun;
   try {
     const source = chooseSource(path, opts, dataDir);
@@ -83,7 +84,7 @@ async function run(path: string | undefined, opts: ReconcileOptions, cmd: Comman
     try {
       const state = await loadDesired(snap.root, {
         revision: snap.revision,
-        driverCatalog: optionalCatalog(cmd),
+        driverCatalog: optionalCatalog(resolved),
         defaultZone: config.defaultTimezone,
         // Problems name files as the user knows them, not by the cache or absolute path they were read from.
         displayRoot: source instanceof GitSource ? source.subdir || '.' : (path ?? '.'),

@@ -39,10 +39,11 @@ Examples:
     )
     .action(async (paths: string[], opts: ValidateOptions, cmd: Command) => {
       const format = parseOutputFormat(opts.output, FORMATS);
+      const resolved = engineConfig(cmd);
       const loadOpts = {
         revision: 'working tree',
-        driverCatalog: optionalCatalog(cmd),
-        defaultZone: engineConfig(cmd).config.defaultTimezone,
+        driverCatalog: optionalCatalog(resolved),
+        defaultZone: resolved.config.defaultTimezone,
       };
       if (opts.repo === undefined && (opts.ref !== undefined || opts.path !== undefined)) {
         throw new CliError('--ref and --path go with --repo', EXIT.usage);

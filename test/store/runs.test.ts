@@ -3,24 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, StoreError, type RunRecord, type Store } from '../../src/store/index.js';
+import { runRecord } from '../helpers/runs.js';
 
-function run(runId: string, over: Partial<RunRecord> = {}): RunRecord {
-  return {
-    runId,
-    task: 'power-on',
-    status: 'queued',
+/** An event-triggered run whose details must survive partial updates. */
+const run = (runId: string, over: Partial<RunRecord> = {}): RunRecord =>
+  runRecord(runId, {
     trigger: { kind: 'event', name: 'on-login', event: 'ev-1' },
-    target: { objectType: 'vms', name: 'gpu-ws-01' },
-    queuedAt: '2026-03-01T10:00:00.000Z',
-    startedAt: null,
-    finishedAt: null,
-    durationMs: null,
-    attempts: 0,
-    error: null,
     details: { kept: true },
     ...over,
-  };
-}
+  });
 
 describe('SqliteStore run updates', () => {
   let dir: string;

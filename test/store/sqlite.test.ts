@@ -9,9 +9,10 @@ import {
   openStore,
   StoreError,
   type ObjectContent,
-  type RunRecord,
   type Store,
 } from '../../src/store/index.js';
+
+import { runRecord } from '../helpers/runs.js';
 
 const AT = new Date('2026-03-01T10:00:00Z');
 
@@ -21,23 +22,7 @@ function content(name: string, members: string[] = ['a']): ObjectContent {
   return { kind: 'Tag', name, metadata, spec, hash: contentHash(metadata, spec) };
 }
 
-function run(runId: string, over: Partial<RunRecord> = {}): RunRecord {
-  return {
-    runId,
-    task: 'power-on',
-    status: 'queued',
-    trigger: { kind: 'manual', name: null, event: null },
-    target: { objectType: 'vms', name: 'gpu-ws-01' },
-    queuedAt: '2026-03-01T10:00:00.000Z',
-    startedAt: null,
-    finishedAt: null,
-    durationMs: null,
-    attempts: 0,
-    error: null,
-    details: null,
-    ...over,
-  };
-}
+const run = runRecord;
 
 describe('SqliteStore', () => {
   let dir: string;
