@@ -299,6 +299,28 @@ export interface EngineConfig {
   drivers?: {
     [k: string]: DriverConfig | undefined;
   };
+  /**
+   * The secrets manifests may reference. Nothing is allowed when absent; TASKOPS_* environment variables never are.
+   */
+  secrets?: {
+    /**
+     * Environment variable names, or globs like MONITORING_*, that {env: NAME} references may name.
+     */
+    env?: string[];
+    /**
+     * Absolute paths, or globs like /run/secrets/taskops/*, that {file: PATH} references may name.
+     */
+    files?: string[];
+  };
+  /**
+   * Limits on where webhooks may deliver.
+   */
+  webhooks?: {
+    /**
+     * Host names (hooks.slack.com, *.example.com), IP addresses or CIDR ranges (10.20.0.0/16) webhooks may reach. When set, every other destination is refused; link-local and cloud metadata addresses are refused unless listed here.
+     */
+    allowDestinations?: string[];
+  };
 }
 export interface DriverConfig {
   /**
