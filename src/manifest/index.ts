@@ -5,4 +5,5 @@ export { validateObject, type ObjectValidation } from './object.js';
 export type { DriverCatalog } from './references.js';
 export { compiledSchemas, SCHEMAS } from './schemas.js';
 export { LIMITS } from './limits.js';
+export { jsonDepthExcess, valueDepthExceeds } from './depth.js';
 export * from './types.js';
