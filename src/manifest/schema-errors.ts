@@ -24,6 +24,8 @@ const PATTERN_HINTS: Record<string, string> = {
   header: 'must be an HTTP header name like X-API-Key',
 };
 const LOWERCASE_ID = 'must be lowercase letters, digits and -, starting with a letter (like power-off)';
+const MEMBER_NAME =
+  'must not begin with - or contain control characters (it reaches command arguments as ${NAME}, where a leading - reads as an option)';
 
 export function pathFromPointer(pointer: string): Path {
   if (pointer === '') return [];
@@ -138,9 +140,12 @@ export function translateSchemaErrors(
         const lowercase =
           ['category', 'objectType', 'action', 'type'].includes(String(last)) ||
           (parent === 'event' && last === 'name');
+        const member = parent === 'members' || (parent === 'target' && last === 'name');
         const hint = lowercase
           ? LOWERCASE_ID
-          : (PATTERN_HINTS[String(last)] ?? `must match ${String(params.pattern)}`);
+          : member
+            ? MEMBER_NAME
+            : (PATTERN_HINTS[String(last)] ?? `must match ${String(params.pattern)}`);
         const shownPath = typeof last === 'number' ? displayPath(path) : where;
         out.push({
           path,

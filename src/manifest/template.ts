@@ -159,6 +159,21 @@ export function expandPieces(pieces: readonly TemplatePiece[], vars: TemplateVar
   return out;
 }
 
+/** A piece after expansion: literal text the template wrote, or the value a variable was replaced by. */
+export type ExpandedPiece = { literal: string } | { variable: string; value: string };
+
+/**
+ * Expands each piece once and keeps apart what the template wrote and what was substituted, for callers
+ * that must treat substituted values as untrusted (command arguments).
+ */
+export function expandPiecesApart(pieces: readonly TemplatePiece[], vars: TemplateVars): ExpandedPiece[] {
+  return pieces.map((piece) =>
+    typeof piece === 'string'
+      ? { literal: piece }
+      : { variable: piece.variable, value: valueOf(piece.variable, vars) },
+  );
+}
+
 /**
  * Substitutes the variables in a text. A variable without a value here (no event, no object) becomes "";
  * an unknown variable (which validation refuses) stays as written.

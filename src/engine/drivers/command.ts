@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { expandTemplate } from '../../manifest/template.js';
 import type { DriverConfig } from '../../manifest/types.js';
+import { expandArgv } from './argv.js';
 import { OutputBuffer } from './output-buffer.js';
 import type { Driver, DriverDeps, DriverRequest, DriverResult } from './types.js';
 import { abortReason, unknownAction } from './types.js';
@@ -18,7 +18,8 @@ export interface CommandDetails {
 
 /**
  * Runs an action's argv template with child_process.spawn and no shell: each template argument
- * becomes exactly one argument, so an object name like `x; rm -rf /` or `$(reboot)` stays literal text.
+ * becomes exactly one argument, so an object name like `x; rm -rf /` or `$(reboot)` stays literal text;
+ * a substituted value that could pass for an option or holds control characters is refused (argv.ts).
  */
 export function createCommandDriver(objectType: string, config: DriverConfig, deps: DriverDeps = {}): Driver {
   const actions = Object.keys(config.actions);
@@ -28,7 +29,15 @@ export function createCommandDriver(objectType: string, config: DriverConfig, de
   async function run(req: DriverRequest): Promise<DriverResult> {
     const template = config.actions[req.task.spec.action];
     if (!template) return unknownAction(objectType, req.task.spec.action, actions);
-    const argv = template.map((arg) => expandTemplate(arg, req.vars));
+    const expanded = expandArgv(template, req.vars);
+    if (!expanded.ok) {
+      return {
+        ok: false,
+        attempts: 0,
+        error: `${objectType} ${req.task.spec.action}: ${expanded.error}; refused, the program was not started`,
+      };
+    }
+    const argv = expanded.argv;
     const [command, ...args] = argv as [string, ...string[]];
     if (!command) {
       return {

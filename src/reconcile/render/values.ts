@@ -1,4 +1,5 @@
 import { structuredPatch } from 'diff';
+import { escapeControl, escapeControlKeepingLines } from '../../manifest/control.js';
 import { isPlainObject } from '../fields.js';
 import type { FieldChange } from '../plan.js';
 import { maskAt, SecretReference } from './mask.js';
@@ -19,7 +20,8 @@ export function stable(value: unknown): unknown {
 export function formatValue(value: unknown): string {
   if (value === undefined) return '(none)';
   if (value instanceof SecretReference) return value.ref;
-  return JSON.stringify(stable(value));
+  // JSON escapes C0 controls but leaves DEL and C1 raw; a terminal must not receive those either.
+  return escapeControl(JSON.stringify(stable(value)));
 }
 
 const isMultiline = (v: unknown): boolean => typeof v === 'string' && v.includes('\n');
@@ -55,13 +57,6 @@ export function fieldLines(change: FieldChange): FieldLines {
 
 const asText = (v: unknown): string => (v === undefined ? '' : typeof v === 'string' ? v : formatValue(v));
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
-
-/** Control characters from a manifest must not drive the reader's terminal: shown escaped (\u001b). */
-const visible = (s: string): string =>
-  s.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-
 /** A unified diff (3 lines of context) of two texts, as signed lines. */
 export function textDiff(before: string, after: string): DiffLine[] {
   const patch = structuredPatch('before', 'after', before, after, '', '', { context: 3 });
@@ -75,7 +70,8 @@ export function textDiff(before: string, after: string): DiffLine[] {
       // "\ No newline at end of file" says nothing useful about a YAML string.
       if (line.startsWith('\\')) continue;
       const sign = line[0] === '+' ? '+' : line[0] === '-' ? '-' : ' ';
-      out.push({ sign, text: visible(line.slice(1)) });
+      // Control characters from a manifest must not drive the reader's terminal.
+      out.push({ sign, text: escapeControlKeepingLines(line.slice(1)) });
     }
   }
   return out;
