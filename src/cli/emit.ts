@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { escapeControl } from '../manifest/index.js';
 import type { EventFieldValue } from '../store/types.js';
 import { parseOutputFormat } from './context.js';
 import { runToCompletion } from './engine-context.js';
@@ -39,7 +40,9 @@ Examples:
           body: input,
           tokenFile: opts.apiTokenFile,
         });
-        process.stdout.write(format === 'json' ? JSON.stringify(data) + '\n' : `event ${data.id} accepted\n`);
+        process.stdout.write(
+          format === 'json' ? JSON.stringify(data) + '\n' : `event ${escapeControl(data.id)} accepted\n`,
+        );
         return;
       }
       const runs = await runToCompletion(cmd, async (engine) => {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../config/index.js';
 import { readTaskLogs, type TaskLogLine } from '../engine/index.js';
+import { escapeControl } from '../manifest/index.js';
 import { globalOptions, stdoutPalette } from './context.js';
 import { CliError, EXIT } from './exit.js';
 import { table } from './output.js';
@@ -49,16 +50,19 @@ Examples:
 
 function render(lines: TaskLogLine[], format: (typeof FORMATS)[number], cmd: Command): string {
   if (format === 'json') return JSON.stringify(lines, null, 2) + '\n';
-  const rows = lines.map((l) => [
-    l.startedAt,
-    l.task,
-    l.status,
-    `${l.durationMs}ms`,
-    l.trigger.name ? `${l.trigger.kind}:${l.trigger.name}` : l.trigger.kind,
-    l.target.name ? `${l.target.objectType}/${l.target.name}` : l.target.objectType,
-    String(l.attempts),
-    l.error ?? '',
-  ]);
+  // Names and errors come from committers, event senders and programs' stderr: escaped for table and csv.
+  const rows = lines.map((l) =>
+    [
+      l.startedAt,
+      l.task,
+      l.status,
+      `${l.durationMs}ms`,
+      l.trigger.name ? `${l.trigger.kind}:${l.trigger.name}` : l.trigger.kind,
+      l.target.name ? `${l.target.objectType}/${l.target.name}` : l.target.objectType,
+      String(l.attempts),
+      l.error ?? '',
+    ].map(escapeControl),
+  );
   const header = ['STARTED', 'TASK', 'STATUS', 'DURATION', 'TRIGGER', 'TARGET', 'ATTEMPTS', 'ERROR'];
   if (format === 'csv') return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
   if (lines.length === 0) return 'no runs\n';

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
+import { escapeControlKeepingLines } from '../manifest/index.js';
 import { CliError, EXIT } from './exit.js';
 import { registerValidate } from './validate.js';
 import { registerReconcile } from './reconcile.js';
@@ -52,11 +53,13 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
+    // Messages quote manifests, object names, servers and programs: none of them may drive the terminal.
     if (err instanceof CliError) {
-      process.stderr.write(`taskops: ${err.message}\n`);
+      process.stderr.write(`taskops: ${escapeControlKeepingLines(err.message)}\n`);
       return err.exitCode;
     }
-    process.stderr.write(`taskops: ${err instanceof Error ? err.message : String(err)}\n`);
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`taskops: ${escapeControlKeepingLines(message)}\n`);
     return EXIT.error;
   }
 }

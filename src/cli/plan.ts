@@ -1,6 +1,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
+import { escapeControlKeepingLines } from '../manifest/index.js';
 import { asLive, diff, loadDesired, safetyProblem } from '../reconcile/index.js';
 import { gitClient, readTreeAtRevision, SourceError, type SourceSnapshot } from '../source/index.js';
 import { engineConfig, optionalCatalog, parseOutputFormat, stdoutPalette } from './context.js';
@@ -66,7 +67,9 @@ async function run(path: string, opts: PlanOptions, cmd: Command): Promise<void>
     const plan = diff(headState, asLive(baseState));
     const refused = safetyProblem(plan);
     if (refused)
-      process.stderr.write(`taskops: warning: applying this plan would be refused: ${refused.message}\n`);
+      process.stderr.write(
+        `taskops: warning: applying this plan would be refused: ${escapeControlKeepingLines(refused.message)}\n`,
+      );
     process.stdout.write(
       renderPlan(plan, format, stdoutPalette(cmd), { warnings: refused ? [refused.message] : [] }),
     );

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { previewFirings } from '../engine/index.js';
-import { formatProblem, loadDesiredState, type ScheduleSpec } from '../manifest/index.js';
+import { escapeControl, formatProblem, loadDesiredState, type ScheduleSpec } from '../manifest/index.js';
 import { openStore } from '../store/index.js';
 import { engineConfig, globalOptions, parseOutputFormat } from './context.js';
 import { CliError, EXIT } from './exit.js';
@@ -55,7 +55,7 @@ Examples:
         return;
       }
       const lines = [
-        `Schedule/${name} (${zone}): next ${firings.length} firing${firings.length === 1 ? '' : 's'}`,
+        `Schedule/${escapeControl(name)} (${escapeControl(zone)}): next ${firings.length} firing${firings.length === 1 ? '' : 's'}`,
       ];
       if (firings.length === 0)
         lines.push('  none: the schedule is disabled, ended, or a one-time date already passed');

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { ManifestError } from '../manifest/index.js';
+import { escapeControlKeepingLines, ManifestError } from '../manifest/index.js';
 import {
   apply,
   diff,
@@ -99,7 +99,7 @@ async function run(path: string | undefined, opts: ReconcileOptions, cmd: Comman
           const refused = safetyProblem(plan, safety);
           if (refused)
             process.stderr.write(
-              `taskops: warning: applying this plan would be refused: ${refused.message}\n`,
+              `taskops: warning: applying this plan would be refused: ${escapeControlKeepingLines(refused.message)}\n`,
             );
           process.stdout.write(renderPlan(plan, format, c, { warnings: refused ? [refused.message] : [] }));
           process.exitCode = opts.detailedExitcode && plan.changes.length > 0 ? EXIT.changesPending : EXIT.ok;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { escapeControl } from '../manifest/index.js';
 import type { RunRecord } from '../store/types.js';
 import { stdoutPalette } from './context.js';
 import { EXIT } from './exit.js';
@@ -11,13 +12,14 @@ export function renderRuns(runs: readonly RunRecord[], c: Palette): string {
   const colour = (status: string) =>
     status === 'succeeded' ? c.green(status) : status === 'failed' ? c.red(status) : c.yellow(status);
   return table(
+    // Task and target names and errors come from committers, event senders and programs' stderr.
     runs.map((r) => [
-      r.runId,
-      r.task,
-      r.target.name ?? '-',
+      escapeControl(r.runId),
+      escapeControl(r.task),
+      escapeControl(r.target.name ?? '-'),
       colour(r.status),
       r.durationMs === null ? '-' : `${r.durationMs}ms`,
-      r.error ?? '',
+      escapeControl(r.error ?? ''),
     ]),
     ['RUN', 'TASK', 'TARGET', 'STATUS', 'DURATION', 'ERROR'].map((h) => c.bold(h)),
   );

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { escapeControl } from '../manifest/index.js';
 import { KINDS } from '../manifest/types.js';
 import { statusReport, type StatusReport } from '../server/index.js';
 import { openStore, StoreError, type Store } from '../store/index.js';
@@ -10,9 +11,11 @@ const FORMATS = ['text', 'json'] as const;
 
 function renderStatus(r: StatusReport, cmd: Command): string {
   const c = stdoutPalette(cmd);
+  // Names in the store may have been written by hand, never validated.
+  const e = escapeControl;
   const lines = [
     r.appliedRevision
-      ? `Applied revision: ${c.bold(r.appliedRevision)} at ${r.appliedAt}`
+      ? `Applied revision: ${c.bold(e(r.appliedRevision))} at ${r.appliedAt}`
       : 'Applied revision: none yet (run taskops reconcile)',
     '',
     table(
@@ -31,10 +34,10 @@ function renderStatus(r: StatusReport, cmd: Command): string {
   else {
     lines.push(c.yellow(`Drift: ${r.drift.length} object${r.drift.length === 1 ? '' : 's'} changed by hand`));
     for (const d of r.drift)
-      lines.push(`  ${c.yellow('~')} ${d.kind}/${d.name} (changed ${d.changedAt}): ${d.reason}`);
+      lines.push(`  ${c.yellow('~')} ${d.kind}/${e(d.name)} (changed ${d.changedAt}): ${e(d.reason)}`);
   }
   lines.push('', r.nextFirings.length === 0 ? 'Next firings: none known' : 'Next firings:');
-  for (const f of r.nextFirings) lines.push(`  ${f.at}  ${f.schedule} → ${f.tasks.join(', ')}`);
+  for (const f of r.nextFirings) lines.push(`  ${f.at}  ${e(f.schedule)} → ${e(f.tasks.join(', '))}`);
   return lines.join('\n') + '\n';
 }
 

@@ -1,5 +1,11 @@
 import type { Command } from 'commander';
-import { formatProblem, loadManifests, type LoadResult, type ManifestProblem } from '../manifest/index.js';
+import {
+  escapeControlKeepingLines,
+  formatProblem,
+  loadManifests,
+  type LoadResult,
+  type ManifestProblem,
+} from '../manifest/index.js';
 import { relabelProblem } from '../reconcile/index.js';
 import { GitSource } from '../source/index.js';
 import { engineConfig, globalOptions, optionalCatalog, parseOutputFormat, stdoutPalette } from './context.js';
@@ -83,6 +89,9 @@ async function validateRepo(
   }
 }
 
+/** A problem as a line of text; messages quote keys and values of the manifest, so controls are escaped. */
+const problemLine = (p: ManifestProblem): string => escapeControlKeepingLines(formatProblem(p));
+
 function render(result: LoadResult, format: (typeof FORMATS)[number], c: Palette): string {
   const n = result.problems.length;
   const errorFiles = new Set(result.problems.map((p) => p.location.file)).size;
@@ -103,12 +112,12 @@ function render(result: LoadResult, format: (typeof FORMATS)[number], c: Palette
   }
   if (format === 'markdown') {
     const lines = [`### taskops validate: ${n === 0 ? '✅' : '❌'} ${summary}`, ''];
-    if (n > 0) lines.push('```', ...result.problems.map(formatProblem), '```', '');
+    if (n > 0) lines.push('```', ...result.problems.map(problemLine), '```', '');
     if (result.notes.length > 0) {
       lines.push(
         '<details><summary>Notes</summary>',
         '',
-        ...result.notes.map((p) => `- \`${formatProblem(p)}\``),
+        ...result.notes.map((p) => `- \`${problemLine(p)}\``),
         '',
         '</details>',
         '',
@@ -117,8 +126,8 @@ function render(result: LoadResult, format: (typeof FORMATS)[number], c: Palette
     return lines.join('\n');
   }
   const lines = [
-    ...result.problems.map((p) => c.red(formatProblem(p))),
-    ...result.notes.map((p) => c.dim(`${formatProblem(p)} (note)`)),
+    ...result.problems.map((p) => c.red(problemLine(p))),
+    ...result.notes.map((p) => c.dim(`${problemLine(p)} (note)`)),
     n === 0 ? c.green(summary) : c.bold(c.red(summary)),
   ];
   return lines.join('\n') + '\n';

@@ -57,14 +57,26 @@ const sshConfig = (root: string) => ({
     vms: {
       type: 'command',
       actions: {
-        'power-off': [node, path.join(root, 'fake-ssh.mjs'), '-o', 'BatchMode=yes', '${NAME}', 'sudo', 'poweroff'],
+        'power-off': [
+          node,
+          path.join(root, 'fake-ssh.mjs'),
+          '-o',
+          'BatchMode=yes',
+          '${NAME}',
+          'sudo',
+          'poweroff',
+        ],
       },
     },
   },
 });
 
 const labTag = (members: string[]) => doc('Tag', 'lab', { category: 'vms', members });
-const powerOffLab = doc('Task', 'power-off-lab', { objectType: 'vms', target: { tag: 'lab' }, action: 'power-off' });
+const powerOffLab = doc('Task', 'power-off-lab', {
+  objectType: 'vms',
+  target: { tag: 'lab' },
+  action: 'power-off',
+});
 
 describe('a committer cannot inject options into a command argv', () => {
   it('validate refuses the ProxyCommand Tag member at its file:line', async () => {
@@ -89,7 +101,10 @@ describe('a committer cannot inject options into a command argv', () => {
     const root = workdir();
     const manifests = path.join(root, 'manifests');
     mkdirSync(manifests);
-    writeFileSync(path.join(manifests, 'tag.yaml'), labTag(['ok-member', 'bell\u0007member', 'x'.repeat(254)]));
+    writeFileSync(
+      path.join(manifests, 'tag.yaml'),
+      labTag(['ok-member', 'bell\u0007member', 'x'.repeat(254)]),
+    );
     writeFileSync(
       path.join(manifests, 'task.yaml'),
       doc('Task', 'one-vm', { objectType: 'vms', target: { name: '--help' }, action: 'power-off' }),
@@ -98,7 +113,9 @@ describe('a committer cannot inject options into a command argv', () => {
     const r = await runCli(['validate', manifests]);
 
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/tag\.yaml:\d+:\d+: Tag\/lab: spec\.members\[1\] must not begin with - or contain/);
+    expect(r.stdout).toMatch(
+      /tag\.yaml:\d+:\d+: Tag\/lab: spec\.members\[1\] must not begin with - or contain/,
+    );
     expect(r.stdout).toMatch(/tag\.yaml:\d+:\d+: Tag\/lab: spec\.members\[2\] is longer than 253 characters/);
     expect(r.stdout).toMatch(/task\.yaml:\d+:\d+: Task\/one-vm: spec\.target\.name must not begin with - /);
   });
@@ -139,11 +156,17 @@ describe('a committer cannot inject options into a command argv', () => {
         path.join(manifests, 'm.yaml'),
         docs(
           doc('Task', 'sync-user', { objectType: 'accounts', action: 'sync' }),
-          doc('EventTrigger', 'on-user-sync', { event: { type: 'users', name: 'sync' }, tasks: ['sync-user'] }),
+          doc('EventTrigger', 'on-user-sync', {
+            event: { type: 'users', name: 'sync' },
+            tasks: ['sync-user'],
+          }),
         ),
       );
       const config = path.join(root, 'taskops.config.yaml');
-      writeFileSync(config, stringify({ drivers: { accounts: { type: 'command', actions: { sync: action } } } }));
+      writeFileSync(
+        config,
+        stringify({ drivers: { accounts: { type: 'command', actions: { sync: action } } } }),
+      );
       const dataDir = path.join(root, 'data');
       const cli = (...args: string[]) => runCli(['--data-dir', dataDir, '--config', config, ...args]);
       expect((await cli('reconcile', manifests)).code).toBe(0);
@@ -172,16 +195,40 @@ describe('a committer cannot inject options into a command argv', () => {
     it('passes a value beginning with - when the operator put a literal -- before its slot', async () => {
       const root = workdir();
       const { cli } = await emitSetup(fakeSync(root, '--', '${FIELD_user}', '-x${FIELD_n}'));
-      const r = await cli('emit', 'users', 'sync', '--field', 'user=-x', '--field', 'n=--exec=y', '--output', 'json');
+      const r = await cli(
+        'emit',
+        'users',
+        'sync',
+        '--field',
+        'user=-x',
+        '--field',
+        'n=--exec=y',
+        '--output',
+        'json',
+      );
       expect(r.code).toBe(0);
-      expect(JSON.parse(readFileSync(path.join(root, 'record.json'), 'utf8'))).toEqual(['--', '-x', '-x--exec=y']);
+      expect(JSON.parse(readFileSync(path.join(root, 'record.json'), 'utf8'))).toEqual([
+        '--',
+        '-x',
+        '-x--exec=y',
+      ]);
       expect(existsSync(path.join(root, 'pwned'))).toBe(false);
     });
 
     it('counts only a literal -- of the operator, not one a variable expands to', async () => {
       const root = workdir();
       const { cli } = await emitSetup(fakeSync(root, '${FIELD_sep}', '${FIELD_user}'));
-      const r = await cli('emit', 'users', 'sync', '--field', 'sep=--', '--field', 'user=-x', '--output', 'json');
+      const r = await cli(
+        'emit',
+        'users',
+        'sync',
+        '--field',
+        'sep=--',
+        '--field',
+        'user=-x',
+        '--output',
+        'json',
+      );
       expect(r.code).toBe(1);
       const [run] = JSON.parse(r.stdout) as RunRecord[];
       expect(run!.error).toContain('argv[4] "${FIELD_sep}"');
@@ -200,19 +247,22 @@ describe('a committer cannot inject options into a command argv', () => {
       ['TAB', 'a\tb'],
       ['DEL', 'a\u007fb'],
       ['C1 CSI', 'a\u009bb'],
-    ])('refuses a substituted value holding %s, even after --, and never starts the program', async (_what, value) => {
-      const root = workdir();
-      const marker = path.join(root, 'started');
-      const vms = createCommandDriver('vms', {
-        type: 'command',
-        actions: { touch: [node, path.join(root, 'fake-sync.mjs'), marker, marker, '--', 'host=${NAME}'] },
-      });
-      const result = await vms.run(driverRequest(task, { target: value }));
-      expect(result).toMatchObject({ ok: false, attempts: 0 });
-      expect(result.error).toContain('argv[5] "host=${NAME}"');
-      expect(result.error).toContain('control character');
-      expect(existsSync(marker)).toBe(false);
-    });
+    ])(
+      'refuses a substituted value holding %s, even after --, and never starts the program',
+      async (_what, value) => {
+        const root = workdir();
+        const marker = path.join(root, 'started');
+        const vms = createCommandDriver('vms', {
+          type: 'command',
+          actions: { touch: [node, path.join(root, 'fake-sync.mjs'), marker, marker, '--', 'host=${NAME}'] },
+        });
+        const result = await vms.run(driverRequest(task, { target: value }));
+        expect(result).toMatchObject({ ok: false, attempts: 0 });
+        expect(result.error).toContain('argv[5] "host=${NAME}"');
+        expect(result.error).toContain('control character');
+        expect(existsSync(marker)).toBe(false);
+      },
+    );
 
     it('refuses control characters in an event field value, naming the field variable', async () => {
       const root = workdir();

@@ -1,3 +1,4 @@
+import { escapeControl } from '../../manifest/control.js';
 import type { Plan, PlanChange } from '../plan.js';
 import { fieldLines, noChangesLine, summaryLine } from './values.js';
 
@@ -17,7 +18,7 @@ const SIGN: Record<PlanChange['action'], string> = { create: '+', update: '~', d
 
 const escapeHtml = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const inlineCode = (s: string): string => `<code>${escapeHtml(s)}</code>`;
+const inlineCode = (s: string): string => `<code>${escapeHtml(escapeControl(s))}</code>`;
 
 /** A code fence longer than any run of backticks inside the content, so content can never close it. */
 function fence(content: string): string {

@@ -1,4 +1,5 @@
 import type { Plan, PlanChange } from '../plan.js';
+import { escapeControl } from '../../manifest/control.js';
 import { PLAIN_PALETTE, type PlanPalette } from './palette.js';
 import { fieldLines, noChangesLine, summaryLine, type DiffLine } from './values.js';
 
@@ -27,7 +28,7 @@ function qualifier(change: PlanChange): string {
 function block(change: PlanChange, p: PlanPalette): string[] {
   const sign = SIGN[change.action];
   const lines = [
-    `  ${colourFor(p, sign)(sign)} ${p.bold(`${change.kind}/${change.name}`)}${p.dim(qualifier(change))}`,
+    `  ${colourFor(p, sign)(sign)} ${p.bold(`${change.kind}/${escapeControl(change.name)}`)}${p.dim(qualifier(change))}`,
   ];
   for (const fc of change.fieldChanges) {
     const { head, body } = fieldLines(fc);
@@ -53,7 +54,8 @@ export function renderText(plan: Plan, opts: TextRenderOptions = {}): string {
   }
   if (plan.notes.length > 0) {
     out.push('Notes:');
-    for (const n of plan.notes) out.push(`  ${p.dim(`${n.kind}/${n.name}: ${n.message}`)}`);
+    // Names of objects made by hand never went through validation.
+    for (const n of plan.notes) out.push(`  ${p.dim(`${n.kind}/${escapeControl(n.name)}: ${n.message}`)}`);
     out.push('');
   }
   if (plan.changes.length === 0) out.push(noChangesLine(plan.revision));
