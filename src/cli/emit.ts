@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { escapeControl } from '../manifest/index.js';
+import { codePointLabel, controlCharacterAt, escapeControl } from '../manifest/index.js';
 import type { EventFieldValue } from '../store/types.js';
 import { parseOutputFormat } from './context.js';
 import { runToCompletion } from './engine-context.js';
@@ -34,6 +34,7 @@ Examples:
     .action(async (type: string, name: string, opts: EmitOptions, cmd: Command) => {
       const format = parseOutputFormat(opts.output, ['text', 'json'] as const);
       const fields = parseFields(opts.field);
+      refuseControlCharacters(opts.object);
       const input = { type, name, object: opts.object ?? null, fields };
       if (opts.server) {
         const { data } = await callServer<{ id: string }>(opts.server, 'POST', '/api/v1/events', {
@@ -59,6 +60,16 @@ interface EmitOptions {
   server?: string;
   apiTokenFile?: string;
   output: string;
+}
+
+/** An object name reaches drivers and terminals: the event is refused before it is stored. */
+function refuseControlCharacters(object: string | undefined): void {
+  const at = object === undefined ? -1 : controlCharacterAt(object);
+  if (object === undefined || at < 0) return;
+  throw new CliError(
+    `--object ${JSON.stringify(object)} holds the control character ${codePointLabel(object, at)}; object names cannot`,
+    EXIT.usage,
+  );
 }
 
 function parseFields(pairs: string[]): Record<string, EventFieldValue> {

@@ -1,6 +1,6 @@
 export { loadManifests, loadDesiredState, type LoadOptions, type LoadResult } from './load.js';
 export { ManifestError, formatProblem, type ManifestProblem } from './errors.js';
-export { escapeControl, escapeControlKeepingLines } from './control.js';
+export { codePointLabel, controlCharacterAt, escapeControl, escapeControlKeepingLines } from './control.js';
 export { BUILTIN_ACTIONS } from './semantic.js';
 export { validateObject, type ObjectValidation } from './object.js';
 export type { DriverCatalog } from './references.js';

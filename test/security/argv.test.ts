@@ -192,6 +192,15 @@ describe('a committer cannot inject options into a command argv', () => {
       expect(existsSync(path.join(root, 'record.json'))).toBe(false);
     });
 
+    it('emit refuses an --object holding control characters before storing the event', async () => {
+      const root = workdir();
+      const { cli } = await emitSetup(fakeSync(root, '${FIELD_user}'));
+      const r = await cli('emit', 'users', 'sync', '--object', 'vm\u001b[2J');
+      expect(r.code).toBe(64);
+      expect(r.stderr).toContain('holds the control character U+001B');
+      expect(existsSync(path.join(root, 'record.json'))).toBe(false);
+    });
+
     it('passes a value beginning with - when the operator put a literal -- before its slot', async () => {
       const root = workdir();
       const { cli } = await emitSetup(fakeSync(root, '--', '${FIELD_user}', '-x${FIELD_n}'));
