@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { escapeControlKeepingLines } from '../manifest/index.js';
+import { redactCredentials } from '../text/redact.js';
 import { CliError, EXIT } from './exit.js';
 import { registerValidate } from './validate.js';
 import { registerReconcile } from './reconcile.js';
@@ -53,13 +54,14 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
-    // Messages quote manifests, object names, servers and programs: none of them may drive the terminal.
+    // Messages quote manifests, object names, servers and programs: none of them may drive the terminal;
+    // and whatever failed may quote a URL with its credential (git's stderr, a driver's error).
+    const shown = (text: string) => escapeControlKeepingLines(redactCredentials(text));
     if (err instanceof CliError) {
-      process.stderr.write(`taskops: ${escapeControlKeepingLines(err.message)}\n`);
+      process.stderr.write(`taskops: ${shown(err.message)}\n`);
       return err.exitCode;
     }
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`taskops: ${escapeControlKeepingLines(message)}\n`);
+    process.stderr.write(`taskops: ${shown(err instanceof Error ? err.message : String(err))}\n`);
     return EXIT.error;
   }
 }

@@ -8,6 +8,7 @@ import { GitSource } from '../source/index.js';
 import { openStore } from '../store/index.js';
 import { buildServer, isLoopback, Metrics } from '../server/index.js';
 import { GitOpsLoop } from '../server/gitops.js';
+import { redactCredentials } from '../text/redact.js';
 import { engineConfig, globalOptions } from './context.js';
 import { CliError, EXIT } from './exit.js';
 import { chooseSource, parseShare } from './reconcile.js';
@@ -88,7 +89,15 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
     );
   }
   const source = chooseSource(path, { ...opts, output: 'text' }, dataDir);
-  const log = pino({ level: opts.logLevel, redact: ['req.headers.authorization'] }, destination(2));
+  const log = pino(
+    {
+      level: opts.logLevel,
+      redact: ['req.headers.authorization'],
+      // On the finished line, so no message, field or error (git's stderr quotes remotes) shows a credential.
+      hooks: { streamWrite: redactCredentials },
+    },
+    destination(2),
+  );
   const engineLog: EngineLogger = {
     info: (msg, data) => log.info(data ?? {}, msg),
     warn: (msg, data) => log.warn(data ?? {}, msg),

@@ -4,6 +4,7 @@ import { ManifestError, formatProblem, type DriverCatalog } from '../manifest/in
 import { apply, diff, loadDesired, PlanSafetyError, type SafetyOptions } from '../reconcile/index.js';
 import { SourceError, type Source } from '../source/index.js';
 import type { Store } from '../store/types.js';
+import { redactCredentials } from '../text/redact.js';
 import type { Metrics } from './metrics.js';
 import type { SyncController, SyncError, SyncOutcome, SyncStatus } from './types.js';
 
@@ -50,7 +51,7 @@ export class GitOpsLoop implements SyncController {
 
   status(): SyncStatus {
     return {
-      source: this.opts.source.describe(),
+      source: redactCredentials(this.opts.source.describe()),
       autoApply: this.opts.autoApply,
       lastAttemptAt: this.lastAttemptAt,
       lastGoodRevision: this.lastGoodRevision,
@@ -157,12 +158,15 @@ export class GitOpsLoop implements SyncController {
   private async refused(err: unknown, revision: string | null, at: Date): Promise<SyncOutcome> {
     const known =
       err instanceof ManifestError || err instanceof SourceError || err instanceof PlanSafetyError;
-    if (!known) this.opts.logger.error('reconcile failed', { error: String(err) });
-    const problems = err instanceof ManifestError ? err.problems.map(formatProblem) : [];
-    const message =
+    if (!known) this.opts.logger.error('reconcile failed', { error: redactCredentials(String(err)) });
+    const problems =
+      err instanceof ManifestError ? err.problems.map(formatProblem).map(redactCredentials) : [];
+    // The status, the log and the event (which a committer may chain a webhook to) never show a credential.
+    const message = redactCredentials(
       err instanceof ManifestError
         ? `${problems.length} invalid manifest(s); nothing applied`
-        : (err as Error).message;
+        : (err as Error).message,
+    );
     const repeated = this.lastError?.revision === revision && this.lastError?.message === message;
     this.lastError = { revision, at: at.toISOString(), message, problems };
     this.opts.metrics.reconciled('refused', null);

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DriverResult } from '../engine/drivers/index.js';
 import type { RunRecord } from '../store/types.js';
+import { redactCredentials } from '../text/redact.js';
 
 /** Prometheus metrics of one engine process, in their own registry (tests build several servers). */
 export class Metrics {
@@ -68,7 +69,8 @@ export class Metrics {
     if (appliedAt) this.appliedAt.set(appliedAt.getTime() / 1000);
   }
 
+  /** Label values come from names and outcomes; masked anyway, since a scrape is often public inside a network. */
   async render(): Promise<string> {
-    return this.registry.metrics();
+    return redactCredentials(await this.registry.metrics());
   }
 }

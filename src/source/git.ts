@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, realpath, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
+import { credentialOptions, splitRemote, type Remote } from './credentials.js';
 import { SourceError } from './errors.js';
 import { acquireLock } from './lock.js';
-import { cacheDirFor, isInside, normalizeRepo, safeSubdir } from './paths.js';
+import { cacheDirFor, isInside, legacyCacheDirFor, normalizeRepo, safeSubdir } from './paths.js';
 import type { Source, SourceSnapshot } from './types.js';
 
 export interface GitSourceOptions {
@@ -42,7 +43,12 @@ function gitEnv(): Record<string, string> {
   return { ...env, GIT_TERMINAL_PROMPT: '0', GCM_INTERACTIVE: 'never', LC_ALL: 'C' };
 }
 
-export function gitClient(baseDir: string, timeoutMs = 120_000): SimpleGit {
+/** `extraEnv`: variables for this client's commands only (a fetch's credential). */
+export function gitClient(
+  baseDir: string,
+  timeoutMs = 120_000,
+  extraEnv: Record<string, string> = {},
+): SimpleGit {
   return simpleGit({
     baseDir,
     timeout: { block: timeoutMs },
@@ -52,8 +58,10 @@ export function gitClient(baseDir: string, timeoutMs = 120_000): SimpleGit {
       allowUnsafeAskPass: true,
       allowUnsafeGitProxy: true,
       allowUnsafeConfigPaths: true,
+      // Only the fetch sets one: ours, reading the credential from extraEnv (see credentials.ts).
+      allowUnsafeCredentialHelper: true,
     },
-  }).env(gitEnv());
+  }).env({ ...gitEnv(), ...extraEnv });
 }
 
 /** A ref or repository given on the command line must never be read by git as an option. */
@@ -64,18 +72,22 @@ export function refuseOptionLike(value: string, flag: string): void {
 
 /**
  * A git repository as a source: a cached clone under the data dir, fetched on every `fetch()` (shallow when
- * the remote allows), checked out at the ref's commit. The revision is the commit SHA.
+ * the remote allows), checked out at the ref's commit. The revision is the commit SHA. A credential in the
+ * URL is given to git per fetch, never stored; `repo` shows it as `***`.
  */
 export class GitSource implements Source {
+  /** The repository for messages: its credential, if any, as `***`. */
   readonly repo: string;
   readonly ref: string;
   readonly subdir: string;
   readonly cacheDir: string;
+  private readonly remote: Remote;
 
   constructor(private readonly opts: GitSourceOptions) {
     refuseOptionLike(opts.repo, '--repo');
     if (opts.ref !== undefined) refuseOptionLike(opts.ref, '--ref');
-    this.repo = normalizeRepo(opts.repo);
+    this.remote = splitRemote(normalizeRepo(opts.repo));
+    this.repo = this.remote.display;
     this.ref = opts.ref ?? 'HEAD';
     this.subdir = safeSubdir(opts.path ?? '', { repo: this.repo, ref: this.ref });
     this.cacheDir = cacheDirFor(opts.dataDir, opts.repo);
@@ -94,6 +106,7 @@ export class GitSource implements Source {
       this.opts.timeoutMs ?? 120_000,
     );
     try {
+      await this.removeLegacyCache();
       const git = await this.cache();
       await this.fetchRef(git);
       try {
@@ -116,26 +129,48 @@ export class GitSource implements Source {
       const git = gitClient(this.cacheDir, this.opts.timeoutMs);
       if (!existsSync(join(this.cacheDir, '.git'))) {
         await git.init();
-        await git.addRemote('origin', this.repo);
-      } else await git.remote(['set-url', 'origin', this.repo]);
+        await git.addRemote('origin', this.remote.url);
+        // Also rewrites a remote URL that still holds a credential.
+      } else await git.remote(['set-url', 'origin', this.remote.url]);
       return git;
     } catch (err) {
       throw this.error(`could not prepare the cache of ${this.repo} in ${this.cacheDir}`, err);
     }
   }
 
+  /**
+   * Earlier versions named the cache by the URL as given and kept its credential in `.git/config`: that cache
+   * is removed (a fresh fetch replaces it), so no token stays on disk.
+   */
+  private async removeLegacyCache(): Promise<void> {
+    const legacy = legacyCacheDirFor(this.opts.dataDir, this.opts.repo);
+    if (legacy === this.cacheDir || !existsSync(legacy)) return;
+    const release = await acquireLock(
+      `${legacy}.lock`,
+      `the old cache of ${this.repo}`,
+      this.opts.timeoutMs ?? 120_000,
+    );
+    try {
+      await rm(legacy, { recursive: true, force: true });
+    } finally {
+      release();
+    }
+  }
+
   /** Shallow first; some servers (and old ones for a commit SHA) refuse it, so a full fetch is the fallback. */
-  private async fetchRef(git: SimpleGit): Promise<void> {
+  private async fetchRef(cache: SimpleGit): Promise<void> {
+    const { args, env } = credentialOptions(this.remote);
+    const git = args.length > 0 ? gitClient(this.cacheDir, this.opts.timeoutMs, env) : cache;
     let first: unknown;
     try {
-      await git.raw(['fetch', '--depth', '1', '--no-tags', 'origin', this.ref]);
+      await git.raw([...args, 'fetch', '--depth', '1', '--no-tags', 'origin', this.ref]);
       return;
     } catch (err) {
       first = err;
     }
     if (!isMissingRef(first)) {
       try {
-        await git.raw(['fetch', '--no-tags', 'origin', this.ref]);
+        await git.raw([...args, 'fetch', '--no-tags', 'origin', this.ref]);
         return;
       } catch (err) {
         first = err;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
+import { splitRemote } from './credentials.js';
 import { SourceError } from './errors.js';
 
 /** A local repository path made absolute; URLs (scheme:// or user@host:path) stay as they are. */
@@ -8,11 +9,20 @@ export function normalizeRepo(repo: string): string {
   return resolve(repo);
 }
 
-/** The cache folder of one repository: a hash, so nothing from the input becomes a path component. */
+/**
+ * The cache folder of one repository: a hash, so nothing from the input becomes a path component, of the URL
+ * without its credential, so a new token reuses the cache.
+ */
 export function cacheDirFor(dataDir: string, repo: string): string {
-  const id = createHash('sha256').update(normalizeRepo(repo)).digest('hex').slice(0, 24);
-  return join(resolve(dataDir), 'sources', id);
+  return join(resolve(dataDir), 'sources', hashId(splitRemote(normalizeRepo(repo)).url));
 }
+
+/** Where earlier versions kept that cache: named by the URL as given, credential included. */
+export function legacyCacheDirFor(dataDir: string, repo: string): string {
+  return join(resolve(dataDir), 'sources', hashId(normalizeRepo(repo)));
+}
+
+const hashId = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 24);
 
 /** A repository subfolder, checked to stay inside the checkout: relative, no `..` out of it. */
 export function safeSubdir(subdir: string, where: { repo?: string; ref?: string }): string {

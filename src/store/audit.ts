@@ -1,5 +1,6 @@
 import { appendFileSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { redactDeep } from '../text/redact.js';
 
 /** One configuration change: applied from a revision, or a task retired by the engine after its run. */
 export interface AuditEntry {
@@ -37,7 +38,8 @@ export function appendAudit(dataDir: string, entries: AuditEntry[], at: Date): v
         name: e.name,
         ...(e.reason ? { reason: e.reason } : {}),
       };
-      appendFileSync(fd, JSON.stringify(line) + '\n');
+      // Audit files are shipped and read widely: no field may carry a credential, whatever wrote it.
+      appendFileSync(fd, JSON.stringify(redactDeep(line)) + '\n');
     }
   } finally {
     closeSync(fd);

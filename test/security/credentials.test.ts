@@ -171,7 +171,6 @@ describe('a git token inside --repo', () => {
 describe('serve --repo with a token in the URL', () => {
   const ALERT = (receiverUrl: string) =>
     docs(
-      SCHEDULE,
       doc('Webhook', 'alert', { url: `${receiverUrl}/alert`, retries: 0 }),
       doc('Task', 'alert-on-failed-sync', {
         objectType: 'webhook',
@@ -201,7 +200,7 @@ describe('serve --repo with a token in the URL', () => {
       env: { HOME: home.dir, XDG_CONFIG_HOME: home.dir },
     });
     const status = async () => await (await fetch(`${serve!.url}/api/v1/status`)).text();
-    await until('the first sync', async () => (await status()).includes(good));
+    await until('the first sync', async () => (await status()).includes(`"lastGoodRevision":"${good}"`));
 
     // The branch disappears: git fails and names the remote, then the remote goes away altogether.
     await repo.git.branch(['-m', 'main', 'moved']);

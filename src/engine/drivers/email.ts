@@ -2,6 +2,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { expandTemplate } from '../../manifest/template.js';
 import type { EngineConfig } from '../../manifest/types.js';
+import { redactCredentials } from '../../text/redact.js';
 import { resolveSecret } from '../secrets.js';
 import type { Driver, DriverDeps, DriverRequest, DriverResult } from './types.js';
 import { abortReason, unknownAction } from './types.js';
@@ -71,7 +72,8 @@ export function createEmailDriver(smtp: SmtpConfig | undefined, deps: DriverDeps
     const fail = (error: string, attempts = 0): DriverResult => ({
       ok: false,
       attempts,
-      error: `email: ${error}`,
+      // nodemailer's errors may quote the server; smtp.url may name its user.
+      error: `email: ${redactCredentials(error)}`,
     });
     if (!smtp) return fail('the engine config has no smtp section; add smtp.url and smtp.from');
     const params = readParams(req.task.spec.params);

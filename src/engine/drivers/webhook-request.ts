@@ -1,4 +1,5 @@
 import type { WebhookSpec } from '../../manifest/types.js';
+import { redactCredentials } from '../../text/redact.js';
 import { resolveSecret, type ReadFile } from '../secrets.js';
 import { signingKey } from './signing.js';
 
@@ -79,13 +80,14 @@ function urlParts(url: string): string[] {
   }
 }
 
+/** `text` without the delivery's secrets, and without the userinfo of any URL in it. */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   // Longest first, so a secret that contains another is masked whole.
   for (const s of [...secrets].sort((a, b) => b.length - a.length)) {
     if (s) out = out.split(s).join('[redacted]');
   }
-  return out;
+  return redactCredentials(out);
 }
 
 const TLS_CODES = new Set([
