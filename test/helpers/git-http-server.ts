@@ -16,6 +16,8 @@ export interface GitHttpServer {
   serve(name: string, dir: string): void;
   /** Requests answered so far: how many were let in, how many were refused for their credentials. */
   requests: { authorized: number; refused: number };
+  /** Every Authorization header received, in order. */
+  authorizations: string[];
   close(): Promise<void>;
 }
 
@@ -23,12 +25,22 @@ export interface GitHttpServer {
  * A real smart-HTTP git server on 127.0.0.1 that takes only one Basic user and password: a node http server
  * that checks the credentials and runs `git http-backend` as a CGI program for each request.
  */
-export async function startGitHttpServer(auth: { user: string; password: string }): Promise<GitHttpServer> {
+export async function startGitHttpServer(
+  auth: { user: string; password: string },
+  opts: { redirectTo?: string } = {},
+): Promise<GitHttpServer> {
   const root = mkdtempSync(join(tmpdir(), 'taskops-git-http-'));
   const expected = `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`;
   const requests = { authorized: 0, refused: 0 };
+  const authorizations: string[] = [];
 
   const server = createServer((req, res) => {
+    if (req.headers.authorization) authorizations.push(req.headers.authorization);
+    // A server that moved (or an attacker's): every request is sent on to another origin.
+    if (opts.redirectTo) {
+      res.writeHead(302, { location: `${opts.redirectTo}${req.url ?? '/'}` }).end();
+      return;
+    }
     if (req.headers.authorization !== expected) {
       requests.refused++;
       res.writeHead(401, { 'www-authenticate': 'Basic realm="taskops test"' }).end('credentials required\n');
@@ -45,6 +57,7 @@ export async function startGitHttpServer(auth: { user: string; password: string 
     origin,
     port,
     requests,
+    authorizations,
     url: (name, credentials) =>
       credentials
         ? `http://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/${name}`

@@ -157,6 +157,27 @@ describe('a git token inside --repo', () => {
     expect(filesHolding(home.dir, wrong)).toEqual([]);
   });
 
+  it('a redirect to another origin: git follows it, but the credential stays with the origin it was given for', async () => {
+    const elsewhere = await startGitHttpServer({ user: 'oauth2', password: tokenOf(secret) });
+    elsewhere.serve('repo.git', repo.dir);
+    const mover = await startGitHttpServer(
+      { user: 'oauth2', password: tokenOf(secret) },
+      { redirectTo: elsewhere.origin },
+    );
+    try {
+      const url = mover.url('repo.git', { user: 'oauth2', password: tokenOf(secret) });
+      const result = await cli(['validate', '--repo', url, '--ref', 'main']);
+      expect(result.code).toBe(1);
+      expect(elsewhere.requests.refused).toBeGreaterThan(0);
+      expect(elsewhere.requests.authorized).toBe(0);
+      expect(elsewhere.authorizations).toEqual([]);
+      expectNoSecret(result.stdout + result.stderr, 'the CLI output', secret);
+    } finally {
+      await mover.close();
+      await elsewhere.close();
+    }
+  });
+
   it('an unreachable port: the error shows the repo without the token', async () => {
     const port = await freePort();
     const url = `http://oauth2:${encodeURIComponent(tokenOf(secret))}@127.0.0.1:${port}/repo.git`;
