@@ -8,7 +8,8 @@ const tmp = () => mkdtempSync(path.join(tmpdir(), 'taskops-load-'));
 const TAG = 'apiVersion: taskops/v1\nkind: Tag\nmetadata: {name: gpu}\nspec: {category: vms}\n';
 
 describe('loading manifests', () => {
-  it('refuses an alias bomb in well under 100 ms without expanding it', async () => {
+  // Expanding this document would build 10^12 nodes: finishing at all shows it was refused unexpanded.
+  it('refuses an alias bomb without expanding it', async () => {
     const dir = tmp();
     const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
     for (let i = 1; i < 12; i++) {
@@ -22,14 +23,11 @@ describe('loading manifests', () => {
         levels.map((l) => `    ${l}`).join('\n') +
         '\n',
     );
-    const started = performance.now();
     const result = await loadManifests([dir], { revision: 't' });
-    const elapsed = performance.now() - started;
     expect(result.problems).toHaveLength(1);
     expect(result.problems[0]!.message).toBe(
       'document uses more than 100 YAML aliases: refused as a resource-exhaustion risk',
     );
-    expect(elapsed).toBeLessThan(100);
   });
 
   it('refuses a file over the size limit before reading it', async () => {
