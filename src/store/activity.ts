@@ -36,9 +36,11 @@ export class ActivityTables {
     );
     this.insertRunStmt = db.prepare(
       `INSERT INTO runs (run_id, task, status, trigger_kind, trigger_name, trigger_event, target_object_type,
-         target_name, queued_at, started_at, finished_at, duration_ms, attempts, error, details)
+         target_name, queued_at, started_at, finished_at, duration_ms, attempts, error, details,
+         trigger_scheduled_for, trigger_catch_up)
        VALUES (@run_id, @task, @status, @trigger_kind, @trigger_name, @trigger_event, @target_object_type,
-         @target_name, @queued_at, @started_at, @finished_at, @duration_ms, @attempts, @error, @details)`,
+         @target_name, @queued_at, @started_at, @finished_at, @duration_ms, @attempts, @error, @details,
+         @trigger_scheduled_for, @trigger_catch_up)`,
     );
     this.getRunStmt = db.prepare('SELECT * FROM runs WHERE run_id = ?');
     this.runExistsStmt = db.prepare('SELECT 1 FROM runs WHERE run_id = ?').pluck();

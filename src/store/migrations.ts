@@ -63,6 +63,24 @@ export const MIGRATIONS: ReadonlyArray<string> = [
   CREATE INDEX runs_status ON runs (status, queued_at);
   CREATE INDEX runs_queued_at ON runs (queued_at);
   `,
+  // The firing ledger: one row per schedule slot, unique, so no engine fires a slot twice. It replaces the
+  // schedule.lastFired.* meta keys (each becomes its schedule's latest slot). Schedule runs name their slot.
+  `
+  CREATE TABLE firings (
+    schedule TEXT NOT NULL,
+    scheduled_for TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('fired', 'missed')),
+    catch_up INTEGER NOT NULL CHECK (catch_up IN (0, 1)),
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (schedule, scheduled_for)
+  ) WITHOUT ROWID;
+  INSERT OR IGNORE INTO firings (schedule, scheduled_for, outcome, catch_up, recorded_at)
+    SELECT substr(key, 20), value, 'fired', 0, value FROM meta WHERE key LIKE 'schedule.lastFired.%';
+  DELETE FROM meta WHERE key LIKE 'schedule.lastFired.%';
+
+  ALTER TABLE runs ADD COLUMN trigger_scheduled_for TEXT;
+  ALTER TABLE runs ADD COLUMN trigger_catch_up INTEGER;
+  `,
 ];
 
 /** Brings the database to the latest schema, in one immediate transaction so two processes never both migrate. */

@@ -1,5 +1,5 @@
 import type { Kind } from '../manifest/types.js';
-import type { LiveObject, ManagedBy, RunRecord, RunStatus, StoredEvent } from './types.js';
+import type { LiveObject, ManagedBy, RunRecord, RunStatus, RunTrigger, StoredEvent } from './types.js';
 
 /** Row shapes of the SQLite tables and their mapping to the Store's records. */
 export interface ObjectRow {
@@ -68,6 +68,8 @@ export interface RunRow {
   attempts: number;
   error: string | null;
   details: string | null;
+  trigger_scheduled_for: string | null;
+  trigger_catch_up: number | null;
 }
 
 export function runFromRow(row: RunRow): RunRecord {
@@ -75,11 +77,7 @@ export function runFromRow(row: RunRow): RunRecord {
     runId: row.run_id,
     task: row.task,
     status: row.status as RunStatus,
-    trigger: {
-      kind: row.trigger_kind as RunRecord['trigger']['kind'],
-      name: row.trigger_name,
-      event: row.trigger_event,
-    },
+    trigger: triggerFromRow(row),
     target: { objectType: row.target_object_type, name: row.target_name },
     queuedAt: row.queued_at,
     startedAt: row.started_at,
@@ -90,6 +88,21 @@ export function runFromRow(row: RunRow): RunRecord {
     details: row.details === null ? null : JSON.parse(row.details),
   };
 }
+
+/** Only schedule runs carry their slot; other triggers keep the three-field shape. */
+function triggerFromRow(row: RunRow): RunTrigger {
+  const trigger: RunTrigger = {
+    kind: row.trigger_kind as RunTrigger['kind'],
+    name: row.trigger_name,
+    event: row.trigger_event,
+  };
+  if (row.trigger_scheduled_for !== null) trigger.scheduledFor = row.trigger_scheduled_for;
+  if (row.trigger_catch_up !== null) trigger.catchUp = row.trigger_catch_up === 1;
+  return trigger;
+}
+
+const catchUpColumn = (catchUp: boolean | undefined): number | null =>
+  catchUp === undefined ? null : catchUp ? 1 : 0;
 
 export type RunPatch = Partial<Omit<RunRecord, 'runId'>>;
 
@@ -109,6 +122,8 @@ export function runPatchColumns(patch: RunPatch): Array<[column: keyof RunRow, v
       ['trigger_kind', trigger.kind],
       ['trigger_name', trigger.name],
       ['trigger_event', trigger.event],
+      ['trigger_scheduled_for', trigger.scheduledFor ?? null],
+      ['trigger_catch_up', catchUpColumn(trigger.catchUp)],
     );
   }
   if (has('target')) {
@@ -146,5 +161,7 @@ export function runToRow(run: RunRecord): RunRow {
     attempts: run.attempts,
     error: run.error,
     details: detailsToColumn(run.details),
+    trigger_scheduled_for: run.trigger.scheduledFor ?? null,
+    trigger_catch_up: catchUpColumn(run.trigger.catchUp),
   };
 }

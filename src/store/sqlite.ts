@@ -4,12 +4,15 @@ import Database from 'better-sqlite3';
 import type { Kind } from '../manifest/types.js';
 import { ActivityTables } from './activity.js';
 import { StoreError } from './errors.js';
+import { FiringTable } from './firings.js';
 import { migrate } from './migrations.js';
 import { objectFromRow, type ObjectRow, type RunPatch } from './rows.js';
 import type {
   AppliedRevision,
   ApplyWritesOptions,
   EngineEvent,
+  FiringOutcome,
+  FiringRecord,
   LiveObject,
   ObjectContent,
   ObjectWrite,
@@ -38,6 +41,7 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
  */
 export class SqliteStore implements Store {
   private readonly activity: ActivityTables;
+  private readonly firings: FiringTable;
   private readonly getMetaStmt: Database.Statement;
   private readonly setMetaStmt: Database.Statement;
   // The hot writes' transactions, made once: a new better-sqlite3 transaction wrapper per call cost about
@@ -50,12 +54,17 @@ export class SqliteStore implements Store {
   private readonly markEventProcessedTx: WriteTransaction<[id: string, at: string]>;
   private readonly insertRunTx: WriteTransaction<[run: RunRecord]>;
   private readonly updateRunTx: WriteTransaction<[runId: string, patch: RunPatch]>;
+  private readonly recordFiringTx: WriteTransaction<
+    [schedule: string, scheduledFor: string, outcome: FiringOutcome, catchUp: boolean, recordedAt: string],
+    boolean
+  >;
 
   private constructor(
     private readonly db: Database.Database,
     readonly path: string,
   ) {
     this.activity = new ActivityTables(db);
+    this.firings = new FiringTable(db);
     this.getMetaStmt = db.prepare('SELECT value FROM meta WHERE key = ?');
     this.setMetaStmt = db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -72,6 +81,10 @@ export class SqliteStore implements Store {
     this.markEventProcessedTx = this.writeTransaction((id, at) => activity.markEventProcessed(id, at));
     this.insertRunTx = this.writeTransaction((run) => activity.insertRun(run));
     this.updateRunTx = this.writeTransaction((runId, patch) => activity.updateRun(runId, patch));
+    const firings = this.firings;
+    this.recordFiringTx = this.writeTransaction((schedule, scheduledFor, outcome, catchUp, recordedAt) =>
+      firings.record(schedule, scheduledFor, outcome, catchUp, recordedAt),
+    );
   }
 
   static open(dataDir: string, opts: OpenStoreOptions = {}): SqliteStore {
@@ -217,8 +230,8 @@ export class SqliteStore implements Store {
 
   async pruneActivity(before: Date): Promise<number> {
     let removed = 0;
-    this.write('prune old runs and events', () => {
-      removed = this.activity.prune(before.toISOString());
+    this.write('prune old runs, events and firings', () => {
+      removed = this.activity.prune(before.toISOString()) + this.firings.prune(before.toISOString());
     });
     return removed;
   }
@@ -237,6 +250,30 @@ export class SqliteStore implements Store {
 
   async updateRun(runId: string, patch: RunPatch): Promise<void> {
     this.updateRunTx(`update run ${runId}`, runId, patch);
+  }
+
+  async recordFiring(
+    schedule: string,
+    scheduledFor: Date,
+    firing: { outcome: FiringOutcome; catchUp: boolean; recordedAt: Date },
+  ): Promise<boolean> {
+    const slot = scheduledFor.toISOString();
+    return this.recordFiringTx(
+      `record the firing of Schedule/${schedule} at ${slot}`,
+      schedule,
+      slot,
+      firing.outcome,
+      firing.catchUp,
+      firing.recordedAt.toISOString(),
+    );
+  }
+
+  async lastFirings(): Promise<Map<string, Date>> {
+    return this.firings.latest();
+  }
+
+  async listFirings(schedule?: string): Promise<FiringRecord[]> {
+    return this.firings.list(schedule);
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -261,11 +298,11 @@ export class SqliteStore implements Store {
   }
 
   /** `fn` as a reusable BEGIN IMMEDIATE transaction, turning SQLite failures into StoreErrors about `what`. */
-  private writeTransaction<A extends unknown[]>(fn: (...args: A) => void): WriteTransaction<A> {
+  private writeTransaction<A extends unknown[], R = void>(fn: (...args: A) => R): WriteTransaction<A, R> {
     const tx = this.db.transaction(fn);
     return (what, ...args) => {
       try {
-        tx.immediate(...args);
+        return tx.immediate(...args);
       } catch (err) {
         throw translate(err, this.path, what);
       }
@@ -283,7 +320,7 @@ export class SqliteStore implements Store {
 }
 
 /** One write transaction: `what` names it in errors ("could not <what>"). */
-type WriteTransaction<A extends unknown[]> = (what: string, ...args: A) => void;
+type WriteTransaction<A extends unknown[], R = void> = (what: string, ...args: A) => R;
 
 function translate(err: unknown, path: string, what: string): Error {
   if (err instanceof StoreError) return err;

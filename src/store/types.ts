@@ -73,6 +73,24 @@ export interface RunTrigger {
   name: string | null;
   /** The event id, for event-triggered runs. */
   event: string | null;
+  /** Schedule runs: the slot (ISO instant) the schedule was due, which may be earlier than the run's start. */
+  scheduledFor?: string;
+  /** Schedule runs: true when the run stands in for a slot missed during downtime, a suspend or a clock jump. */
+  catchUp?: boolean;
+}
+
+/** What became of a schedule slot: its runs were started, or it was reported missed and never run. */
+export type FiringOutcome = 'fired' | 'missed';
+
+/** One row of the firing ledger: a schedule slot (schedule, scheduledFor) is recorded at most once. */
+export interface FiringRecord {
+  schedule: string;
+  /** The slot: the ISO instant the schedule was due. */
+  scheduledFor: string;
+  outcome: FiringOutcome;
+  catchUp: boolean;
+  /** When the engine that won the slot recorded it. */
+  recordedAt: string;
 }
 
 export interface RunRecord {
@@ -131,7 +149,25 @@ export interface Store {
   getRun(runId: string): Promise<RunRecord | undefined>;
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
 
-  /** Retention: deletes finished runs and processed events queued before `before`. */
+  /**
+   * Claims a schedule slot in the firing ledger, before any of its runs start. True when this call recorded
+   * it; false when it was already recorded (by another engine, a replayed timer, or before a restart), and
+   * then the caller must neither run nor report it.
+   */
+  recordFiring(
+    schedule: string,
+    scheduledFor: Date,
+    firing: { outcome: FiringOutcome; catchUp: boolean; recordedAt: Date },
+  ): Promise<boolean>;
+  /** Each schedule's latest recorded slot (fired or missed): the watermark catch-up starts from. Never moves back. */
+  lastFirings(): Promise<Map<string, Date>>;
+  /** The ledger of one schedule (or all), oldest slot first. */
+  listFirings(schedule?: string): Promise<FiringRecord[]>;
+
+  /**
+   * Retention: deletes finished runs and processed events queued before `before`, and ledger slots before it
+   * except each schedule's latest (the watermark stays). Returns how many rows went.
+   */
   pruneActivity(before: Date): Promise<number>;
 
   close(): Promise<void>;

@@ -1,0 +1,136 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/store/index.js';
+
+/** A fresh, empty store for one test, and a second handle on the same data (another engine's connection). */
+export interface FiringStoreHandle {
+  store: Store;
+  /** Another connection to the same data, as a second engine would open it; closed by `dispose`. */
+  connect(): Promise<Store>;
+  /** Closes every handle and removes the data. */
+  dispose(): Promise<void>;
+}
+
+const at = (iso: string) => new Date(iso);
+const fired = (recordedAt = '2026-06-01T09:00:00Z', catchUp = false) => ({
+  outcome: 'fired' as const,
+  catchUp,
+  recordedAt: at(recordedAt),
+});
+
+/**
+ * The firing ledger's contract, written against the Store interface alone: each store implementation
+ * calls this with a factory of fresh stores.
+ */
+export function firingLedgerContract(name: string, open: () => Promise<FiringStoreHandle>): void {
+  describe(`${name}: the firing ledger`, () => {
+    let handle: FiringStoreHandle;
+    let store: Store;
+    beforeEach(async () => {
+      handle = await open();
+      store = handle.store;
+    });
+    afterEach(async () => {
+      await handle.dispose();
+    });
+
+    it('records a slot once: the first call wins, a repeat of the same slot loses', async () => {
+      expect(await store.recordFiring('nightly', at('2026-06-01T09:00:00Z'), fired())).toBe(true);
+      expect(
+        await store.recordFiring('nightly', at('2026-06-01T09:00:00Z'), {
+          outcome: 'missed',
+          catchUp: true,
+          recordedAt: at('2026-06-01T09:30:00Z'),
+        }),
+      ).toBe(false);
+      expect(await store.listFirings('nightly')).toEqual([
+        {
+          schedule: 'nightly',
+          scheduledFor: '2026-06-01T09:00:00.000Z',
+          outcome: 'fired',
+          catchUp: false,
+          recordedAt: '2026-06-01T09:00:00.000Z',
+        },
+      ]);
+    });
+
+    it('keeps slots apart by schedule and by instant', async () => {
+      expect(await store.recordFiring('a', at('2026-06-01T09:00:00Z'), fired())).toBe(true);
+      expect(await store.recordFiring('b', at('2026-06-01T09:00:00Z'), fired())).toBe(true);
+      expect(await store.recordFiring('a', at('2026-06-01T09:00:00.001Z'), fired())).toBe(true);
+      expect((await store.listFirings()).map((f) => `${f.schedule}@${f.scheduledFor}`)).toEqual([
+        'a@2026-06-01T09:00:00.000Z',
+        'b@2026-06-01T09:00:00.000Z',
+        'a@2026-06-01T09:00:00.001Z',
+      ]);
+    });
+
+    it('has exactly one winner when many calls race for one slot, across connections', async () => {
+      const other = await handle.connect();
+      const slot = at('2026-06-01T09:00:00Z');
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? other : store).recordFiring('race', slot, fired())),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await other.listFirings('race')).toHaveLength(1);
+    });
+
+    it('stores the outcome and the catch-up mark of the winner', async () => {
+      await store.recordFiring('s', at('2026-06-01T09:00:00Z'), fired('2026-06-01T09:10:00Z', true));
+      await store.recordFiring('s', at('2026-06-01T10:00:00Z'), {
+        outcome: 'missed',
+        catchUp: false,
+        recordedAt: at('2026-06-01T11:00:00Z'),
+      });
+      expect((await store.listFirings('s')).map((f) => [f.outcome, f.catchUp, f.recordedAt])).toEqual([
+        ['fired', true, '2026-06-01T09:10:00.000Z'],
+        ['missed', false, '2026-06-01T11:00:00.000Z'],
+      ]);
+    });
+
+    it("gives each schedule's latest slot as its watermark, which never moves back", async () => {
+      expect(await store.lastFirings()).toEqual(new Map());
+      await store.recordFiring('a', at('2026-06-01T10:00:00Z'), fired());
+      await store.recordFiring('b', at('2026-06-01T08:00:00Z'), fired());
+      // An earlier slot recorded later (a backward clock jump, a slow engine) leaves the watermark alone.
+      await store.recordFiring('a', at('2026-06-01T09:00:00Z'), fired());
+      await store.recordFiring('b', at('2026-06-01T12:00:00Z'), {
+        outcome: 'missed',
+        catchUp: false,
+        recordedAt: at('2026-06-01T13:00:00Z'),
+      });
+      expect(await store.lastFirings()).toEqual(
+        new Map([
+          ['a', at('2026-06-01T10:00:00Z')],
+          ['b', at('2026-06-01T12:00:00Z')],
+        ]),
+      );
+    });
+
+    it('shows every recorded slot to another connection', async () => {
+      await store.recordFiring('a', at('2026-06-01T10:00:00Z'), fired());
+      const other = await handle.connect();
+      expect(await other.recordFiring('a', at('2026-06-01T10:00:00Z'), fired())).toBe(false);
+      expect(await other.lastFirings()).toEqual(new Map([['a', at('2026-06-01T10:00:00Z')]]));
+    });
+
+    it("prunes slots older than the retention cutoff but keeps each schedule's latest", async () => {
+      for (const iso of ['2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z', '2026-06-01T00:00:00Z'])
+        await store.recordFiring('busy', at(iso), fired());
+      await store.recordFiring('rare', at('2026-01-15T00:00:00Z'), fired());
+      const removed = await store.pruneActivity(at('2026-05-01T00:00:00Z'));
+      expect(removed).toBe(2);
+      expect((await store.listFirings()).map((f) => `${f.schedule}@${f.scheduledFor}`)).toEqual([
+        'rare@2026-01-15T00:00:00.000Z',
+        'busy@2026-06-01T00:00:00.000Z',
+      ]);
+      expect(await store.lastFirings()).toEqual(
+        new Map([
+          ['busy', at('2026-06-01T00:00:00Z')],
+          ['rare', at('2026-01-15T00:00:00Z')],
+        ]),
+      );
+      // The kept latest slot still refuses a second firing.
+      expect(await store.recordFiring('rare', at('2026-01-15T00:00:00Z'), fired())).toBe(false);
+    });
+  });
+}
