@@ -28,7 +28,6 @@ export interface EngineOptions {
 }
 
 const PRUNE_EVERY_MS = 6 * 3_600_000;
-const LAST_FIRED = (schedule: string) => `schedule.lastFired.${schedule}`;
 
 /**
  * The executor: fires schedules, matches events, runs tasks through drivers, writes task logs.
@@ -81,6 +80,12 @@ export class Engine {
       onMissed: (e) => this.track(this.onScheduleMissed(e)),
       onInvalid: (e) =>
         this.log.warn('schedule cannot be planned', { schedule: e.schedule, message: e.message }),
+      onClockJump: (e) =>
+        this.log.warn('the wall clock jumped (suspend and resume, an NTP step) or the engine stalled', {
+          expected: e.expected.toISOString(),
+          actual: e.actual.toISOString(),
+          jumpMs: e.actual.getTime() - e.expected.getTime(),
+        }),
     });
   }
 
@@ -120,13 +125,9 @@ export class Engine {
     this.state = buildState(await this.opts.store.listObjects());
   }
 
+  /** The firing ledger's latest slot per schedule is the watermark: planning starts after it, never before. */
   private async reschedule(): Promise<void> {
-    const store = this.opts.store;
-    const lastFired = new Map<string, Date>();
-    for (const name of this.state.schedules.keys()) {
-      const at = await store.getMeta(LAST_FIRED(name));
-      if (at) lastFired.set(name, new Date(at));
-    }
+    const lastFired = await this.opts.store.lastFirings();
     this.scheduler.setSchedules(
       [...this.state.schedules].map(([name, spec]) => ({ name, spec })),
       lastFired,
@@ -235,40 +236,66 @@ export class Engine {
     await this.opts.store.markEventProcessed(event.id);
   }
 
+  /**
+   * Claims the slot in the firing ledger before any run starts: whoever loses (another engine on the store,
+   * a replayed timer, a restart) starts nothing, so a slot fires at most once.
+   */
+  private async claimSlot(
+    schedule: string,
+    scheduledFor: Date,
+    outcome: 'fired' | 'missed',
+    catchUp: boolean,
+  ) {
+    const won = await this.opts.store.recordFiring(schedule, scheduledFor, {
+      outcome,
+      catchUp,
+      recordedAt: this.clock.now(),
+    });
+    if (!won)
+      this.log.info('schedule slot already recorded: not fired again', {
+        schedule,
+        scheduledFor: scheduledFor.toISOString(),
+      });
+    return won;
+  }
+
   private async onScheduleFired(e: FireEvent): Promise<void> {
-    await this.opts.store.setMeta(LAST_FIRED(e.schedule), e.scheduledFor.toISOString());
+    if (!(await this.claimSlot(e.schedule, e.scheduledFor, 'fired', e.catchUp))) return;
     const at = e.scheduledFor.toISOString();
+    const trigger: RunTrigger = {
+      kind: 'schedule',
+      name: e.schedule,
+      event: null,
+      scheduledFor: at,
+      catchUp: e.catchUp,
+    };
     for (const name of this.state.tasksBySchedule.get(e.schedule) ?? []) {
       const task = this.state.tasks.get(name);
       if (!task || task.enabled === false) continue;
-      const trigger: RunTrigger = { kind: 'schedule', name: e.schedule, event: null };
       await this.runner.startRuns(name, task, trigger, null, (target) =>
         derivedRunId(e.schedule, at, name, target),
       );
     }
   }
 
-  /** A firing missed during downtime, outside the catch-up window: logged as skipped, never run late. */
+  /** A firing missed (downtime, suspend, clock jump) outside the catch-up window: logged as skipped, never run late. */
   private async onScheduleMissed(e: MissedEvent): Promise<void> {
-    await this.opts.store.setMeta(LAST_FIRED(e.schedule), e.scheduledFor.toISOString());
+    if (!(await this.claimSlot(e.schedule, e.scheduledFor, 'missed', false))) return;
+    const at = e.scheduledFor.toISOString();
+    const trigger: RunTrigger = {
+      kind: 'schedule',
+      name: e.schedule,
+      event: null,
+      scheduledFor: at,
+      catchUp: false,
+    };
     for (const name of this.state.tasksBySchedule.get(e.schedule) ?? []) {
       const task = this.state.tasks.get(name);
       if (!task || task.enabled === false) continue;
-      const run = this.runner.newRun(
-        name,
-        task,
-        derivedRunId(e.schedule, e.scheduledFor.toISOString(), name, 'missed'),
-        {
-          kind: 'schedule',
-          name: e.schedule,
-          event: null,
-        },
-        null,
-      );
-      if (await this.opts.store.getRun(run.runId)) continue;
+      const run = this.runner.newRun(name, task, derivedRunId(e.schedule, at, name, 'missed'), trigger, null);
       await this.runner.finishSkipped(
         run,
-        `missed: the engine was down at ${e.scheduledFor.toISOString()} (outside the catch-up window)`,
+        `missed: the engine was down or suspended, or its clock jumped, at ${at} (outside the catch-up window)`,
         true,
       );
     }

@@ -11,7 +11,14 @@ export interface TaskLogLine {
   startedAt: string;
   finishedAt: string;
   durationMs: number;
-  trigger: { kind: string; name: string | null; event: string | null };
+  /** Schedule runs add `scheduledFor` (their slot) and `catchUp` (true when standing in for a missed slot). */
+  trigger: {
+    kind: string;
+    name: string | null;
+    event: string | null;
+    scheduledFor?: string;
+    catchUp?: boolean;
+  };
   target: { objectType: string; name: string | null };
   attempts: number;
   error: string | null;

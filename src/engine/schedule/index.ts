@@ -3,7 +3,10 @@ export { ScheduleSpecError, compileSchedule, type CompiledSchedule } from './com
 export { nextFirings, type NextFiringsOptions } from './next.js';
 export { formatFiring, previewFirings, type PreviewOptions, type PreviewedFiring } from './preview.js';
 export {
+  CLOCK_JUMP_REPORT_MS,
   Scheduler,
+  WALL_CLOCK_CHECK_MS,
+  type ClockJumpEvent,
   type FireEvent,
   type InvalidScheduleEvent,
   type MissedEvent,

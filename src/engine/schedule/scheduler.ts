@@ -18,6 +18,13 @@ export interface MissedEvent {
   scheduledFor: Date;
 }
 
+/** The wall clock moved unlike elapsed time (suspend and resume, an NTP step) or the process stalled. */
+export interface ClockJumpEvent {
+  /** Where the wall clock should have been at the wake-up. */
+  expected: Date;
+  actual: Date;
+}
+
 export interface InvalidScheduleEvent {
   schedule: string;
   message: string;
@@ -33,9 +40,20 @@ export interface SchedulerOptions {
   onMissed(event: MissedEvent): void;
   /** A spec that cannot be planned (bad zone, cron, date): it fires nothing. */
   onInvalid?(event: InvalidScheduleEvent): void;
+  /** A wake-up found the wall clock more than CLOCK_JUMP_REPORT_MS away from where elapsed time put it. */
+  onClockJump?(event: ClockJumpEvent): void;
   /** onMissed calls per schedule and occasion, at most. Default 10. */
   missedReportCap?: number;
 }
+
+/**
+ * The longest the scheduler sleeps without re-reading the wall clock. Timers count elapsed time, so after
+ * a forward jump (resume from suspend, an NTP step) a timer armed for a later firing would run late by the
+ * whole jump; woken at least this often, the scheduler sees what came due within seconds.
+ */
+export const WALL_CLOCK_CHECK_MS = 2_000;
+/** A wake-up this far from its expected wall time is reported as a clock jump (or a stalled process). */
+export const CLOCK_JUMP_REPORT_MS = 5_000;
 
 export interface NamedSchedule {
   name: string;
@@ -80,15 +98,17 @@ function sameSpec(a: ScheduleSpec, b: ScheduleSpec): boolean {
 }
 
 /**
- * Fires many schedules from one timer: a min-heap of (next firing, schedule),
- * with the clock's single timer armed for the earliest.
+ * Fires many schedules from one timer: a min-heap of (next firing, schedule), with the clock's single
+ * timer armed for the earliest, or for the next wall-clock check when that comes sooner.
  */
 export class Scheduler {
   private readonly entries = new Map<string, Entry>();
   private readonly heap = new MinHeap<Entry>();
   private readonly missedReportCap: number;
   private cancelTimer: (() => void) | null = null;
+  /** Wall times the timer was armed for and at, to tell a clock jump at the wake-up. */
   private armedFor: number | null = null;
+  private armedAt = 0;
   private started = false;
   private stopped = false;
 
@@ -98,7 +118,9 @@ export class Scheduler {
 
   /**
    * Sets the whole list. Unchanged schedules keep their pending firing; changed
-   * and new ones are planned from now; absent ones are dropped. On the first
+   * and new ones are planned from now (or from `lastFired`, when that is later);
+   * absent ones are dropped. A changed schedule whose firing is due but whose
+   * timer has not run yet keeps that firing: it fires now, once. On the first
    * call, firings missed since `lastFired` are caught up (once) or reported.
    */
   setSchedules(list: readonly NamedSchedule[], lastFired: ReadonlyMap<string, Date> = new Map()): void {
@@ -112,6 +134,8 @@ export class Scheduler {
       seen.add(name);
       const existing = this.entries.get(name);
       if (existing && sameSpec(existing.spec, spec)) continue;
+      // Due under the spec that was live at its instant: the change must not lose it.
+      if (existing?.plan && existing.key <= now) this.settleDue(existing, now, emits);
       const plan = this.compile(name, spec, emits);
       const entry = existing ?? new Entry(name, spec, plan);
       entry.spec = spec;
@@ -195,39 +219,56 @@ export class Scheduler {
     }
   }
 
+  /** Settles the pending firing of `entry` (due: key <= now) and plans its next one after now. */
+  private settleDue(entry: Entry, now: number, emits: Emit[]): void {
+    const plan = entry.plan!;
+    const due = entry.key;
+    const following = nextAfter(plan, due);
+    if (following === null || following > now) {
+      // The usual case: exactly one firing is due, and `following` is the next one.
+      this.settle(entry, [due], now, false, emits);
+      this.setKey(entry, following ?? Infinity);
+    } else {
+      // After a stall, a suspend or a forward clock jump several are due: decide on the recent ones.
+      this.settle(entry, recentFirings(plan, due - 1, now, this.missedReportCap + 1), now, false, emits);
+      this.planAfter(entry, now);
+    }
+  }
+
   private readonly onTimer = (): void => {
+    const expected = Math.max(this.armedFor ?? 0, this.armedAt);
     this.cancelTimer = null;
     this.armedFor = null;
     if (this.stopped) return;
     const now = this.opts.clock.now().getTime();
     const emits: Emit[] = [];
-    let top: Entry | undefined;
-    while ((top = this.heap.peek()) !== undefined && top.key <= now) {
-      const plan = top.plan!;
-      const due = top.key;
-      const following = nextAfter(plan, due);
-      if (following === null || following > now) {
-        // The usual case: exactly one firing is due, and `following` is the next one.
-        this.settle(top, [due], now, false, emits);
-        this.setKey(top, following ?? Infinity);
-      } else {
-        // After a stall or suspend several are due: decide on the recent ones, then plan past now.
-        this.settle(top, recentFirings(plan, due - 1, now, this.missedReportCap + 1), now, false, emits);
-        this.planAfter(top, now);
-      }
+    if (Math.abs(now - expected) > CLOCK_JUMP_REPORT_MS && this.opts.onClockJump) {
+      const event = { expected: new Date(expected), actual: new Date(now) };
+      emits.push(() => this.opts.onClockJump?.(event));
     }
+    // After a backward jump nothing here is due yet: each firing waits for the wall clock to reach it again.
+    let top: Entry | undefined;
+    while ((top = this.heap.peek()) !== undefined && top.key <= now) this.settleDue(top, now, emits);
     this.rearm();
     this.emit(emits);
   };
 
+  /**
+   * Keeps the armed timer when it wakes no later than the earliest firing; otherwise arms one for that
+   * firing or the next wall-clock check, whichever is sooner. With nothing resident, no timer runs.
+   */
   private rearm(): void {
     const top = this.heap.peek();
-    const at = top ? top.key : null;
-    if (at === this.armedFor) return;
+    if (top && this.armedFor !== null && this.armedFor <= top.key) return;
     this.cancelTimer?.();
     this.cancelTimer = null;
+    this.armedFor = null;
+    if (!top) return;
+    const now = this.opts.clock.now().getTime();
+    const at = Math.min(top.key, now + WALL_CLOCK_CHECK_MS);
     this.armedFor = at;
-    if (at !== null) this.cancelTimer = this.opts.clock.setTimer(new Date(at), this.onTimer);
+    this.armedAt = now;
+    this.cancelTimer = this.opts.clock.setTimer(new Date(at), this.onTimer);
   }
 
   /** Runs callbacks after the heap and timer are consistent, so a callback may call back in. */

@@ -49,7 +49,7 @@ describe('ManualClock', () => {
   });
 });
 
-describe('systemClock (real time, node-schedule)', () => {
+describe('systemClock (real time, setTimeout)', () => {
   let scheduler: Scheduler | undefined;
   afterEach(() => scheduler?.stop());
 
