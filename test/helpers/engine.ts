@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { loadEngineConfig, driverCatalog, type ResolvedConfig } from '../../src/config/index.js';
-import { createEngine, ManualClock, type Engine } from '../../src/engine/index.js';
+import { createEngine, ManualClock, type Engine, type EngineLogger } from '../../src/engine/index.js';
 import type { DriverDeps } from '../../src/engine/drivers/index.js';
 import { formatProblem, loadDesiredState } from '../../src/manifest/index.js';
 import { apply, diff } from '../../src/reconcile/index.js';
@@ -31,6 +31,7 @@ export async function engineFixture(opts: {
   config?: Record<string, unknown>;
   now?: string;
   driverDeps?: DriverDeps;
+  logger?: EngineLogger;
 }): Promise<EngineFixture> {
   const dir = mkdtempSync(path.join(tmpdir(), 'taskops-engine-'));
   const dataDir = path.join(dir, 'data');
@@ -46,6 +47,7 @@ export async function engineFixture(opts: {
     config,
     clock,
     random: () => 0.5,
+    ...(opts.logger ? { logger: opts.logger } : {}),
     driverDeps: { sleep: async () => undefined, random: () => 0.5, ...opts.driverDeps },
   });
 

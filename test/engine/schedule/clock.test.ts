@@ -47,6 +47,29 @@ describe('ManualClock', () => {
     const clock = new ManualClock(5000);
     expect(() => clock.advanceTo(1000)).toThrow('cannot go back in time');
   });
+
+  it('jumps the wall clock forward without firing anything: timers fire late by the jump, like setTimeout', () => {
+    const clock = new ManualClock('2026-01-01T00:00:00Z');
+    const seen: string[] = [];
+    clock.setTimer(new Date('2026-01-01T00:00:10Z'), () => seen.push(clock.now().toISOString()));
+    clock.jumpTo('2026-01-01T01:00:00Z');
+    expect(seen).toEqual([]);
+    expect(clock.now().toISOString()).toBe('2026-01-01T01:00:00.000Z');
+    clock.advanceBy(9_999);
+    expect(seen).toEqual([]);
+    clock.advanceBy(1);
+    expect(seen).toEqual(['2026-01-01T01:00:10.000Z']);
+  });
+
+  it('jumps the wall clock back: timers still fire after their remaining elapsed time', () => {
+    const clock = new ManualClock('2026-01-01T01:00:00Z');
+    const seen: string[] = [];
+    clock.setTimer(new Date('2026-01-01T01:00:10Z'), () => seen.push(clock.now().toISOString()));
+    clock.jumpTo('2026-01-01T00:00:00Z');
+    clock.advanceTo('2026-01-01T00:00:10Z');
+    expect(seen).toEqual(['2026-01-01T00:00:10.000Z']);
+    expect(() => clock.advanceTo('2025-12-31T23:00:00Z')).toThrow('cannot go back in time');
+  });
 });
 
 describe('systemClock (real time, setTimeout)', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ManualClock,
   Scheduler,
+  WALL_CLOCK_CHECK_MS,
   type Clock,
   type FireEvent,
   type MissedEvent,
@@ -311,5 +312,152 @@ describe('Scheduler after a stall or suspend while running', () => {
     clock.stallUntil('2026-06-01T11:00:00Z');
     expect(fired).toEqual([]);
     expect(misses()).toEqual(['d@2026-06-01T09:00:00.000Z']);
+  });
+});
+
+describe('Scheduler after a wall-clock jump (suspend and resume, an NTP step)', () => {
+  const at = (iso: string) => new Date(iso).getTime();
+
+  it('never arms its timer more than WALL_CLOCK_CHECK_MS ahead, however far the next firing is', () => {
+    const armed: number[] = [];
+    const manual = new ManualClock('2026-06-01T08:00:00Z');
+    const clock: Clock = {
+      now: () => manual.now(),
+      setTimer: (when, fire) => {
+        armed.push(when.getTime() - manual.now().getTime());
+        return manual.setTimer(when, fire);
+      },
+    };
+    const { scheduler } = setup({ now: '', clock });
+    scheduler.setSchedules(list({ d: daily9 }), new Map());
+    manual.advanceBy(60_000);
+    expect(armed.length).toBeGreaterThanOrEqual(30);
+    expect(Math.max(...armed)).toBe(WALL_CLOCK_CHECK_MS);
+  });
+
+  it('after +75 s well before a firing, still fires it on time, not 75 s late', () => {
+    const { clock, scheduler, fired, fires } = setup({ now: '2026-06-01T08:58:00Z' });
+    scheduler.setSchedules(list({ d: daily9 }), new Map());
+    clock.jumpTo('2026-06-01T08:59:15Z');
+    clock.advanceTo('2026-06-01T09:00:00Z');
+    expect(fires()).toEqual(['d@2026-06-01T09:00:00.000Z']);
+    expect(fired[0]!.firedAt.toISOString()).toBe('2026-06-01T09:00:00.000Z');
+  });
+
+  it('after +75 s across a firing, fires it within 5 s, on time by the late tolerance', () => {
+    const { clock, scheduler, fired, fires } = setup({ now: '2026-06-01T08:59:30Z' });
+    scheduler.setSchedules(list({ d: daily9 }), new Map());
+    clock.jumpTo('2026-06-01T09:00:45Z');
+    clock.advanceBy(5_000);
+    expect(fires()).toEqual(['d@2026-06-01T09:00:00.000Z']);
+    expect(fired[0]!.firedAt.getTime()).toBeLessThanOrEqual(at('2026-06-01T09:00:47Z'));
+  });
+
+  it('after +1 h across a firing, reports it missed within 5 s with a 15 min window, then fires the next on time', () => {
+    const { clock, scheduler, fired, fires, misses } = setup({
+      now: '2026-06-01T08:59:30Z',
+      catchUpWindowMs: 15 * MIN,
+    });
+    scheduler.setSchedules(list({ d: hourly }), new Map());
+    clock.jumpTo('2026-06-01T09:59:30Z');
+    clock.advanceBy(5_000);
+    expect(misses()).toEqual(['d@2026-06-01T09:00:00.000Z']);
+    expect(fired).toEqual([]);
+    clock.advanceTo('2026-06-01T10:00:00Z');
+    expect(fires()).toEqual(['d@2026-06-01T10:00:00.000Z']);
+    expect(fired[0]!.firedAt.toISOString()).toBe('2026-06-01T10:00:00.000Z');
+  });
+
+  it('after +1 h across a firing, runs it once as a catch-up within 5 s when the window is 2 h', () => {
+    const { clock, scheduler, fired, fires, misses } = setup({
+      now: '2026-06-01T08:59:30Z',
+      catchUpWindowMs: 2 * HOUR,
+    });
+    scheduler.setSchedules(list({ d: daily9 }), new Map());
+    clock.jumpTo('2026-06-01T09:59:30Z');
+    clock.advanceBy(5_000);
+    expect(fires()).toEqual(['d@2026-06-01T09:00:00.000Z catch-up']);
+    expect(fired[0]!.firedAt.getTime()).toBeLessThanOrEqual(at('2026-06-01T09:59:35Z'));
+    expect(misses()).toEqual([]);
+  });
+
+  it('after +10 min across a firing, runs it as a catch-up within 5 s with the 15 min window', () => {
+    const { clock, scheduler, fires } = setup({ now: '2026-06-01T08:59:30Z', catchUpWindowMs: 15 * MIN });
+    scheduler.setSchedules(list({ d: daily9 }), new Map());
+    clock.jumpTo('2026-06-01T09:09:30Z');
+    clock.advanceBy(5_000);
+    expect(fires()).toEqual(['d@2026-06-01T09:00:00.000Z catch-up']);
+  });
+
+  it('after a backward jump, fires nothing twice and each later firing once', () => {
+    const { clock, scheduler, fires } = setup({ now: '2026-06-01T08:59:00Z' });
+    scheduler.setSchedules(list({ d: hourly }), new Map());
+    clock.advanceTo('2026-06-01T09:00:30Z');
+    clock.jumpTo('2026-06-01T08:00:30Z');
+    clock.advanceTo('2026-06-01T11:00:30Z');
+    expect(fires()).toEqual([
+      'd@2026-06-01T09:00:00.000Z',
+      'd@2026-06-01T10:00:00.000Z',
+      'd@2026-06-01T11:00:00.000Z',
+    ]);
+  });
+
+  it('reports the jump with the wall time it expected and the one it found', () => {
+    const clock = new ManualClock('2026-06-01T08:00:00Z');
+    const jumps: string[] = [];
+    const scheduler = new Scheduler({
+      clock,
+      defaultZone: 'UTC',
+      catchUpWindowMs: 15 * MIN,
+      onFire: () => undefined,
+      onMissed: () => undefined,
+      onClockJump: (e) => jumps.push(`${e.expected.toISOString()} -> ${e.actual.toISOString()}`),
+    });
+    scheduler.setSchedules(list({ d: daily9 }), new Map());
+    clock.advanceBy(10_000);
+    expect(jumps).toEqual([]);
+    clock.jumpTo('2026-06-01T08:30:10Z');
+    clock.advanceBy(WALL_CLOCK_CHECK_MS);
+    clock.jumpTo('2026-06-01T08:20:12Z');
+    clock.advanceBy(WALL_CLOCK_CHECK_MS);
+    expect(jumps).toEqual([
+      '2026-06-01T08:00:12.000Z -> 2026-06-01T08:30:12.000Z',
+      '2026-06-01T08:30:14.000Z -> 2026-06-01T08:20:14.000Z',
+    ]);
+    scheduler.stop();
+  });
+});
+
+describe('Scheduler: a change at the due instant, before the timer ran', () => {
+  it('keeps the due firing of a changed schedule: it fires once, and the new spec plans from there', () => {
+    const { clock, scheduler, fires } = setup({ now: '2026-06-01T08:59:59Z' });
+    scheduler.setSchedules(list({ d: daily9 }), new Map());
+    // The wall clock reaches 09:00 but the timer has not run yet (a busy event loop, a small step).
+    clock.jumpTo('2026-06-01T09:00:00Z');
+    scheduler.setSchedules(list({ d: { cron: '0 10 * * *' } }), new Map());
+    expect(fires()).toEqual(['d@2026-06-01T09:00:00.000Z']);
+    clock.advanceTo('2026-06-01T12:00:00Z');
+    expect(fires()).toEqual(['d@2026-06-01T09:00:00.000Z', 'd@2026-06-01T10:00:00.000Z']);
+  });
+
+  it('fires the due firing once when the new spec has the same time, even with the change 300 ms late', () => {
+    const { clock, scheduler, fires } = setup({ now: '2026-06-01T08:59:59Z' });
+    scheduler.setSchedules(list({ d: daily9 }), new Map());
+    clock.jumpTo('2026-06-01T09:00:00.300Z');
+    scheduler.setSchedules(list({ d: { ...daily9, timezone: 'UTC' } }), new Map());
+    clock.advanceTo('2026-06-02T08:00:00Z');
+    expect(fires()).toEqual(['d@2026-06-01T09:00:00.000Z']);
+  });
+
+  it('fires an unchanged schedule re-sent at its due instant once, from its timer', () => {
+    const { clock, scheduler, fires } = setup({ now: '2026-06-01T08:59:59Z' });
+    scheduler.setSchedules(list({ d: daily9 }), new Map());
+    clock.jumpTo('2026-06-01T09:00:00Z');
+    scheduler.setSchedules(list({ d: daily9 }), new Map());
+    expect(fires()).toEqual([]);
+    clock.advanceBy(WALL_CLOCK_CHECK_MS);
+    expect(fires()).toEqual(['d@2026-06-01T09:00:00.000Z']);
+    clock.advanceTo('2026-06-02T08:00:00Z');
+    expect(fires()).toEqual(['d@2026-06-01T09:00:00.000Z']);
   });
 });
