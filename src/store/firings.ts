@@ -11,11 +11,13 @@ interface FiringRow {
 
 /**
  * The firing ledger in SQLite: (schedule, scheduled_for) is the primary key, so a slot is recorded once
- * whatever number of engines, timers or restarts try. Slots are ISO instants from toISOString, which sort
- * as text in time order.
+ * whatever number of engines, timers or restarts try. Each schedule's latest slot is kept apart, in
+ * firing_watermarks, so reading the watermarks costs one row per schedule, not a scan of the ledger, and
+ * survives pruning. Slots are ISO instants from toISOString, which sort as text in time order.
  */
 export class FiringTable {
   private readonly insertStmt: Database.Statement;
+  private readonly raiseWatermarkStmt: Database.Statement;
   private readonly latestStmt: Database.Statement;
   private readonly listAllStmt: Database.Statement;
   private readonly listOneStmt: Database.Statement;
@@ -27,19 +29,18 @@ export class FiringTable {
       `INSERT INTO firings (schedule, scheduled_for, outcome, catch_up, recorded_at)
        VALUES (?, ?, ?, ?, ?) ON CONFLICT (schedule, scheduled_for) DO NOTHING`,
     );
-    this.latestStmt = db.prepare(
-      'SELECT schedule, MAX(scheduled_for) AS scheduled_for FROM firings GROUP BY schedule',
+    // MAX: a slot recorded after a later one (a slow engine, a clock stepped back) never moves it back.
+    this.raiseWatermarkStmt = db.prepare(
+      `INSERT INTO firing_watermarks (schedule, scheduled_for) VALUES (?, ?)
+       ON CONFLICT (schedule) DO UPDATE SET scheduled_for = MAX(scheduled_for, excluded.scheduled_for)`,
     );
+    this.latestStmt = db.prepare('SELECT schedule, scheduled_for FROM firing_watermarks');
     this.listAllStmt = db.prepare('SELECT * FROM firings ORDER BY scheduled_for, schedule');
     this.listOneStmt = db.prepare('SELECT * FROM firings WHERE schedule = ? ORDER BY scheduled_for');
-    // Each schedule's latest slot survives retention: it is the watermark catch-up starts from.
-    this.pruneStmt = db.prepare(
-      `DELETE FROM firings WHERE scheduled_for < ? AND scheduled_for <
-         (SELECT MAX(f.scheduled_for) FROM firings f WHERE f.schedule = firings.schedule)`,
-    );
+    this.pruneStmt = db.prepare('DELETE FROM firings WHERE scheduled_for < ?');
   }
 
-  /** True when this call recorded the slot. */
+  /** True when this call recorded the slot; call inside a write transaction (two statements). */
   record(
     schedule: string,
     scheduledFor: string,
@@ -47,7 +48,9 @@ export class FiringTable {
     catchUp: boolean,
     recordedAt: string,
   ): boolean {
-    return this.insertStmt.run(schedule, scheduledFor, outcome, catchUp ? 1 : 0, recordedAt).changes > 0;
+    const won = this.insertStmt.run(schedule, scheduledFor, outcome, catchUp ? 1 : 0, recordedAt).changes > 0;
+    if (won) this.raiseWatermarkStmt.run(schedule, scheduledFor);
+    return won;
   }
 
   latest(): Map<string, Date> {
@@ -68,6 +71,7 @@ export class FiringTable {
     }));
   }
 
+  /** Slots before `before` go; the watermarks stay, and the engine never plans a slot before its watermark. */
   prune(before: string): number {
     return this.pruneStmt.run(before).changes;
   }

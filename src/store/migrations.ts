@@ -63,8 +63,9 @@ export const MIGRATIONS: ReadonlyArray<string> = [
   CREATE INDEX runs_status ON runs (status, queued_at);
   CREATE INDEX runs_queued_at ON runs (queued_at);
   `,
-  // The firing ledger: one row per schedule slot, unique, so no engine fires a slot twice. It replaces the
-  // schedule.lastFired.* meta keys (each becomes its schedule's latest slot). Schedule runs name their slot.
+  // The firing ledger: one row per schedule slot, unique, so no engine fires a slot twice; and each
+  // schedule's latest slot, which only moves forward. They replace the schedule.lastFired.* meta keys.
+  // Schedule runs name their slot.
   `
   CREATE TABLE firings (
     schedule TEXT NOT NULL,
@@ -74,8 +75,15 @@ export const MIGRATIONS: ReadonlyArray<string> = [
     recorded_at TEXT NOT NULL,
     PRIMARY KEY (schedule, scheduled_for)
   ) WITHOUT ROWID;
+  CREATE INDEX firings_scheduled_for ON firings (scheduled_for);
+  CREATE TABLE firing_watermarks (
+    schedule TEXT PRIMARY KEY,
+    scheduled_for TEXT NOT NULL
+  ) WITHOUT ROWID;
   INSERT OR IGNORE INTO firings (schedule, scheduled_for, outcome, catch_up, recorded_at)
     SELECT substr(key, 20), value, 'fired', 0, value FROM meta WHERE key LIKE 'schedule.lastFired.%';
+  INSERT OR IGNORE INTO firing_watermarks (schedule, scheduled_for)
+    SELECT substr(key, 20), value FROM meta WHERE key LIKE 'schedule.lastFired.%';
   DELETE FROM meta WHERE key LIKE 'schedule.lastFired.%';
 
   ALTER TABLE runs ADD COLUMN trigger_scheduled_for TEXT;

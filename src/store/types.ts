@@ -165,8 +165,8 @@ export interface Store {
   listFirings(schedule?: string): Promise<FiringRecord[]>;
 
   /**
-   * Retention: deletes finished runs and processed events queued before `before`, and ledger slots before it
-   * except each schedule's latest (the watermark stays). Returns how many rows went.
+   * Retention: deletes finished runs and processed events queued before `before`, and ledger slots before
+   * it; the watermarks stay. Returns how many rows went.
    */
   pruneActivity(before: Date): Promise<number>;
 
