@@ -1,6 +1,6 @@
 /**
  * 100,000 resident schedules: heap after load, load time, and firing lateness
- * of a few thousand near-future firings on the real clock (node-schedule).
+ * of a few thousand near-future firings on the real clock (setTimeout).
  * Run: npx tsx bench/schedules.bench.ts
  */
 import os from 'node:os';
