@@ -1,3 +1,5 @@
+import { scheduleJob } from 'node-schedule';
+
 /** Time as the scheduler sees it: injected so tests control it and never sleep. */
 export interface Clock {
   /** The wall clock: it can jump (suspend and resume, an NTP step). */
@@ -10,22 +12,19 @@ export interface Clock {
   setTimer(at: Date, fire: () => void): () => void;
 }
 
-/** setTimeout takes at most 2^31 - 1 ms; a longer timer is chained. */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-
-/** Wall time and setTimeout timers. */
+/** Wall time and node-schedule timers (long delays handled by its long-timeout). */
 export const systemClock: Clock = {
   now: () => new Date(),
   setTimer(at, fire) {
-    let handle: NodeJS.Timeout;
-    const arm = (remaining: number) => {
-      handle =
-        remaining > MAX_TIMEOUT_MS
-          ? setTimeout(() => arm(remaining - MAX_TIMEOUT_MS), MAX_TIMEOUT_MS)
-          : setTimeout(fire, Math.max(0, remaining));
+    const job = scheduleJob(at, fire);
+    if (job === null) {
+      // node-schedule refuses dates in the past; a timer that is already due fires on the next turn.
+      const immediate = setImmediate(fire);
+      return () => clearImmediate(immediate);
+    }
+    return () => {
+      job.cancel();
     };
-    arm(at.getTime() - Date.now());
-    return () => clearTimeout(handle);
   },
 };
 
