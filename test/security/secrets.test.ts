@@ -108,18 +108,16 @@ describe('a committer cannot read secrets the operator did not allow: validate',
     expect(result.code).toBe(1);
     const at = (file: string) => path.join(manifests, file);
     expect(result.stdout).toContain(
-      `${at('apikey.yaml')}:9:63: Webhook/exfil-apikey: {env: AWS_SECRET_ACCESS_KEY} is not allowed by the engine's secrets allowlist; ask the operator to add AWS_SECRET_ACCESS_KEY to secrets.env in taskops.config.yaml`,
+      `${at('apikey.yaml')}:9:61: Webhook/exfil-apikey: {env: AWS_SECRET_ACCESS_KEY} is not allowed by the engine's secrets allowlist; ask the operator to add AWS_SECRET_ACCESS_KEY to secrets.env in taskops.config.yaml`,
     );
     expect(result.stdout).toContain(
-      `${at('token.yaml')}:9:42: Webhook/exfil-token: {env: TASKOPS_API_TOKEN} is one of the engine's own settings (TASKOPS_*), which no manifest may read, whatever the allowlist says`,
+      `${at('token.yaml')}:9:37: Webhook/exfil-token: {env: TASKOPS_API_TOKEN} is one of the engine's own settings (TASKOPS_*), which no manifest may read, whatever the allowlist says`,
     );
     expect(result.stdout).toContain(
-      `${at('password.yaml')}:9:60: Webhook/exfil-password: {file: /etc/passwd} is not allowed by the engine's secrets allowlist; ask the operator to add /etc/passwd to secrets.files in taskops.config.yaml`,
+      `${at('password.yaml')}:9:54: Webhook/exfil-password: {file: /etc/passwd} is not allowed by the engine's secrets allowlist; ask the operator to add /etc/passwd to secrets.files in taskops.config.yaml`,
     );
-    expect(result.stdout).toMatch(
-      new RegExp(
-        `${at('escape.yaml').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:9:60: Webhook/exfil-escape: \\{file: /run/secrets/taskops/\\.\\./\\.\\./\\.\\./etc/passwd\\} is not a plain absolute path`,
-      ),
+    expect(result.stdout).toContain(
+      `${at('escape.yaml')}:9:54: Webhook/exfil-escape: {file: /run/secrets/taskops/../../../etc/passwd} is not a plain absolute path (no . or .. segments, no doubled slashes); it would name /etc/passwd`,
     );
     expect(result.stdout).toContain('4 errors in 4 files');
   });
@@ -147,7 +145,7 @@ describe('a committer cannot read secrets the operator did not allow: validate',
     const result = await runCli(['validate', manifests], { cwd: dir, env: { TASKOPS_CONFIG: undefined } });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
-      `${path.join(manifests, 'apikey.yaml')}:9:63: Webhook/exfil-apikey: {env: AWS_SECRET_ACCESS_KEY} unchecked without an engine config (--config): the engine's secrets allowlist decides whether it may be read (note)`,
+      `${path.join(manifests, 'apikey.yaml')}:9:61: Webhook/exfil-apikey: {env: AWS_SECRET_ACCESS_KEY} unchecked without an engine config (--config): the engine's secrets allowlist decides whether it may be read (note)`,
     );
     expect(result.stdout).toContain('{env: TASKOPS_API_TOKEN} unchecked without an engine config');
     expect(result.stdout).toContain('{file: /etc/passwd} unchecked without an engine config');
@@ -238,18 +236,20 @@ describe('a committer cannot read secrets the operator did not allow: the engine
         },
       });
     }
-    const metadata: ObjectMetadata = { labels: {} };
     await f.store.applyWrites(
-      objects.map((o) => ({
-        action: 'create' as const,
-        object: {
-          kind: o.kind,
-          name: o.name,
-          metadata,
-          spec: o.spec as never,
-          hash: contentHash(metadata, o.spec),
-        },
-      })),
+      objects.map((o) => {
+        const metadata: ObjectMetadata = { name: o.name, labels: {} };
+        return {
+          action: 'create' as const,
+          object: {
+            kind: o.kind,
+            name: o.name,
+            metadata,
+            spec: o.spec as never,
+            hash: contentHash(metadata, o.spec),
+          },
+        };
+      }),
       'hand-written',
       f.clock.now(),
     );
