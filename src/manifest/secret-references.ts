@@ -14,28 +14,45 @@ const REFERENCE_FIELD = /.From$/;
 /** Data delivered to receivers or matched against events: a `*From` there is text, never read. */
 const DATA_FIELDS = new Set(['payload', 'where']);
 
+/** A path as a chain of segments back to the root: a step deeper costs one link, not a copy. */
+interface PathLink {
+  key: string | number;
+  parent: PathLink | null;
+}
+
+function toPath(prefix: Path, link: PathLink | null): Path {
+  const segments: Path = [];
+  for (let at = link; at; at = at.parent) segments.push(at.key);
+  return [...prefix, ...segments.reverse()];
+}
+
 /**
  * Every secret reference in a spec, in document order. An explicit stack, never recursion: a spec
  * from a store written by hand has not been through the nesting limit.
  */
 export function findSecretRefs(spec: unknown, prefix: Path = ['spec']): FoundSecretRef[] {
   const found: FoundSecretRef[] = [];
-  const stack: Array<[unknown, Path]> = [[spec, prefix]];
+  // A reference is a stack entry too, so that it comes off the stack in document order.
+  const stack: Array<{ value: unknown; at: PathLink | null; isRef: boolean }> = [
+    { value: spec, at: null, isRef: false },
+  ];
   while (stack.length > 0) {
-    const [node, path] = stack.pop()!;
+    const { value: node, at, isRef } = stack.pop()!;
+    if (isRef) {
+      found.push({ path: toPath(prefix, at), ref: node });
+      continue;
+    }
     if (!node || typeof node !== 'object') continue;
     const entries: Array<[string | number, unknown]> = Array.isArray(node)
       ? node.map((v, i) => [i, v])
       : Object.entries(node);
-    const children: Array<[unknown, Path]> = [];
-    for (const [key, value] of entries) {
-      if (typeof key === 'string' && REFERENCE_FIELD.test(key))
-        found.push({ path: [...path, key], ref: value });
+    for (let k = entries.length - 1; k >= 0; k--) {
+      const [key, value] = entries[k]!;
+      const link = { key, parent: at };
+      if (typeof key === 'string' && REFERENCE_FIELD.test(key)) stack.push({ value, at: link, isRef: true });
       else if (typeof key === 'string' && DATA_FIELDS.has(key)) continue;
-      else if (value && typeof value === 'object') children.push([value, [...path, key]]);
+      else if (value && typeof value === 'object') stack.push({ value, at: link, isRef: false });
     }
-    // Reversed onto the stack so that siblings come off it in document order.
-    stack.push(...children.reverse());
   }
   return found;
 }
