@@ -4,6 +4,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Kind, ObjectMetadata } from '../../src/manifest/types.js';
 import { contentHash } from '../../src/store/hash.js';
+import { secretPolicy } from '../../src/manifest/index.js';
+import { buildServer, Metrics, type SyncController } from '../../src/server/index.js';
 import { openStore } from '../../src/store/index.js';
 import { runCli } from '../helpers/cli.js';
 import { doc, docs, engineFixture, type EngineFixture } from '../helpers/engine.js';
@@ -358,6 +360,41 @@ describe('a committer cannot read secrets the operator did not allow: the engine
     await f.engine.whenIdle();
     expect((await f.store.getRun(run!.runId))?.status).toBe('succeeded');
     expect(smtp.messages[0]?.user).toBe('mailer');
+  });
+});
+
+describe('a client of the API cannot make an object that reads a secret outside the allowlist', () => {
+  it('refuses the PUT with 400 and the same message, and stores nothing', async () => {
+    const f = await fixture({ manifests: {}, config: { secrets: OPERATOR_SECRETS } });
+    const sync = { status: () => ({}), syncNow: async () => ({}) } as unknown as SyncController;
+    const app = buildServer({
+      engine: f.engine,
+      store: f.store,
+      metrics: new Metrics(),
+      sync,
+      defaultZone: 'UTC',
+      secretPolicy: secretPolicy(OPERATOR_SECRETS),
+      apiToken: 'tok',
+    });
+    cleanup.push(() => app.close());
+    const put = await app.inject({
+      method: 'PUT',
+      url: '/api/v1/objects/Webhook/exfil',
+      headers: { authorization: 'Bearer tok', 'content-type': 'application/json' },
+      payload: {
+        spec: {
+          url: 'http://127.0.0.1:9/x',
+          auth: { type: 'apiKey', apiKey: { valueFrom: { env: 'AWS_SECRET_ACCESS_KEY' } } },
+        },
+      },
+    });
+    expect(put.statusCode).toBe(400);
+    expect(put.json()).toMatchObject({
+      problems: [
+        "spec.auth.apiKey.valueFrom.env: {env: AWS_SECRET_ACCESS_KEY} is not allowed by the engine's secrets allowlist; ask the operator to add AWS_SECRET_ACCESS_KEY to secrets.env in taskops.config.yaml",
+      ],
+    });
+    expect(await f.store.getObject('Webhook', 'exfil')).toBeUndefined();
   });
 });
 
