@@ -1,5 +1,6 @@
 import path from 'node:path';
 import picomatch from 'picomatch';
+import { controlCharacterAt, escapeControl } from './control.js';
 import type { EngineConfig } from './types.js';
 
 /** The operator's `secrets` section of the engine config: what manifests may reference. */
@@ -17,8 +18,6 @@ export interface SecretPolicy {
 /** The engine's own settings and API token: never readable by a manifest, even through `*`. */
 const ENGINE_OWN_ENV = /^TASKOPS_/i;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-const CONTROL = /[\u0000-\u001f\u007f]/;
 const CONFIG_FILE = 'taskops.config.yaml';
 
 /** The policy of an allowlist; an absent allowlist (or an absent list in it) allows nothing. */
@@ -42,7 +41,7 @@ export function secretPolicy(allowlist: SecretsAllowlist | undefined): SecretPol
 export function describeSecretRef(ref: unknown): string {
   if (!ref || typeof ref !== 'object') return JSON.stringify(ref) ?? String(ref);
   const { env, file } = ref as Record<string, unknown>;
-  const show = (v: unknown) => (typeof v === 'string' && !CONTROL.test(v) ? v : JSON.stringify(v));
+  const show = (v: unknown) => (typeof v === 'string' ? escapeControl(v) : JSON.stringify(v));
   const parts = [
     ...(env !== undefined ? [`env: ${show(env)}`] : []),
     ...(file !== undefined ? [`file: ${show(file)}`] : []),
@@ -63,7 +62,7 @@ function envRefusal(name: unknown, allowed: (name: string) => boolean): string |
 }
 
 function fileRefusal(file: unknown, allowed: (file: string) => boolean): string | null {
-  if (typeof file !== 'string' || file === '' || CONTROL.test(file)) return 'is not a file path';
+  if (typeof file !== 'string' || file === '' || controlCharacterAt(file) !== -1) return 'is not a file path';
   if (!file.startsWith('/'))
     return 'is not an absolute path; name the file from the root, like /run/secrets/taskops/token';
   // Refused, not normalised: the system resolves `..` after following symlinks, so the file a lexically

@@ -72,6 +72,7 @@ describe('secretPolicy: files', () => {
     const everything = secretPolicy({ files: ['/**'] });
     expect(everything.refusal({ file: 'run/secrets/pw' })).toMatch(/^is not an absolute path/);
     expect(everything.refusal({ file: '/run/secrets/pw\u0000' })).toBe('is not a file path');
+    expect(everything.refusal({ file: '/run/secrets/pw\u009b' })).toBe('is not a file path');
     expect(everything.refusal({ file: '' })).toBe('is not a file path');
   });
 });
@@ -91,7 +92,8 @@ describe('secretPolicy: malformed references', () => {
 
   it('describes any shape without quoting control characters', () => {
     expect(describeSecretRef({ env: 'A', file: '/b' })).toBe('{env: A, file: /b}');
-    expect(describeSecretRef({ file: '/x\u001b[2J' })).toBe('{file: "/x\\u001b[2J"}');
+    expect(describeSecretRef({ file: '/x\u001b[2J\u009b' })).toBe('{file: /x\\u001b[2J\\u009b}');
+    expect(describeSecretRef({ env: 7 })).toBe('{env: 7}');
     expect(describeSecretRef('text')).toBe('"text"');
   });
 });
