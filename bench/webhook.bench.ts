@@ -12,6 +12,7 @@ import os from 'node:os';
 import { spawn } from 'node:child_process';
 import { createWebhookDriver } from '../src/engine/drivers/index.js';
 import type { DriverRequest } from '../src/engine/drivers/index.js';
+import { secretPolicy } from '../src/manifest/index.js';
 import type { TaskSpec, WebhookSpec } from '../src/manifest/types.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -92,7 +93,7 @@ const tuned = async () => {
   return res.status === 200;
 };
 
-const driver = createWebhookDriver();
+const driver = createWebhookDriver({}, secretPolicy({ env: ['BENCH_SIGNING_SECRET'] }));
 const task: TaskSpec = {
   objectType: 'webhook',
   action: 'send',

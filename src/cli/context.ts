@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, driverCatalog, loadEngineConfig, type ResolvedConfig } from '../config/index.js';
+import { secretPolicy, type SecretPolicy } from '../manifest/index.js';
 import { CliError } from './exit.js';
 import { palette, useColour, type Palette } from './output.js';
 
@@ -37,6 +38,11 @@ export function engineConfig(cmd: Command): ResolvedConfig {
 /** Driver catalog only when an engine config exists: without one, non-built-in types are "unchecked". */
 export function optionalCatalog(resolved: ResolvedConfig): Record<string, string[]> | undefined {
   return resolved.file ? driverCatalog(resolved.config) : undefined;
+}
+
+/** The secrets allowlist only when an engine config exists: without one, secret references are "unchecked". */
+export function optionalSecretPolicy(resolved: ResolvedConfig): SecretPolicy | undefined {
+  return resolved.file ? secretPolicy(resolved.config.secrets) : undefined;
 }
 
 export function parseOutputFormat<T extends string>(value: string, allowed: readonly T[]): T {

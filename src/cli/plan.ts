@@ -4,7 +4,13 @@ import type { Command } from 'commander';
 import { escapeControlKeepingLines } from '../manifest/index.js';
 import { asLive, diff, loadDesired, safetyProblem } from '../reconcile/index.js';
 import { gitClient, readTreeAtRevision, SourceError, type SourceSnapshot } from '../source/index.js';
-import { engineConfig, optionalCatalog, parseOutputFormat, stdoutPalette } from './context.js';
+import {
+  engineConfig,
+  optionalCatalog,
+  optionalSecretPolicy,
+  parseOutputFormat,
+  stdoutPalette,
+} from './context.js';
 import { CliError, EXIT } from './exit.js';
 import { asCliError, renderPlan } from './reconcile.js';
 
@@ -55,7 +61,12 @@ async function run(path: string, opts: PlanOptions, cmd: Command): Promise<void>
       defaultZone: config.defaultTimezone,
       displayRoot: subdir || '.',
     };
-    const headState = await loadDesired(head.root, { ...common, revision: head.revision });
+    // Secrets are checked on the change only: a base that a new allowlist refuses can still be compared against.
+    const headState = await loadDesired(head.root, {
+      ...common,
+      secretPolicy: optionalSecretPolicy(resolved),
+      revision: head.revision,
+    });
     const baseState = await loadDesired(base.root, { ...common, revision: base.revision }).catch(
       (err: unknown) => {
         throw new CliError(

@@ -13,7 +13,14 @@ import {
 } from '../reconcile/index.js';
 import { FolderSource, GitSource, SourceError, type Source } from '../source/index.js';
 import { openStore, StoreError } from '../store/index.js';
-import { engineConfig, globalOptions, optionalCatalog, parseOutputFormat, stdoutPalette } from './context.js';
+import {
+  engineConfig,
+  globalOptions,
+  optionalCatalog,
+  optionalSecretPolicy,
+  parseOutputFormat,
+  stdoutPalette,
+} from './context.js';
 import { CliError, EXIT } from './exit.js';
 import type { Palette } from './output.js';
 
@@ -85,6 +92,7 @@ async function run(path: string | undefined, opts: ReconcileOptions, cmd: Comman
       const state = await loadDesired(snap.root, {
         revision: snap.revision,
         driverCatalog: optionalCatalog(resolved),
+        secretPolicy: optionalSecretPolicy(resolved),
         defaultZone: config.defaultTimezone,
         // Problems name files as the user knows them, not by the cache or absolute path they were read from.
         displayRoot: source instanceof GitSource ? source.subdir || '.' : (path ?? '.'),

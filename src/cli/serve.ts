@@ -4,6 +4,7 @@ import { pino, destination } from 'pino';
 import { driverCatalog } from '../config/index.js';
 import { parseDuration } from '../config/index.js';
 import { createEngine, type EngineLogger } from '../engine/index.js';
+import { secretPolicy } from '../manifest/index.js';
 import { GitSource } from '../source/index.js';
 import { openStore } from '../store/index.js';
 import { buildServer, isLoopback, Metrics } from '../server/index.js';
@@ -105,6 +106,7 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
   };
   const store = await openStore(dataDir);
   const metrics = new Metrics();
+  const secrets = secretPolicy(resolved.config.secrets);
   const engine = createEngine({
     store,
     dataDir,
@@ -135,6 +137,7 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
     autoApply: opts.autoApply,
     safety: { allowDeleteAll: false, maxDeleteShare: opts.maxDeleteShare },
     driverCatalog: driverCatalog(resolved.config),
+    secretPolicy: secrets,
     defaultZone: resolved.config.defaultTimezone,
     displayRoot: source instanceof GitSource ? source.subdir || '.' : (path ?? '.'),
   });
@@ -146,6 +149,7 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
     sync: gitops,
     defaultZone: resolved.config.defaultTimezone,
     driverCatalog: driverCatalog(resolved.config),
+    secretPolicy: secrets,
     apiToken: token || null,
     logger: log,
     isReady: () => ready,

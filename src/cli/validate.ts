@@ -8,7 +8,14 @@ import {
 } from '../manifest/index.js';
 import { relabelProblem } from '../reconcile/index.js';
 import { GitSource } from '../source/index.js';
-import { engineConfig, globalOptions, optionalCatalog, parseOutputFormat, stdoutPalette } from './context.js';
+import {
+  engineConfig,
+  globalOptions,
+  optionalCatalog,
+  optionalSecretPolicy,
+  parseOutputFormat,
+  stdoutPalette,
+} from './context.js';
 import { CliError, EXIT } from './exit.js';
 import type { Palette } from './output.js';
 
@@ -34,8 +41,9 @@ export function registerValidate(program: Command): void {
       'after',
       `
 Every problem is printed as file:line:col: Kind/name: message. Exit 0 when valid, 1 otherwise.
-Object types other than webhook and email are checked against the engine's drivers when an
-engine config is found (--config, or ./taskops.config.yaml); otherwise they are noted as unchecked.
+Object types other than webhook and email are checked against the engine's drivers, and every
+{env}/{file} secret reference against its secrets allowlist, when an engine config is found
+(--config, or ./taskops.config.yaml); otherwise they are noted as unchecked.
 
 Examples:
   $ taskops validate examples
@@ -49,6 +57,7 @@ Examples:
       const loadOpts = {
         revision: 'working tree',
         driverCatalog: optionalCatalog(resolved),
+        secretPolicy: optionalSecretPolicy(resolved),
         defaultZone: resolved.config.defaultTimezone,
       };
       if (opts.repo === undefined && (opts.ref !== undefined || opts.path !== undefined)) {

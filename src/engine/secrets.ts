@@ -1,5 +1,9 @@
 import fs from 'node:fs';
+import { describeSecretRef, type SecretPolicy } from '../manifest/secret-policy.js';
+import { findSecretRefs } from '../manifest/secret-references.js';
 import type { SecretRef } from '../manifest/types.js';
+
+export { describeSecretRef };
 
 /** A secret reference that cannot be resolved. Names the reference, never a value. */
 export class SecretError extends Error {
@@ -14,11 +18,16 @@ export class SecretError extends Error {
 
 export type ReadFile = (path: string, encoding: 'utf8') => string;
 
-/** `{env: NAME}` / `{file: PATH}`: safe to print, it says where the secret lives, not what it is. */
-export function describeSecretRef(ref: SecretRef): string {
-  if (ref.env !== undefined) return `{env: ${ref.env}}`;
-  if (ref.file !== undefined) return `{file: ${ref.file}}`;
-  return '{}';
+/**
+ * The first secret reference in a spec that the allowlist refuses, as an error naming it; checked
+ * before any secret is read, so a store written by hand or by another version cannot get around it.
+ */
+export function refusedSecret(spec: unknown, policy: SecretPolicy): SecretError | null {
+  for (const { ref } of findSecretRefs(spec)) {
+    const refusal = policy.refusal(ref);
+    if (refusal) return new SecretError(ref as SecretRef, refusal);
+  }
+  return null;
 }
 
 /**

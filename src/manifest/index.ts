@@ -4,6 +4,13 @@ export { codePointLabel, controlCharacterAt, escapeControl, escapeControlKeeping
 export { BUILTIN_ACTIONS } from './semantic.js';
 export { validateObject, type ObjectValidation } from './object.js';
 export type { DriverCatalog } from './references.js';
+export {
+  secretPolicy,
+  describeSecretRef,
+  type SecretPolicy,
+  type SecretsAllowlist,
+} from './secret-policy.js';
+export { findSecretRefs, type FoundSecretRef } from './secret-references.js';
 export { compiledSchemas, SCHEMAS } from './schemas.js';
 export { LIMITS } from './limits.js';
 export { jsonDepthExcess, valueDepthExceeds } from './depth.js';

@@ -6,7 +6,9 @@ import { listManifestFiles } from './files.js';
 import { LIMITS } from './limits.js';
 import { parseManifestFile } from './parse.js';
 import type { DocumentPositions } from './positions.js';
-import { checkReferences, type DriverCatalog } from './references.js';
+import { checkReferences, type DriverCatalog, type ReferenceFinding } from './references.js';
+import { checkSecretReferences } from './secret-references.js';
+import type { SecretPolicy } from './secret-policy.js';
 import { semanticFindings } from './semantic.js';
 import type { DesiredState, LoadedManifest } from './types.js';
 
@@ -16,13 +18,15 @@ export interface LoadOptions {
   driverCatalog?: DriverCatalog;
   /** Zone used to read local date-times of schedules without a timezone. */
   defaultZone?: string;
+  /** The engine's secrets allowlist; without it secret references are noted as unchecked. */
+  secretPolicy?: SecretPolicy;
 }
 
 export interface LoadResult {
   /** Null when there is any problem: an invalid set is never half-used. */
   state: DesiredState | null;
   problems: ManifestProblem[];
-  /** Things that could not be checked here (object types without an engine config). */
+  /** Things that could not be checked here (object types and secret references without an engine config). */
   notes: ManifestProblem[];
   files: number;
   documents: number;
@@ -132,21 +136,16 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
   }
   const unique = dropDuplicates(manifests, positionsOf, problems);
   const refs = checkReferences(unique, opts.driverCatalog, invalidObjects);
-  const locate = (m: LoadedManifest, path: Array<string | number>) => positionsOf.get(m)!.locate(path);
-  for (const f of refs.errors) {
-    problems.push({
-      layer: 'reference',
-      location: locate(f.manifest, f.path),
-      object: label(f.manifest),
-      message: f.message,
-    });
-  }
-  const notes = refs.unchecked.map((f) => ({
-    layer: 'reference' as const,
-    location: locate(f.manifest, f.path),
+  const secrets = checkSecretReferences(unique, opts.secretPolicy);
+  const locate = (layer: ManifestProblem['layer']) => (f: ReferenceFinding) => ({
+    layer,
+    location: positionsOf.get(f.manifest)!.locate(f.path),
     object: label(f.manifest),
     message: f.message,
-  }));
+  });
+  problems.push(...refs.errors.map(locate('reference')), ...secrets.errors.map(locate('security')));
+  const notes = [...refs.unchecked.map(locate('reference')), ...secrets.unchecked.map(locate('security'))];
+  notes.sort(compareProblems);
   problems.sort(compareProblems);
   return {
     state: problems.length === 0 ? { revision: opts.revision, manifests: unique } : null,

@@ -1,4 +1,6 @@
 import { checkReferences, type DriverCatalog } from './references.js';
+import { checkSecretReferences } from './secret-references.js';
+import type { SecretPolicy } from './secret-policy.js';
 import { displayPath, translateSchemaErrors } from './schema-errors.js';
 import { compiledSchemas, SCHEMAS } from './schemas.js';
 import { findLiteralSecrets } from './security.js';
@@ -21,7 +23,7 @@ export function validateObject(
   metadata: ObjectMetadata,
   spec: Record<string, unknown>,
   others: readonly Manifest[],
-  opts: { defaultZone: string; driverCatalog?: DriverCatalog },
+  opts: { defaultZone: string; driverCatalog?: DriverCatalog; secretPolicy?: SecretPolicy },
 ): ObjectValidation {
   const normalized = structuredClone(spec);
   const problems = findLiteralSecrets(normalized).map((f) => `${displayPath(f.path)}: ${f.message}`);
@@ -42,5 +44,10 @@ export function validateObject(
   problems.push(
     ...refs.errors.filter((e) => e.manifest === manifest).map((e) => `${displayPath(e.path)}: ${e.message}`),
   );
+  // Only with a policy: the API serves an engine, which always has one; without it the engine still refuses at run time.
+  if (opts.secretPolicy) {
+    const secrets = checkSecretReferences([manifest], opts.secretPolicy);
+    problems.push(...secrets.errors.map((e) => `${displayPath(e.path)}: ${e.message}`));
+  }
   return problems.length > 0 ? { problems } : { manifest, problems };
 }

@@ -21,7 +21,7 @@ export type DriverCatalog = Record<string, readonly string[]>;
 
 export interface ReferenceCheck {
   errors: ReferenceFinding[];
-  /** Object types that could not be checked for lack of an engine config (not errors). */
+  /** What could not be checked for lack of an engine config (object types, secret references): not errors. */
   unchecked: ReferenceFinding[];
 }
 

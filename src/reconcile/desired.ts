@@ -4,6 +4,7 @@ import {
   ManifestError,
   type DriverCatalog,
   type ManifestProblem,
+  type SecretPolicy,
 } from '../manifest/index.js';
 import type { DesiredState } from '../manifest/types.js';
 import { contentHash } from '../store/hash.js';
@@ -12,6 +13,8 @@ import type { LiveObject } from '../store/types.js';
 export interface LoadDesiredOptions {
   revision: string;
   driverCatalog?: DriverCatalog;
+  /** The engine's secrets allowlist; without it secret references are only noted. */
+  secretPolicy?: SecretPolicy;
   defaultZone?: string;
   /**
    * How files are named in problems: the manifest root shown as this path (`manifests` for a repo's
@@ -25,6 +28,7 @@ export async function loadDesired(root: string, opts: LoadDesiredOptions): Promi
   const result = await loadDesiredState(root, {
     revision: opts.revision,
     ...(opts.driverCatalog ? { driverCatalog: opts.driverCatalog } : {}),
+    ...(opts.secretPolicy ? { secretPolicy: opts.secretPolicy } : {}),
     ...(opts.defaultZone ? { defaultZone: opts.defaultZone } : {}),
   });
   if (result.state && result.problems.length === 0) return result.state;

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/index.js';
+import type { SecretPolicy } from '../manifest/index.js';
 import type { Store } from '../store/types.js';
 import { bearerAuth } from './auth.js';
 import type { Metrics } from './metrics.js';
@@ -17,6 +18,8 @@ export interface ServerOptions {
   defaultZone: string;
   /** Object types and actions the engine's drivers offer, to validate objects made through the API. */
   driverCatalog?: Record<string, string[]>;
+  /** The engine's secrets allowlist, to refuse objects made through the API that reference anything else. */
+  secretPolicy?: SecretPolicy;
   /** Required on every route but the health probes when set. */
   apiToken: string | null;
   logger?: FastifyBaseLogger;
@@ -82,6 +85,6 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   app.post('/api/v1/sync', async () => opts.sync.syncNow());
   eventRoutes(app, opts.engine, opts.metrics);
   taskRoutes(app, opts.engine, opts.store);
-  objectRoutes(app, opts.engine, opts.store, opts.defaultZone, opts.driverCatalog);
+  objectRoutes(app, opts.engine, opts.store, opts.defaultZone, opts.driverCatalog, opts.secretPolicy);
   return app;
 }

@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'chokidar';
 import type { Engine, EngineLogger } from '../engine/index.js';
-import { ManifestError, formatProblem, type DriverCatalog } from '../manifest/index.js';
+import { ManifestError, formatProblem, type DriverCatalog, type SecretPolicy } from '../manifest/index.js';
 import { apply, diff, loadDesired, PlanSafetyError, type SafetyOptions } from '../reconcile/index.js';
 import { SourceError, type Source } from '../source/index.js';
 import type { Store } from '../store/types.js';
@@ -20,6 +20,8 @@ export interface GitOpsOptions {
   autoApply: boolean;
   safety: SafetyOptions;
   driverCatalog: DriverCatalog;
+  /** The engine's secrets allowlist: a revision referencing anything else is refused. */
+  secretPolicy: SecretPolicy;
   defaultZone: string;
   /** How files are named in problems (the folder as given, or the repo's subfolder). */
   displayRoot: string;
@@ -110,6 +112,7 @@ export class GitOpsLoop implements SyncController {
         const state = await loadDesired(snap.root, {
           revision,
           driverCatalog: this.opts.driverCatalog,
+          secretPolicy: this.opts.secretPolicy,
           defaultZone: this.opts.defaultZone,
           displayRoot: this.opts.displayRoot,
         });

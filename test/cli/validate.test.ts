@@ -6,12 +6,15 @@ import { runCli } from '../helpers/cli.js';
 import { tempRepo } from '../helpers/git.js';
 
 describe('taskops validate', () => {
-  it('accepts the bundled examples and exits 0, noting object types it cannot check without a config', async () => {
+  it('accepts the bundled examples and exits 0, noting object types and secrets it cannot check without a config', async () => {
     const r = await runCli(['validate', 'examples']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('10 manifests in 7 files: OK');
     expect(r.stdout).toContain(
       'objectType vms is not built in; unchecked without an engine config (--config) (note)',
+    );
+    expect(r.stdout).toContain(
+      "examples/sync-alerts/webhook.yaml:8:19: Webhook/slack-ops: {env: SLACK_WEBHOOK_URL} unchecked without an engine config (--config): the engine's secrets allowlist decides whether it may be read (note)",
     );
   });
 

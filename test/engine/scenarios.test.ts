@@ -132,6 +132,7 @@ describe('scenario 2: a sync error alerts Slack and email at once', () => {
       ),
       config: {
         defaultTimezone: 'America/New_York',
+        secrets: { env: ['SLACK_WEBHOOK_URL', 'SLACK_BOT_TOKEN'] },
         smtp: { url: `smtp://127.0.0.1:${smtp.port}`, from: 'taskops@example.com' },
       },
     });

@@ -1,3 +1,4 @@
+import { secretPolicy } from '../../manifest/secret-policy.js';
 import type { DriverConfig, EngineConfig } from '../../manifest/types.js';
 import { createCommandDriver } from './command.js';
 import { createEmailDriver } from './email.js';
@@ -16,10 +17,13 @@ const CONFIGURABLE: Record<DriverConfig['type'], DriverFactory> = {
 
 export const BUILT_IN_OBJECT_TYPES = ['webhook', 'email'] as const;
 
-/** The drivers an engine offers: webhook and email always, plus the config's `drivers` section. */
+/**
+ * The drivers an engine offers: webhook and email always, plus the config's `drivers` section. Webhooks
+ * read only the secrets of `config.secrets`; the email driver's SMTP password is the operator's own.
+ */
 export function createDriverRegistry(config: EngineConfig, deps: DriverDeps = {}): DriverRegistry {
   const drivers = new Map<string, Driver>([
-    ['webhook', createWebhookDriver(deps)],
+    ['webhook', createWebhookDriver(deps, secretPolicy(config.secrets))],
     ['email', createEmailDriver(config.smtp, deps)],
   ]);
   for (const [objectType, driverConfig] of Object.entries(config.drivers ?? {})) {

@@ -61,7 +61,9 @@ export function prepareWebhook(
   return {
     url,
     headers,
-    ...(spec.signingSecretFrom ? { signingKey: signingKey(secret(spec.signingSecretFrom)) } : {}),
+    ...(spec.signingSecretFrom
+      ? { signingKey: signingKey(secret(spec.signingSecretFrom), spec.signingSecretFrom) }
+      : {}),
     allowInsecureCertificates: spec.allowInsecureCertificates ?? false,
     timeoutMs: (spec.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
     retries: spec.retries ?? DEFAULT_RETRIES,

@@ -4,8 +4,9 @@ import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
+import { secretPolicy, type SecretPolicy } from '../../manifest/secret-policy.js';
 import { expandPayload, parsePayloadTemplate, type PayloadParseResult } from '../../manifest/template.js';
-import { describeSecretRef, SecretError } from '../secrets.js';
+import { describeSecretRef, refusedSecret, SecretError } from '../secrets.js';
 import {
   backoffDelay,
   classifyStatus,
@@ -43,8 +44,14 @@ function drain(body: Readable): Promise<void> {
   });
 }
 
-/** Built-in driver for objectType webhook: POSTs the task's payload to the task's Webhook. */
-export function createWebhookDriver(deps: DriverDeps = {}): Driver {
+/**
+ * Built-in driver for objectType webhook: POSTs the task's payload to the task's Webhook. It reads only
+ * the secrets `secrets` allows (the engine config's allowlist; nothing by default).
+ */
+export function createWebhookDriver(
+  deps: DriverDeps = {},
+  secrets: SecretPolicy = secretPolicy(undefined),
+): Driver {
   const env = deps.env ?? process.env;
   const readFile = deps.readFile;
   const sleep = deps.sleep ?? defaultSleep;
@@ -153,6 +160,8 @@ export function createWebhookDriver(deps: DriverDeps = {}): Driver {
       return fail(`task ${req.task.name}: no Webhook resolved for target ${req.target ?? '(none)'}`);
     const template = templateFor(req.task.spec.params);
     if (!template.ok) return fail(`task ${req.task.name}: ${template.message}`);
+    const refused = refusedSecret(webhook.spec, secrets);
+    if (refused) return fail(`webhook ${webhook.name}: ${refused.message}`);
     let target: PreparedWebhook;
     try {
       target = prepareWebhook(webhook.spec, env, readFile);

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../../engine/index.js';
-import { KINDS, validateObject, type Kind, type Manifest } from '../../manifest/index.js';
+import { KINDS, validateObject, type Kind, type Manifest, type SecretPolicy } from '../../manifest/index.js';
 import { contentHash } from '../../store/hash.js';
 import type { LiveObject, Store } from '../../store/types.js';
 
@@ -21,8 +21,12 @@ export function objectRoutes(
   store: Store,
   defaultZone: string,
   driverCatalog?: Record<string, string[]>,
+  secretPolicy?: SecretPolicy,
 ): void {
-  const catalogOpt = driverCatalog ? { driverCatalog } : {};
+  const catalogOpt = {
+    ...(driverCatalog ? { driverCatalog } : {}),
+    ...(secretPolicy ? { secretPolicy } : {}),
+  };
   app.get<{ Querystring: { kind?: string } }>(
     '/api/v1/objects',
     {

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWebhookDriver, type Driver } from '../../../src/engine/drivers/index.js';
 import { driverRequest } from '../../helpers/driver-request.js';
 import { startReceiver, type Receiver } from '../../helpers/http-receiver.js';
-import { recordingDeps, webhookTask } from './webhook-fixtures.js';
+import { ANY_SECRET, recordingDeps, webhookTask } from './webhook-fixtures.js';
 
 let receiver: Receiver;
 let driver: Driver | undefined;
@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 const deliver = (spec: Parameters<typeof driverRequest>[1] = {}, env: NodeJS.ProcessEnv = {}) => {
-  driver = createWebhookDriver(recordingDeps({ env }));
+  driver = createWebhookDriver(recordingDeps({ env }), ANY_SECRET);
   return driver.run(driverRequest(webhookTask(), { webhookSpec: { url: receiver.url }, ...spec }));
 };
 

@@ -1,5 +1,9 @@
 import type { TaskSpec } from '../../../src/manifest/types.js';
 import type { DriverDeps } from '../../../src/engine/drivers/index.js';
+import { secretPolicy } from '../../../src/manifest/index.js';
+
+/** Every secret but the engine's own: these tests are about delivery; the allowlist has tests of its own. */
+export const ANY_SECRET = secretPolicy({ env: ['*'], files: ['/**'] });
 
 export const CANONICAL_PAYLOAD = '{"text": "Sync Error Alert: ${NAME} failed at ${DATE}"}';
 

@@ -1,11 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWebhookDriver, type Driver } from '../../../src/engine/drivers/index.js';
+import { signingKey } from '../../../src/engine/drivers/signing.js';
 import { redact } from '../../../src/engine/drivers/webhook-request.js';
+import { SecretError } from '../../../src/engine/secrets.js';
 import { driverRequest } from '../../helpers/driver-request.js';
 import { startReceiver, type Receiver, type RecordedRequest } from '../../helpers/http-receiver.js';
 import { selfSignedCertificate } from '../../helpers/tls.js';
-import { recordingDeps, webhookTask } from './webhook-fixtures.js';
+import { ANY_SECRET, recordingDeps, webhookTask } from './webhook-fixtures.js';
 
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -19,7 +21,7 @@ async function receiverWith(options: Parameters<typeof startReceiver>[0] = {}): 
 }
 
 function driverWith(deps = recordingDeps()): Driver {
-  const driver = createWebhookDriver(deps);
+  const driver = createWebhookDriver(deps, ANY_SECRET);
   cleanup.push(() => driver.close?.());
   return driver;
 }
@@ -66,9 +68,12 @@ describe('webhook driver: TLS', () => {
   });
 });
 
+/** A Standard Webhooks secret: whsec_ and 32 bytes of key in base64. */
+const SECRET_32 = `whsec_${Buffer.from('a-32-byte-signing-key-for-tests!').toString('base64')}`;
+
 describe('webhook driver: Standard Webhooks signing', () => {
   it('signs with a whsec_ secret so the receiver can verify the exact body', async () => {
-    const secret = `whsec_${Buffer.from('a-32-byte-signing-key-for-tests!').toString('base64')}`;
+    const secret = SECRET_32;
     const receiver = await receiverWith();
     const driver = driverWith(recordingDeps({ env: { SIGNING: secret }, newMessageId: () => 'msg_fixed' }));
     const result = await driver.run(
@@ -87,13 +92,13 @@ describe('webhook driver: Standard Webhooks signing', () => {
 
   it('uses a secret without the whsec_ prefix as raw bytes', async () => {
     const receiver = await receiverWith();
-    const driver = driverWith(recordingDeps({ env: { SIGNING: 'plain secret' } }));
+    const driver = driverWith(recordingDeps({ env: { SIGNING: 'a plain secret of 24 bytes' } }));
     await driver.run(
       driverRequest(webhookTask(), {
         webhookSpec: { url: receiver.url, signingSecretFrom: { env: 'SIGNING' } },
       }),
     );
-    expect(verify(receiver.requests[0] as RecordedRequest, 'plain secret')).toBe(true);
+    expect(verify(receiver.requests[0] as RecordedRequest, 'a plain secret of 24 bytes')).toBe(true);
   });
 
   it('keeps one webhook-id across retries and signs each attempt with its own timestamp', async () => {
@@ -101,7 +106,7 @@ describe('webhook driver: Standard Webhooks signing', () => {
     receiver.script({ status: 500 }, { status: 503 });
     let clock = Date.parse('2025-10-16T15:38:07Z');
     const driver = driverWith(
-      recordingDeps({ env: { SIGNING: 'whsec_c2VjcmV0' }, now: () => new Date((clock += 10_000)) }),
+      recordingDeps({ env: { SIGNING: SECRET_32 }, now: () => new Date((clock += 10_000)) }),
     );
     const result = await driver.run(
       driverRequest(webhookTask(), {
@@ -115,12 +120,12 @@ describe('webhook driver: Standard Webhooks signing', () => {
     expect(result.details).toMatchObject({ messageId: ids[0] });
     const stamps = receiver.requests.map((r) => Number(r.headers['webhook-timestamp']));
     expect(new Set(stamps).size).toBe(3);
-    expect(receiver.requests.every((r) => verify(r, 'whsec_c2VjcmV0'))).toBe(true);
+    expect(receiver.requests.every((r) => verify(r, SECRET_32))).toBe(true);
   });
 
   it('gives each delivery its own webhook-id', async () => {
     const receiver = await receiverWith();
-    const driver = driverWith(recordingDeps({ env: { SIGNING: 'whsec_c2VjcmV0' } }));
+    const driver = driverWith(recordingDeps({ env: { SIGNING: SECRET_32 } }));
     const spec = { url: receiver.url, signingSecretFrom: { env: 'SIGNING' } };
     await driver.run(driverRequest(webhookTask(), { webhookSpec: spec }));
     await driver.run(driverRequest(webhookTask(), { webhookSpec: spec }));
@@ -147,5 +152,33 @@ describe('redact', () => {
         'abc',
       ]),
     ).toBe('GET [redacted] failed with token [redacted]');
+  });
+});
+
+describe('signingKey', () => {
+  const ref = { env: 'SIGNING' };
+
+  it('takes a key of exactly 24 bytes, raw or after whsec_', () => {
+    expect(signingKey('x'.repeat(24), ref)).toHaveLength(24);
+    expect(signingKey(`whsec_${Buffer.alloc(24, 9).toString('base64')}`, ref)).toHaveLength(24);
+  });
+
+  it.each([
+    ['x'.repeat(23), 'is shorter than 24 bytes of key (Standard Webhooks)'],
+    [
+      `whsec_${Buffer.alloc(23, 9).toString('base64')}`,
+      'is shorter than 24 bytes of key (Standard Webhooks)',
+    ],
+    ['whsec_', 'has no key material after whsec_'],
+    [`whsec_${Buffer.alloc(32, 9).toString('base64url')}`, 'is not valid base64 after whsec_'],
+    [`whsec_${Buffer.alloc(32, 9).toString('base64')} `, 'is not valid base64 after whsec_'],
+  ])('refuses %j, naming the reference and never the value', (secret, reason) => {
+    expect(() => signingKey(secret, ref)).toThrow(SecretError);
+    expect(() => signingKey(secret, ref)).toThrow(`secret {env: SIGNING} ${reason}`);
+    try {
+      signingKey(secret, ref);
+    } catch (err) {
+      if (secret.length > 'whsec_'.length) expect((err as Error).message).not.toContain(secret.trim());
+    }
   });
 });
