@@ -148,6 +148,8 @@ describe('timeouts and the connection cap', () => {
     await until('the answer', () => c.received().includes('"ok"'), 2000);
     const after = await Promise.race([c.closed, new Promise<number>((r) => setTimeout(() => r(-1), 3000))]);
     expect(after, 'the idle connection stayed open').toBeGreaterThan(0);
+    // Node adds a second of grace to the keep-alive timeout.
+    expect(after).toBeGreaterThanOrEqual(300);
   });
 
   it('keeps serving an authorised client while 300 slow connections try to hold the server', async () => {
@@ -339,10 +341,10 @@ describe('nesting in API bodies', () => {
       expect(res.statusCode, url).toBe(400);
       expect(res.json()).toMatchObject({ error: 'bad_request' });
       expect((res.json() as { message: string }).message).toMatch(
-        /^the request body nests deeper than 32 levels \(at byte \d+\)/,
+        /^the request body nests deeper than 32 levels \(at character \d+\)/,
       );
     }
-    expect(await fixture.store.getObject('Tag', 'deep')).toBeNull();
+    expect(await fixture.store.getObject('Tag', 'deep')).toBeUndefined();
   });
 });
 
