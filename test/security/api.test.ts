@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildServer, Metrics, type ServerOptions, type SyncController } from '../../src/server/index.js';
+import { runCli } from '../helpers/cli.js';
 import { doc, docs, engineFixture, type EngineFixture } from '../helpers/engine.js';
 import { tempDir } from '../helpers/git.js';
 import { plainRequest, rawClient, until, type RawClient } from '../helpers/raw-http.js';
@@ -139,6 +141,7 @@ describe('timeouts and the connection cap', () => {
     const after = await Promise.race([c.closed, new Promise<number>((r) => setTimeout(() => r(-1), 3000))]);
     expect(after, 'the server kept the slow headers open').toBeGreaterThan(0);
     expect(after).toBeGreaterThanOrEqual(300);
+    expect(c.received()).toMatch(/^HTTP\/1\.1 408 /);
   });
 
   it('closes an idle keep-alive connection after the idle timeout', async () => {
@@ -382,6 +385,33 @@ describe('the API token', () => {
     const r = serve([], { TASKOPS_API_TOKEN: '  ' });
     expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toContain('TASKOPS_API_TOKEN is set but blank');
+  });
+
+  it('refuses a blank or multi-line token file in the clients too, before sending anything', async () => {
+    const work = tempDir('taskops-token-');
+    const received: string[] = [];
+    const receiver = createServer((req, res) => {
+      received.push(String(req.headers.authorization));
+      res.end('{}');
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    try {
+      for (const [content, message] of [
+        [' \n', 'is empty'],
+        ['abc\ndef\n', 'holds control or non-ASCII characters'],
+      ] as const) {
+        const file = path.join(work.dir, 'token');
+        writeFileSync(file, content);
+        const r = await runCli(['run', 't', '--server', url, '--api-token-file', file]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(message);
+      }
+      expect(received).toEqual([]);
+    } finally {
+      await new Promise((r) => receiver.close(r));
+      work.cleanup();
+    }
   });
 
   it('says plainly that a token file is missing', () => {
