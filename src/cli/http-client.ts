@@ -1,5 +1,5 @@
 import axios from 'axios';
-import { readFileSync } from 'node:fs';
+import { readApiToken } from './api-token.js';
 import { CliError } from './exit.js';
 
 /** Calls a running `taskops serve`; the token comes from TASKOPS_API_TOKEN or --api-token-file. */
@@ -9,7 +9,7 @@ export async function callServer<T>(
   path: string,
   opts: { body?: unknown; tokenFile?: string } = {},
 ): Promise<{ status: number; data: T }> {
-  const token = opts.tokenFile ? readFileSync(opts.tokenFile, 'utf8').trim() : process.env.TASKOPS_API_TOKEN;
+  const token = readApiToken(opts.tokenFile);
   try {
     const response = await axios.request<T>({
       url: new URL(path, server).toString(),

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { pino, destination } from 'pino';
 import { driverCatalog } from '../config/index.js';
 import { parseDuration } from '../config/index.js';
@@ -10,6 +9,7 @@ import { openStore } from '../store/index.js';
 import { buildServer, isLoopback, Metrics } from '../server/index.js';
 import { GitOpsLoop } from '../server/gitops.js';
 import { redactCredentials } from '../text/redact.js';
+import { readApiToken } from './api-token.js';
 import { engineConfig, globalOptions } from './context.js';
 import { CliError, EXIT } from './exit.js';
 import { chooseSource, parseShare } from './reconcile.js';
@@ -81,9 +81,7 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
       EXIT.usage,
     );
   }
-  const token = opts.apiTokenFile
-    ? readFileSync(opts.apiTokenFile, 'utf8').trim()
-    : (process.env.TASKOPS_API_TOKEN ?? '');
+  const token = readApiToken(opts.apiTokenFile);
   if (!token && !isLoopback(host)) {
     throw new CliError(
       `refusing to listen on ${host} without an API token: set TASKOPS_API_TOKEN or --api-token-file, or listen on 127.0.0.1`,
@@ -150,7 +148,7 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
     defaultZone: resolved.config.defaultTimezone,
     driverCatalog: driverCatalog(resolved.config),
     secretPolicy: secrets,
-    apiToken: token || null,
+    apiToken: token,
     logger: log,
     isReady: () => ready,
   });

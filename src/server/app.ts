@@ -1,8 +1,14 @@
+import helmet from '@fastify/helmet';
+import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/index.js';
 import type { SecretPolicy } from '../manifest/index.js';
 import type { Store } from '../store/types.js';
 import { bearerAuth } from './auth.js';
+import { jsonBodiesOnly } from './body.js';
+import { replyWithError } from './errors.js';
+import { capConnections, resolveLimits, timeoutOptions, type ServerLimits } from './limits.js';
+import { loopbackGuard } from './loopback.js';
 import type { Metrics } from './metrics.js';
 import { eventRoutes } from './routes/events.js';
 import { objectRoutes } from './routes/objects.js';
@@ -20,11 +26,16 @@ export interface ServerOptions {
   driverCatalog?: Record<string, string[]>;
   /** The engine's secrets allowlist, to refuse objects made through the API that reference anything else. */
   secretPolicy?: SecretPolicy;
-  /** Required on every route but the health probes when set. */
+  /**
+   * Required on every route but the health probes when set. Without one, only loopback Host names and
+   * same-origin pages are served (the caller must also listen on loopback only).
+   */
   apiToken: string | null;
   logger?: FastifyBaseLogger;
-  /** Largest request body accepted, in bytes. */
+  /** Largest request body accepted, in bytes (the same as `limits.bodyBytes`). */
   bodyLimit?: number;
+  /** Timeouts, the connection cap, nesting and load shedding; defaults in DEFAULT_LIMITS. */
+  limits?: Partial<ServerLimits>;
   /** The clock for status reports (tests pass the engine's). */
   now?: () => Date;
   /** False until the engine has started; /readyz answers 503 before. */
@@ -33,45 +44,50 @@ export interface ServerOptions {
 
 /** The HTTP API of `taskops serve` (contract §4). Errors are JSON `{error, message}`. */
 export function buildServer(opts: ServerOptions): FastifyInstance {
+  const limits = resolveLimits({
+    ...(opts.bodyLimit !== undefined ? { bodyBytes: opts.bodyLimit } : {}),
+    ...opts.limits,
+  });
   // One type for both branches: fastify infers a different instance type per logger option.
   const logging = (opts.logger ? { loggerInstance: opts.logger } : { logger: false }) as { logger: false };
   const app = Fastify({
     ...logging,
-    bodyLimit: opts.bodyLimit ?? 64 * 1024,
+    ...timeoutOptions(limits),
+    bodyLimit: limits.bodyBytes,
     // Reject unknown fields and wrong types instead of silently stripping or coercing them.
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true },
     },
   });
-  app.addHook('preHandler', bearerAuth(opts.apiToken));
+  capConnections(app.server, limits);
+  jsonBodiesOnly(app, limits.maxDepth);
 
-  app.setErrorHandler(
-    (
-      error: { statusCode?: number; validation?: unknown; message: string; code?: string },
-      request,
-      reply,
-    ) => {
-      const status = error.statusCode ?? 500;
-      if (status >= 500) request.log.error({ err: error }, 'request failed');
-      const code = error.validation
-        ? 'bad_request'
-        : status === 413
-          ? 'payload_too_large'
-          : status >= 500
-            ? 'internal'
-            : 'bad_request';
-      return reply
-        .code(status)
-        .send({ error: code, message: status >= 500 ? 'internal error; see the server log' : error.message });
-    },
-  );
+  // onRequest hooks run in this order: security headers (on refusals too), load shedding, then the
+  // credential checks, all before a body is read.
+  void app.register(helmet, {
+    // No upgrade to https and no HSTS: the API is plain HTTP on loopback or behind a TLS proxy.
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    strictTransportSecurity: false,
+  });
+  void app.register(underPressure, {
+    maxEventLoopDelay: limits.maxEventLoopDelayMs,
+    maxHeapUsedBytes: limits.maxHeapUsedBytes,
+    sampleInterval: limits.pressureSampleIntervalMs,
+    retryAfter: limits.retryAfterSeconds,
+    message: `the server is overloaded; retry in ${limits.retryAfterSeconds} s`,
+  });
+  if (opts.apiToken === null) app.addHook('onRequest', loopbackGuard());
+  app.addHook('onRequest', bearerAuth(opts.apiToken));
+
+  app.setErrorHandler(replyWithError);
   app.setNotFoundHandler((request, reply) =>
     reply
       .code(404)
       .send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // Liveness stays up under load: an orchestrator would otherwise restart a merely busy engine.
+  app.get('/healthz', { config: { pressureHandler: () => undefined } }, async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const ready = opts.isReady?.() ?? true;
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'starting' });

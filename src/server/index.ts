@@ -1,5 +1,7 @@
 export { buildServer, type ServerOptions } from './app.js';
 export { Metrics } from './metrics.js';
-export { bearerAuth, isLoopback } from './auth.js';
+export { bearerAuth } from './auth.js';
+export { isLoopback } from './loopback.js';
+export { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
 export { statusReport, type StatusReport, type KindCounts } from './status.js';
 export type { SyncController, SyncStatus, SyncOutcome, SyncError } from './types.js';
