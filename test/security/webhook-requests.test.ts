@@ -113,16 +113,13 @@ describe('attack: a committer sets the headers that frame the request', () => {
     ['Content-Length', { 'Content-Length': '3' }],
     ['Transfer-Encoding', { 'transfer-encoding': 'chunked' }],
     ['Connection', { Connection: 'close' }],
-  ])(
-    'the engine refuses a hand-written %s header and sends nothing',
-    async (header, headers) => {
-      const result = await deliverUnvalidated({ headers });
-      expect(result.ok).toBe(false);
-      expect(result.attempts).toBe(0);
-      expect(result.error).toContain(`header ${Object.keys(headers)[0]} is reserved`);
-      expect(receiver.requests, `${header} must not reach the receiver`).toHaveLength(0);
-    },
-  );
+  ])('the engine refuses a hand-written %s header and sends nothing', async (header, headers) => {
+    const result = await deliverUnvalidated({ headers });
+    expect(result.ok).toBe(false);
+    expect(result.attempts).toBe(0);
+    expect(result.error).toContain(`header ${Object.keys(headers)[0]} is reserved`);
+    expect(receiver.requests, `${header} must not reach the receiver`).toHaveLength(0);
+  });
 
   it('the engine frames the request itself: Host from the URL, Content-Length from the body', async () => {
     const result = await deliverUnvalidated({ headers: { 'X-Team': 'ops' } });
@@ -265,7 +262,12 @@ describe('attack: webhooks.allowDestinations restricts where deliveries go', () 
   const registryDriver = (allowDestinations: string[]) => {
     const registry = createDriverRegistry({ webhooks: { allowDestinations } }, recordingDeps());
     const webhook = registry.get('webhook')!;
-    driver = { objectType: 'webhook', actions: () => ['send'], run: (r) => webhook.run(r), close: () => registry.close() };
+    driver = {
+      objectType: 'webhook',
+      actions: () => ['send'],
+      run: (r) => webhook.run(r),
+      close: () => registry.close(),
+    };
     return driver;
   };
 

@@ -17,7 +17,13 @@ import {
 import { signatureHeaders } from './signing.js';
 import type { AttemptOutcome, Driver, DriverDeps, DriverRequest, DriverResult } from './types.js';
 import { abortReason, unknownAction } from './types.js';
-import { describeRequestError, prepareWebhook, redact, type PreparedWebhook } from './webhook-request.js';
+import {
+  describeRequestError,
+  prepareWebhook,
+  redact,
+  WebhookSpecError,
+  type PreparedWebhook,
+} from './webhook-request.js';
 
 interface SendResult {
   status?: number;
@@ -158,6 +164,8 @@ export function createWebhookDriver(deps: DriverDeps = {}): Driver {
       target = prepareWebhook(webhook.spec, env, readFile);
     } catch (err) {
       if (err instanceof SecretError) return fail(`webhook ${webhook.name}: ${err.message}`);
+      if (err instanceof WebhookSpecError)
+        return fail(`webhook ${webhook.name}: ${err.message}; nothing was sent`);
       throw err;
     }
 
