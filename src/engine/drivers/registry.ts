@@ -19,7 +19,7 @@ export const BUILT_IN_OBJECT_TYPES = ['webhook', 'email'] as const;
 /** The drivers an engine offers: webhook and email always, plus the config's `drivers` section. */
 export function createDriverRegistry(config: EngineConfig, deps: DriverDeps = {}): DriverRegistry {
   const drivers = new Map<string, Driver>([
-    ['webhook', createWebhookDriver(deps)],
+    ['webhook', createWebhookDriver(deps, config.webhooks)],
     ['email', createEmailDriver(config.smtp, deps)],
   ]);
   for (const [objectType, driverConfig] of Object.entries(config.drivers ?? {})) {

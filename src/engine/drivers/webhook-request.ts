@@ -143,6 +143,7 @@ export function describeRequestError(err: unknown): { message: string; permanent
   const words = typeof code === 'string' ? NETWORK_WORDS[code] : undefined;
   if (words) return { message: `${words} (${String(code)})`, permanent: false };
   if (code === 'ERR_INVALID_URL') return { message: 'the URL is not valid', permanent: true };
+  if (code === 'ERR_TASKOPS_DESTINATION_REFUSED') return { message, permanent: true };
   const text = typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
   return { message: text, permanent: false };
 }

@@ -1,9 +1,9 @@
 import axios from 'axios';
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
+import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
+import { bareAddress } from '../../config/destinations.js';
 import { expandPayload, parsePayloadTemplate, type PayloadParseResult } from '../../manifest/template.js';
 import { describeSecretRef, SecretError } from '../secrets.js';
 import {
@@ -14,6 +14,12 @@ import {
   parseRetryAfter,
   type StatusVerdict,
 } from './backoff.js';
+import {
+  destinationPolicy,
+  GuardedHttpAgent,
+  GuardedHttpsAgent,
+  type DestinationGuard,
+} from './destination-guard.js';
 import { signatureHeaders } from './signing.js';
 import type { AttemptOutcome, Driver, DriverDeps, DriverRequest, DriverResult } from './types.js';
 import { abortReason, unknownAction } from './types.js';
@@ -49,8 +55,24 @@ function drain(body: Readable): Promise<void> {
   });
 }
 
+/** The engine config's `webhooks` section: the operator's limits on where deliveries go. */
+export interface WebhookSettings {
+  allowDestinations?: string[];
+}
+
+/** Why the URL's host (a name, or a literal address) is refused, before any lookup; null when it may be tried. */
+function urlHostRefusal(url: string, guard: DestinationGuard): string | null {
+  let host: string;
+  try {
+    host = bareAddress(new URL(url).hostname);
+  } catch {
+    return null; // not a URL: the request fails with its own clear error
+  }
+  return net.isIP(host) ? guard.policy.checkAddress(host, host) : guard.policy.checkName(host);
+}
+
 /** Built-in driver for objectType webhook: POSTs the task's payload to the task's Webhook. */
-export function createWebhookDriver(deps: DriverDeps = {}): Driver {
+export function createWebhookDriver(deps: DriverDeps = {}, settings: WebhookSettings = {}): Driver {
   const env = deps.env ?? process.env;
   const readFile = deps.readFile;
   const sleep = deps.sleep ?? defaultSleep;
@@ -58,12 +80,17 @@ export function createWebhookDriver(deps: DriverDeps = {}): Driver {
   const now = deps.now ?? (() => new Date());
   const newMessageId = deps.newMessageId ?? (() => `msg_${randomUUID()}`);
 
+  // Every socket is opened by these agents, which check the resolved address first (DNS rebinding included).
+  const guard: DestinationGuard = {
+    policy: destinationPolicy(settings.allowDestinations),
+    ...(deps.lookup ? { lookup: deps.lookup } : {}),
+  };
   // Keep-alive agents shared by every delivery: reconnecting per delivery costs more than the request.
   const agentOptions = { keepAlive: true, ...deps.httpAgentOptions };
-  const httpAgent = new http.Agent(agentOptions);
-  const httpsAgent = new https.Agent(agentOptions);
+  const httpAgent = new GuardedHttpAgent(agentOptions, guard);
+  const httpsAgent = new GuardedHttpsAgent(agentOptions, guard);
   // Only webhooks that opt in use this agent; nothing global changes.
-  const insecureAgent = new https.Agent({ ...agentOptions, rejectUnauthorized: false });
+  const insecureAgent = new GuardedHttpsAgent({ ...agentOptions, rejectUnauthorized: false }, guard);
 
   const client = axios.create({
     maxRedirects: 0, // a POST must not silently turn into a GET elsewhere; 3xx is a failure
@@ -175,6 +202,9 @@ export function createWebhookDriver(deps: DriverDeps = {}): Driver {
         : 'the URL';
       return fail(`webhook ${webhook.name}: ${source} is not an http:// or https:// URL`);
     }
+    // The URL's own host is checked before anything is sent, even when a proxy (HTTP_PROXY) makes the connection.
+    const refused = urlHostRefusal(target.url, guard);
+    if (refused) return fail(`webhook ${webhook.name}: ${redact(refused, target.secrets)} (not sent)`);
     const body = expandPayload(template.template, req.vars);
     const bytes = Buffer.from(body, 'utf8');
     const messageId = target.signingKey ? newMessageId() : undefined;
