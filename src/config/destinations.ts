@@ -43,7 +43,7 @@ function addEntry(list: Building, entry: string): string | null {
     const family = addressFamily(cidr[1]!);
     const prefix = Number(cidr[2]);
     if (prefix > (family === 'ipv4' ? 32 : 128))
-      return `${JSON.stringify(entry)} has a prefix longer than the address`;
+      return `${JSON.stringify(entry)}: the prefix is at most /${family === 'ipv4' ? 32 : 128} for an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} range`;
     list.addresses.addSubnet(cidr[1]!, prefix, family);
     list.hasAddresses = true;
     return null;

@@ -506,7 +506,7 @@ describe('attack: webhooks.allowDestinations restricts where deliveries go', () 
     expect(dns.asked).toEqual(['receiver.test']);
   });
 
-  it('the engine config refuses an entry that is no host, address or range, at its line', async () => {
+  it('the engine config refuses an entry that is no host, address or range, naming the entry', async () => {
     const dir = repo({
       'taskops.config.yaml': [
         'webhooks:',
