@@ -93,7 +93,7 @@ const tuned = async () => {
   return res.status === 200;
 };
 
-const driver = createWebhookDriver({}, secretPolicy({ env: ['BENCH_SIGNING_SECRET'] }));
+const driver = createWebhookDriver({}, { secrets: secretPolicy({ env: ['BENCH_SIGNING_SECRET'] }) });
 const task: TaskSpec = {
   objectType: 'webhook',
   action: 'send',

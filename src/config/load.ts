@@ -6,6 +6,7 @@ import { parseManifestFile, type ParsedDocument } from '../manifest/parse.js';
 import { isValidTimeZone } from '../manifest/time.js';
 import { findTemplateProblems } from '../manifest/template.js';
 import type { EngineConfig } from '../manifest/types.js';
+import { parseDestinationList } from './destinations.js';
 import { parseDuration } from './duration.js';
 
 export const DEFAULT_CONFIG_FILE = 'taskops.config.yaml';
@@ -100,6 +101,11 @@ function semanticProblems(config: EngineConfig): string[] {
   const out: string[] = [];
   if (config.defaultTimezone && !isValidTimeZone(config.defaultTimezone)) {
     out.push(`defaultTimezone: unknown time zone ${JSON.stringify(config.defaultTimezone)}`);
+  }
+  const destinations: unknown = config.webhooks?.allowDestinations;
+  // Entries that are not strings are the schema's to report.
+  if (Array.isArray(destinations) && destinations.every((d) => typeof d === 'string')) {
+    out.push(...parseDestinationList(destinations as string[]).problems);
   }
   for (const [type, driver] of Object.entries(config.drivers ?? {})) {
     if (type === 'webhook' || type === 'email')

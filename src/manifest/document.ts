@@ -65,7 +65,7 @@ export function validateDocument(doc: ParsedDocument): DocumentResult {
   }
   if (kind && isMapping(value.spec)) {
     const secrets = findLiteralSecrets(value.spec);
-    for (const s of secrets) report('security', s.path, s.message);
+    for (const s of secrets) report('security', s.path, s.message, s.atKey);
     const secretPaths = new Set(secrets.map((s) => displayPath(s.path)));
     const validate = schemas.spec[kind];
     const specValid: boolean = fast.spec[kind](value.spec) || validate(value.spec);

@@ -1,3 +1,5 @@
+import { valueDepthExceeds } from './depth.js';
+import { LIMITS } from './limits.js';
 import { checkReferences, type DriverCatalog } from './references.js';
 import { checkSecretReferences } from './secret-references.js';
 import type { SecretPolicy } from './secret-policy.js';
@@ -25,6 +27,12 @@ export function validateObject(
   others: readonly Manifest[],
   opts: { defaultZone: string; driverCatalog?: DriverCatalog; secretPolicy?: SecretPolicy },
 ): ObjectValidation {
+  // Every check below walks the spec recursively: bound its depth first, without recursion.
+  if (valueDepthExceeds(spec)) {
+    return {
+      problems: [`spec nests deeper than ${LIMITS.maxDepth} levels of lists and mappings; flatten it`],
+    };
+  }
   const normalized = structuredClone(spec);
   const problems = findLiteralSecrets(normalized).map((f) => `${displayPath(f.path)}: ${f.message}`);
   const validate = compiledSchemas().spec[kind];

@@ -1,4 +1,5 @@
 import type { ErrorObject } from 'ajv';
+import { HEADER_NAME_HINT, HEADER_VALUE_HINT } from './headers.js';
 import { schemaAt } from './schemas.js';
 import { closest } from './suggest.js';
 
@@ -85,6 +86,8 @@ export function translateSchemaErrors(
   for (const e of errors) {
     if (explained.some((p) => e.schemaPath.startsWith(p))) continue;
     if (e.keyword === 'if') continue;
+    // A key's own pattern failure is explained once, by its propertyNames error.
+    if (e.propertyName !== undefined && e.keyword !== 'propertyNames') continue;
     const localPath = pathFromPointer(e.instancePath);
     const path = [...prefix, ...localPath];
     const where = displayPath(path);
@@ -134,9 +137,25 @@ export function translateSchemaErrors(
           message: `${where} must be ${String(params.allowedValue)} (got ${describeValue(value)})`,
         });
         break;
+      case 'propertyNames': {
+        const key = String(params.propertyName);
+        const isHeader = localPath.at(-1) === 'headers';
+        out.push({
+          path: [...path, key],
+          atKey: true,
+          message: isHeader
+            ? `header name ${JSON.stringify(key)} ${HEADER_NAME_HINT}`
+            : `${where}: key ${JSON.stringify(key)} is not allowed`,
+        });
+        break;
+      }
       case 'pattern': {
         const last = localPath[localPath.length - 1];
         const parent = localPath[localPath.length - 2];
+        if (parent === 'headers') {
+          out.push({ path, message: `${where} ${HEADER_VALUE_HINT} (got ${describeValue(value)})` });
+          break;
+        }
         const lowercase =
           ['category', 'objectType', 'action', 'type'].includes(String(last)) ||
           (parent === 'event' && last === 'name');

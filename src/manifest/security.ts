@@ -1,9 +1,12 @@
+import { isReservedHeader, reservedHeaderMessage } from './headers.js';
 import type { Path } from './schema-errors.js';
 import { displayPath } from './schema-errors.js';
 
 export interface SecurityFinding {
   path: Path;
   message: string;
+  /** Point at the key (a header name) rather than its value. */
+  atKey?: boolean;
 }
 
 /** Field names that, holding a literal, mean a secret was written into git. */
@@ -56,13 +59,22 @@ export function findLiteralSecrets(spec: unknown, prefix: Path = ['spec']): Secu
         });
       } else if (key === 'headers' && value && typeof value === 'object' && !Array.isArray(value)) {
         for (const header of Object.keys(value)) {
-          if (SECRET_HEADER.test(header)) {
+          if (isReservedHeader(header)) {
+            findings.push({
+              path: [...path, key, header],
+              message: reservedHeaderMessage(header),
+              atKey: true,
+            });
+          } else if (SECRET_HEADER.test(header)) {
             findings.push({
               path: [...path, key, header],
               message: `header ${header} carries a credential as literal text; use spec.auth (bearer, apiKey or basic) with a {env|file} reference`,
             });
           }
         }
+      } else if (key === 'header' && path.at(-1) === 'apiKey' && typeof value === 'string') {
+        if (isReservedHeader(value))
+          findings.push({ path: [...path, key], message: reservedHeaderMessage(value) });
       } else if (key === 'url' && typeof value === 'string' && URL_WITH_PASSWORD.test(value)) {
         const here = [...path, key];
         findings.push({

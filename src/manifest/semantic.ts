@@ -7,6 +7,8 @@ import type { LoadedManifest, ScheduleSpec, TaskSpec } from './types.js';
 export interface SemanticFinding {
   path: Path;
   message: string;
+  /** Point at the key rather than its value. */
+  atKey?: boolean;
 }
 
 /** Built-in object types and the actions they offer; other types come from the engine's drivers. */
@@ -98,7 +100,10 @@ function taskFindings(spec: TaskSpec): SemanticFinding[] {
   let params = (spec.params ?? {}) as Record<string, unknown>;
   if (spec.objectType === 'webhook' && params.payload !== undefined) {
     const parsed = parsePayloadTemplate(params.payload as string | object);
-    if (!parsed.ok) out.push({ path: ['spec', 'params', 'payload'], message: parsed.message });
+    if (!parsed.ok) {
+      const path = ['spec', 'params', 'payload', ...(parsed.path ?? [])];
+      out.push({ path, message: parsed.message, ...(parsed.atKey ? { atKey: true } : {}) });
+    }
     // Check the strings the payload holds once parsed: a JSON escape such as \u0024{X} is still a variable.
     else if (typeof params.payload === 'string') params = { ...params, payload: JSON.parse(params.payload) };
   }

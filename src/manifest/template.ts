@@ -1,4 +1,6 @@
 import { DateTime } from 'luxon';
+import { jsonDepthExcess, valueDepthExceeds } from './depth.js';
+import { LIMITS } from './limits.js';
 
 /** Variables every template may use; `FIELD_<key>` (an event field) comes on top. */
 export const KNOWN_VARIABLES = [
@@ -187,12 +189,30 @@ export type PayloadTemplate =
   | { kind: 'json'; json: string }
   | { kind: 'string'; pieces: TemplatePiece[] }
   | { kind: 'array'; items: PayloadTemplate[] }
-  | { kind: 'object'; entries: Array<[TemplatePiece[], PayloadTemplate]> };
+  /** Keys are literal JSON text, already quoted: only values take variables. */
+  | { kind: 'object'; entries: Array<[string, PayloadTemplate]> };
 
 export type PayloadParseResult =
-  { ok: true; template: PayloadTemplate } | { ok: false; message: string; offset?: number };
+  | { ok: true; template: PayloadTemplate }
+  | {
+      ok: false;
+      message: string;
+      /** Index into a JSON text payload, when the problem has one. */
+      offset?: number;
+      /** Where below the payload the problem is, for a mapping or list payload; `atKey` points at a key. */
+      path?: Array<string | number>;
+      atKey?: boolean;
+    };
 
-class PayloadShapeError extends Error {}
+class PayloadShapeError extends Error {
+  constructor(
+    message: string,
+    readonly path: Array<string | number>,
+    readonly atKey = false,
+  ) {
+    super(message);
+  }
+}
 
 const hasVariable = (pieces: TemplatePiece[]): boolean => pieces.some((p) => typeof p !== 'string');
 
@@ -201,10 +221,18 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-function compileValue(value: unknown, path: string): PayloadTemplate {
+const display = (path: Array<string | number>): string =>
+  path.reduce<string>(
+    (acc, seg) => (typeof seg === 'number' ? `${acc}[${seg}]` : `${acc}.${seg}`),
+    'payload',
+  );
+
+/** Depth is bounded before this runs (LIMITS.maxDepth), so the recursion is too. */
+function compileValue(value: unknown, path: Array<string | number>): PayloadTemplate {
   if (value === null || typeof value === 'boolean') return { kind: 'json', json: JSON.stringify(value) };
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new PayloadShapeError(`${path} is ${value}, which JSON cannot hold`);
+    if (!Number.isFinite(value))
+      throw new PayloadShapeError(`${display(path)} is ${value}, which JSON cannot hold`, path);
     return { kind: 'json', json: JSON.stringify(value) };
   }
   if (typeof value === 'string') {
@@ -215,25 +243,38 @@ function compileValue(value: unknown, path: string): PayloadTemplate {
       : { kind: 'json', json: JSON.stringify(pieces.join('')) };
   }
   if (Array.isArray(value)) {
-    const items = value.map((item, i) => compileValue(item, `${path}[${i}]`));
+    const items = value.map((item, i) => compileValue(item, [...path, i]));
     return items.every((t) => t.kind === 'json')
       ? { kind: 'json', json: `[${items.map((t) => (t as { json: string }).json).join(',')}]` }
       : { kind: 'array', items };
   }
   if (typeof value === 'object' && isPlainObject(value)) {
-    const entries = Object.entries(value).map(([key, item]): [TemplatePiece[], PayloadTemplate] => [
-      compileTemplate(key),
-      compileValue(item, `${path}.${key}`),
+    const entries = Object.entries(value).map(([key, item]): [string, PayloadTemplate] => [
+      JSON.stringify(literalKey(key, path)),
+      compileValue(item, [...path, key]),
     ]);
-    const constant = entries.every(([key, t]) => !hasVariable(key) && t.kind === 'json');
-    if (!constant) return { kind: 'object', entries };
-    const members = entries.map(
-      ([key, t]) => `${JSON.stringify(key.join(''))}:${(t as { json: string }).json}`,
-    );
+    if (!entries.every(([, t]) => t.kind === 'json')) return { kind: 'object', entries };
+    const members = entries.map(([key, t]) => `${key}:${(t as { json: string }).json}`);
     return { kind: 'json', json: `{${members.join(',')}}` };
   }
   const what = typeof value === 'object' ? (value.constructor?.name ?? 'object') : typeof value;
-  throw new PayloadShapeError(`${path} is a ${what}; a payload holds only JSON values`);
+  throw new PayloadShapeError(`${display(path)} is a ${what}; a payload holds only JSON values`, path);
+}
+
+/**
+ * A key as the receiver gets it. Variables are refused in keys: a substituted key could repeat another
+ * key of the same object, and receivers keep the last of two, so an event field could override a fixed value.
+ */
+function literalKey(key: string, path: Array<string | number>): string {
+  const pieces = compileTemplate(key);
+  if (hasVariable(pieces)) {
+    throw new PayloadShapeError(
+      `payload key ${JSON.stringify(key)} uses a variable; variables are allowed in JSON values only, not in keys (write $\${ for a literal \${)`,
+      [...path, key],
+      true,
+    );
+  }
+  return pieces.join('');
 }
 
 function jsonErrorOffset(message: string, text: string): number | undefined {
@@ -242,13 +283,19 @@ function jsonErrorOffset(message: string, text: string): number | undefined {
   return /end of JSON input/.test(message) ? text.length : undefined;
 }
 
+const tooDeep = (): string =>
+  `payload nests deeper than ${LIMITS.maxDepth} levels of lists and mappings; flatten it`;
+
 /**
  * Parses a webhook payload once: a string must be JSON text; a mapping or list (from YAML) is taken as is.
- * Variables are found inside string values and keys only, so expansion can never break the JSON.
+ * Variables are found inside string values only, so expansion can never break the JSON or add a key.
+ * Nesting is bounded first, without recursion, so a hostile payload is refused instead of overflowing the stack.
  */
 export function parsePayloadTemplate(payload: string | object): PayloadParseResult {
   let value: unknown = payload;
   if (typeof payload === 'string') {
+    const excess = jsonDepthExcess(payload);
+    if (excess !== -1) return { ok: false, message: tooDeep(), offset: excess };
     try {
       value = JSON.parse(payload);
     } catch (err) {
@@ -260,12 +307,15 @@ export function parsePayloadTemplate(payload: string | object): PayloadParseResu
         ...(offset === undefined ? {} : { offset }),
       };
     }
-  }
+  } else if (valueDepthExceeds(payload)) return { ok: false, message: tooDeep() };
   try {
-    return { ok: true, template: compileValue(value, 'payload') };
+    return { ok: true, template: compileValue(value, []) };
   } catch (err) {
-    if (err instanceof PayloadShapeError) return { ok: false, message: err.message };
-    throw err;
+    if (!(err instanceof PayloadShapeError)) throw err;
+    // A path only locates something in a mapping payload; in JSON text the payload itself is the place.
+    return typeof payload === 'string'
+      ? { ok: false, message: err.message }
+      : { ok: false, message: err.message, path: err.path, atKey: err.atKey };
   }
 }
 
@@ -279,8 +329,6 @@ export function expandPayload(template: PayloadTemplate, vars: TemplateVars): st
     case 'array':
       return `[${template.items.map((item) => expandPayload(item, vars)).join(',')}]`;
     case 'object':
-      return `{${template.entries
-        .map(([key, item]) => `${JSON.stringify(expandPieces(key, vars))}:${expandPayload(item, vars)}`)
-        .join(',')}}`;
+      return `{${template.entries.map(([key, item]) => `${key}:${expandPayload(item, vars)}`).join(',')}}`;
   }
 }

@@ -130,7 +130,7 @@ export interface WebhookSpec {
     passwordFrom?: SecretRef;
   };
   /**
-   * Extra HTTP headers. Headers that carry credentials (Authorization, Cookie, and names containing token, secret, password or api-key) are refused: use auth.
+   * Extra HTTP headers. Names are RFC 9110 tokens and values printable ASCII (no line breaks or control characters). Host, Content-Length, Transfer-Encoding, Connection and the other hop-by-hop headers are reserved: the engine sets them. Headers that carry credentials (Authorization, Cookie, and names containing token, secret, password or api-key) are refused: use auth.
    */
   headers?: {
     [k: string]: string | undefined;

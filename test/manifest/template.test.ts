@@ -145,14 +145,28 @@ describe('payload templates', () => {
     });
   });
 
-  it('substitutes in keys and nested values but leaves numbers, booleans and null as they are', () => {
+  it('substitutes in nested values but leaves numbers, booleans and null as they are', () => {
     const template = compiled({
-      '${NAME}': { list: ['${TASK}', 1, true, null], n: 2.5 },
+      name: { list: ['${TASK}', '${NAME}', 1, true, null], n: 2.5 },
       fixed: { a: [1, 2] },
     });
     expect(JSON.parse(expandPayload(template, vars()))).toEqual({
-      'gpu-ws-01': { list: ['power-off-gpu-vms', 1, true, null], n: 2.5 },
+      name: { list: ['power-off-gpu-vms', 'gpu-ws-01', 1, true, null], n: 2.5 },
       fixed: { a: [1, 2] },
+    });
+  });
+
+  it('refuses a variable in a key, at the key: a substituted key could repeat another and override it', () => {
+    expect(parsePayloadTemplate({ role: 'viewer', nested: { '${FIELD_x}': 'admin' } })).toEqual({
+      ok: false,
+      message:
+        'payload key "${FIELD_x}" uses a variable; variables are allowed in JSON values only, not in keys (write $${ for a literal ${)',
+      path: ['nested', '${FIELD_x}'],
+      atKey: true,
+    });
+    expect(parsePayloadTemplate('{"${NAME}": 1}')).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^payload key/),
     });
   });
 

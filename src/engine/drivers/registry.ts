@@ -23,7 +23,7 @@ export const BUILT_IN_OBJECT_TYPES = ['webhook', 'email'] as const;
  */
 export function createDriverRegistry(config: EngineConfig, deps: DriverDeps = {}): DriverRegistry {
   const drivers = new Map<string, Driver>([
-    ['webhook', createWebhookDriver(deps, secretPolicy(config.secrets))],
+    ['webhook', createWebhookDriver(deps, { ...config.webhooks, secrets: secretPolicy(config.secrets) })],
     ['email', createEmailDriver(config.smtp, deps)],
   ]);
   for (const [objectType, driverConfig] of Object.entries(config.drivers ?? {})) {

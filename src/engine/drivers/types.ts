@@ -1,4 +1,5 @@
 import type { AgentOptions } from 'node:http';
+import type { LookupFunction } from 'node:net';
 import type { TemplateVars } from '../../manifest/template.js';
 import type { TaskSpec, WebhookSpec } from '../../manifest/types.js';
 import type { ReadFile } from '../secrets.js';
@@ -56,6 +57,8 @@ export interface DriverDeps {
   now?(): Date;
   /** Merged into the keep-alive HTTP(S) agents of the webhook driver. */
   httpAgentOptions?: AgentOptions;
+  /** Resolves webhook host names (default dns.lookup); the destination rules check what it answers. */
+  lookup?: LookupFunction;
   /** A Standard Webhooks message id; default msg_<uuid>. */
   newMessageId?(): string;
   /** Command driver: wait between SIGTERM and SIGKILL; default 5000 ms. */

@@ -1,3 +1,4 @@
+import { headerProblem } from '../../manifest/headers.js';
 import type { WebhookSpec } from '../../manifest/types.js';
 import { redactCredentials } from '../../text/redact.js';
 import { resolveSecret, type ReadFile } from '../secrets.js';
@@ -18,12 +19,37 @@ export interface PreparedWebhook {
 export const DEFAULT_TIMEOUT_SECONDS = 10;
 export const DEFAULT_RETRIES = 3;
 
-/** Resolves the URL, auth and signing secret at execution time; throws SecretError naming the reference. */
+/** A stored Webhook that validation would have refused (written by hand, or by another version). */
+export class WebhookSpecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WebhookSpecError';
+  }
+}
+
+/** The header rules of `validate`, again at execution time: a store written by hand must not get around them. */
+function refuseBadHeaders(spec: WebhookSpec): void {
+  for (const [name, value] of Object.entries(spec.headers ?? {})) {
+    if (value === undefined) continue;
+    const problem =
+      typeof value === 'string' ? headerProblem(name, value) : `header ${name}: its value must be a string`;
+    if (problem) throw new WebhookSpecError(problem);
+  }
+  const apiKeyHeader = spec.auth?.type === 'apiKey' ? spec.auth.apiKey?.header : undefined;
+  const problem = apiKeyHeader === undefined ? null : headerProblem(apiKeyHeader, '');
+  if (problem) throw new WebhookSpecError(`auth.apiKey: ${problem}`);
+}
+
+/**
+ * Resolves the URL, auth and signing secret at execution time; throws SecretError naming the reference,
+ * or WebhookSpecError (before any secret is read) for headers that must not be sent.
+ */
 export function prepareWebhook(
   spec: WebhookSpec,
   env: NodeJS.ProcessEnv,
   readFile?: ReadFile,
 ): PreparedWebhook {
+  refuseBadHeaders(spec);
   const secrets: string[] = [];
   const secret = (ref: Parameters<typeof resolveSecret>[0]): string => {
     const value = resolveSecret(ref, env, readFile);
@@ -119,6 +145,7 @@ export function describeRequestError(err: unknown): { message: string; permanent
   const words = typeof code === 'string' ? NETWORK_WORDS[code] : undefined;
   if (words) return { message: `${words} (${String(code)})`, permanent: false };
   if (code === 'ERR_INVALID_URL') return { message: 'the URL is not valid', permanent: true };
+  if (code === 'ERR_TASKOPS_DESTINATION_REFUSED') return { message, permanent: true };
   const text = typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
   return { message: text, permanent: false };
 }

@@ -1,9 +1,9 @@
 import axios from 'axios';
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
+import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
+import { bareAddress } from '../../config/destinations.js';
 import { secretPolicy, type SecretPolicy } from '../../manifest/secret-policy.js';
 import { expandPayload, parsePayloadTemplate, type PayloadParseResult } from '../../manifest/template.js';
 import { describeSecretRef, refusedSecret, SecretError } from '../secrets.js';
@@ -15,10 +15,22 @@ import {
   parseRetryAfter,
   type StatusVerdict,
 } from './backoff.js';
+import {
+  destinationPolicy,
+  GuardedHttpAgent,
+  GuardedHttpsAgent,
+  type DestinationGuard,
+} from './destination-guard.js';
 import { signatureHeaders } from './signing.js';
 import type { AttemptOutcome, Driver, DriverDeps, DriverRequest, DriverResult } from './types.js';
 import { abortReason, unknownAction } from './types.js';
-import { describeRequestError, prepareWebhook, redact, type PreparedWebhook } from './webhook-request.js';
+import {
+  describeRequestError,
+  prepareWebhook,
+  redact,
+  WebhookSpecError,
+  type PreparedWebhook,
+} from './webhook-request.js';
 
 interface SendResult {
   status?: number;
@@ -44,27 +56,45 @@ function drain(body: Readable): Promise<void> {
   });
 }
 
-/**
- * Built-in driver for objectType webhook: POSTs the task's payload to the task's Webhook. It reads only
- * the secrets `secrets` allows (the engine config's allowlist; nothing by default).
- */
-export function createWebhookDriver(
-  deps: DriverDeps = {},
-  secrets: SecretPolicy = secretPolicy(undefined),
-): Driver {
+/** The engine config's `webhooks` section: the operator's limits on where deliveries go. */
+export interface WebhookSettings {
+  allowDestinations?: string[];
+  /** The engine config's secrets allowlist: the driver reads only what it allows (nothing by default). */
+  secrets?: SecretPolicy;
+}
+
+/** Why the URL's host (a name, or a literal address) is refused, before any lookup; null when it may be tried. */
+function urlHostRefusal(url: string, guard: DestinationGuard): string | null {
+  let host: string;
+  try {
+    host = bareAddress(new URL(url).hostname);
+  } catch {
+    return null; // not a URL: the request fails with its own clear error
+  }
+  return net.isIP(host) ? guard.policy.checkAddress(host, host) : guard.policy.checkName(host);
+}
+
+/** Built-in driver for objectType webhook: POSTs the task's payload to the task's Webhook, reading only allowed secrets. */
+export function createWebhookDriver(deps: DriverDeps = {}, settings: WebhookSettings = {}): Driver {
   const env = deps.env ?? process.env;
   const readFile = deps.readFile;
   const sleep = deps.sleep ?? defaultSleep;
   const random = deps.random ?? Math.random;
   const now = deps.now ?? (() => new Date());
   const newMessageId = deps.newMessageId ?? (() => `msg_${randomUUID()}`);
+  const secrets = settings.secrets ?? secretPolicy(undefined);
 
+  // Every socket is opened by these agents, which check the resolved address first (DNS rebinding included).
+  const guard: DestinationGuard = {
+    policy: destinationPolicy(settings.allowDestinations),
+    ...(deps.lookup ? { lookup: deps.lookup } : {}),
+  };
   // Keep-alive agents shared by every delivery: reconnecting per delivery costs more than the request.
   const agentOptions = { keepAlive: true, ...deps.httpAgentOptions };
-  const httpAgent = new http.Agent(agentOptions);
-  const httpsAgent = new https.Agent(agentOptions);
+  const httpAgent = new GuardedHttpAgent(agentOptions, guard);
+  const httpsAgent = new GuardedHttpsAgent(agentOptions, guard);
   // Only webhooks that opt in use this agent; nothing global changes.
-  const insecureAgent = new https.Agent({ ...agentOptions, rejectUnauthorized: false });
+  const insecureAgent = new GuardedHttpsAgent({ ...agentOptions, rejectUnauthorized: false }, guard);
 
   const client = axios.create({
     maxRedirects: 0, // a POST must not silently turn into a GET elsewhere; 3xx is a failure
@@ -160,13 +190,15 @@ export function createWebhookDriver(
       return fail(`task ${req.task.name}: no Webhook resolved for target ${req.target ?? '(none)'}`);
     const template = templateFor(req.task.spec.params);
     if (!template.ok) return fail(`task ${req.task.name}: ${template.message}`);
-    const refused = refusedSecret(webhook.spec, secrets);
-    if (refused) return fail(`webhook ${webhook.name}: ${refused.message}`);
+    const secretRefused = refusedSecret(webhook.spec, secrets);
+    if (secretRefused) return fail(`webhook ${webhook.name}: ${secretRefused.message}`);
     let target: PreparedWebhook;
     try {
       target = prepareWebhook(webhook.spec, env, readFile);
     } catch (err) {
       if (err instanceof SecretError) return fail(`webhook ${webhook.name}: ${err.message}`);
+      if (err instanceof WebhookSpecError)
+        return fail(`webhook ${webhook.name}: ${err.message}; nothing was sent`);
       throw err;
     }
 
@@ -176,6 +208,9 @@ export function createWebhookDriver(
         : 'the URL';
       return fail(`webhook ${webhook.name}: ${source} is not an http:// or https:// URL`);
     }
+    // The URL's own host is checked before anything is sent, even when a proxy (HTTP_PROXY) makes the connection.
+    const hostRefused = urlHostRefusal(target.url, guard);
+    if (hostRefused) return fail(`webhook ${webhook.name}: ${redact(hostRefused, target.secrets)} (not sent)`);
     const body = expandPayload(template.template, req.vars);
     const bytes = Buffer.from(body, 'utf8');
     const messageId = target.signingKey ? newMessageId() : undefined;

@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 const deliver = (spec: Parameters<typeof driverRequest>[1] = {}, env: NodeJS.ProcessEnv = {}) => {
-  driver = createWebhookDriver(recordingDeps({ env }), ANY_SECRET);
+  driver = createWebhookDriver(recordingDeps({ env }), { secrets: ANY_SECRET });
   return driver.run(driverRequest(webhookTask(), { webhookSpec: { url: receiver.url }, ...spec }));
 };
 

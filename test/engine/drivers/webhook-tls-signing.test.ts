@@ -21,7 +21,7 @@ async function receiverWith(options: Parameters<typeof startReceiver>[0] = {}): 
 }
 
 function driverWith(deps = recordingDeps()): Driver {
-  const driver = createWebhookDriver(deps, ANY_SECRET);
+  const driver = createWebhookDriver(deps, { secrets: ANY_SECRET });
   cleanup.push(() => driver.close?.());
   return driver;
 }
