@@ -103,6 +103,7 @@ describe('the HTTP API', () => {
       [{ name: 'go' }, "must have required property 'type'"],
       [{ type: 'Jobs!', name: 'go' }, 'body/type must match pattern'],
       [{ type: 'jobs', name: 'go', extra: 1 }, 'must NOT have additional properties'],
+      [{ type: 'jobs', name: 'go', object: 'vm\u001b]0;pwned\u0007' }, 'body/object must match pattern'],
       [
         { type: 'jobs', name: 'go', fields: { nested: { a: 1 } } },
         'body/fields/nested must be string,number,boolean',

@@ -13,7 +13,13 @@ const EVENT_BODY = {
   properties: {
     type: ID,
     name: ID,
-    object: { type: ['string', 'null'], minLength: 1, maxLength: 253 },
+    // The member rule of Tags: an object name may reach argv (${NAME}) and the operator's terminal.
+    object: {
+      type: ['string', 'null'],
+      minLength: 1,
+      maxLength: 253,
+      pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]+$',
+    },
     fields: {
       type: 'object',
       maxProperties: 64,
