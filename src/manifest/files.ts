@@ -3,11 +3,13 @@ import path from 'node:path';
 import { LIMITS } from './limits.js';
 
 const MANIFEST_FILE = /\.ya?ml$/i;
+const ENGINE_CONFIG_FILE = /^taskops\.config\.ya?ml$/;
 
 /**
  * Manifest files below `root` (or `root` itself when it is a file), sorted for deterministic output.
  * Dot-folders and node_modules are skipped; symbolic links are not followed, so a repo cannot point
- * the engine at files outside it.
+ * the engine at files outside it. A folder below `root` with its own taskops.config.yaml is another
+ * engine's repo (examples/vergeos) and is skipped too, as Go skips a nested module.
  */
 export async function listManifestFiles(root: string): Promise<string[]> {
   const info = await stat(root);
@@ -15,6 +17,7 @@ export async function listManifestFiles(root: string): Promise<string[]> {
   const found: string[] = [];
   const walk = async (dir: string) => {
     const entries = await readdir(dir, { withFileTypes: true });
+    if (dir !== root && entries.some((e) => e.isFile() && ENGINE_CONFIG_FILE.test(e.name))) return;
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       const full = path.join(dir, entry.name);

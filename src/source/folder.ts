@@ -5,12 +5,14 @@ import { SourceError } from './errors.js';
 import type { Source, SourceSnapshot } from './types.js';
 
 const MANIFEST_FILE = /\.ya?ml$/i;
+const ENGINE_CONFIG_FILE = /^taskops\.config\.ya?ml$/;
 
-/** Manifest files below `root`, sorted: dot-folders and node_modules skipped, as the loader does. */
+/** Manifest files below `root`, sorted: dot-folders, node_modules and nested engines' repos skipped, as the loader does. */
 async function manifestFiles(root: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true });
+    if (dir !== root && entries.some((e) => e.isFile() && ENGINE_CONFIG_FILE.test(e.name))) return;
     for (const e of entries) {
       if (e.name.startsWith('.') || e.name === 'node_modules') continue;
       const full = join(dir, e.name);

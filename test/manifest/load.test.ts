@@ -58,6 +58,18 @@ describe('loading manifests', () => {
     expect(result.state!.manifests.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual(['Tag/gpu']);
   });
 
+  it("skips a subfolder with its own engine config: another engine's repo, loadable on its own", async () => {
+    const dir = tmp();
+    mkdirSync(path.join(dir, 'other/manifests'), { recursive: true });
+    writeFileSync(path.join(dir, 'tag.yaml'), TAG);
+    writeFileSync(path.join(dir, 'other/taskops.config.yaml'), 'defaultTimezone: UTC\n');
+    writeFileSync(path.join(dir, 'other/manifests/tag.yaml'), TAG.replace('name: gpu', 'name: other'));
+    const parent = await loadManifests([dir], { revision: 't' });
+    expect(parent.state!.manifests.map((m) => m.metadata.name)).toEqual(['gpu']);
+    const own = await loadManifests([path.join(dir, 'other')], { revision: 't' });
+    expect(own.state!.manifests.map((m) => m.metadata.name)).toEqual(['other']);
+  });
+
   it('applies schema defaults so the desired state is normalized', async () => {
     const dir = tmp();
     writeFileSync(
