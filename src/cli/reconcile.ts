@@ -1,15 +1,14 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { escapeControlKeepingLines, ManifestError } from '../manifest/index.js';
 import {
-  apply,
-  diff,
-  loadDesired,
   PlanSafetyError,
+  planHasChanges,
+  reconcileOnce,
   renderJson,
   renderMarkdown,
   renderText,
-  safetyProblem,
   type Plan,
+  type ReconcileOutcome,
 } from '../reconcile/index.js';
 import { FolderSource, GitSource, SourceError, type Source } from '../source/index.js';
 import { openStore, StoreError } from '../store/index.js';
@@ -79,52 +78,73 @@ export function chooseSource(path: string | undefined, opts: ReconcileOptions, d
   return new FolderSource(path ?? '.');
 }
 
+/** How problems name files: as the user gave the folder, or the repository's subfolder. */
+export function displayRoot(source: Source, path: string | undefined): string {
+  return source instanceof GitSource ? source.subdir || '.' : (path ?? '.');
+}
+
 async function run(path: string | undefined, opts: ReconcileOptions, cmd: Command): Promise<void> {
   const format = parseOutputFormat(opts.output, FORMATS);
   const { dataDir } = globalOptions(cmd);
   const resolved = engineConfig(cmd);
-  const config = resolved.config;
-  const applying = !opts.dryRun;
+  const dryRun = opts.dryRun ?? false;
+  const source = chooseSource(path, opts, dataDir);
+  const safety = { allowDeleteAll: opts.allowDeleteAll ?? false, maxDeleteShare: opts.maxDeleteShare };
+  const store = await openStore(dataDir).catch((err: unknown) => {
+    throw asCliError(err, !dryRun);
+  });
+  let outcome: ReconcileOutcome;
   try {
-    const source = chooseSource(path, opts, dataDir);
-    const snap = await source.fetch();
-    try {
-      const state = await loadDesired(snap.root, {
-        revision: snap.revision,
-        driverCatalog: optionalCatalog(resolved),
-        secretPolicy: optionalSecretPolicy(resolved),
-        defaultZone: config.defaultTimezone,
-        // Problems name files as the user knows them, not by the cache or absolute path they were read from.
-        displayRoot: source instanceof GitSource ? source.subdir || '.' : (path ?? '.'),
-      });
-      const store = await openStore(dataDir);
-      try {
-        const generation = await store.generation();
-        const plan = diff(state, await store.listObjects());
-        const safety = { allowDeleteAll: opts.allowDeleteAll ?? false, maxDeleteShare: opts.maxDeleteShare };
-        const c = stdoutPalette(cmd);
-        if (opts.dryRun) {
-          const refused = safetyProblem(plan, safety);
-          if (refused)
-            process.stderr.write(
-              `taskops: warning: applying this plan would be refused: ${escapeControlKeepingLines(refused.message)}\n`,
-            );
-          process.stdout.write(renderPlan(plan, format, c, { warnings: refused ? [refused.message] : [] }));
-          process.exitCode = opts.detailedExitcode && plan.changes.length > 0 ? EXIT.changesPending : EXIT.ok;
-          return;
-        }
-        await apply(plan, store, { at: new Date(), dataDir, ...safety, expectGeneration: generation });
-        process.stdout.write(renderPlan(plan, format, c, { applied: true }));
-        process.exitCode = EXIT.ok;
-      } finally {
-        await store.close();
-      }
-    } finally {
-      await snap.cleanup?.();
-    }
+    outcome = await reconcileOnce(
+      source,
+      store,
+      { now: () => new Date() },
+      {
+        dataDir,
+        mode: dryRun ? 'plan' : 'apply',
+        record: !dryRun,
+        safety,
+        load: {
+          driverCatalog: optionalCatalog(resolved),
+          secretPolicy: optionalSecretPolicy(resolved),
+          defaultZone: resolved.config.defaultTimezone,
+          displayRoot: displayRoot(source, path),
+        },
+      },
+    );
   } catch (err) {
-    throw asCliError(err, applying);
+    throw asCliError(err, !dryRun);
+  } finally {
+    await store.close();
   }
+  report(outcome, { format, dryRun, detailedExitcode: opts.detailedExitcode ?? false }, stdoutPalette(cmd));
+}
+
+/** Prints the outcome and sets the exit code: a plan (exit 0, or 2 for pending changes) or an error (exit 1). */
+function report(
+  outcome: ReconcileOutcome,
+  opts: { format: Format; dryRun: boolean; detailedExitcode: boolean },
+  c: Palette,
+): void {
+  const nothingApplied = opts.dryRun ? '' : '\nNothing was applied.';
+  const fail = (message: string) => new CliError(`${message}${nothingApplied}`);
+  const { plan } = outcome;
+  if (outcome.reason === 'invalid') throw fail(new ManifestError(outcome.problems).message);
+  if (plan === null || outcome.reason === 'stale-plan') throw fail(outcome.message ?? outcome.reason);
+  // A dry run shows a refused plan with a warning: reviewing it is how one decides on the override.
+  if (outcome.reason === 'refused' && !opts.dryRun) throw fail(outcome.message ?? outcome.reason);
+  if (!opts.dryRun) {
+    process.stdout.write(renderPlan(plan, opts.format, c, { applied: true }));
+    process.exitCode = EXIT.ok;
+    return;
+  }
+  const warnings = outcome.reason === 'refused' ? [outcome.message ?? ''] : [];
+  for (const w of warnings)
+    process.stderr.write(
+      `taskops: warning: applying this plan would be refused: ${escapeControlKeepingLines(w)}\n`,
+    );
+  process.stdout.write(renderPlan(plan, opts.format, c, { warnings }));
+  process.exitCode = opts.detailedExitcode && planHasChanges(plan) ? EXIT.changesPending : EXIT.ok;
 }
 
 export function registerReconcile(program: Command): void {

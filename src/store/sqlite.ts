@@ -7,6 +7,7 @@ import { StoreError } from './errors.js';
 import { FiringTable } from './firings.js';
 import { migrate } from './migrations.js';
 import { objectFromRow, type ObjectRow, type RunPatch } from './rows.js';
+import { SyncStatusTable } from './sync-status.js';
 import type {
   AppliedRevision,
   ApplyWritesOptions,
@@ -20,6 +21,8 @@ import type {
   RunRecord,
   Store,
   StoredEvent,
+  SyncAttempt,
+  SyncStatusRecord,
 } from './types.js';
 
 export const STORE_FILE = 'taskops.db';
@@ -42,6 +45,7 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
 export class SqliteStore implements Store {
   private readonly activity: ActivityTables;
   private readonly firings: FiringTable;
+  private readonly syncStatus: SyncStatusTable;
   private readonly getMetaStmt: Database.Statement;
   private readonly setMetaStmt: Database.Statement;
   // The hot writes' transactions, made once: a new better-sqlite3 transaction wrapper per call cost about
@@ -65,6 +69,7 @@ export class SqliteStore implements Store {
   ) {
     this.activity = new ActivityTables(db);
     this.firings = new FiringTable(db);
+    this.syncStatus = new SyncStatusTable(db);
     this.getMetaStmt = db.prepare('SELECT value FROM meta WHERE key = ?');
     this.setMetaStmt = db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -205,6 +210,14 @@ export class SqliteStore implements Store {
 
   async generation(): Promise<number> {
     return this.readGeneration();
+  }
+
+  async recordSyncAttempt(attempt: SyncAttempt): Promise<void> {
+    this.write('record the reconcile attempt', () => this.syncStatus.record(attempt));
+  }
+
+  async getSyncStatus(): Promise<SyncStatusRecord | null> {
+    return this.syncStatus.get();
   }
 
   async getMeta(key: string): Promise<string | undefined> {
