@@ -9,14 +9,7 @@ let app: FastifyInstance;
 let syncCalls = 0;
 
 const sync: SyncController = {
-  status: () => ({
-    source: 'test',
-    autoApply: true,
-    lastAttemptAt: null,
-    lastGoodRevision: 'rev-1',
-    lastError: null,
-    pending: null,
-  }),
+  describe: () => ({ source: 'test', autoApply: true }),
   syncNow: async (): Promise<SyncOutcome> => {
     syncCalls++;
     return {
@@ -170,7 +163,7 @@ describe('the HTTP API', () => {
     >;
     expect(status).toMatchObject({
       objects: { Task: { total: 1 } },
-      sync: { lastGoodRevision: 'rev-1' },
+      sync: { source: 'test', autoApply: true, lastOutcome: 'applied', lastError: null },
       nextFirings: expect.arrayContaining([
         { schedule: 'hourly', at: '2026-11-23T13:00:00.000Z', tasks: ['t'] },
       ]),
