@@ -20,8 +20,11 @@ import {
   parseOutputFormat,
   stdoutPalette,
 } from './context.js';
+import { openOneShotStore } from './data-dir.js';
 import { CliError, EXIT } from './exit.js';
+import { callServer } from './http-client.js';
 import type { Palette } from './output.js';
+import type { SyncOutcome } from '../server/types.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 type Format = (typeof FORMATS)[number];
@@ -35,6 +38,8 @@ export interface ReconcileOptions {
   repo?: string;
   ref?: string;
   path?: string;
+  server?: string;
+  apiTokenFile?: string;
 }
 
 export function parseShare(value: string): number {
@@ -85,14 +90,22 @@ export function displayRoot(source: Source, path: string | undefined): string {
 
 async function run(path: string | undefined, opts: ReconcileOptions, cmd: Command): Promise<void> {
   const format = parseOutputFormat(opts.output, FORMATS);
+  if (opts.server) return syncServer(path, opts, format);
   const { dataDir } = globalOptions(cmd);
   const resolved = engineConfig(cmd);
   const dryRun = opts.dryRun ?? false;
   const source = chooseSource(path, opts, dataDir);
   const safety = { allowDeleteAll: opts.allowDeleteAll ?? false, maxDeleteShare: opts.maxDeleteShare };
-  const store = await openStore(dataDir).catch((err: unknown) => {
-    throw asCliError(err, !dryRun);
-  });
+  // A dry run only reads; an apply holds the data dir, so it never writes beside a running serve.
+  const store = dryRun
+    ? await openStore(dataDir).catch((err: unknown) => {
+        throw asCliError(err, false);
+      })
+    : await openOneShotStore(
+        dataDir,
+        'reconcile',
+        'It applies its own source: commit the change there, then have it sync now with taskops reconcile --server URL.',
+      );
   let outcome: ReconcileOutcome;
   try {
     outcome = await reconcileOnce(
@@ -147,6 +160,37 @@ function report(
   process.exitCode = opts.detailedExitcode && planHasChanges(plan) ? EXIT.changesPending : EXIT.ok;
 }
 
+/** `reconcile --server URL`: the running serve fetches its own source now and reconciles (POST /api/v1/sync). */
+async function syncServer(path: string | undefined, opts: ReconcileOptions, format: Format): Promise<void> {
+  if (path !== undefined || opts.repo || opts.dryRun) {
+    throw new CliError(
+      '--server makes the running serve sync its own source: give no PATH, --repo or --dry-run with it',
+      EXIT.usage,
+    );
+  }
+  const { data } = await callServer<SyncOutcome>(opts.server!, 'POST', '/api/v1/sync', {
+    tokenFile: opts.apiTokenFile,
+  });
+  if (data.error) {
+    const problems = data.error.problems.map((p) => `\n  ${p}`).join('');
+    throw new CliError(
+      `${opts.server} did not apply ${data.revision ?? 'its source'} (${data.outcome}): ${data.error.message}${problems}`,
+    );
+  }
+  if (format === 'json') {
+    process.stdout.write(JSON.stringify(data) + '\n');
+    return;
+  }
+  const { create, update, delete: del } = data.summary;
+  const counts = `${create} created, ${update} updated, ${del} deleted`;
+  const lines: Record<string, string> = {
+    applied: `${opts.server} applied ${data.revision}: ${counts}.`,
+    unchanged: `No changes. Live state matches ${data.revision}.`,
+    pending: `${opts.server} has changes pending from ${data.revision} (auto-apply is off): ${create} to create, ${update} to update, ${del} to delete.`,
+  };
+  process.stdout.write(`${lines[data.outcome] ?? data.outcome}\n`);
+}
+
 export function registerReconcile(program: Command): void {
   program
     .command('reconcile')
@@ -170,13 +214,16 @@ export function registerReconcile(program: Command): void {
     .option('--repo <url|path>', 'read the manifests from a git repository instead of a folder')
     .option('--ref <branch>', 'with --repo: branch, tag or commit (default: the remote HEAD)')
     .option('--path <subdir>', 'with --repo: folder of the manifests inside the repository')
+    .option('--server <url>', 'have a running `taskops serve` fetch its own source and reconcile now')
+    .option('--api-token-file <file>', 'bearer token for --server (default: $TASKOPS_API_TOKEN)')
     .addHelpText(
       'after',
       `
 An invalid manifest set is never applied (exit 1). A plan that would delete every live object taskops
 manages, or more than --max-delete-share of them (when 5 or more are live), is refused unless
 --allow-delete-all. Objects made through the API are never deleted. Each applied change is appended
-to <data-dir>/logs/audit-YYYY-MM-DD.jsonl.
+to <data-dir>/logs/audit-YYYY-MM-DD.jsonl. An apply is refused (exit 1) while a serve runs on the
+data dir: it follows its own source, so commit there and use --server URL to make it sync now.
 
 Exit codes: 0 done (or no changes), 1 error or invalid manifests, 2 changes pending (--dry-run
 --detailed-exitcode), 64 usage error.
@@ -185,7 +232,8 @@ Examples:
   $ taskops reconcile manifests/ --dry-run
   $ taskops reconcile manifests/
   $ taskops reconcile --repo https://github.com/acme/ops-tasks.git --ref main --path manifests
-  $ taskops reconcile --dry-run --detailed-exitcode --output json manifests/ > plan.json`,
+  $ taskops reconcile --dry-run --detailed-exitcode --output json manifests/ > plan.json
+  $ taskops reconcile --server http://127.0.0.1:8080`,
     )
     .action((path: string | undefined, opts: ReconcileOptions, cmd: Command) => run(path, opts, cmd));
 }
