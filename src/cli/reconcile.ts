@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { escapeControlKeepingLines, ManifestError } from '../manifest/index.js';
+import { escapeControl, escapeControlKeepingLines, ManifestError } from '../manifest/index.js';
 import {
   PlanSafetyError,
   planHasChanges,
@@ -188,7 +188,8 @@ async function syncServer(path: string | undefined, opts: ReconcileOptions, form
     unchanged: `No changes. Live state matches ${data.revision}.`,
     pending: `${opts.server} has changes pending from ${data.revision} (auto-apply is off): ${create} to create, ${update} to update, ${del} to delete.`,
   };
-  process.stdout.write(`${lines[data.outcome] ?? data.outcome}\n`);
+  // The server's answer quotes revisions: shown escaped, like any text from elsewhere.
+  process.stdout.write(`${escapeControl(lines[data.outcome] ?? data.outcome)}\n`);
 }
 
 export function registerReconcile(program: Command): void {

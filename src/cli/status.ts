@@ -48,11 +48,13 @@ function syncLines(r: StatusReport, c: Palette): string[] {
   if (!sync?.lastOutcome) return [];
   const failed = sync.lastError !== null;
   const outcome = failed ? c.red(sync.lastOutcome) : c.green(sync.lastOutcome);
+  // Revisions, messages and problems quote file names and manifest text: shown escaped, like the rest.
+  const e = escapeControl;
   const lines = [
-    `Last sync: ${outcome} of ${sync.lastAttemptedRevision ?? 'the source'} at ${sync.lastAttemptAt}`,
+    `Last sync: ${outcome} of ${e(sync.lastAttemptedRevision ?? 'the source')} at ${sync.lastAttemptAt}`,
   ];
   if (sync.lastError) {
-    lines.push(`  ${sync.lastError.message}`, ...sync.lastError.problems.map((p) => `  ${c.red(p)}`));
+    lines.push(`  ${e(sync.lastError.message)}`, ...sync.lastError.problems.map((p) => `  ${c.red(e(p))}`));
   }
   if (sync.pending) {
     const { create, update, delete: del } = sync.pending;
