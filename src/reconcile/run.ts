@@ -3,6 +3,7 @@ import type { DesiredState } from '../manifest/types.js';
 import type { Source, SourceSnapshot } from '../source/types.js';
 import { StoreError } from '../store/errors.js';
 import type { Store, SyncAttempt, SyncReason } from '../store/types.js';
+import { redactCredentials } from '../text/redact.js';
 import { apply } from './apply.js';
 import { loadDesired, type LoadDesiredOptions } from './desired.js';
 import { diff } from './diff.js';
@@ -65,7 +66,7 @@ export async function reconcileOnce(
   opts: ReconcileOnceOptions,
 ): Promise<ReconcileOutcome> {
   const at = clock.now();
-  const outcome = await attempt(source, store, at, opts);
+  const outcome = redacted(await attempt(source, store, at, opts));
   if (opts.record) await store.recordSyncAttempt(toSyncAttempt(outcome));
   return outcome;
 }
@@ -127,6 +128,15 @@ async function attempt(
   } finally {
     await snap.cleanup?.();
   }
+}
+
+/** The outcome's text is kept, logged and sent in events: a credential in a repo URL never goes with it. */
+function redacted(outcome: ReconcileOutcome): ReconcileOutcome {
+  return {
+    ...outcome,
+    message: outcome.message === null ? null : redactCredentials(outcome.message),
+    problems: outcome.problems.map((p) => ({ ...p, message: redactCredentials(p.message) })),
+  };
 }
 
 /** The attempt as the store keeps it. */
