@@ -171,7 +171,8 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
     throw err;
   }
   const first = await gitops.syncNow().catch(() => null);
-  if (first?.error) log.warn({ error: first.error }, 'the first sync failed; serving the last applied state');
+  if (first?.error)
+    log.warn({ error: first.error }, 'the first sync was refused; serving the last applied state');
   gitops.start(pollMs);
   const storeWatch = setInterval(
     () => void engine.reloadIfChanged().catch((err: unknown) => log.error({ err }, 'reload failed')),

@@ -137,7 +137,7 @@ export class GitOpsLoop implements SyncController {
   private async reportFailure(outcome: ReconcileOutcome, previous: SyncStatusRecord | null): Promise<void> {
     const problems = outcome.problems.map(formatProblem);
     const message = outcome.message ?? outcome.reason;
-    this.opts.logger.warn('revision not applied; the last good state keeps running', {
+    this.opts.logger.warn('revision refused; the last good state keeps running', {
       reason: outcome.reason,
       revision: outcome.revision,
       message,
