@@ -173,7 +173,7 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
   const first = await gitops.syncNow().catch(() => null);
   if (first?.error)
     log.warn({ error: first.error }, 'the first sync was refused; serving the last applied state');
-  gitops.start(pollMs);
+  await gitops.start(pollMs);
   const storeWatch = setInterval(
     () => void engine.reloadIfChanged().catch((err: unknown) => log.error({ err }, 'reload failed')),
     STORE_WATCH_MS,

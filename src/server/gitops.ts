@@ -69,7 +69,8 @@ export class GitOpsLoop implements SyncController {
     return this.current;
   }
 
-  start(pollIntervalMs: number): void {
+  /** Arms the poll and, for a folder, resolves once the watcher has read the tree (later edits all count). */
+  async start(pollIntervalMs: number): Promise<void> {
     const arm = () => {
       this.cancelPoll = this.clock.setTimer(new Date(this.clock.now().getTime() + pollIntervalMs), () => {
         arm();
@@ -89,6 +90,9 @@ export class GitOpsLoop implements SyncController {
         const at = new Date(this.clock.now().getTime() + WATCH_DEBOUNCE_MS);
         this.cancelDebounce = this.clock.setTimer(at, () => this.syncInBackground());
       });
+      // An edit made before the first scan ends would count as initial content and be missed.
+      const watcher = this.watcher;
+      await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     }
   }
 

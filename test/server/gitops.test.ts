@@ -62,7 +62,7 @@ describe('the GitOps loop', () => {
       fetch: () => (fetches++, folderSource.fetch()),
     });
     expect((await l.syncNow()).outcome).toBe('applied');
-    l.start(60_000);
+    await l.start(60_000);
     writeFileSync(path.join(folder, 'b.yaml'), tag('b'));
     fixture.clock.advanceBy(59_000);
     for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
