@@ -1,6 +1,6 @@
 /**
  * A real engine on a real SQLite store in a temp dir, loaded the way `taskops reconcile` + `serve` do it
- * (validate → diff → apply → start), with the driver wrapped to time the moment each run starts.
+ * (the one reconcile step, reconcileOnce, then start), with the driver wrapped to time the moment each run starts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -8,8 +8,9 @@ import { stringify } from 'yaml';
 import { driverCatalog, loadEngineConfig } from '../../src/config/index.js';
 import { createDriverRegistry, Engine, type DriverRegistry } from '../../src/engine/index.js';
 import type { Driver } from '../../src/engine/drivers/index.js';
-import { formatProblem, loadDesiredState } from '../../src/manifest/index.js';
-import { apply, diff } from '../../src/reconcile/index.js';
+import { formatProblem } from '../../src/manifest/index.js';
+import { reconcileOnce } from '../../src/reconcile/index.js';
+import { FolderSource } from '../../src/source/index.js';
 import { openStore, type RunRecord, type Store } from '../../src/store/index.js';
 import { tempDir } from './tempdir.js';
 
@@ -75,17 +76,19 @@ export async function benchEngine(
   const resolved = loadEngineConfig(configFile, {});
 
   const store = await openStore(dataDir);
-  const loaded = await loadDesiredState(manifestsDir, {
-    revision: 'bench',
-    driverCatalog: driverCatalog(resolved.config),
-  });
-  if (!loaded.state) throw new Error(loaded.problems.map(formatProblem).join('\n'));
-  const now = new Date();
-  await apply(diff(loaded.state, await store.listObjects()), store, {
-    at: now,
-    dataDir,
-    allowDeleteAll: true,
-  });
+  const outcome = await reconcileOnce(
+    new FolderSource(manifestsDir),
+    store,
+    { now: () => new Date() },
+    {
+      dataDir,
+      mode: 'apply',
+      record: true,
+      safety: { allowDeleteAll: true },
+      load: { driverCatalog: driverCatalog(resolved.config) },
+    },
+  );
+  if (!outcome.ok) throw new Error(outcome.problems.map(formatProblem).join('\n') || outcome.message!);
 
   const runStarted = new Map<string, number>();
   const finished: RunRecord[] = [];

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { createEngine, EngineError, type Engine } from '../engine/index.js';
-import { openStore, type Store } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import type { RunRecord } from '../store/types.js';
 import { engineConfig, globalOptions } from './context.js';
+import { openOneShotStore } from './data-dir.js';
 import { CliError } from './exit.js';
 
 export interface OneShotEngine {
@@ -13,11 +14,15 @@ export interface OneShotEngine {
   close(): Promise<void>;
 }
 
-/** An engine on the data dir for one command: live state loaded, no scheduler, closed afterwards. */
+/**
+ * An engine on the data dir for one command: live state loaded, no scheduler, closed afterwards. The data
+ * dir stays locked meanwhile: refused beside a running serve (use --server), and a serve started during the
+ * command is refused instead of recovering this command's runs under its feet.
+ */
 export async function oneShotEngine(cmd: Command): Promise<OneShotEngine> {
   const { dataDir } = globalOptions(cmd);
   const config = engineConfig(cmd);
-  const store = await openStore(dataDir);
+  const store = await openOneShotStore(dataDir, cmd.name(), 'Run it there: add --server URL.');
   const finished: RunRecord[] = [];
   const engine = createEngine({ store, dataDir, config, onRunFinished: (run) => finished.push(run) });
   await engine.startOneShot();

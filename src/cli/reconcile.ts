@@ -1,15 +1,14 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { escapeControlKeepingLines, ManifestError } from '../manifest/index.js';
+import { escapeControl, escapeControlKeepingLines, ManifestError } from '../manifest/index.js';
 import {
-  apply,
-  diff,
-  loadDesired,
   PlanSafetyError,
+  planHasChanges,
+  reconcileOnce,
   renderJson,
   renderMarkdown,
   renderText,
-  safetyProblem,
   type Plan,
+  type ReconcileOutcome,
 } from '../reconcile/index.js';
 import { FolderSource, GitSource, SourceError, type Source } from '../source/index.js';
 import { openStore, StoreError } from '../store/index.js';
@@ -21,8 +20,11 @@ import {
   parseOutputFormat,
   stdoutPalette,
 } from './context.js';
+import { openOneShotStore } from './data-dir.js';
 import { CliError, EXIT } from './exit.js';
+import { callServer } from './http-client.js';
 import type { Palette } from './output.js';
+import type { SyncOutcome } from '../server/types.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 type Format = (typeof FORMATS)[number];
@@ -36,6 +38,8 @@ export interface ReconcileOptions {
   repo?: string;
   ref?: string;
   path?: string;
+  server?: string;
+  apiTokenFile?: string;
 }
 
 export function parseShare(value: string): number {
@@ -79,52 +83,113 @@ export function chooseSource(path: string | undefined, opts: ReconcileOptions, d
   return new FolderSource(path ?? '.');
 }
 
+/** How problems name files: as the user gave the folder, or the repository's subfolder. */
+export function displayRoot(source: Source, path: string | undefined): string {
+  return source instanceof GitSource ? source.subdir || '.' : (path ?? '.');
+}
+
 async function run(path: string | undefined, opts: ReconcileOptions, cmd: Command): Promise<void> {
   const format = parseOutputFormat(opts.output, FORMATS);
+  if (opts.server) return syncServer(path, opts, format);
   const { dataDir } = globalOptions(cmd);
   const resolved = engineConfig(cmd);
-  const config = resolved.config;
-  const applying = !opts.dryRun;
+  const dryRun = opts.dryRun ?? false;
+  const source = chooseSource(path, opts, dataDir);
+  const safety = { allowDeleteAll: opts.allowDeleteAll ?? false, maxDeleteShare: opts.maxDeleteShare };
+  // A dry run only reads; an apply holds the data dir, so it never writes beside a running serve.
+  const store = dryRun
+    ? await openStore(dataDir).catch((err: unknown) => {
+        throw asCliError(err, false);
+      })
+    : await openOneShotStore(
+        dataDir,
+        'reconcile',
+        'It applies its own source: commit the change there, then have it sync now with taskops reconcile --server URL.',
+      );
+  let outcome: ReconcileOutcome;
   try {
-    const source = chooseSource(path, opts, dataDir);
-    const snap = await source.fetch();
-    try {
-      const state = await loadDesired(snap.root, {
-        revision: snap.revision,
-        driverCatalog: optionalCatalog(resolved),
-        secretPolicy: optionalSecretPolicy(resolved),
-        defaultZone: config.defaultTimezone,
-        // Problems name files as the user knows them, not by the cache or absolute path they were read from.
-        displayRoot: source instanceof GitSource ? source.subdir || '.' : (path ?? '.'),
-      });
-      const store = await openStore(dataDir);
-      try {
-        const generation = await store.generation();
-        const plan = diff(state, await store.listObjects());
-        const safety = { allowDeleteAll: opts.allowDeleteAll ?? false, maxDeleteShare: opts.maxDeleteShare };
-        const c = stdoutPalette(cmd);
-        if (opts.dryRun) {
-          const refused = safetyProblem(plan, safety);
-          if (refused)
-            process.stderr.write(
-              `taskops: warning: applying this plan would be refused: ${escapeControlKeepingLines(refused.message)}\n`,
-            );
-          process.stdout.write(renderPlan(plan, format, c, { warnings: refused ? [refused.message] : [] }));
-          process.exitCode = opts.detailedExitcode && plan.changes.length > 0 ? EXIT.changesPending : EXIT.ok;
-          return;
-        }
-        await apply(plan, store, { at: new Date(), dataDir, ...safety, expectGeneration: generation });
-        process.stdout.write(renderPlan(plan, format, c, { applied: true }));
-        process.exitCode = EXIT.ok;
-      } finally {
-        await store.close();
-      }
-    } finally {
-      await snap.cleanup?.();
-    }
+    outcome = await reconcileOnce(
+      source,
+      store,
+      { now: () => new Date() },
+      {
+        dataDir,
+        mode: dryRun ? 'plan' : 'apply',
+        record: !dryRun,
+        safety,
+        load: {
+          driverCatalog: optionalCatalog(resolved),
+          secretPolicy: optionalSecretPolicy(resolved),
+          defaultZone: resolved.config.defaultTimezone,
+          displayRoot: displayRoot(source, path),
+        },
+      },
+    );
   } catch (err) {
-    throw asCliError(err, applying);
+    throw asCliError(err, !dryRun);
+  } finally {
+    await store.close();
   }
+  report(outcome, { format, dryRun, detailedExitcode: opts.detailedExitcode ?? false }, stdoutPalette(cmd));
+}
+
+/** Prints the outcome and sets the exit code: a plan (exit 0, or 2 for pending changes) or an error (exit 1). */
+function report(
+  outcome: ReconcileOutcome,
+  opts: { format: Format; dryRun: boolean; detailedExitcode: boolean },
+  c: Palette,
+): void {
+  const nothingApplied = opts.dryRun ? '' : '\nNothing was applied.';
+  const fail = (message: string) => new CliError(`${message}${nothingApplied}`);
+  const { plan } = outcome;
+  if (outcome.reason === 'invalid') throw fail(new ManifestError(outcome.problems).message);
+  if (plan === null || outcome.reason === 'stale-plan') throw fail(outcome.message ?? outcome.reason);
+  // A dry run shows a refused plan with a warning: reviewing it is how one decides on the override.
+  if (outcome.reason === 'refused' && !opts.dryRun) throw fail(outcome.message ?? outcome.reason);
+  if (!opts.dryRun) {
+    process.stdout.write(renderPlan(plan, opts.format, c, { applied: true }));
+    process.exitCode = EXIT.ok;
+    return;
+  }
+  const warnings = outcome.reason === 'refused' ? [outcome.message ?? ''] : [];
+  for (const w of warnings)
+    process.stderr.write(
+      `taskops: warning: applying this plan would be refused: ${escapeControlKeepingLines(w)}\n`,
+    );
+  process.stdout.write(renderPlan(plan, opts.format, c, { warnings }));
+  process.exitCode = opts.detailedExitcode && planHasChanges(plan) ? EXIT.changesPending : EXIT.ok;
+}
+
+/** `reconcile --server URL`: the running serve fetches its own source now and reconciles (POST /api/v1/sync). */
+async function syncServer(path: string | undefined, opts: ReconcileOptions, format: Format): Promise<void> {
+  if (path !== undefined || opts.repo || opts.dryRun) {
+    throw new CliError(
+      '--server makes the running serve sync its own source: give no PATH, --repo or --dry-run with it',
+      EXIT.usage,
+    );
+  }
+  const { data } = await callServer<SyncOutcome>(opts.server!, 'POST', '/api/v1/sync', {
+    tokenFile: opts.apiTokenFile,
+  });
+  if (data.error) {
+    const problems = data.error.problems.map((p) => `\n  ${p}`).join('');
+    throw new CliError(
+      `${opts.server} did not apply ${data.revision ?? 'its source'} (${data.outcome}): ${data.error.message}${problems}`,
+    );
+  }
+  if (format === 'json') {
+    process.stdout.write(JSON.stringify(data) + '\n');
+    return;
+  }
+  const { create, update, delete: del } = data.summary;
+  const counts = `${create} created, ${update} updated, ${del} deleted`;
+  const lines: Record<string, string> = {
+    applied: `${opts.server} applied ${data.revision}: ${counts}.`,
+    unchanged: `No changes. Live state matches ${data.revision}.`,
+    pending: `${opts.server} has changes pending from ${data.revision} (auto-apply is off): ${create} to create, ${update} to update, ${del} to delete.`,
+  };
+  // The server's answer quotes revisions: shown escaped, like any text from elsewhere.
+  process.stdout.write(`${escapeControl(lines[data.outcome] ?? data.outcome)}\n`);
 }
 
 export function registerReconcile(program: Command): void {
@@ -150,13 +215,16 @@ export function registerReconcile(program: Command): void {
     .option('--repo <url|path>', 'read the manifests from a git repository instead of a folder')
     .option('--ref <branch>', 'with --repo: branch, tag or commit (default: the remote HEAD)')
     .option('--path <subdir>', 'with --repo: folder of the manifests inside the repository')
+    .option('--server <url>', 'have a running `taskops serve` fetch its own source and reconcile now')
+    .option('--api-token-file <file>', 'bearer token for --server (default: $TASKOPS_API_TOKEN)')
     .addHelpText(
       'after',
       `
 An invalid manifest set is never applied (exit 1). A plan that would delete every live object taskops
 manages, or more than --max-delete-share of them (when 5 or more are live), is refused unless
 --allow-delete-all. Objects made through the API are never deleted. Each applied change is appended
-to <data-dir>/logs/audit-YYYY-MM-DD.jsonl.
+to <data-dir>/logs/audit-YYYY-MM-DD.jsonl. An apply is refused (exit 1) while a serve runs on the
+data dir: it follows its own source, so commit there and use --server URL to make it sync now.
 
 Exit codes: 0 done (or no changes), 1 error or invalid manifests, 2 changes pending (--dry-run
 --detailed-exitcode), 64 usage error.
@@ -165,7 +233,8 @@ Examples:
   $ taskops reconcile manifests/ --dry-run
   $ taskops reconcile manifests/
   $ taskops reconcile --repo https://github.com/acme/ops-tasks.git --ref main --path manifests
-  $ taskops reconcile --dry-run --detailed-exitcode --output json manifests/ > plan.json`,
+  $ taskops reconcile --dry-run --detailed-exitcode --output json manifests/ > plan.json
+  $ taskops reconcile --server http://127.0.0.1:8080`,
     )
     .action((path: string | undefined, opts: ReconcileOptions, cmd: Command) => run(path, opts, cmd));
 }

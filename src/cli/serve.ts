@@ -5,14 +5,14 @@ import { parseDuration } from '../config/index.js';
 import { createEngine, type EngineLogger } from '../engine/index.js';
 import { secretPolicy } from '../manifest/index.js';
 import { GitSource } from '../source/index.js';
-import { openStore } from '../store/index.js';
+import { DataDirInUseError, openStore, StoreError, type Store } from '../store/index.js';
 import { buildServer, isLoopback, Metrics } from '../server/index.js';
 import { GitOpsLoop } from '../server/gitops.js';
 import { redactCredentials } from '../text/redact.js';
 import { readApiToken } from './api-token.js';
 import { engineConfig, globalOptions } from './context.js';
 import { CliError, EXIT } from './exit.js';
-import { chooseSource, parseShare } from './reconcile.js';
+import { chooseSource, displayRoot, parseShare } from './reconcile.js';
 
 interface ServeOptions {
   listen: string;
@@ -102,7 +102,7 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
     warn: (msg, data) => log.warn(data ?? {}, msg),
     error: (msg, data) => log.error(data ?? {}, msg),
   };
-  const store = await openStore(dataDir);
+  const store = await openEngineStore(dataDir, opts.listen);
   const metrics = new Metrics();
   const secrets = secretPolicy(resolved.config.secrets);
   const engine = createEngine({
@@ -134,10 +134,12 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
     logger: engineLog,
     autoApply: opts.autoApply,
     safety: { allowDeleteAll: false, maxDeleteShare: opts.maxDeleteShare },
-    driverCatalog: driverCatalog(resolved.config),
-    secretPolicy: secrets,
-    defaultZone: resolved.config.defaultTimezone,
-    displayRoot: source instanceof GitSource ? source.subdir || '.' : (path ?? '.'),
+    load: {
+      driverCatalog: driverCatalog(resolved.config),
+      secretPolicy: secrets,
+      defaultZone: resolved.config.defaultTimezone,
+      displayRoot: displayRoot(source, path),
+    },
   });
   let ready = false;
   const app = buildServer({
@@ -153,16 +155,29 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
     isReady: () => ready,
   });
 
-  await engine.start();
-  const first = await gitops.syncNow();
-  if (first.outcome === 'refused')
+  // The listener first: a serve that cannot be reached must not recover, apply or schedule anything.
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    await store.close();
+    throw bindError(err, opts.listen);
+  }
+  try {
+    await engine.start();
+  } catch (err) {
+    await app.close();
+    await store.close();
+    throw err;
+  }
+  const first = await gitops.syncNow().catch(() => null);
+  if (first?.error)
     log.warn({ error: first.error }, 'the first sync was refused; serving the last applied state');
-  gitops.start(pollMs);
+  await gitops.start(pollMs);
   const storeWatch = setInterval(
     () => void engine.reloadIfChanged().catch((err: unknown) => log.error({ err }, 'reload failed')),
     STORE_WATCH_MS,
   );
-  await app.listen({ host, port });
   ready = true;
   log.info({ listen: `${host}:${port}`, source: source.describe(), dataDir }, 'taskops serving');
 
@@ -185,6 +200,43 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
   process.once('SIGINT', () => void shutdown('SIGINT'));
   // Serve until a signal arrives.
   await new Promise<never>(() => undefined);
+}
+
+/** The store, with the data dir locked for this serve: a second engine on it is refused (exit 1). */
+async function openEngineStore(dataDir: string, listen: string): Promise<Store> {
+  try {
+    return await openStore(dataDir, { lock: { command: 'serve', listen, startedAt: new Date() } });
+  } catch (err) {
+    if (err instanceof DataDirInUseError && err.holder.command === 'serve') {
+      throw new CliError(
+        `${err.message}: one engine per data dir. Stop that serve first, or give this one its own --data-dir.`,
+      );
+    }
+    if (err instanceof StoreError)
+      throw new CliError(`${err.message}; wait for it to finish, then start serve again.`);
+    throw err;
+  }
+}
+
+/** A failed bind as the operator needs it: which address, why, and what to do. */
+function bindError(err: unknown, listen: string): CliError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE')
+    return new CliError(
+      `cannot listen on ${listen}: the address is in use by another process (EADDRINUSE). ` +
+        'Pick another --listen, or stop the process that holds it. Nothing was started.',
+    );
+  if (code === 'EACCES')
+    return new CliError(
+      `cannot listen on ${listen}: permission denied (EACCES); ports below 1024 need privileges. ` +
+        'Pick another --listen (e.g. port 8080). Nothing was started.',
+    );
+  if (code === 'EADDRNOTAVAIL')
+    return new CliError(
+      `cannot listen on ${listen}: no network interface has this address (EADDRNOTAVAIL). ` +
+        'Pick another --listen. Nothing was started.',
+    );
+  return new CliError(`cannot listen on ${listen}: ${(err as Error).message}. Nothing was started.`);
 }
 
 function parseListen(value: string): { host: string; port: number } {

@@ -5,7 +5,7 @@ import { statusReport, type StatusReport } from '../server/index.js';
 import { openStore, StoreError, type Store } from '../store/index.js';
 import { engineConfig, globalOptions, parseOutputFormat, stdoutPalette } from './context.js';
 import { CliError } from './exit.js';
-import { table } from './output.js';
+import { table, type Palette } from './output.js';
 
 const FORMATS = ['text', 'json'] as const;
 
@@ -17,6 +17,7 @@ function renderStatus(r: StatusReport, cmd: Command): string {
     r.appliedRevision
       ? `Applied revision: ${c.bold(e(r.appliedRevision))} at ${r.appliedAt}`
       : 'Applied revision: none yet (run taskops reconcile)',
+    ...syncLines(r, c),
     '',
     table(
       KINDS.map((k) => [
@@ -41,6 +42,27 @@ function renderStatus(r: StatusReport, cmd: Command): string {
   return lines.join('\n') + '\n';
 }
 
+/** The last reconcile attempt as the store kept it: outcome, revision, and why it failed with file:line. */
+function syncLines(r: StatusReport, c: Palette): string[] {
+  const sync = r.sync;
+  if (!sync?.lastOutcome) return [];
+  const failed = sync.lastError !== null;
+  const outcome = failed ? c.red(sync.lastOutcome) : c.green(sync.lastOutcome);
+  // Revisions, messages and problems quote file names and manifest text: shown escaped, like the rest.
+  const e = escapeControl;
+  const lines = [
+    `Last sync: ${outcome} of ${e(sync.lastAttemptedRevision ?? 'the source')} at ${sync.lastAttemptAt}`,
+  ];
+  if (sync.lastError) {
+    lines.push(`  ${e(sync.lastError.message)}`, ...sync.lastError.problems.map((p) => `  ${c.red(e(p))}`));
+  }
+  if (sync.pending) {
+    const { create, update, delete: del } = sync.pending;
+    lines.push(`  pending: ${create} to create, ${update} to update, ${del} to delete (auto-apply is off)`);
+  }
+  return lines;
+}
+
 export function registerStatus(program: Command): void {
   program
     .command('status')
@@ -49,7 +71,9 @@ export function registerStatus(program: Command): void {
     .addHelpText(
       'after',
       `
-Drift lists live objects taskops manages whose content differs from what it last applied (changed
+Last sync is the last reconcile attempt (serve's, or an applying taskops reconcile) with its outcome:
+applied, unchanged, pending, or why nothing was applied (source-failed, invalid with file:line:col,
+refused by a safety rule, stale-plan). Drift lists live objects taskops manages whose content differs from what it last applied (changed
 through the API since); the next reconcile puts them back to the source.
 
 Examples:

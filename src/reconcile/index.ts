@@ -23,3 +23,12 @@ export type {
 export * from './render/index.js';
 export { loadDesired, asLive, relabelProblem, type LoadDesiredOptions } from './desired.js';
 export { findDrift, type DriftEntry } from './drift.js';
+export {
+  reconcileOnce,
+  planHasChanges,
+  toSyncAttempt,
+  type ReconcileClock,
+  type ReconcileOnceOptions,
+  type ReconcileOutcome,
+  type ReconcileReason,
+} from './run.js';

@@ -78,6 +78,15 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   });
   if (opts.apiToken === null) app.addHook('onRequest', loopbackGuard());
   app.addHook('onRequest', bearerAuth(opts.apiToken));
+  // serve listens before its engine has recovered and scheduled: the API waits for it, the probes do not.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url.startsWith('/api/') && !(opts.isReady?.() ?? true)) {
+      return reply
+        .code(503)
+        .header('retry-after', '1')
+        .send({ error: 'starting', message: 'the engine is starting; retry in a moment' });
+    }
+  });
 
   app.setErrorHandler(replyWithError);
   app.setNotFoundHandler((request, reply) =>
@@ -96,7 +105,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     reply.header('content-type', opts.metrics.registry.contentType).send(await opts.metrics.render()),
   );
   app.get('/api/v1/status', async () =>
-    statusReport(opts.store, (opts.now ?? (() => new Date()))(), opts.defaultZone, opts.sync.status()),
+    statusReport(opts.store, (opts.now ?? (() => new Date()))(), opts.defaultZone, opts.sync.describe()),
   );
   app.post('/api/v1/sync', async () => opts.sync.syncNow());
   eventRoutes(app, opts.engine, opts.metrics);

@@ -1,12 +1,17 @@
 import { watch, type FSWatcher } from 'chokidar';
-import type { Engine, EngineLogger } from '../engine/index.js';
-import { ManifestError, formatProblem, type DriverCatalog, type SecretPolicy } from '../manifest/index.js';
-import { apply, diff, loadDesired, PlanSafetyError, type SafetyOptions } from '../reconcile/index.js';
-import { SourceError, type Source } from '../source/index.js';
-import type { Store } from '../store/types.js';
+import { systemClock, type Clock, type Engine, type EngineLogger } from '../engine/index.js';
+import { formatProblem } from '../manifest/index.js';
+import {
+  reconcileOnce,
+  type LoadDesiredOptions,
+  type ReconcileOutcome,
+  type SafetyOptions,
+} from '../reconcile/index.js';
+import type { Source } from '../source/index.js';
+import type { Store, SyncStatusRecord } from '../store/types.js';
 import { redactCredentials } from '../text/redact.js';
 import type { Metrics } from './metrics.js';
-import type { SyncController, SyncError, SyncOutcome, SyncStatus } from './types.js';
+import type { SyncController, SyncOutcome } from './types.js';
 
 export interface GitOpsOptions {
   source: Source;
@@ -19,47 +24,33 @@ export interface GitOpsOptions {
   logger: EngineLogger;
   autoApply: boolean;
   safety: SafetyOptions;
-  driverCatalog: DriverCatalog;
-  /** The engine's secrets allowlist: a revision referencing anything else is refused. */
-  secretPolicy: SecretPolicy;
-  defaultZone: string;
-  /** How files are named in problems (the folder as given, or the repo's subfolder). */
-  displayRoot: string;
-  now?: () => Date;
+  /** How manifests are loaded: drivers, default zone, and how files are named in problems. */
+  load: Omit<LoadDesiredOptions, 'revision'>;
+  /** The poll timer and the watch debounce run on it (tests pass a ManualClock). */
+  clock?: Clock;
 }
 
-const NO_CHANGES = { create: 0, update: 0, delete: 0 };
 const WATCH_DEBOUNCE_MS = 300;
 
 /**
- * Follows the source: fetch → validate → diff → apply → reload the engine. A refused revision leaves the
- * last good state running, is shown in the status and emits `system/reconcile-failed`.
+ * Follows the source: one reconcile step per fetch (reconcileOnce), then reloads the engine after an apply.
+ * A failed attempt leaves the last good state running, is kept in the store's sync status and emits
+ * `system/reconcile-failed` once per failing revision.
  */
 export class GitOpsLoop implements SyncController {
   private current: Promise<SyncOutcome> | null = null;
   private again = false;
-  private timer: NodeJS.Timeout | null = null;
+  private cancelPoll: (() => void) | null = null;
+  private cancelDebounce: (() => void) | null = null;
   private watcher: FSWatcher | null = null;
-  private debounce: NodeJS.Timeout | null = null;
-  private lastAttemptAt: string | null = null;
-  private lastGoodRevision: string | null = null;
-  private lastError: SyncError | null = null;
-  private pending: SyncStatus['pending'] = null;
-  private readonly now: () => Date;
+  private readonly clock: Clock;
 
   constructor(private readonly opts: GitOpsOptions) {
-    this.now = opts.now ?? (() => new Date());
+    this.clock = opts.clock ?? systemClock;
   }
 
-  status(): SyncStatus {
-    return {
-      source: redactCredentials(this.opts.source.describe()),
-      autoApply: this.opts.autoApply,
-      lastAttemptAt: this.lastAttemptAt,
-      lastGoodRevision: this.lastGoodRevision,
-      lastError: this.lastError,
-      pending: this.pending,
-    };
+  describe(): { source: string; autoApply: boolean } {
+    return { source: redactCredentials(this.opts.source.describe()), autoApply: this.opts.autoApply };
   }
 
   /** One sync at a time; a request during a sync runs once more after it, so no commit is missed. */
@@ -72,126 +63,128 @@ export class GitOpsLoop implements SyncController {
       this.current = null;
       if (this.again) {
         this.again = false;
-        void this.syncNow();
+        this.syncInBackground();
       }
     });
     return this.current;
   }
 
-  start(pollIntervalMs: number): void {
-    this.timer = setInterval(() => void this.syncNow(), pollIntervalMs);
-    if (this.opts.watchFolder) {
-      this.watcher = watch(this.opts.watchFolder, {
+  /** Arms the poll and, for a folder, resolves once the watcher has read the tree (later edits all count). */
+  async start(pollIntervalMs: number): Promise<void> {
+    const arm = () => {
+      this.cancelPoll = this.clock.setTimer(new Date(this.clock.now().getTime() + pollIntervalMs), () => {
+        arm();
+        this.syncInBackground();
+      });
+    };
+    arm();
+    const folder = this.opts.watchFolder;
+    if (folder) {
+      this.watcher = watch(folder, {
         ignoreInitial: true,
-        ignored: (p: string) =>
-          /(^|[\\/])(\.[^\\/]+|node_modules)([\\/]|$)/.test(p.slice(this.opts.watchFolder!.length)),
+        ignored: (p: string) => /(^|[\\/])(\.[^\\/]+|node_modules)([\\/]|$)/.test(p.slice(folder.length)),
       });
       this.watcher.on('all', () => {
-        if (this.debounce) clearTimeout(this.debounce);
+        this.cancelDebounce?.();
         // Editors write a file in several steps; one sync after the burst.
-        this.debounce = setTimeout(() => void this.syncNow(), WATCH_DEBOUNCE_MS);
+        const at = new Date(this.clock.now().getTime() + WATCH_DEBOUNCE_MS);
+        this.cancelDebounce = this.clock.setTimer(at, () => this.syncInBackground());
       });
+      // An edit made before the first scan ends would count as initial content and be missed.
+      const watcher = this.watcher;
+      await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     }
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    if (this.debounce) clearTimeout(this.debounce);
+    this.cancelPoll?.();
+    this.cancelDebounce?.();
     await this.watcher?.close();
     await this.current?.catch(() => undefined);
   }
 
+  /** A sync nobody waits for: its failure is already logged by syncOnce. */
+  private syncInBackground(): void {
+    this.syncNow().catch(() => undefined);
+  }
+
   private async syncOnce(): Promise<SyncOutcome> {
-    const at = this.now();
-    this.lastAttemptAt = at.toISOString();
-    let revision: string | null = null;
+    const { store, engine, logger, metrics } = this.opts;
+    let previous: SyncStatusRecord | null;
+    let outcome: ReconcileOutcome;
     try {
-      const snap = await this.opts.source.fetch();
-      revision = snap.revision;
-      try {
-        const state = await loadDesired(snap.root, {
-          revision,
-          driverCatalog: this.opts.driverCatalog,
-          secretPolicy: this.opts.secretPolicy,
-          defaultZone: this.opts.defaultZone,
-          displayRoot: this.opts.displayRoot,
-        });
-        const store = this.opts.store;
-        const generation = await store.generation();
-        const plan = diff(state, await store.listObjects());
-        const applied = await store.getAppliedRevision();
-        if (plan.changes.length === 0 && applied?.revision === revision) {
-          return this.succeeded('unchanged', revision, NO_CHANGES, null);
-        }
-        if (!this.opts.autoApply) {
-          this.pending = plan.changes.length > 0 ? { ...plan.summary } : null;
-          this.opts.metrics.reconciled('pending', null);
-          return { outcome: 'pending', revision, summary: { ...plan.summary }, error: null };
-        }
-        await apply(plan, store, {
-          at,
-          dataDir: this.opts.dataDir,
-          ...this.opts.safety,
-          expectGeneration: generation,
-        });
-        await this.opts.engine.reload();
-        this.opts.logger.info('applied revision', { revision, ...plan.summary });
-        return this.succeeded('applied', revision, { ...plan.summary }, at);
-      } finally {
-        await snap.cleanup?.();
-      }
+      previous = await store.getSyncStatus();
+      outcome = await reconcileOnce(this.opts.source, store, this.clock, {
+        dataDir: this.opts.dataDir,
+        mode: this.opts.autoApply ? 'apply' : 'plan',
+        record: true,
+        safety: this.opts.safety,
+        load: this.opts.load,
+      });
     } catch (err) {
-      return this.refused(err, revision, at);
+      // Not a verdict on the revision: the store failed, and the next poll tries again.
+      metrics.reconciled('error', null);
+      logger.error('reconcile failed', {
+        error: redactCredentials(err instanceof Error ? err.message : String(err)),
+      });
+      throw err;
     }
+    metrics.reconciled(outcome.reason, outcome.reason === 'applied' ? outcome.at : null);
+    if (outcome.reason === 'applied') {
+      await engine.reload();
+      logger.info('applied revision', { revision: outcome.revision, ...outcome.summary });
+    }
+    if (!outcome.ok) await this.reportFailure(outcome, previous);
+    return syncOutcome(outcome);
   }
 
-  private succeeded(
-    outcome: 'applied' | 'unchanged',
-    revision: string,
-    summary: SyncOutcome['summary'],
-    appliedAt: Date | null,
-  ): SyncOutcome {
-    this.lastGoodRevision = revision;
-    this.lastError = null;
-    this.pending = null;
-    this.opts.metrics.reconciled(outcome, appliedAt);
-    return { outcome, revision, summary, error: null };
-  }
-
-  private async refused(err: unknown, revision: string | null, at: Date): Promise<SyncOutcome> {
-    const known =
-      err instanceof ManifestError || err instanceof SourceError || err instanceof PlanSafetyError;
-    if (!known) this.opts.logger.error('reconcile failed', { error: redactCredentials(String(err)) });
-    const problems =
-      err instanceof ManifestError ? err.problems.map(formatProblem).map(redactCredentials) : [];
-    // The status, the log and the event (which a committer may chain a webhook to) never show a credential.
-    const message = redactCredentials(
-      err instanceof ManifestError
-        ? `${problems.length} invalid manifest(s); nothing applied`
-        : (err as Error).message,
-    );
-    const repeated = this.lastError?.revision === revision && this.lastError?.message === message;
-    this.lastError = { revision, at: at.toISOString(), message, problems };
-    this.opts.metrics.reconciled('refused', null);
+  private async reportFailure(outcome: ReconcileOutcome, previous: SyncStatusRecord | null): Promise<void> {
+    const problems = outcome.problems.map(formatProblem);
+    const message = outcome.message ?? outcome.reason;
     this.opts.logger.warn('revision refused; the last good state keeps running', {
-      revision,
+      reason: outcome.reason,
+      revision: outcome.revision,
       message,
       problems,
     });
-    // One event per refused revision, not one per poll, so alert tasks fire once.
-    if (!repeated) {
-      await this.opts.engine
-        .submitEvent(
-          {
-            type: 'system',
-            name: 'reconcile-failed',
-            object: revision,
-            fields: { message, revision: revision ?? '', firstProblem: problems[0] ?? message },
+    // One event per failing revision, not one per poll (nor per restart), so alert tasks fire once.
+    const last = previous?.lastAttempt;
+    if (last && last.revision === outcome.revision && last.message === outcome.message) return;
+    await this.opts.engine
+      .submitEvent(
+        {
+          type: 'system',
+          name: 'reconcile-failed',
+          object: outcome.revision,
+          fields: {
+            reason: outcome.reason,
+            message,
+            revision: outcome.revision ?? '',
+            firstProblem: problems[0] ?? message,
           },
-          true,
-        )
-        .catch(() => undefined);
-    }
-    return { outcome: 'refused', revision, summary: NO_CHANGES, error: this.lastError };
+        },
+        true,
+      )
+      .catch((err: unknown) =>
+        this.opts.logger.error('could not emit system/reconcile-failed', { error: String(err) }),
+      );
   }
+}
+
+/** The outcome as `POST /api/v1/sync` answers it. */
+export function syncOutcome(outcome: ReconcileOutcome): SyncOutcome {
+  return {
+    outcome: outcome.reason,
+    revision: outcome.revision,
+    summary: { ...outcome.summary },
+    error: outcome.ok
+      ? null
+      : {
+          revision: outcome.revision,
+          at: outcome.at.toISOString(),
+          reason: outcome.reason,
+          message: outcome.message ?? outcome.reason,
+          problems: outcome.problems.map(formatProblem),
+        },
+  };
 }

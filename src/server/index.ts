@@ -3,5 +3,5 @@ export { Metrics } from './metrics.js';
 export { bearerAuth } from './auth.js';
 export { isLoopback } from './loopback.js';
 export { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
-export { statusReport, type StatusReport, type KindCounts } from './status.js';
+export { statusReport, syncStatus, type StatusReport, type KindCounts } from './status.js';
 export type { SyncController, SyncStatus, SyncOutcome, SyncError } from './types.js';

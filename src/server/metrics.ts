@@ -37,7 +37,7 @@ export class Metrics {
   });
   private readonly reconciles = new Counter({
     name: 'taskops_reconcile_total',
-    help: 'Reconcile attempts by outcome (applied, unchanged, refused, pending).',
+    help: 'Reconcile attempts by reason (applied, unchanged, pending, source-failed, invalid, refused, stale-plan) or error.',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

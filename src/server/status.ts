@@ -1,7 +1,8 @@
 import { upcomingFirings, type UpcomingFiring } from '../engine/index.js';
 import { KINDS, type Kind } from '../manifest/types.js';
+import { formatProblem } from '../manifest/index.js';
 import { findDrift, type DriftEntry } from '../reconcile/index.js';
-import type { Store } from '../store/types.js';
+import type { Store, SyncStatusRecord } from '../store/types.js';
 import type { SyncStatus } from './types.js';
 
 export interface KindCounts {
@@ -17,16 +18,46 @@ export interface StatusReport {
   objects: Record<Kind, KindCounts>;
   drift: DriftEntry[];
   nextFirings: UpcomingFiring[];
-  /** Present when a GitOps loop runs (serve): the followed source and its last error. */
-  sync?: SyncStatus;
+  /** The last reconcile attempt kept in the store (null before the first); with the source when serve runs. */
+  sync: SyncStatus | null;
 }
 
-/** Applied revision, counts, drift and the next firings: shared by `taskops status` and `GET /api/v1/status`. */
+const FAILURES = new Set(['source-failed', 'invalid', 'refused', 'stale-plan']);
+
+/** The stored sync status as the API and the CLI show it. */
+export function syncStatus(
+  record: SyncStatusRecord | null,
+  loop?: { source: string; autoApply: boolean },
+): SyncStatus | null {
+  if (!record && !loop) return null;
+  const last = record?.lastAttempt ?? null;
+  return {
+    ...loop,
+    lastAttemptAt: last?.at ?? null,
+    lastAttemptedRevision: last?.revision ?? null,
+    lastOutcome: last?.reason ?? null,
+    lastAppliedRevision: record?.lastApplied?.revision ?? null,
+    lastAppliedAt: record?.lastApplied?.at ?? null,
+    lastError:
+      last && FAILURES.has(last.reason)
+        ? {
+            revision: last.revision,
+            at: last.at,
+            reason: last.reason,
+            message: last.message ?? last.reason,
+            problems: last.problems.map(formatProblem),
+          }
+        : null,
+    pending: last?.reason === 'pending' ? { ...last.summary } : null,
+  };
+}
+
+/** Applied revision, counts, drift, the next firings and the last sync: shared by `taskops status` and `GET /api/v1/status`. */
 export async function statusReport(
   store: Store,
   now: Date,
   defaultZone: string,
-  sync?: SyncStatus,
+  loop?: { source: string; autoApply: boolean },
 ): Promise<StatusReport> {
   const live = await store.listObjects();
   const applied = await store.getAppliedRevision();
@@ -45,6 +76,6 @@ export async function statusReport(
     objects,
     drift: findDrift(live),
     nextFirings: upcomingFirings(live, now, 5, defaultZone),
-    ...(sync ? { sync } : {}),
+    sync: syncStatus(await store.getSyncStatus(), loop),
   };
 }

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { credentialOptions, splitRemote, type Remote } from './credentials.js';
 import { SourceError } from './errors.js';
-import { acquireLock } from './lock.js';
+import { acquireLock, type LockClock } from './lock.js';
 import { cacheDirFor, isInside, legacyCacheDirFor, normalizeRepo, safeSubdir } from './paths.js';
 import type { Source, SourceSnapshot } from './types.js';
 
@@ -19,6 +19,8 @@ export interface GitSourceOptions {
   dataDir: string;
   /** Longest a git command may take before it is stopped (default 120 s). */
   timeoutMs?: number;
+  /** The time the cache lock waits on (default: wall time; tests pass a ManualClock). */
+  clock?: LockClock;
 }
 
 /** Variables that only matter to interactive git (editors, pagers, external diffs): never needed here. */
@@ -104,6 +106,7 @@ export class GitSource implements Source {
       `${this.cacheDir}.lock`,
       `the cache of ${this.repo}`,
       this.opts.timeoutMs ?? 120_000,
+      this.opts.clock,
     );
     try {
       await this.removeLegacyCache();

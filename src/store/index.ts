@@ -4,3 +4,11 @@ export { canonicalJson, contentHash } from './hash.js';
 export { MIGRATIONS } from './migrations.js';
 export { openStore, SqliteStore, STORE_FILE, type OpenStoreOptions } from './sqlite.js';
 export { appendAudit, auditLogPath, type AuditEntry } from './audit.js';
+export {
+  dataDirHolder,
+  lockDataDir,
+  DataDirInUseError,
+  DATA_DIR_LOCK_FILE,
+  type DataDirHolder,
+  type DataDirLock,
+} from './datadir-lock.js';

@@ -89,6 +89,20 @@ export const MIGRATIONS: ReadonlyArray<string> = [
   ALTER TABLE runs ADD COLUMN trigger_scheduled_for TEXT;
   ALTER TABLE runs ADD COLUMN trigger_catch_up INTEGER;
   `,
+  // The sync status: the last reconcile attempt and the last revision it brought the live state to (one row).
+  `
+  CREATE TABLE sync_status (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    attempted_at TEXT NOT NULL,
+    attempted_revision TEXT,
+    reason TEXT NOT NULL,
+    message TEXT,
+    problems TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    applied_revision TEXT,
+    applied_at TEXT
+  );
+  `,
 ];
 
 /** Brings the database to the latest schema, in one immediate transaction so two processes never both migrate. */

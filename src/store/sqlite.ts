@@ -3,10 +3,12 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Kind } from '../manifest/types.js';
 import { ActivityTables } from './activity.js';
+import { lockDataDir, type DataDirLock } from './datadir-lock.js';
 import { StoreError } from './errors.js';
 import { FiringTable } from './firings.js';
 import { migrate } from './migrations.js';
 import { objectFromRow, type ObjectRow, type RunPatch } from './rows.js';
+import { SyncStatusTable } from './sync-status.js';
 import type {
   AppliedRevision,
   ApplyWritesOptions,
@@ -20,6 +22,8 @@ import type {
   RunRecord,
   Store,
   StoredEvent,
+  SyncAttempt,
+  SyncStatusRecord,
 } from './types.js';
 
 export const STORE_FILE = 'taskops.db';
@@ -27,6 +31,12 @@ export const STORE_FILE = 'taskops.db';
 export interface OpenStoreOptions {
   /** How long a write waits for another process's write transaction before failing (default 5 s). */
   busyTimeoutMs?: number;
+  /**
+   * Take the data dir for this process until close(): `serve`, and the one-shot commands that run tasks
+   * or apply. A live holder makes the open fail with DataDirInUseError. Without it no lock is taken (read
+   * commands, and tests that put two engines on one store to prove the store's transitions keep them apart).
+   */
+  lock?: { command: string; listen?: string; startedAt: Date };
 }
 
 /** Opens (creating when needed) the embedded store at `<dataDir>/taskops.db`. */
@@ -42,6 +52,7 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
 export class SqliteStore implements Store {
   private readonly activity: ActivityTables;
   private readonly firings: FiringTable;
+  private readonly syncStatus: SyncStatusTable;
   private readonly getMetaStmt: Database.Statement;
   private readonly setMetaStmt: Database.Statement;
   // The hot writes' transactions, made once: a new better-sqlite3 transaction wrapper per call cost about
@@ -62,9 +73,11 @@ export class SqliteStore implements Store {
   private constructor(
     private readonly db: Database.Database,
     readonly path: string,
+    private readonly lock: DataDirLock | null,
   ) {
     this.activity = new ActivityTables(db);
     this.firings = new FiringTable(db);
+    this.syncStatus = new SyncStatusTable(db);
     this.getMetaStmt = db.prepare('SELECT value FROM meta WHERE key = ?');
     this.setMetaStmt = db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -89,6 +102,8 @@ export class SqliteStore implements Store {
 
   static open(dataDir: string, opts: OpenStoreOptions = {}): SqliteStore {
     const path = join(resolve(dataDir), STORE_FILE);
+    // Before the database is touched: a refused second engine must not even migrate it.
+    const lock = opts.lock ? lockDataDir(dataDir, opts.lock) : null;
     try {
       mkdirSync(resolve(dataDir), { recursive: true });
       const db = new Database(path, { timeout: opts.busyTimeoutMs ?? 5000 });
@@ -96,8 +111,9 @@ export class SqliteStore implements Store {
       // NORMAL in WAL keeps every transaction atomic across crashes; only a power loss may drop the last commits.
       db.pragma('synchronous = NORMAL');
       migrate(db, path);
-      return new SqliteStore(db, path);
+      return new SqliteStore(db, path, lock);
     } catch (err) {
+      lock?.release();
       throw translate(err, path, 'open the store');
     }
   }
@@ -207,6 +223,14 @@ export class SqliteStore implements Store {
     return this.readGeneration();
   }
 
+  async recordSyncAttempt(attempt: SyncAttempt): Promise<void> {
+    this.write('record the reconcile attempt', () => this.syncStatus.record(attempt));
+  }
+
+  async getSyncStatus(): Promise<SyncStatusRecord | null> {
+    return this.syncStatus.get();
+  }
+
   async getMeta(key: string): Promise<string | undefined> {
     const row = this.getMetaStmt.get(key) as { value: string } | undefined;
     return row?.value;
@@ -286,6 +310,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+    this.lock?.release();
   }
 
   private readGeneration(): number {

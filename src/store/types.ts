@@ -1,3 +1,4 @@
+import type { ManifestProblem } from '../manifest/errors.js';
 import type { Kind, ObjectMetadata, SpecByKind } from '../manifest/types.js';
 
 /** Who owns a live object: taskops (from the source) or a person through the API. Only taskops objects are pruned. */
@@ -47,6 +48,33 @@ export interface ApplyWritesOptions {
 export interface AppliedRevision {
   revision: string;
   appliedAt: string;
+}
+
+/**
+ * Why a reconcile attempt ended as it did (Flux's status reasons): the first four are failures that leave
+ * the last applied state in place; `pending` is a plan waiting because applying is off.
+ */
+export type SyncReason =
+  'source-failed' | 'invalid' | 'refused' | 'stale-plan' | 'pending' | 'unchanged' | 'applied';
+
+/** One reconcile attempt as the store keeps it, so a restarted engine and `taskops status` still show it. */
+export interface SyncAttempt {
+  at: string;
+  /** The revision read from the source (null when the source could not be read at all). */
+  revision: string | null;
+  reason: SyncReason;
+  /** What went wrong and what to do; null for applied, unchanged and pending. */
+  message: string | null;
+  /** The invalid manifests' problems, each with its file:line:col. */
+  problems: ManifestProblem[];
+  summary: { create: number; update: number; delete: number };
+}
+
+/** The persisted sync status: the last attempt, and the last revision the live state was brought to. */
+export interface SyncStatusRecord {
+  lastAttempt: SyncAttempt;
+  /** Set by an attempt that applied its revision or found the live state already matching it. */
+  lastApplied: { revision: string; at: string } | null;
 }
 
 export type EventFieldValue = string | number | boolean;
@@ -132,6 +160,11 @@ export interface Store {
   getAppliedRevision(): Promise<AppliedRevision | null>;
   /** Increases on every object write, so another process can notice changes cheaply. */
   generation(): Promise<number>;
+
+  /** Records a reconcile attempt; `applied` and `unchanged` ones also become the last applied revision. */
+  recordSyncAttempt(attempt: SyncAttempt): Promise<void>;
+  /** The last recorded reconcile attempt (null before the first). */
+  getSyncStatus(): Promise<SyncStatusRecord | null>;
 
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;

@@ -5,8 +5,9 @@ import { stringify } from 'yaml';
 import { loadEngineConfig, driverCatalog, type ResolvedConfig } from '../../src/config/index.js';
 import { createEngine, ManualClock, type Engine, type EngineLogger } from '../../src/engine/index.js';
 import type { DriverDeps } from '../../src/engine/drivers/index.js';
-import { formatProblem, loadDesiredState } from '../../src/manifest/index.js';
-import { apply, diff } from '../../src/reconcile/index.js';
+import { formatProblem } from '../../src/manifest/index.js';
+import { reconcileOnce } from '../../src/reconcile/index.js';
+import { FolderSource } from '../../src/source/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 
 export interface EngineFixture {
@@ -23,8 +24,8 @@ export interface EngineFixture {
 }
 
 /**
- * A real engine on a real SQLite file in a temp dir: manifests are validated, diffed and applied
- * exactly as `taskops reconcile` does, and time is a ManualClock.
+ * A real engine on a real SQLite file in a temp dir: manifests go through the one reconcile step
+ * (reconcileOnce) as `taskops reconcile` and serve do, and time is a ManualClock.
  */
 export async function engineFixture(opts: {
   manifests: Record<string, string>;
@@ -54,13 +55,14 @@ export async function engineFixture(opts: {
   const applyManifests = async (files: Record<string, string>) => {
     mkdirSync(manifestsDir, { recursive: true });
     for (const [name, text] of Object.entries(files)) writeFileSync(path.join(manifestsDir, name), text);
-    const loaded = await loadDesiredState(manifestsDir, {
-      revision: `rev-${Date.now()}`,
-      driverCatalog: driverCatalog(config.config),
+    const outcome = await reconcileOnce(new FolderSource(manifestsDir), store, clock, {
+      dataDir,
+      mode: 'apply',
+      record: true,
+      safety: { allowDeleteAll: true },
+      load: { driverCatalog: driverCatalog(config.config) },
     });
-    if (!loaded.state) throw new Error(loaded.problems.map(formatProblem).join('\n'));
-    const plan = diff(loaded.state, await store.listObjects());
-    await apply(plan, store, { at: clock.now(), dataDir, allowDeleteAll: true });
+    if (!outcome.ok) throw new Error(outcome.problems.map(formatProblem).join('\n') || outcome.message!);
     await engine.reload();
   };
   await applyManifests(opts.manifests);

@@ -25,14 +25,7 @@ const FAST: ServerOptions['limits'] = {
 };
 
 const sync: SyncController = {
-  status: () => ({
-    source: 'test',
-    autoApply: true,
-    lastAttemptAt: null,
-    lastGoodRevision: 'rev-1',
-    lastError: null,
-    pending: null,
-  }),
+  describe: () => ({ source: 'test', autoApply: true }),
   syncNow: async () => ({
     outcome: 'unchanged',
     revision: 'rev-1',

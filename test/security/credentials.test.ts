@@ -221,7 +221,7 @@ describe('serve --repo with a token in the URL', () => {
       env: { HOME: home.dir, XDG_CONFIG_HOME: home.dir },
     });
     const status = async () => await (await fetch(`${serve!.url}/api/v1/status`)).text();
-    await until('the first sync', async () => (await status()).includes(`"lastGoodRevision":"${good}"`));
+    await until('the first sync', async () => (await status()).includes(`"lastAppliedRevision":"${good}"`));
 
     // The branch disappears: git fails and names the remote, then the remote goes away altogether.
     await repo.git.branch(['-m', 'main', 'moved']);

@@ -9,14 +9,7 @@ let app: FastifyInstance;
 let syncCalls = 0;
 
 const sync: SyncController = {
-  status: () => ({
-    source: 'test',
-    autoApply: true,
-    lastAttemptAt: null,
-    lastGoodRevision: 'rev-1',
-    lastError: null,
-    pending: null,
-  }),
+  describe: () => ({ source: 'test', autoApply: true }),
   syncNow: async (): Promise<SyncOutcome> => {
     syncCalls++;
     return {
@@ -64,6 +57,42 @@ afterEach(async () => {
 });
 
 describe('the HTTP API', () => {
+  it('answers 503 on /readyz and the API until the engine has started, while /healthz stays 200', async () => {
+    let ready = false;
+    const starting = buildServer({
+      engine: fixture.engine,
+      store: fixture.store,
+      metrics: new Metrics(),
+      sync,
+      defaultZone: 'UTC',
+      apiToken: TOKEN,
+      isReady: () => ready,
+    });
+    try {
+      expect((await starting.inject({ url: '/healthz' })).statusCode).toBe(200);
+      expect((await starting.inject({ url: '/readyz' })).statusCode).toBe(503);
+      const early = await starting.inject({
+        method: 'POST',
+        url: '/api/v1/events',
+        headers: auth,
+        payload: { type: 'jobs', name: 'go' },
+      });
+      expect(early.statusCode).toBe(503);
+      expect(early.json()).toEqual({
+        error: 'starting',
+        message: 'the engine is starting; retry in a moment',
+      });
+      expect((await fixture.store.pendingEvents()).length).toBe(0);
+      // The token is still checked first: nothing is told to an unauthenticated caller.
+      expect((await starting.inject({ url: '/api/v1/status' })).statusCode).toBe(401);
+      ready = true;
+      expect((await starting.inject({ url: '/readyz' })).statusCode).toBe(200);
+      expect((await starting.inject({ url: '/api/v1/status', headers: auth })).statusCode).toBe(200);
+    } finally {
+      await starting.close();
+    }
+  });
+
   it('answers the health probes without a token and everything else only with one', async () => {
     expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
     expect((await app.inject({ url: '/readyz' })).statusCode).toBe(200);
@@ -170,7 +199,7 @@ describe('the HTTP API', () => {
     >;
     expect(status).toMatchObject({
       objects: { Task: { total: 1 } },
-      sync: { lastGoodRevision: 'rev-1' },
+      sync: { source: 'test', autoApply: true, lastOutcome: 'applied', lastError: null },
       nextFirings: expect.arrayContaining([
         { schedule: 'hourly', at: '2026-11-23T13:00:00.000Z', tasks: ['t'] },
       ]),

@@ -1,0 +1,32 @@
+import { DataDirInUseError, openStore, StoreError, type DataDirHolder, type Store } from '../store/index.js';
+import { CliError } from './exit.js';
+
+/**
+ * The store for a one-shot command that changes the data dir (`reconcile` that applies, `run`, in-process
+ * `emit`), held for the command's whole life so it never races an engine: refused while `serve` (or
+ * another such command) holds the data dir. `instead` says what to run against a serve.
+ */
+export async function openOneShotStore(dataDir: string, command: string, instead: string): Promise<Store> {
+  try {
+    return await openStore(dataDir, { lock: { command, startedAt: new Date() } });
+  } catch (err) {
+    if (err instanceof DataDirInUseError) throw new CliError(inUseMessage(err, instead));
+    if (err instanceof StoreError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+function inUseMessage(err: DataDirInUseError, instead: string): string {
+  if (err.holder.command !== 'serve') return `${err.message}: wait for it to finish, then try again.`;
+  return (
+    `${err.message}${err.holder.listen ? `, listening on ${err.holder.listen}` : ''}: ` +
+    `a running serve owns this data dir, so this command does not run beside it. ${instead.replace('URL', serverUrl(err.holder))}`
+  );
+}
+
+/** The URL a refused command can give --server: serve's listen address, reached over loopback when it binds all. */
+export function serverUrl(holder: DataDirHolder): string {
+  if (!holder.listen) return 'URL';
+  const listen = holder.listen.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:');
+  return `http://${listen}`;
+}
