@@ -48,7 +48,8 @@ export async function runToCompletion(
   const ctx = await oneShotEngine(cmd);
   try {
     const selects = await start(ctx.engine);
-    await ctx.engine.whenIdle();
+    // Retries included: a webhook run's delayed attempts are part of what the command waits for.
+    await ctx.engine.whenIdle({ delayed: true });
     return ctx.finished.filter(selects);
   } catch (err) {
     if (err instanceof EngineError) throw new CliError(err.message);

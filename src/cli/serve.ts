@@ -124,6 +124,7 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
       );
     },
   });
+  metrics.watchRecording(() => engine.recordingHealth());
   const gitops = new GitOpsLoop({
     source,
     ...(source instanceof GitSource ? {} : { watchFolder: path ?? '.' }),

@@ -13,6 +13,8 @@ export interface CreateEngineOptions {
   random?: EngineOptions['random'];
   logger?: EngineOptions['logger'];
   onRunFinished?: EngineOptions['onRunFinished'];
+  instanceId?: EngineOptions['instanceId'];
+  leaseMs?: EngineOptions['leaseMs'];
 }
 
 /** An engine wired from the engine config: drivers built, command drivers run from the config file's folder. */
@@ -36,5 +38,7 @@ export function createEngine(opts: CreateEngineOptions): Engine {
     ...(opts.random ? { random: opts.random } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.onRunFinished ? { onRunFinished: opts.onRunFinished } : {}),
+    ...(opts.instanceId ? { instanceId: opts.instanceId } : {}),
+    ...(opts.leaseMs ? { leaseMs: opts.leaseMs } : {}),
   });
 }

@@ -2,8 +2,9 @@ import type { EngineEvent, RunRecord, RunTrigger, Store } from '../store/types.j
 import type { DriverRegistry, DriverResult } from './drivers/index.js';
 import { EventIntake } from './events/intake.js';
 import { matchEvent } from './events/match.js';
-import { derivedRunId, manualRunId, newEventId } from './runs/ids.js';
-import { Runner } from './runs/runner.js';
+import type { RecordingHealth } from './runs/health.js';
+import { derivedRunId, engineInstanceId, manualRunId, newEventId } from './runs/ids.js';
+import { Runner, type RunRequest } from './runs/runner.js';
 import { Scheduler, systemClock, type Clock, type FireEvent, type MissedEvent } from './schedule/index.js';
 import { buildState, type EngineState } from './state.js';
 import { TaskLogWriter } from './tasklog.js';
@@ -25,7 +26,13 @@ export interface EngineOptions {
   retentionDays?: number;
   /** Called once per finished run (metrics). */
   onRunFinished?(run: RunRecord, result: DriverResult | null): void;
+  /** This engine instance's id, the owner of the runs it executes (default: host, pid and a random part). */
+  instanceId?: string;
+  /** How long a run's claim holds without renewal (default 15 s); renewed every third of it. */
+  leaseMs?: number;
 }
+
+export const DEFAULT_LEASE_MS = 15_000;
 
 const PRUNE_EVERY_MS = 6 * 3_600_000;
 
@@ -46,8 +53,11 @@ export class Engine {
   private accepting = true;
   private pruneTimer: NodeJS.Timeout | null = null;
   private seenGeneration = -1;
+  /** The owner of the runs this engine executes. */
+  readonly instanceId: string;
 
   constructor(private readonly opts: EngineOptions) {
+    this.instanceId = opts.instanceId ?? engineInstanceId();
     this.clock = opts.clock ?? systemClock;
     this.random = opts.random ?? Math.random;
     this.log = opts.logger ?? silentLogger;
@@ -62,6 +72,8 @@ export class Engine {
       dataDir: opts.dataDir,
       defaultZone: opts.defaultZone,
       maxConcurrentRuns: opts.maxConcurrentRuns,
+      owner: this.instanceId,
+      leaseMs: opts.leaseMs ?? DEFAULT_LEASE_MS,
       state: () => this.state,
       accepting: () => this.accepting,
       emitSystemEvent: (input) => this.submitEvent(input, true),
@@ -70,7 +82,7 @@ export class Engine {
     this.intake = new EventIntake(
       opts.store,
       (event) => matchEvent(event, this.state.triggerIndex, this.state.tags).length === 0,
-      (event) => this.track(this.processEvent(event)),
+      (event) => this.track(this.processEventDurably(event)),
     );
     this.scheduler = new Scheduler({
       clock: this.clock,
@@ -95,13 +107,17 @@ export class Engine {
    */
   async startOneShot(): Promise<void> {
     await this.loadState();
+    await this.runner.begin(false);
   }
 
-  /** Recovers what a crash left (runs in flight, queued runs, pending events), then starts scheduling. */
+  /**
+   * Recovers what a stopped engine left (runs whose lease expired, waiting runs, pending events), then starts
+   * scheduling. Recovery goes on every few seconds: a run is interrupted only once its owner's lease expired.
+   */
   async start(): Promise<void> {
     await this.loadState();
     // Recovery first: the scheduler's catch-up runs must not be mistaken for runs queued before the stop.
-    await this.runner.recover();
+    await this.runner.begin(true);
     await this.reschedule();
     await this.pruneOld();
     this.pruneTimer = setInterval(() => void this.pruneOld(), PRUNE_EVERY_MS);
@@ -110,7 +126,7 @@ export class Engine {
     for (;;) {
       const batch = await this.opts.store.pendingEvents(500);
       if (batch.length === 0) break;
-      for (const event of batch) await this.processEvent(event);
+      for (const event of batch) await this.processEventDurably(event);
     }
   }
 
@@ -148,12 +164,13 @@ export class Engine {
   async submitEvent(input: EventInput, system = false): Promise<EngineEvent> {
     if (!this.accepting) throw new EngineError('the engine is shutting down and takes no new events');
     const event: EngineEvent = {
-      id: newEventId(this.clock.now(), system),
+      id: newEventId(this.clock.now()),
       type: input.type,
       name: input.name,
       object: input.object ?? null,
       fields: input.fields ?? {},
       at: this.clock.now().toISOString(),
+      ...(system ? { origin: 'engine' as const } : {}),
     };
     await this.intake.submit(event);
     return event;
@@ -168,17 +185,31 @@ export class Engine {
     }
     const trigger: RunTrigger = { kind: 'manual', name: null, event: null };
     const runId = manualRunId();
-    return this.runner.startRuns(name, task, trigger, null, (target) =>
-      target === null ? runId : `${runId}-${hashTarget(target)}`,
-    );
+    return this.runner.startRuns([
+      {
+        task: name,
+        spec: task,
+        trigger,
+        event: null,
+        idFor: (target) => (target === null ? runId : `${runId}-${hashTarget(target)}`),
+      },
+    ]);
   }
 
-  /** Resolves when no event is being processed and no run is queued or running. */
-  async whenIdle(): Promise<void> {
-    while (this.inFlight.size > 0 || this.runner.size > 0) {
+  /**
+   * Resolves when no event is being processed and no run is queued or running; with `delayed`, also when no
+   * run waits for its next attempt (one-shot commands wait for retries to end).
+   */
+  async whenIdle(opts: { delayed?: boolean } = {}): Promise<void> {
+    do {
       await Promise.all([...this.inFlight]);
-      await this.runner.whenIdle();
-    }
+      await this.runner.whenIdle(opts);
+    } while (this.inFlight.size > 0 || this.runner.size > 0);
+  }
+
+  /** Whether every run transition and event is being recorded (`/readyz`, metrics). */
+  recordingHealth(): RecordingHealth {
+    return this.runner.health.snapshot();
   }
 
   nextFirings(schedule: string, count: number): Date[] {
@@ -193,14 +224,16 @@ export class Engine {
   async stop(deadlineMs = 8000): Promise<void> {
     this.accepting = false;
     this.scheduler.stop();
+    this.runner.pause();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    // Real time: the deadline is how long the process may take to exit, whatever the engine's clock says.
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>(
       (resolve) => (timer = setTimeout(() => resolve('deadline'), deadlineMs)),
     );
     const outcome = await Promise.race([this.whenIdle().then(() => 'idle' as const), deadline]);
     clearTimeout(timer);
-    if (outcome === 'deadline') await this.runner.interruptAll();
+    await this.runner.interruptAll(outcome === 'deadline');
     this.taskLog.close();
     await this.opts.drivers.close();
   }
@@ -224,16 +257,46 @@ export class Engine {
     void p.finally(() => this.inFlight.delete(p));
   }
 
+  /** `processEvent`, retried with backoff on the clock while the store refuses the write (the event stays pending). */
+  private async processEventDurably(event: EngineEvent): Promise<void> {
+    const subject = `event ${event.id}`;
+    for (let failures = 0; ; failures++) {
+      try {
+        await this.processEvent(event);
+        this.runner.health.settled(subject);
+        return;
+      } catch (err) {
+        const message = `could not store the runs of event ${event.id}: ${String(err)}`;
+        if (!this.accepting) {
+          this.log.error(`${message}; it stays pending and is processed at the next start`, {
+            event: event.id,
+          });
+          this.runner.health.settled(subject);
+          return;
+        }
+        const retryInMs = Math.min(30_000, 500 * 2 ** failures);
+        this.runner.health.failed(subject, message, false);
+        this.log.error(`${message}; retrying in ${retryInMs / 1000}s`, { event: event.id, retryInMs });
+        await this.runner.pauseFor(retryInMs);
+      }
+    }
+  }
+
+  /** The event's runs, stored in one step with the event marked processed. */
   private async processEvent(event: EngineEvent): Promise<void> {
+    const requests: RunRequest[] = [];
     for (const match of matchEvent(event, this.state.triggerIndex, this.state.tags)) {
       const task = this.state.tasks.get(match.task);
       if (!task || task.enabled === false) continue;
-      const trigger: RunTrigger = { kind: 'event', name: match.trigger, event: event.id };
-      await this.runner.startRuns(match.task, task, trigger, event, (target) =>
-        derivedRunId(event.id, match.task, target),
-      );
+      requests.push({
+        task: match.task,
+        spec: task,
+        trigger: { kind: 'event', name: match.trigger, event: event.id },
+        event,
+        idFor: (target) => derivedRunId(event.id, match.task, target),
+      });
     }
-    await this.opts.store.markEventProcessed(event.id);
+    await this.runner.startRuns(requests, { processedEvent: event.id });
   }
 
   /**
@@ -269,13 +332,19 @@ export class Engine {
       scheduledFor: at,
       catchUp: e.catchUp,
     };
+    const requests: RunRequest[] = [];
     for (const name of this.state.tasksBySchedule.get(e.schedule) ?? []) {
       const task = this.state.tasks.get(name);
       if (!task || task.enabled === false) continue;
-      await this.runner.startRuns(name, task, trigger, null, (target) =>
-        derivedRunId(e.schedule, at, name, target),
-      );
+      requests.push({
+        task: name,
+        spec: task,
+        trigger,
+        event: null,
+        idFor: (target) => derivedRunId(e.schedule, at, name, target),
+      });
     }
+    await this.runner.startRuns(requests);
   }
 
   /** A firing missed (downtime, suspend, clock jump) outside the catch-up window: logged as skipped, never run late. */
@@ -293,10 +362,9 @@ export class Engine {
       const task = this.state.tasks.get(name);
       if (!task || task.enabled === false) continue;
       const run = this.runner.newRun(name, task, derivedRunId(e.schedule, at, name, 'missed'), trigger, null);
-      await this.runner.finishSkipped(
+      await this.runner.recordSkipped(
         run,
         `missed: the engine was down or suspended, or its clock jumped, at ${at} (outside the catch-up window)`,
-        true,
       );
     }
   }

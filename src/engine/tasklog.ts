@@ -7,7 +7,8 @@ import { redactDeep } from '../text/redact.js';
 export interface TaskLogLine {
   runId: string;
   task: string;
-  status: 'succeeded' | 'failed' | 'skipped' | 'interrupted';
+  /** `interrupted` also for one attempt cut off by an engine stopping: the run goes on, and logs its end later. */
+  status: 'succeeded' | 'failed' | 'skipped' | 'interrupted' | 'cancelled';
   startedAt: string;
   finishedAt: string;
   durationMs: number;

@@ -98,8 +98,17 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   // Liveness stays up under load: an orchestrator would otherwise restart a merely busy engine.
   app.get('/healthz', { config: { pressureHandler: () => undefined } }, async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const ready = opts.isReady?.() ?? true;
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'starting' });
+    if (!(opts.isReady?.() ?? true)) return reply.code(503).send({ status: 'starting' });
+    // Not ready while the store refuses writes: runs would happen without a record of them.
+    const recording = opts.engine.recordingHealth();
+    if (!recording.ok) {
+      return reply.code(503).send({
+        status: 'degraded',
+        reason: `the store refuses writes: ${recording.lastError ?? 'unknown error'}`,
+        unrecordedRuns: recording.unrecordedRuns,
+      });
+    }
+    return reply.code(200).send({ status: 'ready' });
   });
   app.get('/metrics', async (_request, reply) =>
     reply.header('content-type', opts.metrics.registry.contentType).send(await opts.metrics.render()),

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DriverResult } from '../engine/drivers/index.js';
+import type { RecordingHealth } from '../engine/runs/health.js';
 import type { RunRecord } from '../store/types.js';
 import { redactCredentials } from '../text/redact.js';
 
@@ -47,8 +48,38 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private recording: (() => RecordingHealth) | null = null;
+  private writeFailuresSeen = 0;
+  private readonly writeFailures = new Counter({
+    name: 'taskops_store_write_failures_total',
+    help: 'Store writes the engine had to retry (disk full, read-only, locked).',
+    registers: [this.registry],
+    collect: () => this.collectRecording(),
+  });
+  private readonly unrecordedRuns = new Gauge({
+    name: 'taskops_unrecorded_runs',
+    help: 'Runs whose latest transition the store has not accepted yet (being retried).',
+    registers: [this.registry],
+    collect: () => this.collectRecording(),
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'taskops_process_' });
+  }
+
+  /** Where the store-write figures come from: the engine's recording health, read at each scrape. */
+  watchRecording(source: () => RecordingHealth): void {
+    this.recording = source;
+  }
+
+  private collectRecording(): void {
+    const health = this.recording?.();
+    if (!health) return;
+    if (health.writeFailures > this.writeFailuresSeen) {
+      this.writeFailures.inc(health.writeFailures - this.writeFailuresSeen);
+      this.writeFailuresSeen = health.writeFailures;
+    }
+    this.unrecordedRuns.set(health.unrecordedRuns);
   }
 
   runFinished(run: RunRecord, result: DriverResult | null): void {
@@ -56,7 +87,7 @@ export class Metrics {
     if (run.durationMs !== null) this.runDuration.observe({ task: run.task }, run.durationMs / 1000);
     if (run.target.objectType === 'webhook' && result) {
       this.deliveries.inc({ outcome: result.ok ? 'succeeded' : result.exhausted ? 'exhausted' : 'failed' });
-      if (result.attempts > 1) this.retries.inc(result.attempts - 1);
+      if (run.attempts > 1) this.retries.inc(run.attempts - 1);
     }
   }
 

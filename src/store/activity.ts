@@ -1,49 +1,65 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
-import {
-  eventFromRow,
-  runFromRow,
-  runPatchColumns,
-  runToRow,
-  type EventRow,
-  type RunPatch,
-  type RunRow,
-} from './rows.js';
-import type { EngineEvent, RunFilter, RunRecord, StoredEvent } from './types.js';
+import { eventFromRow, jsonColumn, runFromRow, runToRow, type EventRow, type RunRow } from './rows.js';
+import type {
+  EngineEvent,
+  RunCancel,
+  RunClaim,
+  RunFilter,
+  RunOutcome,
+  RunRecord,
+  RunRetry,
+  StoredEvent,
+  WaitingRunStatus,
+} from './types.js';
+
+/** Milliseconds from the SQL expression `from` to `to` (ISO 8601 text), as an integer. */
+const msBetween = (from: string, to: string) =>
+  `CAST(round((julianday(${to}) - julianday(${from})) * 86400000) AS INTEGER)`;
+
+/** Why recovery interrupted a run, built from the row itself. */
+const INTERRUPTED_ERROR = `'interrupted: engine ' || COALESCE(owner, '(unknown)') || ' stopped while this run was in flight (its lease expired)'`;
+const CUT_OFF = 'interruptions + 1 > @max';
 
 /**
  * Durable events and run records: the engine's side of the SQLite store. Statements are prepared once
- * (preparing costs more than running most of them); `updateRun` keeps one per set of patched columns.
+ * (preparing costs more than running most of them). Each run transition is one UPDATE … WHERE on the state it
+ * expects, RETURNING the changed row: no row back means another caller won.
  */
 export class ActivityTables {
   private readonly insertEventStmt: Database.Statement;
   private readonly insertRunStmt: Database.Statement;
   private readonly getRunStmt: Database.Statement;
-  private readonly runExistsStmt: Database.Statement;
   private readonly getEventStmt: Database.Statement;
   private readonly pendingEventsStmt: Database.Statement;
   private readonly markEventProcessedStmt: Database.Statement;
   private readonly pruneRunsStmt: Database.Statement;
   private readonly pruneEventsStmt: Database.Statement;
-  /** By the patched columns, comma-joined: the engine uses two shapes (start, finish). */
-  private readonly updateRunStmts = new Map<string, Database.Statement>();
+  private readonly claimStmt: Database.Statement;
+  private readonly renewStmt: Database.Statement;
+  private readonly delayStmt: Database.Statement;
+  private readonly finishStmt: Database.Statement;
+  private readonly cancelStmt: Database.Statement;
+  private readonly interruptStmt: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     // OR IGNORE: a client retrying a delivery with the same event id must not store it twice.
     this.insertEventStmt = db.prepare(
-      `INSERT OR IGNORE INTO events (id, type, name, object, fields, at, status, processed_at)
-       VALUES (@id, @type, @name, @object, @fields, @at, @status, @processedAt)`,
+      `INSERT OR IGNORE INTO events (id, type, name, object, fields, at, status, processed_at, origin)
+       VALUES (@id, @type, @name, @object, @fields, @at, @status, @processedAt, @origin)`,
     );
+    // OR IGNORE: the same event or firing processed twice finds its run there; the change count says which.
     this.insertRunStmt = db.prepare(
-      `INSERT INTO runs (run_id, task, status, trigger_kind, trigger_name, trigger_event, target_object_type,
-         target_name, queued_at, started_at, finished_at, duration_ms, attempts, error, details,
-         trigger_scheduled_for, trigger_catch_up)
+      `INSERT OR IGNORE INTO runs (run_id, task, status, trigger_kind, trigger_name, trigger_event,
+         target_object_type, target_name, queued_at, started_at, finished_at, duration_ms, attempts, error,
+         details, trigger_scheduled_for, trigger_catch_up, attempt_started_at, next_attempt_at, owner,
+         lease_until, interruptions, attempt_log, delivery)
        VALUES (@run_id, @task, @status, @trigger_kind, @trigger_name, @trigger_event, @target_object_type,
          @target_name, @queued_at, @started_at, @finished_at, @duration_ms, @attempts, @error, @details,
-         @trigger_scheduled_for, @trigger_catch_up)`,
+         @trigger_scheduled_for, @trigger_catch_up, @attempt_started_at, @next_attempt_at, @owner,
+         @lease_until, @interruptions, @attempt_log, @delivery)`,
     );
     this.getRunStmt = db.prepare('SELECT * FROM runs WHERE run_id = ?');
-    this.runExistsStmt = db.prepare('SELECT 1 FROM runs WHERE run_id = ?').pluck();
     this.getEventStmt = db.prepare('SELECT * FROM events WHERE id = ?');
     this.pendingEventsStmt = db.prepare(
       `SELECT * FROM events WHERE status = 'pending' ORDER BY rowid LIMIT ?`,
@@ -52,28 +68,69 @@ export class ActivityTables {
       `UPDATE events SET status = 'processed', processed_at = ? WHERE id = ?`,
     );
     this.pruneRunsStmt = db.prepare(
-      `DELETE FROM runs WHERE queued_at < ? AND status IN ('succeeded', 'failed', 'skipped', 'interrupted')`,
+      `DELETE FROM runs WHERE queued_at < ?
+         AND status IN ('succeeded', 'failed', 'skipped', 'interrupted', 'cancelled')`,
     );
     this.pruneEventsStmt = db.prepare(`DELETE FROM events WHERE at < ? AND status = 'processed'`);
+    // A delayed run is taken only once due, so no engine cuts its backoff short.
+    this.claimStmt = db.prepare(
+      `UPDATE runs SET status = 'running', owner = @owner, lease_until = @leaseUntil, attempts = attempts + 1,
+         started_at = COALESCE(started_at, @at), attempt_started_at = @at, next_attempt_at = NULL,
+         delivery = COALESCE(delivery, @delivery)
+       WHERE run_id = @runId AND status = @from AND (@from = 'queued' OR next_attempt_at <= @at)
+       RETURNING *`,
+    );
+    this.renewStmt = db.prepare(
+      `UPDATE runs SET lease_until = @until
+       WHERE owner = @owner AND status = 'running' AND run_id IN (SELECT value FROM json_each(@ids))
+       RETURNING run_id`,
+    );
+    this.delayStmt = db.prepare(
+      `UPDATE runs SET status = 'delayed', owner = NULL, lease_until = NULL, next_attempt_at = @nextAttemptAt,
+         interruptions = interruptions + @interrupted, attempt_log = json_insert(attempt_log, '$[#]', json(@attempt)),
+         error = @error, details = @details
+       WHERE run_id = @runId AND status = 'running' AND owner = @owner AND attempts = @attemptNo
+       RETURNING *`,
+    );
+    this.finishStmt = db.prepare(
+      `UPDATE runs SET status = @status, lease_until = NULL, finished_at = @at, duration_ms = @durationMs,
+         interruptions = interruptions + @interrupted, attempt_log = json_insert(attempt_log, '$[#]', json(@attempt)),
+         error = @error, details = @details
+       WHERE run_id = @runId AND status = 'running' AND owner = @owner AND attempts = @attemptNo
+       RETURNING *`,
+    );
+    this.cancelStmt = db.prepare(
+      `UPDATE runs SET status = @status, started_at = COALESCE(started_at, @at), finished_at = @at,
+         duration_ms = ${msBetween('COALESCE(started_at, @at)', '@at')}, next_attempt_at = NULL, error = @error
+       WHERE run_id = @runId AND status = @from
+       RETURNING *`,
+    );
+    const attemptStart = 'COALESCE(attempt_started_at, started_at, @now)';
+    // Rows from before leases (no lease_until) count as expired: their engine is gone.
+    this.interruptStmt = db.prepare(
+      `UPDATE runs SET
+         interruptions = interruptions + 1,
+         status = CASE WHEN ${CUT_OFF} THEN 'interrupted' ELSE 'delayed' END,
+         next_attempt_at = CASE WHEN ${CUT_OFF} THEN NULL ELSE @now END,
+         finished_at = CASE WHEN ${CUT_OFF} THEN @now ELSE NULL END,
+         duration_ms = CASE WHEN ${CUT_OFF} THEN ${msBetween('COALESCE(started_at, @now)', '@now')} ELSE NULL END,
+         owner = CASE WHEN ${CUT_OFF} THEN owner ELSE NULL END,
+         lease_until = NULL,
+         error = ${INTERRUPTED_ERROR},
+         attempt_log = json_insert(attempt_log, '$[#]', json_object('attempt', attempts, 'at', ${attemptStart},
+           'durationMs', ${msBetween(attemptStart, '@now')}, 'outcome', 'interrupted', 'error', ${INTERRUPTED_ERROR}))
+       WHERE status = 'running' AND (lease_until IS NULL OR lease_until < @now)
+       RETURNING *`,
+    );
   }
 
   addEvent(event: EngineEvent): void {
-    this.insertEventStmt.run({
-      ...event,
-      fields: JSON.stringify(event.fields),
-      status: 'pending',
-      processedAt: null,
-    });
+    this.insertEventStmt.run(eventParams(event, 'pending', null));
   }
 
   /** Events that fire nothing are stored already processed: one write instead of two. */
   addProcessedEvent(event: EngineEvent, at: string): void {
-    this.insertEventStmt.run({
-      ...event,
-      fields: JSON.stringify(event.fields),
-      status: 'processed',
-      processedAt: at,
-    });
+    this.insertEventStmt.run(eventParams(event, 'processed', at));
   }
 
   /** Oldest first, in the order they were stored. */
@@ -99,21 +156,77 @@ export class ActivityTables {
     if (info.changes === 0) throw new StoreError(`no event with id ${id} in the store`, 'not-found');
   }
 
-  insertRun(run: RunRecord): void {
-    this.insertRunStmt.run(runToRow(run));
+  /** False when a run with this id was there already. */
+  insertRun(run: RunRecord): boolean {
+    return this.insertRunStmt.run(runToRow(run)).changes > 0;
   }
 
-  /** Writes only the patched columns, in one statement; a run that does not exist is a not-found StoreError. */
-  updateRun(runId: string, patch: RunPatch): void {
-    const columns = runPatchColumns(patch);
-    const found =
-      columns.length === 0
-        ? this.runExistsStmt.get(runId) !== undefined
-        : this.updateRunStmt(columns.map(([column]) => column)).run(
-            ...columns.map(([, value]) => value),
-            runId,
-          ).changes > 0;
-    if (!found) throw new StoreError(`no run with id ${runId} in the store`, 'not-found');
+  claimRun(runId: string, from: WaitingRunStatus, claim: RunClaim): RunRecord | null {
+    return this.changed(
+      this.claimStmt.get({
+        runId,
+        from,
+        owner: claim.owner,
+        leaseUntil: claim.leaseUntil.toISOString(),
+        at: claim.at.toISOString(),
+        delivery: jsonColumn(claim.delivery),
+      }),
+    );
+  }
+
+  renewLeases(owner: string, runIds: readonly string[], until: Date): string[] {
+    if (runIds.length === 0) return [];
+    const rows = this.renewStmt.all({
+      owner,
+      ids: JSON.stringify(runIds),
+      until: until.toISOString(),
+    }) as Array<{
+      run_id: string;
+    }>;
+    return rows.map((r) => r.run_id);
+  }
+
+  delayRun(runId: string, owner: string, retry: RunRetry): RunRecord | null {
+    return this.changed(
+      this.delayStmt.get({
+        runId,
+        owner,
+        nextAttemptAt: retry.nextAttemptAt.toISOString(),
+        interrupted: retry.attempt.outcome === 'interrupted' ? 1 : 0,
+        attempt: JSON.stringify(retry.attempt),
+        attemptNo: retry.attempt.attempt,
+        error: retry.error,
+        details: jsonColumn(retry.details),
+      }),
+    );
+  }
+
+  finishRun(runId: string, owner: string, outcome: RunOutcome): RunRecord | null {
+    return this.changed(
+      this.finishStmt.get({
+        runId,
+        owner,
+        status: outcome.status,
+        at: outcome.at.toISOString(),
+        durationMs: outcome.durationMs,
+        interrupted: outcome.attempt.outcome === 'interrupted' ? 1 : 0,
+        attempt: JSON.stringify(outcome.attempt),
+        attemptNo: outcome.attempt.attempt,
+        error: outcome.error,
+        details: jsonColumn(outcome.details),
+      }),
+    );
+  }
+
+  cancelRun(runId: string, from: WaitingRunStatus, end: RunCancel): RunRecord | null {
+    return this.changed(
+      this.cancelStmt.get({ runId, from, status: end.status, at: end.at.toISOString(), error: end.error }),
+    );
+  }
+
+  interruptExpired(now: Date, maxInterruptions: number): RunRecord[] {
+    const rows = this.interruptStmt.all({ now: now.toISOString(), max: maxInterruptions }) as RunRow[];
+    return rows.map(runFromRow);
   }
 
   getRun(runId: string): RunRecord | undefined {
@@ -145,13 +258,21 @@ export class ActivityTables {
     return (this.db.prepare(sql).all(...params) as RunRow[]).map(runFromRow);
   }
 
-  private updateRunStmt(columns: ReadonlyArray<keyof RunRow>): Database.Statement {
-    const key = columns.join(',');
-    let stmt = this.updateRunStmts.get(key);
-    if (!stmt) {
-      stmt = this.db.prepare(`UPDATE runs SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE run_id = ?`);
-      this.updateRunStmts.set(key, stmt);
-    }
-    return stmt;
+  private changed(row: unknown): RunRecord | null {
+    return row === undefined ? null : runFromRow(row as RunRow);
   }
+}
+
+function eventParams(event: EngineEvent, status: StoredEvent['status'], processedAt: string | null) {
+  return {
+    id: event.id,
+    type: event.type,
+    name: event.name,
+    object: event.object,
+    fields: JSON.stringify(event.fields),
+    at: event.at,
+    status,
+    processedAt,
+    origin: event.origin ?? 'external',
+  };
 }

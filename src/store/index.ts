@@ -1,4 +1,5 @@
 export type * from './types.js';
+export { RUN_STATUSES, FINAL_RUN_STATUSES } from './types.js';
 export { StoreError } from './errors.js';
 export { canonicalJson, contentHash } from './hash.js';
 export { MIGRATIONS } from './migrations.js';

@@ -103,6 +103,19 @@ export const MIGRATIONS: ReadonlyArray<string> = [
     applied_at TEXT
   );
   `,
+  // Runs as a state machine: attempts, leases and a delivery's identity as data on the run; the loop guard as
+  // data on the event (it was a sys_ id prefix).
+  `
+  ALTER TABLE runs ADD COLUMN attempt_started_at TEXT;
+  ALTER TABLE runs ADD COLUMN next_attempt_at TEXT;
+  ALTER TABLE runs ADD COLUMN owner TEXT;
+  ALTER TABLE runs ADD COLUMN lease_until TEXT;
+  ALTER TABLE runs ADD COLUMN interruptions INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN attempt_log TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE runs ADD COLUMN delivery TEXT;
+  ALTER TABLE events ADD COLUMN origin TEXT NOT NULL DEFAULT 'external' CHECK (origin IN ('external', 'engine'));
+  UPDATE events SET origin = 'engine' WHERE id LIKE 'sys!_%' ESCAPE '!';
+  `,
 ];
 
 /** Brings the database to the latest schema, in one immediate transaction so two processes never both migrate. */

@@ -1,5 +1,14 @@
 import type { Kind } from '../manifest/types.js';
-import type { LiveObject, ManagedBy, RunRecord, RunStatus, RunTrigger, StoredEvent } from './types.js';
+import type {
+  DeliveryIdentity,
+  LiveObject,
+  ManagedBy,
+  RunAttempt,
+  RunRecord,
+  RunStatus,
+  RunTrigger,
+  StoredEvent,
+} from './types.js';
 
 /** Row shapes of the SQLite tables and their mapping to the Store's records. */
 export interface ObjectRow {
@@ -38,6 +47,7 @@ export interface EventRow {
   fields: string;
   at: string;
   status: string;
+  origin: string;
 }
 
 export function eventFromRow(row: EventRow): StoredEvent {
@@ -48,6 +58,8 @@ export function eventFromRow(row: EventRow): StoredEvent {
     object: row.object,
     fields: JSON.parse(row.fields),
     at: row.at,
+    // Absent means external, as on the way in.
+    ...(row.origin === 'engine' ? { origin: 'engine' as const } : {}),
     status: row.status as StoredEvent['status'],
   };
 }
@@ -70,6 +82,13 @@ export interface RunRow {
   details: string | null;
   trigger_scheduled_for: string | null;
   trigger_catch_up: number | null;
+  attempt_started_at: string | null;
+  next_attempt_at: string | null;
+  owner: string | null;
+  lease_until: string | null;
+  interruptions: number;
+  attempt_log: string;
+  delivery: string | null;
 }
 
 export function runFromRow(row: RunRow): RunRecord {
@@ -86,6 +105,13 @@ export function runFromRow(row: RunRow): RunRecord {
     attempts: row.attempts,
     error: row.error,
     details: row.details === null ? null : JSON.parse(row.details),
+    attemptStartedAt: row.attempt_started_at,
+    nextAttemptAt: row.next_attempt_at,
+    owner: row.owner,
+    leaseUntil: row.lease_until,
+    interruptions: row.interruptions,
+    attemptLog: JSON.parse(row.attempt_log) as RunAttempt[],
+    delivery: row.delivery === null ? null : (JSON.parse(row.delivery) as DeliveryIdentity),
   };
 }
 
@@ -104,44 +130,9 @@ function triggerFromRow(row: RunRow): RunTrigger {
 const catchUpColumn = (catchUp: boolean | undefined): number | null =>
   catchUp === undefined ? null : catchUp ? 1 : 0;
 
-export type RunPatch = Partial<Omit<RunRecord, 'runId'>>;
-
-/**
- * The columns behind the fields a patch carries (its own keys, as a spread would copy them), in table order,
- * with their values: the same mapping as `runToRow`, so a patched column stores what a full rewrite would.
- * A `runId` in the patch is ignored: the run to update is named separately.
- */
-export function runPatchColumns(patch: RunPatch): Array<[column: keyof RunRow, value: unknown]> {
-  const has = (field: keyof RunPatch) => Object.hasOwn(patch, field);
-  const columns: Array<[keyof RunRow, unknown]> = [];
-  if (has('task')) columns.push(['task', patch.task]);
-  if (has('status')) columns.push(['status', patch.status]);
-  if (has('trigger')) {
-    const trigger = patch.trigger!;
-    columns.push(
-      ['trigger_kind', trigger.kind],
-      ['trigger_name', trigger.name],
-      ['trigger_event', trigger.event],
-      ['trigger_scheduled_for', trigger.scheduledFor ?? null],
-      ['trigger_catch_up', catchUpColumn(trigger.catchUp)],
-    );
-  }
-  if (has('target')) {
-    const target = patch.target!;
-    columns.push(['target_object_type', target.objectType], ['target_name', target.name]);
-  }
-  if (has('queuedAt')) columns.push(['queued_at', patch.queuedAt]);
-  if (has('startedAt')) columns.push(['started_at', patch.startedAt]);
-  if (has('finishedAt')) columns.push(['finished_at', patch.finishedAt]);
-  if (has('durationMs')) columns.push(['duration_ms', patch.durationMs]);
-  if (has('attempts')) columns.push(['attempts', patch.attempts]);
-  if (has('error')) columns.push(['error', patch.error]);
-  if (has('details')) columns.push(['details', detailsToColumn(patch.details)]);
-  return columns;
-}
-
-function detailsToColumn(details: unknown): string | null {
-  return details === undefined || details === null ? null : JSON.stringify(details);
+/** JSON text for a JSON column; null and undefined are SQL NULL. */
+export function jsonColumn(value: unknown): string | null {
+  return value === undefined || value === null ? null : JSON.stringify(value);
 }
 
 export function runToRow(run: RunRecord): RunRow {
@@ -160,8 +151,15 @@ export function runToRow(run: RunRecord): RunRow {
     duration_ms: run.durationMs,
     attempts: run.attempts,
     error: run.error,
-    details: detailsToColumn(run.details),
+    details: jsonColumn(run.details),
     trigger_scheduled_for: run.trigger.scheduledFor ?? null,
     trigger_catch_up: catchUpColumn(run.trigger.catchUp),
+    attempt_started_at: run.attemptStartedAt,
+    next_attempt_at: run.nextAttemptAt,
+    owner: run.owner,
+    lease_until: run.leaseUntil,
+    interruptions: run.interruptions,
+    attempt_log: JSON.stringify(run.attemptLog),
+    delivery: jsonColumn(run.delivery),
   };
 }

@@ -7,7 +7,7 @@ import { lockDataDir, type DataDirLock } from './datadir-lock.js';
 import { StoreError } from './errors.js';
 import { FiringTable } from './firings.js';
 import { migrate } from './migrations.js';
-import { objectFromRow, type ObjectRow, type RunPatch } from './rows.js';
+import { objectFromRow, type ObjectRow } from './rows.js';
 import { SyncStatusTable } from './sync-status.js';
 import type {
   AppliedRevision,
@@ -18,12 +18,17 @@ import type {
   LiveObject,
   ObjectContent,
   ObjectWrite,
+  RunCancel,
+  RunClaim,
   RunFilter,
+  RunOutcome,
   RunRecord,
+  RunRetry,
   Store,
   StoredEvent,
   SyncAttempt,
   SyncStatusRecord,
+  WaitingRunStatus,
 } from './types.js';
 
 export const STORE_FILE = 'taskops.db';
@@ -63,11 +68,12 @@ export class SqliteStore implements Store {
     [events: readonly EngineEvent[], processed: ReadonlySet<string>, at: string]
   >;
   private readonly markEventProcessedTx: WriteTransaction<[id: string, at: string]>;
-  private readonly insertRunTx: WriteTransaction<[run: RunRecord]>;
-  private readonly updateRunTx: WriteTransaction<[runId: string, patch: RunPatch]>;
   private readonly recordFiringTx: WriteTransaction<
     [schedule: string, scheduledFor: string, outcome: FiringOutcome, catchUp: boolean, recordedAt: string],
     boolean
+  >;
+  private readonly insertRunsTx: WriteTransaction<
+    [runs: readonly RunRecord[], processedEvent: string | undefined, at: string, inserted: boolean[]]
   >;
 
   private constructor(
@@ -92,8 +98,10 @@ export class SqliteStore implements Store {
       }
     });
     this.markEventProcessedTx = this.writeTransaction((id, at) => activity.markEventProcessed(id, at));
-    this.insertRunTx = this.writeTransaction((run) => activity.insertRun(run));
-    this.updateRunTx = this.writeTransaction((runId, patch) => activity.updateRun(runId, patch));
+    this.insertRunsTx = this.writeTransaction((runs, processedEvent, at, inserted) => {
+      for (const run of runs) inserted.push(activity.insertRun(run));
+      if (processedEvent !== undefined) activity.markEventProcessed(processedEvent, at);
+    });
     const firings = this.firings;
     this.recordFiringTx = this.writeTransaction((schedule, scheduledFor, outcome, catchUp, recordedAt) =>
       firings.record(schedule, scheduledFor, outcome, catchUp, recordedAt),
@@ -268,12 +276,46 @@ export class SqliteStore implements Store {
     this.markEventProcessedTx(`mark event ${id} processed`, id, new Date().toISOString());
   }
 
-  async insertRun(run: RunRecord): Promise<void> {
-    this.insertRunTx(`store run ${run.runId}`, run);
+  async insertRun(run: RunRecord): Promise<boolean> {
+    return this.single(`store run ${run.runId}`, () => this.activity.insertRun(run));
   }
 
-  async updateRun(runId: string, patch: RunPatch): Promise<void> {
-    this.updateRunTx(`update run ${runId}`, runId, patch);
+  async insertRuns(runs: readonly RunRecord[], opts: { processedEvent?: string } = {}): Promise<boolean[]> {
+    const inserted: boolean[] = [];
+    const what = opts.processedEvent
+      ? `store the runs of event ${opts.processedEvent}`
+      : `store runs ${runs.map((r) => r.runId).join(', ')}`;
+    this.insertRunsTx(what, runs, opts.processedEvent, new Date().toISOString(), inserted);
+    return inserted;
+  }
+
+  // The transitions are single UPDATE statements, atomic on their own: no BEGIN … COMMIT around them.
+  async claimRun(runId: string, from: WaitingRunStatus, claim: RunClaim): Promise<RunRecord | null> {
+    return this.single(`claim run ${runId}`, () => this.activity.claimRun(runId, from, claim));
+  }
+
+  async renewLeases(owner: string, runIds: readonly string[], until: Date): Promise<string[]> {
+    return this.single(`renew the leases of ${owner}`, () => this.activity.renewLeases(owner, runIds, until));
+  }
+
+  async delayRun(runId: string, owner: string, retry: RunRetry): Promise<RunRecord | null> {
+    return this.single(`delay run ${runId}`, () => this.activity.delayRun(runId, owner, retry));
+  }
+
+  async finishRun(runId: string, owner: string, outcome: RunOutcome): Promise<RunRecord | null> {
+    return this.single(`record the end of run ${runId}`, () =>
+      this.activity.finishRun(runId, owner, outcome),
+    );
+  }
+
+  async cancelRun(runId: string, from: WaitingRunStatus, end: RunCancel): Promise<RunRecord | null> {
+    return this.single(`end run ${runId}`, () => this.activity.cancelRun(runId, from, end));
+  }
+
+  async interruptExpired(now: Date, maxInterruptions: number): Promise<RunRecord[]> {
+    return this.single('interrupt runs whose lease expired', () =>
+      this.activity.interruptExpired(now, maxInterruptions),
+    );
   }
 
   async recordFiring(
@@ -320,6 +362,28 @@ export class SqliteStore implements Store {
 
   private bumpGeneration(): void {
     this.db.prepare('UPDATE state SET generation = generation + 1 WHERE id = 1').run();
+  }
+
+  /**
+   * Caps the file at `pages` pages from now on (SQLite `max_page_count`; null lifts the cap): writes that need a
+   * new page then fail as they would on a full disk. For exercising disk-full handling.
+   */
+  limitPages(pages: number | null): void {
+    this.db.pragma(`max_page_count = ${pages === null ? 4294967294 : Math.max(1, Math.floor(pages))}`);
+  }
+
+  /** Pages the file holds now (SQLite `page_count`). */
+  pageCount(): number {
+    return this.db.pragma('page_count', { simple: true }) as number;
+  }
+
+  /** One statement in its own implicit transaction, turning SQLite failures into StoreErrors about `what`. */
+  private single<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw translate(err, this.path, what);
+    }
   }
 
   /** `fn` as a reusable BEGIN IMMEDIATE transaction, turning SQLite failures into StoreErrors about `what`. */

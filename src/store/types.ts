@@ -79,6 +79,12 @@ export interface SyncStatusRecord {
 
 export type EventFieldValue = string | number | boolean;
 
+/**
+ * Who emitted an event: `engine` for the engine's own (tasks/*, webhooks/*). Runs such events start emit none
+ * themselves, so an alert task that fails cannot alert on itself forever (the loop guard).
+ */
+export type EventOrigin = 'external' | 'engine';
+
 export interface EngineEvent {
   id: string;
   type: string;
@@ -86,14 +92,42 @@ export interface EngineEvent {
   object: string | null;
   fields: Record<string, EventFieldValue>;
   at: string;
+  /** Absent means `external`. */
+  origin?: EventOrigin;
 }
 
 export interface StoredEvent extends EngineEvent {
   status: 'pending' | 'processed';
 }
 
-/** Every state a run can be in; transitions live in the engine's run queue. */
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted';
+/**
+ * Every state a run can be in (CONTRACT §6). Waiting: `queued` (for a slot), `delayed` (for its next attempt
+ * time). `running`: owned by one engine under a lease. Final: `succeeded`, `failed`, `skipped` (never started),
+ * `interrupted` (cut off more often than it may be retried), `cancelled` (stopped while waiting for a retry).
+ * Each transition is one Store method below, a compare-and-set on the state it expects.
+ */
+export type RunStatus =
+  'queued' | 'delayed' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted' | 'cancelled';
+
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'queued',
+  'delayed',
+  'running',
+  'succeeded',
+  'failed',
+  'skipped',
+  'interrupted',
+  'cancelled',
+];
+
+/** The states a run ends in: no transition leaves them. */
+export const FINAL_RUN_STATUSES: readonly RunStatus[] = [
+  'succeeded',
+  'failed',
+  'skipped',
+  'interrupted',
+  'cancelled',
+];
 
 export interface RunTrigger {
   kind: 'schedule' | 'event' | 'manual';
@@ -121,6 +155,27 @@ export interface FiringRecord {
   recordedAt: string;
 }
 
+/** How one attempt of a run ended: data on the run, one entry per attempt, oldest first. */
+export interface RunAttempt {
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** ISO 8601 start of the attempt. */
+  at: string;
+  durationMs: number;
+  /** `interrupted`: the engine stopped (shutdown, or its lease expired) before the attempt ended. */
+  outcome: 'succeeded' | 'failed' | 'interrupted';
+  error?: string;
+}
+
+/**
+ * What a delivery is, fixed before its first attempt and reused by every later one, across restarts, so a
+ * receiver can drop a duplicate: the webhook's `webhook-id` and the exact body sent.
+ */
+export interface DeliveryIdentity {
+  id: string;
+  body: string;
+}
+
 export interface RunRecord {
   runId: string;
   task: string;
@@ -128,14 +183,64 @@ export interface RunRecord {
   trigger: RunTrigger;
   target: { objectType: string; name: string | null };
   queuedAt: string;
+  /** When the first attempt started. */
   startedAt: string | null;
   finishedAt: string | null;
+  /** From the first attempt's start to the end, waits between attempts included. */
   durationMs: number | null;
+  /** Attempts started so far. */
   attempts: number;
   error: string | null;
   /** Driver-specific outcome: per-attempt results for webhooks, exit code and output for commands. */
   details: unknown;
+  /** When the current attempt started (running), or the last one did. */
+  attemptStartedAt: string | null;
+  /** `delayed`: when the next attempt is due. */
+  nextAttemptAt: string | null;
+  /** The engine instance that runs it (`running`), or ran its last attempt. */
+  owner: string | null;
+  /** `running`: the owner's claim holds until then; past it, recovery may interrupt the run. */
+  leaseUntil: string | null;
+  /** Attempts cut off by an engine stopping; past the limit the run ends `interrupted`. */
+  interruptions: number;
+  attemptLog: RunAttempt[];
+  delivery: DeliveryIdentity | null;
 }
+
+/** Taking a waiting run: the engine that will run it and how long its claim holds without renewal. */
+export interface RunClaim {
+  owner: string;
+  leaseUntil: Date;
+  at: Date;
+  /** Stored only when the run has none yet: the first claim fixes a delivery's identity. */
+  delivery?: DeliveryIdentity | null;
+}
+
+/** An attempt that ended: `delayRun` waits for another one, `finishRun` ends the run. */
+export interface AttemptEnd {
+  attempt: RunAttempt;
+  error: string | null;
+  details: unknown;
+}
+
+export interface RunRetry extends AttemptEnd {
+  nextAttemptAt: Date;
+}
+
+export interface RunOutcome extends AttemptEnd {
+  status: 'succeeded' | 'failed' | 'interrupted' | 'cancelled';
+  at: Date;
+  durationMs: number;
+}
+
+/** Ending a run that is not running: `skipped` when it never started, `cancelled` when it waited for a retry. */
+export interface RunCancel {
+  status: 'skipped' | 'cancelled';
+  at: Date;
+  error: string;
+}
+
+export type WaitingRunStatus = 'queued' | 'delayed';
 
 export interface RunFilter {
   task?: string;
@@ -177,8 +282,41 @@ export interface Store {
   getEvent(id: string): Promise<StoredEvent | undefined>;
   markEventProcessed(id: string): Promise<void>;
 
-  insertRun(run: RunRecord): Promise<void>;
-  updateRun(runId: string, patch: Partial<Omit<RunRecord, 'runId'>>): Promise<void>;
+  /**
+   * Run transitions. Each is one store operation that names the state it expects (and, for a running run, its
+   * owner); a caller that lost the race gets `false`, `null` or nothing back, never an exception, and must do
+   * nothing. Store failures (disk full, read-only) reject with a StoreError.
+   *
+   *   (none) ──insertRun──▶ queued | running | skipped
+   *   queued | delayed ──claimRun──▶ running ──finishRun──▶ succeeded | failed | interrupted | cancelled
+   *   running ──delayRun──▶ delayed        running (lease expired) ──interruptExpired──▶ delayed | interrupted
+   *   queued | delayed ──cancelRun──▶ skipped | cancelled      running ──renewLeases──▶ running (lease extended)
+   */
+  /** Insert-or-ignore on the run id: false when the run exists already (the same event or firing processed again). */
+  insertRun(run: RunRecord): Promise<boolean>;
+  /**
+   * Several `insertRun`s in one transaction, with `processedEvent` marked processed in the same one: an event's
+   * runs and its acknowledgement are one step. One boolean per run: inserted or already there.
+   */
+  insertRuns(runs: readonly RunRecord[], opts?: { processedEvent?: string }): Promise<boolean[]>;
+  /** queued | delayed (due by `claim.at`) → running, owned by `claim.owner`; attempts + 1. Null when lost. */
+  claimRun(runId: string, from: WaitingRunStatus, claim: RunClaim): Promise<RunRecord | null>;
+  /** Extends the leases of `owner`'s running runs among `runIds`; returns the ids still owned. */
+  renewLeases(owner: string, runIds: readonly string[], until: Date): Promise<string[]>;
+  /**
+   * running (owned, at attempt `retry.attempt.attempt`) → delayed until `retry.nextAttemptAt`, the attempt
+   * logged. Null when the run is no longer at that attempt of that owner (recovered, maybe taken again).
+   */
+  delayRun(runId: string, owner: string, retry: RunRetry): Promise<RunRecord | null>;
+  /** running (owned, at attempt `outcome.attempt.attempt`) → a final state, the attempt logged. Null when lost. */
+  finishRun(runId: string, owner: string, outcome: RunOutcome): Promise<RunRecord | null>;
+  /** queued | delayed → skipped | cancelled. Null when the run was no longer in `from`. */
+  cancelRun(runId: string, from: WaitingRunStatus, end: RunCancel): Promise<RunRecord | null>;
+  /**
+   * Every running run whose lease ended before `now` (its engine died or hung): delayed for another attempt due
+   * at once, or `interrupted` for good once cut off more than `maxInterruptions` times. Returns them as changed.
+   */
+  interruptExpired(now: Date, maxInterruptions: number): Promise<RunRecord[]>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
 

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, ManualClock, readTaskLogs, type Engine } from '../../src/engine/index.js';
 import type { RunRecord, RunStatus } from '../../src/store/types.js';
 import { doc, docs, engineFixture, type EngineFixture } from '../helpers/engine.js';
+import { runRecord } from '../helpers/runs.js';
 
 let fixture: EngineFixture | undefined;
 let second: Engine | undefined;
@@ -29,21 +30,14 @@ function manualRun(
   startedAt: string,
   done: Partial<RunRecord> = {},
 ): RunRecord {
-  return {
-    runId,
+  return runRecord(runId, {
     task: 't',
     status,
-    trigger: { kind: 'manual', name: null, event: null },
     target: { objectType: 'jobs', name: 'job-1' },
     queuedAt: startedAt,
     startedAt,
-    finishedAt: null,
-    durationMs: null,
-    attempts: 0,
-    error: null,
-    details: null,
     ...done,
-  };
+  });
 }
 
 /** A second engine on the same data dir, as after a restart. */
@@ -54,7 +48,6 @@ async function restart(f: EngineFixture, now: string): Promise<Engine> {
     dataDir: f.dataDir,
     config: f.config,
     clock: new ManualClock(now),
-    driverDeps: { sleep: async () => undefined },
   });
   await engine.start();
   await engine.whenIdle();
@@ -122,10 +115,19 @@ describe('after a crash or downtime', () => {
     await fixture.store.insertRun(manualRun('run_cut_off', 'running', '2026-11-23T12:09:01.000Z'));
     second = await restart(fixture, '2026-11-23T12:11:00Z');
     const logs = readTaskLogs(fixture.dataDir);
-    expect(logs.map((l) => [l.runId, l.status])).toEqual([
-      ['run_cut_off', 'interrupted'],
-      ['run_cut_off-r1', 'succeeded'],
+    // The same run, a second attempt: attempts are data on the run, not new run ids.
+    expect(logs.map((l) => [l.runId, l.status, l.attempts])).toEqual([
+      ['run_cut_off', 'interrupted', 0],
+      ['run_cut_off', 'succeeded', 1],
     ]);
+    expect(await fixture.store.getRun('run_cut_off')).toMatchObject({
+      status: 'succeeded',
+      interruptions: 1,
+      attemptLog: [
+        expect.objectContaining({ outcome: 'interrupted' }),
+        expect.objectContaining({ attempt: 1, outcome: 'succeeded' }),
+      ],
+    });
   });
 
   it('processes events that were stored but not processed before the stop', async () => {

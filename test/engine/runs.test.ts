@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readTaskLogs } from '../../src/engine/index.js';
 import { doc, docs, engineFixture, type EngineFixture } from '../helpers/engine.js';
+import { until } from '../helpers/wait.js';
 
 let fixture: EngineFixture | undefined;
 afterEach(async () => {
@@ -118,13 +119,21 @@ describe('runs', () => {
     expect(runs.find((r) => r.status === 'failed')!.error).toContain('replaced by a newer run');
   });
 
-  it('fails a run that outlives its timeoutSeconds', async () => {
+  it('fails a run that outlives its timeoutSeconds, counted on the engine clock', async () => {
     fixture = await engineFixture({
       config: SLEEPER,
       manifests: { 'm.yaml': docs(task('t', { timeoutSeconds: 1 }), trigger('go', ['t'])) },
     });
-    await fixture.engine.submitEvent({ type: 'jobs', name: 'go', fields: { seconds: 30 } });
-    await fixture.engine.whenIdle();
+    const f = fixture;
+    await f.engine.submitEvent({ type: 'jobs', name: 'go', fields: { seconds: 30 } });
+    await until(async () => (await f.store.listRuns({ status: ['running'] })).length > 0, 'the run to start');
+    await new Promise((r) => setTimeout(r, 100)); // real time passes; the clock does not
+    expect((await f.store.listRuns({ status: ['running'] })).length).toBe(1);
+    f.clock.advanceBy(999);
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await f.store.listRuns({ status: ['running'] })).length).toBe(1);
+    f.clock.advanceBy(1);
+    await f.engine.whenIdle();
     const [run] = readTaskLogs(fixture.dataDir).filter((l) => l.task === 't');
     expect(run!.status).toBe('failed');
     expect(run!.error).toContain('timed out after 1s');

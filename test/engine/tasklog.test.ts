@@ -5,21 +5,20 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readTaskLogs, TaskLogWriter } from '../../src/engine/index.js';
 import type { RunRecord } from '../../src/store/types.js';
 import { doc, docs, engineFixture, type EngineFixture } from '../helpers/engine.js';
+import { runRecord } from '../helpers/runs.js';
 
-const finished = (runId: string, startedAt: string): RunRecord => ({
-  runId,
-  task: 't',
-  status: 'succeeded',
-  trigger: { kind: 'manual', name: null, event: null },
-  target: { objectType: 'jobs', name: 'job-1' },
-  queuedAt: startedAt,
-  startedAt,
-  finishedAt: startedAt,
-  durationMs: 0,
-  attempts: 1,
-  error: null,
-  details: { output: 'x'.repeat(200) },
-});
+const finished = (runId: string, startedAt: string): RunRecord =>
+  runRecord(runId, {
+    task: 't',
+    status: 'succeeded',
+    target: { objectType: 'jobs', name: 'job-1' },
+    queuedAt: startedAt,
+    startedAt,
+    finishedAt: startedAt,
+    durationMs: 0,
+    attempts: 1,
+    details: { output: 'x'.repeat(200) },
+  });
 
 const linesOf = (file: string) => readFileSync(file, 'utf8').split('\n');
 

@@ -8,13 +8,13 @@ import type { DriverDeps } from '../../src/engine/drivers/index.js';
 import { formatProblem } from '../../src/manifest/index.js';
 import { reconcileOnce } from '../../src/reconcile/index.js';
 import { FolderSource } from '../../src/source/index.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import { openStore, type SqliteStore } from '../../src/store/index.js';
 
 export interface EngineFixture {
   dir: string;
   dataDir: string;
   manifestsDir: string;
-  store: Store;
+  store: SqliteStore;
   engine: Engine;
   clock: ManualClock;
   config: ResolvedConfig;
@@ -48,8 +48,8 @@ export async function engineFixture(opts: {
     config,
     clock,
     random: () => 0.5,
+    driverDeps: { random: () => 0.5, ...opts.driverDeps },
     ...(opts.logger ? { logger: opts.logger } : {}),
-    driverDeps: { sleep: async () => undefined, random: () => 0.5, ...opts.driverDeps },
   });
 
   const applyManifests = async (files: Record<string, string>) => {
@@ -89,3 +89,13 @@ export function doc(kind: string, name: string, spec: Record<string, unknown>): 
 }
 
 export const docs = (...parts: string[]): string => parts.join('---\n');
+
+/** A logger that keeps every line, for tests that check what the engine reported. */
+export function memoryLogger(): EngineLogger & {
+  lines: Array<{ level: string; msg: string; data?: Record<string, unknown> }>;
+} {
+  const lines: Array<{ level: string; msg: string; data?: Record<string, unknown> }> = [];
+  const at = (level: string) => (msg: string, data?: Record<string, unknown>) =>
+    void lines.push({ level, msg, ...(data ? { data } : {}) });
+  return { lines, info: at('info'), warn: at('warn'), error: at('error') };
+}

@@ -15,6 +15,13 @@ export function runRecord(runId: string, over: Partial<RunRecord> = {}): RunReco
     attempts: 0,
     error: null,
     details: null,
+    attemptStartedAt: null,
+    nextAttemptAt: null,
+    owner: null,
+    leaseUntil: null,
+    interruptions: 0,
+    attemptLog: [],
+    delivery: null,
     ...over,
   };
 }

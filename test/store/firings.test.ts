@@ -3,26 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS, openStore, STORE_FILE, type Store } from '../../src/store/index.js';
+import { MIGRATIONS, openStore, STORE_FILE } from '../../src/store/index.js';
 import { runRecord } from '../helpers/runs.js';
-import { firingLedgerContract } from './firings.contract.js';
 
-firingLedgerContract('SqliteStore', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'taskops-firings-'));
-  const stores: Store[] = [await openStore(dir)];
-  return {
-    store: stores[0]!,
-    connect: async () => {
-      const other = await openStore(dir);
-      stores.push(other);
-      return other;
-    },
-    dispose: async () => {
-      for (const s of stores) await s.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+// The ledger's contract runs in the store contract suite (sqlite.contract.test.ts).
 
 describe('SqliteStore firing ledger, SQLite specifics', () => {
   let dir: string | undefined;
@@ -71,8 +55,6 @@ describe('SqliteStore firing ledger, SQLite specifics', () => {
     await store.insertRun(runRecord('manual'));
     expect((await store.getRun('sched'))!.trigger).toEqual(trigger);
     expect((await store.getRun('manual'))!.trigger).toEqual({ kind: 'manual', name: null, event: null });
-    await store.updateRun('sched', { trigger: { ...trigger, catchUp: false } });
-    expect((await store.getRun('sched'))!.trigger.catchUp).toBe(false);
     await store.close();
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -7,6 +7,7 @@ import {
   contentHash,
   MIGRATIONS,
   openStore,
+  SqliteStore,
   StoreError,
   type ObjectContent,
   type Store,
@@ -21,8 +22,6 @@ function content(name: string, members: string[] = ['a']): ObjectContent {
   const spec = { category: 'vms', members };
   return { kind: 'Tag', name, metadata, spec, hash: contentHash(metadata, spec) };
 }
-
-const run = runRecord;
 
 describe('SqliteStore', () => {
   let dir: string;
@@ -51,46 +50,6 @@ describe('SqliteStore', () => {
     expect((await store.listObjects()).map((o) => o.name)).toEqual(['t1']);
   });
 
-  it('applies creates, updates and deletes in one call and records the revision and a new generation', async () => {
-    await store.applyWrites(
-      [
-        { action: 'create', object: content('t1') },
-        { action: 'create', object: content('t2') },
-      ],
-      'r1',
-      AT,
-    );
-    expect(await store.generation()).toBe(1);
-    await store.applyWrites(
-      [
-        { action: 'update', object: content('t1', ['b']) },
-        { action: 'delete', kind: 'Tag', name: 't2' },
-      ],
-      'r2',
-      new Date('2026-03-02T00:00:00Z'),
-    );
-    const objects = await store.listObjects();
-    expect(objects).toHaveLength(1);
-    expect(objects[0]).toMatchObject({
-      name: 't1',
-      managedBy: 'taskops',
-      revision: 'r2',
-      spec: { members: ['b'] },
-    });
-    expect(objects[0]?.appliedHash).toBe(objects[0]?.hash);
-    expect(await store.getAppliedRevision()).toEqual({
-      revision: 'r2',
-      appliedAt: '2026-03-02T00:00:00.000Z',
-    });
-    expect(await store.generation()).toBe(2);
-  });
-
-  it('records the applied revision of an empty write set without bumping the generation', async () => {
-    await store.applyWrites([], 'r1', AT);
-    expect(await store.getAppliedRevision()).toMatchObject({ revision: 'r1' });
-    expect(await store.generation()).toBe(0);
-  });
-
   it('rolls back every write of an apply when one fails', async () => {
     const bad = { ...content('t2'), metadata: undefined as never };
     await expect(
@@ -107,117 +66,44 @@ describe('SqliteStore', () => {
     expect(await store.getAppliedRevision()).toBeNull();
   });
 
-  it('refuses a stale plan when the generation moved since it was read', async () => {
-    await store.putObjectByHand(content('by-hand'), AT);
-    await expect(
-      store.applyWrites([{ action: 'create', object: content('t1') }], 'r1', AT, { expectGeneration: 0 }),
-    ).rejects.toThrow(/changed while the plan was being made/);
-    expect(await store.getObject('Tag', 't1')).toBeUndefined();
-  });
-
-  it('marks objects made by hand as managed by the api', async () => {
-    await store.putObjectByHand(content('mine'), AT);
-    expect(await store.getObject('Tag', 'mine')).toMatchObject({
-      managedBy: 'api',
-      revision: null,
-      appliedHash: null,
-    });
-  });
-
-  it('keeps a hand-edited taskops object managed by taskops but with a new hash, so it shows as drift', async () => {
-    await store.applyWrites([{ action: 'create', object: content('t1') }], 'r1', AT);
-    const applied = await store.getObject('Tag', 't1');
-    await store.putObjectByHand(content('t1', ['edited']), AT);
-    const edited = await store.getObject('Tag', 't1');
-    expect(edited).toMatchObject({ managedBy: 'taskops', revision: 'r1', appliedHash: applied?.hash });
-    expect(edited?.hash).not.toBe(applied?.hash);
-  });
-
-  it('retires a task and refuses to retire one that does not exist', async () => {
-    const metadata = { name: 'once' };
-    const spec = { objectType: 'vms', action: 'power-on', deleteAfterRun: true };
-    await store.applyWrites(
-      [
-        {
-          action: 'create',
-          object: { kind: 'Task', name: 'once', metadata, spec, hash: contentHash(metadata, spec) },
-        },
-      ],
-      'r1',
-      AT,
-    );
-    await store.retireTask('once', AT);
-    expect((await store.getObject('Task', 'once'))?.retiredAt).toBe(AT.toISOString());
-    await expect(store.retireTask('nope', AT)).rejects.toThrow(/cannot retire Task\/nope/);
-  });
-
-  it('lists objects of one kind, ordered by name', async () => {
-    await store.applyWrites(
-      [
-        { action: 'create', object: content('b') },
-        { action: 'create', object: content('a') },
-      ],
-      'r',
-      AT,
-    );
-    expect((await store.listObjects('Tag')).map((o) => o.name)).toEqual(['a', 'b']);
-    expect(await store.listObjects('Task')).toEqual([]);
-  });
-
-  it('keeps meta values', async () => {
-    expect(await store.getMeta('k')).toBeUndefined();
-    await store.setMeta('k', 'v1');
-    await store.setMeta('k', 'v2');
-    expect(await store.getMeta('k')).toBe('v2');
-  });
-
-  it('stores events durably, hands out pending ones oldest first, and stores a repeated id once', async () => {
-    const ev = (id: string) => ({
-      id,
-      type: 'users',
-      name: 'login',
-      object: 'JT',
-      fields: { n: 1, ok: true },
-      at: AT.toISOString(),
-    });
-    await store.addEvent(ev('e2'));
-    await store.addEvent(ev('e1'));
-    await store.addEvent(ev('e2'));
-    expect((await store.pendingEvents()).map((e) => e.id)).toEqual(['e2', 'e1']);
-    await store.markEventProcessed('e2');
-    const pending = await store.pendingEvents();
-    expect(pending).toEqual([{ ...ev('e1'), status: 'pending' }]);
-    await expect(store.markEventProcessed('nope')).rejects.toThrow(StoreError);
-  });
-
-  it('stores runs, patches them, and filters by task, status and time, newest first', async () => {
-    await store.insertRun(run('r1', { queuedAt: '2026-03-01T10:00:00.000Z' }));
-    await store.insertRun(run('r2', { queuedAt: '2026-03-01T11:00:00.000Z', task: 'other' }));
-    await store.insertRun(
-      run('r3', { queuedAt: '2026-03-01T12:00:00.000Z', details: { attempts: [{ status: 500 }] } }),
-    );
-    await store.updateRun('r1', {
-      status: 'succeeded',
-      finishedAt: '2026-03-01T10:00:01.000Z',
-      durationMs: 1000,
-      attempts: 1,
-    });
+  it("migrates a store of schema version 1: existing runs get no lease, sys_ events become the engine's own", async () => {
+    await store.close();
+    const old = join(dir, 'old');
+    mkdirSync(old);
+    const db = new Database(join(old, 'taskops.db'));
+    db.exec('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);');
+    db.exec(MIGRATIONS[0]!);
+    db.prepare(
+      `INSERT INTO events (id, type, name, object, fields, at, status) VALUES
+       ('sys_1', 'tasks', 'failed', 't', '{}', '2026-03-01T10:00:00.000Z', 'pending'),
+       ('evt_1', 'users', 'login', null, '{}', '2026-03-01T10:00:00.000Z', 'pending')`,
+    ).run();
+    db.prepare(
+      `INSERT INTO runs (run_id, task, status, trigger_kind, target_object_type, queued_at, started_at, attempts)
+       VALUES ('r1', 't', 'running', 'manual', 'vms', '2026-03-01T10:00:00.000Z', '2026-03-01T10:00:00.000Z', 0)`,
+    ).run();
+    db.close();
+    store = await openStore(old);
+    expect((await store.getEvent('sys_1'))?.origin).toBe('engine');
+    expect((await store.getEvent('evt_1'))?.origin).toBeUndefined();
     expect(await store.getRun('r1')).toMatchObject({
-      status: 'succeeded',
-      durationMs: 1000,
-      attempts: 1,
-      task: 'power-on',
+      status: 'running',
+      owner: null,
+      leaseUntil: null,
+      attemptLog: [],
     });
-    expect((await store.getRun('r3'))?.details).toEqual({ attempts: [{ status: 500 }] });
-    expect((await store.listRuns()).map((r) => r.runId)).toEqual(['r3', 'r2', 'r1']);
-    expect((await store.listRuns({ task: 'power-on' })).map((r) => r.runId)).toEqual(['r3', 'r1']);
-    expect((await store.listRuns({ status: ['succeeded'] })).map((r) => r.runId)).toEqual(['r1']);
-    expect((await store.listRuns({ since: '2026-03-01T11:00:00.000Z' })).map((r) => r.runId)).toEqual([
-      'r3',
-      'r2',
-    ]);
-    expect((await store.listRuns({ limit: 1, offset: 1 })).map((r) => r.runId)).toEqual(['r2']);
-    expect(await store.getRun('nope')).toBeUndefined();
-    await expect(store.updateRun('nope', { status: 'failed' })).rejects.toThrow(/no run with id nope/);
+  });
+
+  it('refuses writes with a StoreError naming the run once the file may not grow (disk full)', async () => {
+    const sqlite = store as SqliteStore;
+    sqlite.limitPages(sqlite.pageCount());
+    const big = runRecord('big', { details: { output: 'x'.repeat(64 * 1024) } });
+    const err = await store.insertRun(big).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).message).toMatch(
+      /could not store run big in .*taskops\.db: database or disk is full/,
+    );
+    sqlite.limitPages(null);
+    expect(await store.insertRun(big)).toBe(true);
   });
 });

@@ -1,5 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
-
 /** Exponential backoff with full jitter: base 1 s, factor 2, capped at 60 s. */
 export const BACKOFF = { baseMs: 1000, factor: 2, capMs: 60_000 } as const;
 /** A Retry-After beyond this is shortened: a run should not sit idle for hours. */
@@ -39,7 +37,3 @@ export function classifyStatus(status: number): StatusVerdict {
 
 /** Statuses whose Retry-After header is honoured. */
 export const honoursRetryAfter = (status: number): boolean => status === 429 || status === 503;
-
-export async function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
-  await delay(ms, undefined, { signal });
-}

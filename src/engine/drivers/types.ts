@@ -2,6 +2,7 @@ import type { AgentOptions } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import type { TemplateVars } from '../../manifest/template.js';
 import type { TaskSpec, WebhookSpec } from '../../manifest/types.js';
+import type { DeliveryIdentity } from '../../store/types.js';
 import type { ReadFile } from '../secrets.js';
 
 /** One execution of a task's action on one target. */
@@ -15,6 +16,12 @@ export interface DriverRequest {
   webhook?: { name: string; spec: WebhookSpec };
   /** Aborted on task timeout, replace or shutdown; its reason is shown in the error. */
   signal: AbortSignal;
+  /** The run's attempt this call makes (1 for the first; default 1). A driver makes one attempt per call. */
+  attempt?: number;
+  /** What `prepare` fixed before the run's first attempt, reused by every attempt (default: made now). */
+  delivery?: DeliveryIdentity | null;
+  /** The details the run's previous attempt returned, for drivers that keep a history across attempts. */
+  previous?: unknown;
 }
 
 export interface AttemptOutcome {
@@ -35,6 +42,11 @@ export interface DriverResult {
   details?: unknown;
   /** Webhook: every allowed attempt failed with a retryable outcome. */
   exhausted?: boolean;
+  /**
+   * The attempt failed, and another one may succeed and is allowed: the engine delays the run this long
+   * (backoff, or what the receiver asked for) and calls the driver again. Drivers never wait themselves.
+   */
+  retryInMs?: number;
 }
 
 export interface Driver {
@@ -42,6 +54,11 @@ export interface Driver {
   actions(): string[];
   /** Resolves with a result for every outcome, failures included; never rejects for a delivery problem. */
   run(req: DriverRequest): Promise<DriverResult>;
+  /**
+   * Fixes what must stay the same on every attempt of a run (a webhook's id and rendered body), before the
+   * first one; the engine stores it on the run and passes it back as `req.delivery`. Null: nothing to fix.
+   */
+  prepare?(req: DriverRequest): DeliveryIdentity | null;
   /** Releases sockets and connections (engine shutdown). */
   close?(): Promise<void>;
 }
@@ -50,8 +67,6 @@ export interface Driver {
 export interface DriverDeps {
   env?: NodeJS.ProcessEnv;
   readFile?: ReadFile;
-  /** Waits between webhook attempts; must reject when the signal aborts. */
-  sleep?(ms: number, signal: AbortSignal): Promise<void>;
   /** [0, 1) for backoff jitter. */
   random?(): number;
   now?(): Date;

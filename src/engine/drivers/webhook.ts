@@ -6,11 +6,11 @@ import type { Readable } from 'node:stream';
 import { bareAddress } from '../../config/destinations.js';
 import { secretPolicy, type SecretPolicy } from '../../manifest/secret-policy.js';
 import { expandPayload, parsePayloadTemplate, type PayloadParseResult } from '../../manifest/template.js';
+import type { DeliveryIdentity } from '../../store/types.js';
 import { describeSecretRef, refusedSecret, SecretError } from '../secrets.js';
 import {
   backoffDelay,
   classifyStatus,
-  defaultSleep,
   honoursRetryAfter,
   parseRetryAfter,
   type StatusVerdict,
@@ -74,11 +74,16 @@ function urlHostRefusal(url: string, guard: DestinationGuard): string | null {
   return net.isIP(host) ? guard.policy.checkAddress(host, host) : guard.policy.checkName(host);
 }
 
+/** The per-attempt outcomes an earlier attempt of the run stored in its details. */
+function previousAttempts(previous: unknown): AttemptOutcome[] {
+  const attempts = (previous as { attempts?: unknown } | null | undefined)?.attempts;
+  return Array.isArray(attempts) ? (attempts as AttemptOutcome[]) : [];
+}
+
 /** Built-in driver for objectType webhook: POSTs the task's payload to the task's Webhook, reading only allowed secrets. */
 export function createWebhookDriver(deps: DriverDeps = {}, settings: WebhookSettings = {}): Driver {
   const env = deps.env ?? process.env;
   const readFile = deps.readFile;
-  const sleep = deps.sleep ?? defaultSleep;
   const random = deps.random ?? Math.random;
   const now = deps.now ?? (() => new Date());
   const newMessageId = deps.newMessageId ?? (() => `msg_${randomUUID()}`);
@@ -182,6 +187,14 @@ export function createWebhookDriver(deps: DriverDeps = {}, settings: WebhookSett
     return byStatus === 'success' && r.error ? 'retry' : byStatus;
   }
 
+  /** The body and webhook-id of a delivery, fixed once: the engine stores them and every attempt reuses them. */
+  function prepare(req: DriverRequest): DeliveryIdentity | null {
+    const template = templateFor(req.task.spec.params);
+    if (!template.ok) return null;
+    return { id: newMessageId(), body: expandPayload(template.template, req.vars) };
+  }
+
+  /** One attempt of the delivery; a retryable failure says when to try again (`retryInMs`), it never waits. */
   async function run(req: DriverRequest): Promise<DriverResult> {
     if (req.task.spec.action !== 'send') return unknownAction('webhook', req.task.spec.action, ['send']);
     const webhook = req.webhook;
@@ -210,64 +223,59 @@ export function createWebhookDriver(deps: DriverDeps = {}, settings: WebhookSett
     }
     // The URL's own host is checked before anything is sent, even when a proxy (HTTP_PROXY) makes the connection.
     const hostRefused = urlHostRefusal(target.url, guard);
-    if (hostRefused) return fail(`webhook ${webhook.name}: ${redact(hostRefused, target.secrets)} (not sent)`);
-    const body = expandPayload(template.template, req.vars);
-    const bytes = Buffer.from(body, 'utf8');
-    const messageId = target.signingKey ? newMessageId() : undefined;
-    const outcomes: AttemptOutcome[] = [];
-    const result = (ok: boolean, error?: string, exhausted?: boolean): DriverResult => ({
+    if (hostRefused)
+      return fail(`webhook ${webhook.name}: ${redact(hostRefused, target.secrets)} (not sent)`);
+    const delivery = req.delivery ?? prepare(req)!;
+    const attempt = req.attempt ?? 1;
+    const messageId = target.signingKey ? delivery.id : undefined;
+    const outcomes: AttemptOutcome[] = [...previousAttempts(req.previous)];
+    const result = (ok: boolean, error?: string, more: Partial<DriverResult> = {}): DriverResult => ({
       ok,
-      attempts: outcomes.length,
+      attempts: 1,
       ...(error ? { error: `webhook ${webhook.name}: ${error}` } : {}),
-      ...(exhausted ? { exhausted } : {}),
+      ...more,
       details: { ...(messageId ? { messageId } : {}), attempts: outcomes },
     });
 
-    const maxAttempts = target.retries + 1;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      if (req.signal.aborted) return result(false, `stopped: ${abortReason(req.signal)}`);
-      const startedAt = now();
-      const headers =
-        target.signingKey && messageId
-          ? { ...target.headers, ...signatureHeaders(target.signingKey, messageId, startedAt, body) }
-          : target.headers;
-      const t0 = performance.now();
-      const sent = await send(target, headers, bytes, req.signal);
-      outcomes.push({
-        attempt,
-        at: startedAt.toISOString(),
-        ...(sent.status !== undefined ? { status: sent.status } : {}),
-        ...(sent.error ? { error: sent.error } : {}),
-        durationMs: Math.round(performance.now() - t0),
-      });
-      const verdict = verdictOf(sent);
-      if (verdict === 'success') return result(true);
-      if (verdict === 'aborted') return result(false, sent.error);
-      if (verdict === 'give-up')
-        return result(false, `${sent.error} (not retried: the answer will not change)`);
-      if (attempt === maxAttempts) break;
-      const retryAfter =
-        sent.status !== undefined && honoursRetryAfter(sent.status)
-          ? parseRetryAfter(sent.retryAfter, now())
-          : undefined;
-      try {
-        await sleep(retryAfter ?? backoffDelay(attempt, random), req.signal);
-      } catch {
-        return result(false, `stopped while waiting to retry: ${abortReason(req.signal)}`);
-      }
+    if (req.signal.aborted) return { ...result(false, `stopped: ${abortReason(req.signal)}`), attempts: 0 };
+    const startedAt = now();
+    // A fresh timestamp per attempt (Standard Webhooks allows it); the id and the body stay those of the first.
+    const headers =
+      target.signingKey && messageId
+        ? { ...target.headers, ...signatureHeaders(target.signingKey, messageId, startedAt, delivery.body) }
+        : target.headers;
+    const t0 = performance.now();
+    const sent = await send(target, headers, Buffer.from(delivery.body, 'utf8'), req.signal);
+    outcomes.push({
+      attempt,
+      at: startedAt.toISOString(),
+      ...(sent.status !== undefined ? { status: sent.status } : {}),
+      ...(sent.error ? { error: sent.error } : {}),
+      durationMs: Math.round(performance.now() - t0),
+    });
+    const verdict = verdictOf(sent);
+    if (verdict === 'success') return result(true);
+    if (verdict === 'aborted') return result(false, sent.error);
+    if (verdict === 'give-up')
+      return result(false, `${sent.error} (not retried: the answer will not change)`);
+    if (attempt > target.retries) {
+      const times = `${attempt} attempt${attempt === 1 ? '' : 's'}`;
+      return result(false, `gave up after ${times}; last: ${sent.error ?? 'failed'}`, { exhausted: true });
     }
-    const last = outcomes.at(-1)?.error ?? 'failed';
-    return result(
-      false,
-      `gave up after ${outcomes.length} attempt${outcomes.length === 1 ? '' : 's'}; last: ${last}`,
-      true,
-    );
+    const retryAfter =
+      sent.status !== undefined && honoursRetryAfter(sent.status)
+        ? parseRetryAfter(sent.retryAfter, now())
+        : undefined;
+    return result(false, `attempt ${attempt} failed: ${sent.error ?? 'failed'}`, {
+      retryInMs: retryAfter ?? backoffDelay(attempt, random),
+    });
   }
 
   return {
     objectType: 'webhook',
     actions: () => ['send'],
     run,
+    prepare,
     async close() {
       httpAgent.destroy();
       httpsAgent.destroy();

@@ -1,7 +1,7 @@
 import type { TemplateVars } from '../../manifest/template.js';
 import type { TaskSpec } from '../../manifest/types.js';
-import type { EngineEvent, RunRecord } from '../../store/types.js';
-import type { DriverRegistry, DriverResult } from '../drivers/index.js';
+import type { DeliveryIdentity, EngineEvent, RunRecord } from '../../store/types.js';
+import type { Driver, DriverRegistry, DriverRequest, DriverResult } from '../drivers/index.js';
 import type { EngineState } from '../state.js';
 
 export interface ExecuteInput {
@@ -16,8 +16,8 @@ export interface ExecuteInput {
   signal: AbortSignal;
 }
 
-/** Runs one task action on one target through its driver; every outcome becomes a DriverResult. */
-export async function executeRun(input: ExecuteInput): Promise<DriverResult> {
+/** The driver and its request for one attempt of a run, or why there is none (a failed result). */
+function driverCall(input: ExecuteInput): { driver: Driver; req: DriverRequest } | DriverResult {
   const { run, task, state, drivers, event } = input;
   const driver = drivers.get(task.objectType);
   if (!driver) {
@@ -45,15 +45,34 @@ export async function executeRun(input: ExecuteInput): Promise<DriverResult> {
     if (!spec) return { ok: false, attempts: 0, error: `Webhook/${name} does not exist in the live state` };
     webhook = { name, spec };
   }
+  const req: DriverRequest = {
+    runId: run.runId,
+    task: { name: run.task, spec: task },
+    target: run.target.name,
+    vars,
+    signal: input.signal,
+    attempt: Math.max(1, run.attempts),
+    delivery: run.delivery,
+    previous: run.details,
+    ...(webhook ? { webhook } : {}),
+  };
+  return { driver, req };
+}
+
+/** What the run's driver fixes before the first attempt (a webhook's id and body); null when nothing. */
+export function prepareDelivery(input: ExecuteInput): DeliveryIdentity | null {
+  if (input.run.delivery) return input.run.delivery;
+  if (!input.drivers.get(input.task.objectType)?.prepare) return null;
+  const call = driverCall(input);
+  return 'driver' in call ? (call.driver.prepare?.(call.req) ?? null) : null;
+}
+
+/** Runs one attempt of a task action on one target through its driver; every outcome becomes a DriverResult. */
+export async function executeRun(input: ExecuteInput): Promise<DriverResult> {
+  const call = driverCall(input);
+  if (!('driver' in call)) return call;
   try {
-    return await driver.run({
-      runId: run.runId,
-      task: { name: run.task, spec: task },
-      target: run.target.name,
-      vars,
-      signal: input.signal,
-      ...(webhook ? { webhook } : {}),
-    });
+    return await call.driver.run(call.req);
   } catch (err) {
     return { ok: false, attempts: 1, error: err instanceof Error ? err.message : String(err) };
   }

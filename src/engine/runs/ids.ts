@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 
 /**
  * Run ids for event and schedule runs are derived from what caused them, so processing the same
@@ -15,10 +16,13 @@ export function manualRunId(): string {
   return `run_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
 }
 
-/** Time-ordered, unique event ids; `sys_` marks events the engine emits itself (loop guard). */
-export function newEventId(now: Date, system = false): string {
+/** Time-ordered, unique event ids. Whether the engine emitted the event is data on it (`origin`), not in its id. */
+export function newEventId(now: Date): string {
   const time = now.getTime().toString(36).padStart(9, '0');
-  return `${system ? 'sys' : 'evt'}_${time}${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  return `evt_${time}${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 }
 
-export const isSystemEventId = (id: string | null): boolean => id !== null && id.startsWith('sys_');
+/** One engine instance: the owner of the runs it executes, readable in the store (`host/pid/random`). */
+export function engineInstanceId(): string {
+  return `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+}

@@ -1,9 +1,9 @@
 import type { TaskSpec } from '../../manifest/types.js';
-import type { EngineEvent, RunRecord } from '../../store/types.js';
+import type { EngineEvent, RunRecord, WaitingRunStatus } from '../../store/types.js';
 
 export type ConcurrencyPolicy = 'allow' | 'forbid' | 'replace';
 
-/** A run admitted to the queue: waiting for a slot, then executing until it settles. */
+/** A run this engine handles: waiting for a slot, executing, or parked until its next attempt is due. */
 export interface Job {
   run: RunRecord;
   /** The task as it was when the run was admitted. */
@@ -14,49 +14,115 @@ export interface Job {
   key: string;
   policy: ConcurrencyPolicy;
   controller: AbortController;
+  /** The stored state the run must be claimed from; null when it was stored already running (ours). */
+  claimFrom: WaitingRunStatus | null;
 }
 
-export type Admission = 'queued' | 'skipped';
+/** `start`: a slot is held for it now. `wait`: it waits for one. `skip`: forbidden while another one goes. */
+export type Admission = 'start' | 'wait' | 'skip';
 
 /**
- * Bounded-concurrency FIFO with per-key policies. States: pending (waiting for a slot) → running → settled.
- * forbid: a new job for a busy key is skipped; replace: the busy key's jobs are aborted, the new one queued.
+ * Bounded concurrency with per-key policies, in two steps so a run can be stored in the state its admission
+ * decided: `reserve` decides (and holds a slot for `start`) synchronously, `commit` hands the job over once
+ * stored, or `release` drops it. Parked jobs (delayed runs) keep their key busy but hold no slot.
+ * forbid: a new job for a busy key is skipped; replace: the busy key's jobs are aborted, the new one admitted.
  */
 export class RunQueue {
   private readonly pending: Job[] = [];
   private readonly busy = new Map<string, Set<Job>>();
+  private readonly reserved = new Set<Job>();
+  private readonly parked = new Set<Job>();
   private running = 0;
   private idleWaiters: Array<() => void> = [];
 
   constructor(
     private readonly maxConcurrent: number,
     private readonly execute: (job: Job) => Promise<void>,
+    /** A failure the executor did not handle itself: reported, never swallowed, and the queue goes on. */
+    private readonly onError: (job: Job, err: unknown) => void,
   ) {}
 
-  admit(job: Job): Admission {
+  reserve(job: Job): Admission {
     const current = this.busy.get(job.key);
     if (current && current.size > 0) {
-      if (job.policy === 'forbid') return 'skipped';
+      if (job.policy === 'forbid') return 'skip';
       if (job.policy === 'replace') {
         for (const other of current)
           other.controller.abort(new Error('replaced by a newer run (concurrency: replace)'));
       }
     }
-    if (!current) this.busy.set(job.key, new Set([job]));
-    else current.add(job);
-    this.pending.push(job);
-    this.pump();
-    return 'queued';
+    this.hold(job);
+    if (this.running < this.maxConcurrent && this.pending.length === 0) {
+      this.running++;
+      this.reserved.add(job);
+      return 'start';
+    }
+    return 'wait';
   }
 
-  /** Jobs waiting or running. */
+  /** The job is stored: a `start` job executes now, a `wait` job joins the line. */
+  commit(job: Job): void {
+    if (this.reserved.delete(job)) this.launch(job);
+    else {
+      this.pending.push(job);
+      this.pump();
+    }
+  }
+
+  /** The job will not run here (its run was there already, or could not be stored). */
+  release(job: Job): void {
+    if (this.reserved.delete(job)) this.running--;
+    this.letGo(job);
+    this.pump();
+  }
+
+  /** A delayed run: its key stays busy until `wake`, but it holds no slot. */
+  park(job: Job): void {
+    this.hold(job);
+    this.parked.add(job);
+    this.settle();
+  }
+
+  /** A delayed run already due: it waits for a slot like any other, whatever the policy (it is the same run). */
+  enqueue(job: Job): void {
+    this.hold(job);
+    this.pending.push(job);
+    this.pump();
+  }
+
+  /** A parked job is due: it waits for a slot like any other. */
+  wake(job: Job): void {
+    if (!this.parked.delete(job)) return;
+    this.pending.push(job);
+    this.pump();
+  }
+
+  /** Drops a parked job (cancelled, or the engine stops); true when it was parked. */
+  unpark(job: Job): boolean {
+    if (!this.parked.delete(job)) return false;
+    this.letGo(job);
+    this.settle();
+    return true;
+  }
+
+  /** Jobs waiting for a slot or executing (parked ones not counted). */
   get size(): number {
     return this.pending.length + this.running;
   }
 
-  /** Every job running now, for shutdown. */
+  get parkedJobs(): Job[] {
+    return [...this.parked];
+  }
+
+  /** Every job executing or waiting now (not parked), for shutdown. */
   activeJobs(): Job[] {
-    return [...this.busy.values()].flatMap((set) => [...set]);
+    return [...this.busy.values()].flatMap((set) => [...set]).filter((job) => !this.parked.has(job));
+  }
+
+  /** Whether this queue handles the run now (waiting, executing or parked). */
+  has(runId: string): boolean {
+    for (const set of this.busy.values()) for (const job of set) if (job.run.runId === runId) return true;
+    return false;
   }
 
   whenIdle(): Promise<void> {
@@ -64,24 +130,41 @@ export class RunQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  private hold(job: Job): void {
+    const current = this.busy.get(job.key);
+    if (!current) this.busy.set(job.key, new Set([job]));
+    else current.add(job);
+  }
+
+  private letGo(job: Job): void {
+    const set = this.busy.get(job.key);
+    set?.delete(job);
+    if (set && set.size === 0) this.busy.delete(job.key);
+  }
+
+  private launch(job: Job): void {
+    void this.execute(job)
+      .catch((err: unknown) => this.onError(job, err))
+      .finally(() => {
+        this.running--;
+        if (!this.parked.has(job)) this.letGo(job);
+        this.pump();
+        this.settle();
+      });
+  }
+
   private pump(): void {
     while (this.running < this.maxConcurrent && this.pending.length > 0) {
       const job = this.pending.shift()!;
       this.running++;
-      this.execute(job)
-        .catch(() => undefined) // the executor records its own failures; a bug here must not stall the queue
-        .finally(() => {
-          this.running--;
-          const set = this.busy.get(job.key);
-          set?.delete(job);
-          if (set && set.size === 0) this.busy.delete(job.key);
-          this.pump();
-          if (this.size === 0) {
-            const waiters = this.idleWaiters;
-            this.idleWaiters = [];
-            waiters.forEach((w) => w());
-          }
-        });
+      this.launch(job);
     }
+  }
+
+  private settle(): void {
+    if (this.size > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    waiters.forEach((w) => w());
   }
 }

@@ -1,14 +1,22 @@
 import type { TaskSpec } from '../../manifest/types.js';
 import { appendAudit } from '../../store/audit.js';
-import type { EngineEvent, EventFieldValue, RunRecord, RunTrigger, Store } from '../../store/types.js';
+import type {
+  EngineEvent,
+  EventFieldValue,
+  RunAttempt,
+  RunRecord,
+  RunTrigger,
+  Store,
+} from '../../store/types.js';
 import type { DriverRegistry, DriverResult } from '../drivers/index.js';
 import type { Clock } from '../schedule/index.js';
 import { targetsOf, type EngineState } from '../state.js';
 import type { TaskLogWriter } from '../tasklog.js';
 import type { EngineLogger, EventInput } from '../types.js';
-import { executeRun } from './execute.js';
-import { isSystemEventId } from './ids.js';
-import { RunQueue, type Job } from './queue.js';
+import { executeRun, prepareDelivery, type ExecuteInput } from './execute.js';
+import { RecordingMonitor } from './health.js';
+import { RunQueue, type Admission, type Job } from './queue.js';
+import { ClockTimers } from './timers.js';
 
 export interface RunnerOptions {
   store: Store;
@@ -20,6 +28,10 @@ export interface RunnerOptions {
   dataDir: string;
   defaultZone: string;
   maxConcurrentRuns: number;
+  /** This engine instance: the owner of the runs it executes. */
+  owner: string;
+  /** How long a claim holds without renewal; renewed every third of it while the run executes. */
+  leaseMs: number;
   /** The engine's current live state (it is replaced on every reload). */
   state(): EngineState;
   /** False once the engine is shutting down. */
@@ -29,54 +41,154 @@ export interface RunnerOptions {
   onRunFinished?(run: RunRecord, result: DriverResult | null): void;
 }
 
-/** Interrupted runs are retried at most this many times, so a run that kills the engine cannot loop forever. */
-const MAX_INTERRUPT_RETRIES = 3;
+/** What starts runs: a task, its trigger, and how to name the run of each target. */
+export interface RunRequest {
+  task: string;
+  spec: TaskSpec;
+  trigger: RunTrigger;
+  event: EngineEvent | null;
+  idFor(target: string | null): string;
+}
+
+/** An interrupted run is retried at most this many times, so a run that kills the engine cannot loop forever. */
+export const MAX_INTERRUPTIONS = 3;
+const FORBIDDEN = 'a previous run of this task on this target is still going (concurrency: forbid)';
+/** Store writes that fail are retried after 0.5 s, 1 s, 2 s … up to this. */
+const WRITE_RETRY_CAP_MS = 30_000;
+/** Waiting runs left by other processes are looked for at most this many at a time. */
+const ADOPT_BATCH = 1000;
+const GAVE_UP = Symbol('gave up');
 
 /**
- * The life of a run: recorded as queued, admitted under the task's concurrency policy, executed through its
- * driver with a timeout, finished (task log, store, metrics), then retirement and the engine's own events.
+ * The life of a run (docs/engine.md): stored queued, or straight as running when a slot is free; claimed
+ * (queued | delayed → running) under a lease; one attempt through its driver, bounded by the task timeout;
+ * then finished, or delayed until its next attempt when the driver asks for a retry. Every transition is a
+ * store compare-and-set: when another engine won, this one does nothing. Refused writes are retried with
+ * backoff on the clock and shown in `health`; a run whose end cannot be recorded is left to its lease.
  */
 export class Runner {
+  readonly health = new RecordingMonitor();
   private readonly queue: RunQueue;
+  private readonly timers: ClockTimers;
+  /** Attempts executing now, by run id: their leases are renewed. */
+  private readonly active = new Map<string, Job>();
+  private readonly wakeups = new Map<Job, () => void>();
+  private readonly stopping = new AbortController();
+  private tickCancel: (() => void) | null = null;
+  private tickInFlight: Promise<void> | null = null;
+  private sweeping = false;
 
   constructor(private readonly opts: RunnerOptions) {
-    this.queue = new RunQueue(opts.maxConcurrentRuns, (job) => this.execute(job));
+    this.timers = new ClockTimers(opts.clock);
+    this.queue = new RunQueue(
+      opts.maxConcurrentRuns,
+      (job) => this.execute(job),
+      (job, err) => opts.log.error('run step failed', { runId: job.run.runId, error: String(err) }),
+    );
   }
 
-  /** Runs queued or running. */
+  /** Runs waiting for a slot or executing (delayed runs not counted). */
   get size(): number {
     return this.queue.size;
   }
 
-  whenIdle(): Promise<void> {
-    return this.queue.whenIdle();
-  }
-
-  /** Shutdown deadline: stops every run; those not started stay queued in the store for the next start. */
-  async interruptAll(): Promise<void> {
-    for (const job of this.queue.activeJobs()) job.controller.abort(new ShutdownAbort());
-    await this.queue.whenIdle();
-  }
-
-  /** One run per target of the task (each tag member, the named object, or none), recorded then admitted. */
-  async startRuns(
-    taskName: string,
-    task: TaskSpec,
-    trigger: RunTrigger,
-    event: EngineEvent | null,
-    idFor: (target: string | null) => string,
-  ): Promise<RunRecord[]> {
-    const runs: RunRecord[] = [];
-    const targets =
-      task.objectType === 'webhook' ? [task.target?.name ?? null] : targetsOf(task, this.opts.state());
-    for (const target of targets) {
-      const run = this.newRun(taskName, task, idFor(target), trigger, target);
-      // The same event or firing processed twice (crash between steps) finds its run already recorded.
-      if (await this.opts.store.getRun(run.runId)) continue;
-      await this.opts.store.insertRun(run);
-      await this.admit(run, task, event);
-      runs.push(run);
+  /** Resolves when nothing executes or waits for a slot; with `delayed`, also when no run waits for a retry. */
+  async whenIdle(opts: { delayed?: boolean } = {}): Promise<void> {
+    for (;;) {
+      if (this.tickInFlight) await this.tickInFlight;
+      await this.queue.whenIdle();
+      if (opts.delayed && this.queue.parkedJobs.length > 0) {
+        // Delayed runs wake on the clock; a one-shot command looks again shortly (real time, it only polls).
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
+      }
+      if (!this.tickInFlight && this.queue.size === 0) return;
     }
+  }
+
+  /**
+   * Starts the lease renewals; with `recover`, first settles what a stopped engine left (expired leases,
+   * waiting runs) and keeps doing so on every renewal, as the one long-running engine (`serve`) does.
+   */
+  async begin(recover: boolean): Promise<void> {
+    this.sweeping = recover;
+    if (recover) await this.sweep();
+    this.armTick();
+  }
+
+  /** Stops renewals and parked runs' timers (they stay delayed in the store); executing runs go on. */
+  pause(): void {
+    this.tickCancel?.();
+    this.tickCancel = null;
+    for (const job of this.queue.parkedJobs) {
+      this.wakeups.get(job)?.();
+      this.wakeups.delete(job);
+      this.queue.unpark(job);
+    }
+  }
+
+  /**
+   * The end of a stop: with `attempts`, the shutdown deadline passed and every attempt still executing is
+   * stopped, recorded as interrupted, and runs again at the next start. Pending write retries then give up.
+   */
+  async interruptAll(attempts = true): Promise<void> {
+    if (attempts) for (const job of this.queue.activeJobs()) job.controller.abort(new ShutdownAbort());
+    this.stopping.abort(new ShutdownAbort());
+    await this.queue.whenIdle();
+    this.timers.clear();
+  }
+
+  /** Waits `ms` of clock time, or until the engine stops. */
+  async pauseFor(ms: number): Promise<void> {
+    await this.timers.wait(ms, this.stopping.signal).catch(() => undefined);
+  }
+
+  /**
+   * One run per target of each request (each tag member, the named object, or none), stored in one
+   * transaction with `processedEvent` marked processed, then started. A run already stored (the same event or
+   * firing again) is left alone. Returns the runs stored now.
+   */
+  async startRuns(
+    requests: readonly RunRequest[],
+    opts: { processedEvent?: string } = {},
+  ): Promise<RunRecord[]> {
+    const now = this.opts.clock.now();
+    const planned: Array<{ job: Job; admission: Admission }> = [];
+    for (const req of requests) {
+      const targets =
+        req.spec.objectType === 'webhook'
+          ? [req.spec.target?.name ?? null]
+          : targetsOf(req.spec, this.opts.state());
+      for (const target of targets) {
+        const run = this.newRun(req.task, req.spec, req.idFor(target), req.trigger, target);
+        const job = this.jobFor(run, req.spec, req.event);
+        const admission = this.queue.reserve(job);
+        if (admission === 'skip') job.run = skippedRun(run, FORBIDDEN, now);
+        else if (admission === 'start') job.run = this.startedRun(job, now);
+        else job.claimFrom = 'queued';
+        planned.push({ job, admission });
+      }
+    }
+    let inserted: boolean[];
+    try {
+      inserted = await this.opts.store.insertRuns(
+        planned.map((p) => p.job.run),
+        opts,
+      );
+    } catch (err) {
+      for (const p of planned) if (p.admission !== 'skip') this.queue.release(p.job);
+      throw err;
+    }
+    const runs: RunRecord[] = [];
+    planned.forEach(({ job, admission }, i) => {
+      if (!inserted[i]) {
+        if (admission !== 'skip') this.queue.release(job);
+        return;
+      }
+      runs.push(job.run);
+      if (admission === 'skip') this.ended(job.run, null);
+      else this.queue.commit(job);
+    });
     return runs;
   }
 
@@ -95,104 +207,312 @@ export class Runner {
       attempts: 0,
       error: null,
       details: null,
+      attemptStartedAt: null,
+      nextAttemptAt: null,
+      owner: null,
+      leaseUntil: null,
+      interruptions: 0,
+      attemptLog: [],
+      delivery: null,
     };
   }
 
-  private async admit(run: RunRecord, task: TaskSpec, event: EngineEvent | null = null): Promise<void> {
-    const job: Job = {
+  /** Stores a run that never started, with why (a missed firing); false when it was stored already. */
+  async recordSkipped(run: RunRecord, reason: string): Promise<boolean> {
+    const done = skippedRun(run, reason, this.opts.clock.now());
+    if (!(await this.opts.store.insertRun(done))) return false;
+    this.ended(done, null);
+    return true;
+  }
+
+  private jobFor(run: RunRecord, spec: TaskSpec, event: EngineEvent | null): Job {
+    return {
       run,
-      spec: task,
+      spec,
       event,
       key: `${run.task}\u0000${run.target.name ?? ''}`,
-      policy: task.concurrency ?? 'forbid',
+      policy: spec.concurrency ?? 'forbid',
       controller: new AbortController(),
+      claimFrom: null,
     };
-    if (this.queue.admit(job) === 'skipped') {
-      await this.finishSkipped(
-        run,
-        'a previous run of this task on this target is still going (concurrency: forbid)',
-        false,
-      );
-    }
   }
 
-  /** Records a run that never started (`insert` when it was not stored yet), with why. */
-  async finishSkipped(run: RunRecord, reason: string, insert: boolean): Promise<void> {
-    const now = this.opts.clock.now().toISOString();
-    const done: RunRecord = {
-      ...run,
-      status: 'skipped',
-      startedAt: now,
-      finishedAt: now,
-      durationMs: 0,
-      error: reason,
+  /** The record of a run stored straight as running, owned by this engine: its first attempt starts now. */
+  private startedRun(job: Job, now: Date): RunRecord {
+    const run: RunRecord = {
+      ...job.run,
+      status: 'running',
+      owner: this.opts.owner,
+      leaseUntil: new Date(now.getTime() + this.opts.leaseMs).toISOString(),
+      attempts: 1,
+      startedAt: now.toISOString(),
+      attemptStartedAt: now.toISOString(),
     };
-    if (insert) await this.opts.store.insertRun(done);
-    else await this.opts.store.updateRun(run.runId, outcomeOf(done));
-    this.opts.taskLog.append(done);
-    this.opts.onRunFinished?.(done, null);
+    return { ...run, delivery: prepareDelivery(this.input({ ...job, run }, job.spec, now)) };
   }
 
-  private async execute(job: Job): Promise<void> {
+  private input(job: Job, task: TaskSpec, now: Date): ExecuteInput {
     const { run } = job;
-    // A deleteAfterRun task retired by one member's success still runs for the members already queued.
-    const task =
-      this.opts.state().tasks.get(run.task) ??
-      (this.opts.state().retired.has(run.task) ? job.spec : undefined);
-    // Stopped before it started: it stays queued in the store and runs at the next start.
-    if (job.controller.signal.reason instanceof ShutdownAbort) return;
-    if (job.controller.signal.aborted)
-      return this.finishSkipped(run, abortMessage(job.controller.signal), false);
-    if (!task) return this.finishSkipped(run, `Task/${run.task} no longer exists in the live state`, false);
-    const started = this.opts.clock.now();
-    await this.opts.store.updateRun(run.runId, { status: 'running', startedAt: started.toISOString() });
-    const timeoutMs = (task.timeoutSeconds ?? 300) * 1000;
-    const timer = setTimeout(
-      () =>
-        job.controller.abort(new Error(`timed out after ${task.timeoutSeconds ?? 300}s (timeoutSeconds)`)),
-      timeoutMs,
-    );
-    const event = job.event;
     const schedule =
       run.trigger.kind === 'schedule' && run.trigger.name
         ? this.opts.state().schedules.get(run.trigger.name)
         : undefined;
-    let result: DriverResult;
-    try {
-      result = await executeRun({
-        run,
-        task,
-        state: this.opts.state(),
-        drivers: this.opts.drivers,
-        event,
-        now: started,
-        zone: schedule?.timezone ?? this.opts.defaultZone,
-        random: this.opts.random,
-        signal: job.controller.signal,
-      });
-    } finally {
-      clearTimeout(timer);
-    }
-    const finished = this.opts.clock.now();
-    const interrupted = job.controller.signal.reason instanceof ShutdownAbort;
-    const done: RunRecord = {
-      ...run,
-      status: result.ok ? 'succeeded' : interrupted ? 'interrupted' : 'failed',
-      startedAt: started.toISOString(),
-      finishedAt: finished.toISOString(),
-      durationMs: finished.getTime() - started.getTime(),
-      attempts: result.attempts,
-      error: result.ok ? null : (result.error ?? 'failed'),
-      details: result.details ?? null,
+    return {
+      run,
+      task,
+      state: this.opts.state(),
+      drivers: this.opts.drivers,
+      event: job.event,
+      now,
+      zone: schedule?.timezone ?? this.opts.defaultZone,
+      random: this.opts.random,
+      signal: job.controller.signal,
     };
-    await this.opts.store.updateRun(run.runId, outcomeOf(done));
-    this.opts.taskLog.append(done);
-    this.opts.onRunFinished?.(done, result);
-    if (interrupted) await this.queueRetry(done);
-    else await this.afterRun(done, task, result);
   }
 
-  private async afterRun(run: RunRecord, task: TaskSpec, result: DriverResult): Promise<void> {
+  /** The task as the live state has it; a deleteAfterRun task retired by one member still runs for the others. */
+  private taskOf(job: Job): TaskSpec | undefined {
+    const state = this.opts.state();
+    return state.tasks.get(job.run.task) ?? (state.retired.has(job.run.task) ? job.spec : undefined);
+  }
+
+  private async execute(job: Job): Promise<void> {
+    if (job.claimFrom && !(await this.claim(job))) return;
+    await this.attempt(job);
+  }
+
+  /** queued | delayed → running for this engine; false when it must not run here (lost, gone, stopping). */
+  private async claim(job: Job): Promise<boolean> {
+    const from = job.claimFrom!;
+    const { runId } = job.run;
+    // Stopped before it started: it stays waiting in the store and runs at the next start.
+    if (job.controller.signal.reason instanceof ShutdownAbort || !this.opts.accepting()) return false;
+    if (job.controller.signal.aborted) return this.cancel(job, abortMessage(job.controller.signal));
+    const task = this.taskOf(job);
+    if (!task) return this.cancel(job, `Task/${job.run.task} no longer exists in the live state`);
+    const now = this.opts.clock.now();
+    let claimed: RunRecord | null;
+    try {
+      claimed = await this.opts.store.claimRun(runId, from, {
+        owner: this.opts.owner,
+        at: now,
+        leaseUntil: new Date(now.getTime() + this.opts.leaseMs),
+        delivery: prepareDelivery(this.input(job, task, now)),
+      });
+      this.health.settled(runId);
+    } catch (err) {
+      // Still waiting in the store: try the claim again later.
+      const retryInMs = 5000;
+      this.writeFailed(runId, 'start', err, retryInMs);
+      this.park(job, new Date(now.getTime() + retryInMs));
+      return false;
+    }
+    if (!claimed) {
+      this.opts.log.info('run not started here: another engine took it, or it ended', { runId });
+      return false;
+    }
+    job.run = claimed;
+    job.spec = task;
+    job.claimFrom = null;
+    return true;
+  }
+
+  /** Ends a run that waits (queued → skipped, delayed → cancelled); returns false (nothing to execute). */
+  private async cancel(job: Job, reason: string): Promise<false> {
+    const from = job.claimFrom!;
+    const end = {
+      status: from === 'queued' ? 'skipped' : 'cancelled',
+      at: this.opts.clock.now(),
+      error: reason,
+    } as const;
+    const done = await this.record(job.run.runId, 'end', () =>
+      this.opts.store.cancelRun(job.run.runId, from, end),
+    );
+    if (done !== GAVE_UP && done) this.ended(done, null);
+    return false;
+  }
+
+  /** One attempt through the driver, under the task timeout; then the run is finished or delayed. */
+  private async attempt(job: Job): Promise<void> {
+    const { run, spec: task } = job;
+    const started = this.opts.clock.now();
+    const timeoutSeconds = task.timeoutSeconds ?? 300;
+    this.active.set(run.runId, job);
+    const cancelTimeout = this.timers.at(new Date(started.getTime() + timeoutSeconds * 1000), () =>
+      job.controller.abort(new Error(`timed out after ${timeoutSeconds}s (timeoutSeconds)`)),
+    );
+    let result: DriverResult;
+    try {
+      result = await executeRun(this.input(job, task, started));
+    } finally {
+      cancelTimeout();
+      this.active.delete(run.runId);
+    }
+    const finished = this.opts.clock.now();
+    const reason: unknown = job.controller.signal.reason;
+    if (reason instanceof LeaseLost) {
+      this.opts.log.warn('run attempt ended after this engine lost its lease: its outcome is dropped', {
+        runId: run.runId,
+        ok: result.ok,
+      });
+      return;
+    }
+    const interrupted = reason instanceof ShutdownAbort;
+    const error = result.ok ? null : (result.error ?? 'failed');
+    const attempt: RunAttempt = {
+      attempt: run.attempts,
+      at: started.toISOString(),
+      durationMs: finished.getTime() - started.getTime(),
+      outcome: result.ok ? 'succeeded' : interrupted ? 'interrupted' : 'failed',
+      ...(error ? { error } : {}),
+    };
+    const details = result.details ?? null;
+    if (interrupted && run.interruptions < MAX_INTERRUPTIONS) {
+      await this.delay(job, { nextAttemptAt: finished, attempt, error, details }, finished);
+      return;
+    }
+    if (!interrupted && !result.ok && result.retryInMs !== undefined && !job.controller.signal.aborted) {
+      const nextAttemptAt = new Date(finished.getTime() + result.retryInMs);
+      await this.delay(job, { nextAttemptAt, attempt, error, details }, finished);
+      return;
+    }
+    const status = result.ok ? 'succeeded' : interrupted ? 'interrupted' : 'failed';
+    const durationMs = finished.getTime() - Date.parse(run.startedAt ?? started.toISOString());
+    const done = await this.record(run.runId, 'record the end of', () =>
+      this.opts.store.finishRun(run.runId, this.opts.owner, {
+        status,
+        at: finished,
+        durationMs,
+        attempt,
+        error,
+        details,
+      }),
+    );
+    if (done === GAVE_UP) return;
+    if (!done) {
+      this.opts.log.warn(
+        'run recovered by another engine before its end was recorded: its outcome is dropped',
+        {
+          runId: run.runId,
+        },
+      );
+      return;
+    }
+    this.ended(done, result);
+    if (status !== 'interrupted') await this.afterRun(done, task, result, job.event);
+  }
+
+  /** running → delayed; parked here until its next attempt is due (unless the engine stops). */
+  private async delay(job: Job, retry: Parameters<Store['delayRun']>[2], finished: Date): Promise<void> {
+    const { runId } = job.run;
+    const delayed = await this.record(runId, 'delay', () =>
+      this.opts.store.delayRun(runId, this.opts.owner, retry),
+    );
+    if (delayed === GAVE_UP || !delayed) return;
+    if (retry.attempt.outcome === 'interrupted') this.logInterrupted(delayed, finished);
+    job.run = delayed;
+    job.claimFrom = 'delayed';
+    if (this.opts.accepting()) this.park(job, new Date(delayed.nextAttemptAt!));
+  }
+
+  /** A delayed run keeps its key busy and wakes up, to wait for a slot, when its next attempt is due. */
+  private park(job: Job, at: Date): void {
+    if (at.getTime() <= this.opts.clock.now().getTime()) return this.queue.enqueue(job);
+    this.queue.park(job);
+    const signal = job.controller.signal;
+    const onAbort = () => {
+      this.wakeups.get(job)?.();
+      this.wakeups.delete(job);
+      if (this.queue.unpark(job)) void this.cancel(job, abortMessage(signal));
+    };
+    const cancelTimer = this.timers.at(at, () => {
+      signal.removeEventListener('abort', onAbort);
+      this.wakeups.delete(job);
+      this.queue.wake(job);
+    });
+    this.wakeups.set(job, () => {
+      cancelTimer();
+      signal.removeEventListener('abort', onAbort);
+    });
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+
+  /**
+   * A write the run's life depends on, retried with backoff on the clock until it goes through or the engine
+   * stops. Each refusal is logged with the run id and shows in `health`; the run's lease is no longer renewed
+   * meanwhile, so if the engine dies first, recovery finishes the run.
+   */
+  private async record<T>(runId: string, what: string, write: () => Promise<T>): Promise<T | typeof GAVE_UP> {
+    for (let failures = 0; ; failures++) {
+      try {
+        const result = await write();
+        if (failures > 0)
+          this.opts.log.info(`run ${runId}: recorded after ${failures} refused writes`, { runId });
+        this.health.settled(runId);
+        return result;
+      } catch (err) {
+        const retryInMs = Math.min(WRITE_RETRY_CAP_MS, 500 * 2 ** failures);
+        if (this.stopping.signal.aborted) {
+          this.opts.log.error(
+            `could not ${what} run ${runId}, and the engine is stopping: its lease expires and the next start recovers it`,
+            {
+              runId,
+              error: String(err),
+            },
+          );
+          this.health.settled(runId);
+          return GAVE_UP;
+        }
+        this.writeFailed(runId, what, err, retryInMs);
+        try {
+          await this.timers.wait(retryInMs, this.stopping.signal);
+        } catch {
+          // stopping: one last try above, then give up
+        }
+      }
+    }
+  }
+
+  private writeFailed(runId: string, what: string, err: unknown, retryInMs: number): void {
+    const message = `could not ${what} run ${runId}: ${err instanceof Error ? err.message : String(err)}`;
+    this.health.failed(runId, message, true);
+    this.opts.log.error(`${message}; retrying in ${retryInMs / 1000}s`, {
+      runId,
+      error: String(err),
+      retryInMs,
+    });
+  }
+
+  /** A run reached a final state: its task-log line and the finish hook. */
+  private ended(run: RunRecord, result: DriverResult | null): void {
+    this.appendTaskLog(run);
+    this.opts.onRunFinished?.(run, result);
+  }
+
+  /** The task-log line of an attempt cut off by an engine stopping; the run goes on as a later attempt. */
+  private logInterrupted(run: RunRecord, at: Date): void {
+    if (run.status === 'interrupted') return this.ended(run, null);
+    const durationMs = at.getTime() - Date.parse(run.startedAt ?? at.toISOString());
+    this.appendTaskLog({ ...run, status: 'interrupted', finishedAt: at.toISOString(), durationMs });
+  }
+
+  private appendTaskLog(run: RunRecord): void {
+    try {
+      this.opts.taskLog.append(run);
+    } catch (err) {
+      this.opts.log.error(`could not write the task-log line of run ${run.runId}`, {
+        runId: run.runId,
+        error: String(err),
+      });
+    }
+  }
+
+  private async afterRun(
+    run: RunRecord,
+    task: TaskSpec,
+    result: DriverResult,
+    event: EngineEvent | null,
+  ): Promise<void> {
     if (run.status === 'succeeded' && task.deleteAfterRun && !this.opts.state().retired.has(run.task)) {
       const at = this.opts.clock.now();
       await this.opts.store.retireTask(run.task, at);
@@ -216,7 +536,7 @@ export class Runner {
       this.opts.log.info('task retired after its run (deleteAfterRun)', { task: run.task });
     }
     // Runs caused by the engine's own events emit none, so an alert task that fails cannot alert on itself forever.
-    if (isSystemEventId(run.trigger.event) || !this.opts.accepting()) return;
+    if (event?.origin === 'engine' || !this.opts.accepting()) return;
     const fields: Record<string, EventFieldValue> = { runId: run.runId, target: run.target.name ?? '' };
     if (run.error) fields.error = run.error;
     await this.opts.emitSystemEvent({
@@ -230,33 +550,85 @@ export class Runner {
         type: 'webhooks',
         name: 'exhausted',
         object: task.target?.name ?? null,
-        fields: { task: run.task, runId: run.runId, attempts: run.attempts },
+        fields: { task: run.task, runId: run.runId, attempts: run.attempts, error: run.error ?? '' },
       });
     }
   }
 
-  /** After a crash: runs cut off mid-action are recorded as interrupted and retried; queued ones simply run. */
-  async recover(): Promise<void> {
-    const store = this.opts.store;
-    for (const run of await store.listRuns({ status: ['running'], limit: 100_000 })) {
-      const now = this.opts.clock.now().toISOString();
-      const done: RunRecord = {
-        ...run,
-        status: 'interrupted',
-        finishedAt: now,
-        durationMs: run.startedAt ? Date.parse(now) - Date.parse(run.startedAt) : 0,
-        error: 'interrupted: the engine stopped while this run was in flight',
-      };
-      await store.updateRun(run.runId, outcomeOf(done));
-      this.opts.taskLog.append(done);
-      await this.queueRetry(done);
+  /** Every third of the lease: renew what executes here; when recovering, settle what others left. */
+  private armTick(): void {
+    const next = new Date(this.opts.clock.now().getTime() + this.opts.leaseMs / 3);
+    this.tickCancel = this.opts.clock.setTimer(next, () => {
+      this.tickCancel = null;
+      // Re-armed only once this tick's writes are done: a clock jump fires one tick, not one per period.
+      this.tickInFlight = this.tick().finally(() => {
+        this.tickInFlight = null;
+        if (this.opts.accepting()) this.armTick();
+      });
+    });
+  }
+
+  private async tick(): Promise<void> {
+    const ids = [...this.active.keys()];
+    if (ids.length > 0) {
+      const until = new Date(this.opts.clock.now().getTime() + this.opts.leaseMs);
+      try {
+        const renewed = new Set(await this.opts.store.renewLeases(this.opts.owner, ids, until));
+        this.health.settled('leases');
+        for (const id of ids) if (!renewed.has(id)) this.active.get(id)?.controller.abort(new LeaseLost());
+      } catch (err) {
+        this.health.failed(
+          'leases',
+          `could not renew the leases of runs ${ids.join(', ')}: ${String(err)}`,
+          false,
+        );
+        this.opts.log.error('could not renew run leases', { runIds: ids, error: String(err) });
+      }
     }
-    const queued = await store.listRuns({ status: ['queued'], limit: 100_000 });
-    for (const run of queued.sort((a, b) => (a.queuedAt < b.queuedAt ? -1 : 1))) {
-      const task = this.opts.state().tasks.get(run.task);
-      if (task) await this.admit(run, task, await this.eventOf(run));
-      else await this.finishSkipped(run, `Task/${run.task} no longer exists in the live state`, false);
+    if (this.sweeping) {
+      try {
+        await this.sweep();
+      } catch (err) {
+        this.opts.log.error('could not recover runs left by a stopped engine', { error: String(err) });
+      }
     }
+  }
+
+  /**
+   * Runs whose engine stopped (lease expired) are interrupted: logged, and delayed for another attempt due at
+   * once, or ended after too many. Waiting runs no engine here handles (left by a stopped engine, a one-shot
+   * command, or just interrupted) are taken on: queued ones wait for a slot, delayed ones for their time.
+   */
+  private async sweep(): Promise<void> {
+    const now = this.opts.clock.now();
+    for (const run of await this.opts.store.interruptExpired(now, MAX_INTERRUPTIONS))
+      this.logInterrupted(run, now);
+    const waiting = await this.opts.store.listRuns({ status: ['queued', 'delayed'], limit: ADOPT_BATCH });
+    for (const run of waiting.sort((a, b) =>
+      a.queuedAt < b.queuedAt ? -1 : a.queuedAt > b.queuedAt ? 1 : 0,
+    )) {
+      if (!this.queue.has(run.runId) && this.opts.accepting()) await this.adopt(run);
+    }
+  }
+
+  private async adopt(run: RunRecord): Promise<void> {
+    const from = run.status === 'delayed' ? 'delayed' : 'queued';
+    const task = this.opts.state().tasks.get(run.task);
+    const job = this.jobFor(
+      run,
+      task ?? ({ objectType: run.target.objectType } as TaskSpec),
+      await this.eventOf(run),
+    );
+    job.claimFrom = from;
+    if (!task) {
+      await this.cancel(job, `Task/${run.task} no longer exists in the live state`);
+      return;
+    }
+    if (this.queue.has(run.runId)) return;
+    if (from === 'delayed') return this.park(job, new Date(run.nextAttemptAt ?? this.opts.clock.now()));
+    const admission = this.queue.reserve(job);
+    if (admission === 'skip') await this.cancel(job, FORBIDDEN);
+    else this.queue.commit(job);
   }
 
   /** The stored event behind an event-triggered run, so a recovered run expands ${NAME} and ${FIELD_x} as the original would. */
@@ -267,19 +639,6 @@ export class Runner {
     const { status: _status, ...event } = stored;
     return event;
   }
-
-  private async queueRetry(run: RunRecord): Promise<void> {
-    const match = /-r(\d+)$/.exec(run.runId);
-    const attempt = match ? Number(match[1]) + 1 : 1;
-    const task = this.opts.state().tasks.get(run.task);
-    if (!task || attempt > MAX_INTERRUPT_RETRIES) return;
-    const retryId = `${match ? run.runId.slice(0, match.index) : run.runId}-r${attempt}`;
-    if (await this.opts.store.getRun(retryId)) return;
-    const retry = this.newRun(run.task, task, retryId, run.trigger, run.target.name);
-    await this.opts.store.insertRun(retry);
-    // During shutdown the retry stays queued in the store and runs at the next start.
-    if (this.opts.accepting()) await this.admit(retry, task, await this.eventOf(run));
-  }
 }
 
 class ShutdownAbort extends Error {
@@ -288,10 +647,17 @@ class ShutdownAbort extends Error {
   }
 }
 
-/** What finishing a run changes: the identity, trigger, target and queue time stay as inserted. */
-function outcomeOf(run: RunRecord): Partial<RunRecord> {
-  const { status, startedAt, finishedAt, durationMs, attempts, error, details } = run;
-  return { status, startedAt, finishedAt, durationMs, attempts, error, details };
+/** Another engine recovered the run: this one's attempt must not record anything. */
+class LeaseLost extends Error {
+  constructor() {
+    super('this engine lost its lease on the run (another engine recovered it)');
+  }
+}
+
+/** A run that never started, ended now with why. */
+function skippedRun(run: RunRecord, reason: string, at: Date): RunRecord {
+  const now = at.toISOString();
+  return { ...run, status: 'skipped', startedAt: now, finishedAt: now, durationMs: 0, error: reason };
 }
 
 function abortMessage(signal: AbortSignal): string {

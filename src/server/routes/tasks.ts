@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { EngineError, type Engine } from '../../engine/index.js';
-import type { RunFilter, RunStatus, Store } from '../../store/types.js';
-
-const RUN_STATUSES: RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'skipped', 'interrupted'];
+import { RUN_STATUSES, type RunFilter, type RunStatus, type Store } from '../../store/types.js';
 
 interface RunsQuery {
   task?: string;

@@ -14,14 +14,9 @@ export const webhookTask = (payload: unknown = CANONICAL_PAYLOAD): TaskSpec => (
   params: { payload },
 });
 
-/** Deps that record the backoff delays asked for instead of sleeping them. */
-export function recordingDeps(over: DriverDeps = {}): DriverDeps & { sleeps: number[] } {
-  const sleeps: number[] = [];
+/** Deps with fixed time and randomness and an empty environment. */
+export function recordingDeps(over: DriverDeps = {}): DriverDeps {
   return {
-    sleeps,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-    },
     random: () => 0.5,
     now: () => new Date('2025-10-16T15:38:07Z'),
     env: {},

@@ -50,74 +50,125 @@ describe('backoff', () => {
   });
 });
 
-describe('webhook driver: retries', () => {
-  it('retries 500s with exponential, jittered delays and succeeds on a later 2xx', async () => {
+/** Calls the driver once per attempt, as the engine does, passing back the previous attempt's details. */
+async function attempts(spec: Partial<WebhookSpec>, count: number) {
+  driver = createWebhookDriver(recordingDeps());
+  const base = driverRequest(webhookTask(), { webhookSpec: { url: receiver.url, ...spec } });
+  const delivery = driver.prepare!(base)!;
+  const results = [];
+  let previous: unknown = null;
+  for (let attempt = 1; attempt <= count; attempt++) {
+    const result = await driver.run({ ...base, attempt, delivery, previous });
+    results.push(result);
+    previous = result.details;
+    if (result.retryInMs === undefined) break;
+  }
+  return results;
+}
+
+describe('webhook driver: one attempt per call', () => {
+  it('asks for a retry after 500s with exponential, jittered delays, and succeeds on a later 2xx', async () => {
     receiver.script({ status: 500 }, { status: 502 }, { status: 503 });
-    const { deps, result } = deliverWith({ retries: 3 });
-    const outcome = await result;
-    expect(outcome).toMatchObject({ ok: true, attempts: 4 });
-    expect(deps.sleeps).toEqual([500, 1000, 2000]);
-    const attempts = (outcome.details as { attempts: Array<{ status: number }> }).attempts;
-    expect(attempts.map((a) => a.status)).toEqual([500, 502, 503, 200]);
+    const results = await attempts({ retries: 3 }, 10);
+    expect(results.map((r) => [r.ok, r.retryInMs])).toEqual([
+      [false, 500],
+      [false, 1000],
+      [false, 2000],
+      [true, undefined],
+    ]);
+    expect(results[0]!.error).toBe('webhook test-hook: attempt 1 failed: HTTP 500 Internal Server Error');
+    const attemptsSeen = (results[3]!.details as { attempts: Array<{ attempt: number; status: number }> })
+      .attempts;
+    expect(attemptsSeen.map((a) => [a.attempt, a.status])).toEqual([
+      [1, 500],
+      [2, 502],
+      [3, 503],
+      [4, 200],
+    ]);
+  });
+
+  it('never waits itself: a failed attempt returns at once', async () => {
+    receiver.script({ status: 503, headers: { 'retry-after': '60' } });
+    const started = Date.now();
+    const [result] = await attempts({ retries: 3 }, 1);
+    expect(result).toMatchObject({ ok: false, retryInMs: 60_000 });
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it('gives up after the configured retries and reports the delivery as exhausted', async () => {
     receiver.script({ status: 500 }, { status: 500 }, { status: 500 });
-    const { deps, result } = deliverWith({ retries: 2 });
-    const outcome = await result;
-    expect(outcome).toMatchObject({ ok: false, attempts: 3, exhausted: true });
-    expect(outcome.error).toBe(
+    const results = await attempts({ retries: 2 }, 10);
+    expect(results).toHaveLength(3);
+    expect(results[2]).toMatchObject({ ok: false, exhausted: true });
+    expect(results[2]!.retryInMs).toBeUndefined();
+    expect(results[2]!.error).toBe(
       'webhook test-hook: gave up after 3 attempts; last: HTTP 500 Internal Server Error',
     );
-    expect(deps.sleeps).toEqual([500, 1000]);
     expect(receiver.requests).toHaveLength(3);
   });
 
   it('makes exactly one attempt with retries 0', async () => {
     receiver.script({ status: 500 });
-    const { deps, result } = deliverWith({ retries: 0 });
-    expect(await result).toMatchObject({ ok: false, attempts: 1, exhausted: true });
-    expect(deps.sleeps).toEqual([]);
+    const results = await attempts({ retries: 0 }, 10);
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ ok: false, attempts: 1, exhausted: true });
   });
 
-  it('waits as long as Retry-After says on 429 and 503 (seconds or date), not on 500', async () => {
+  it('sends the body and webhook-id fixed before the first attempt on every attempt', async () => {
+    driver = createWebhookDriver(
+      recordingDeps({ env: { SECRET: 'whsec_' + Buffer.from('k').toString('base64') } }),
+    );
+    const base = driverRequest(webhookTask(), {
+      webhookSpec: { url: receiver.url, retries: 2, signingSecretFrom: { env: 'SECRET' } },
+    });
+    const delivery = { id: 'msg_fixed', body: '{"text":"rendered once"}' };
+    receiver.script({ status: 500 });
+    await driver.run({ ...base, attempt: 1, delivery });
+    await driver.run({ ...base, attempt: 2, delivery });
+    expect(receiver.requests.map((r) => [r.headers['webhook-id'], r.body])).toEqual([
+      ['msg_fixed', '{"text":"rendered once"}'],
+      ['msg_fixed', '{"text":"rendered once"}'],
+    ]);
+  });
+
+  it('asks to wait as long as Retry-After says on 429 and 503 (seconds or date), not on 500', async () => {
     receiver.script(
       { status: 429, headers: { 'retry-after': '7' } },
       { status: 503, headers: { 'retry-after': 'Thu, 16 Oct 2025 15:38:27 GMT' } },
       { status: 500, headers: { 'retry-after': '9' } },
     );
-    const { deps, result } = deliverWith({ retries: 3 });
-    expect((await result).ok).toBe(true);
-    expect(deps.sleeps).toEqual([7000, 20_000, 2000]);
+    const results = await attempts({ retries: 3 }, 10);
+    expect(results.map((r) => r.retryInMs)).toEqual([7000, 20_000, 2000, undefined]);
+    expect(results[3]!.ok).toBe(true);
   });
 
   it('caps a long Retry-After at 60 s', async () => {
     receiver.script({ status: 429, headers: { 'retry-after': '86400' } });
-    const { deps, result } = deliverWith({ retries: 1 });
-    await result;
-    expect(deps.sleeps).toEqual([60_000]);
+    const [result] = await attempts({ retries: 1 }, 1);
+    expect(result!.retryInMs).toBe(60_000);
   });
 
   it.each([410, 400, 404, 422])('gives up at once on %i', async (status) => {
     receiver.script({ status });
-    const { deps, result } = deliverWith({ retries: 5 });
-    const outcome = await result;
-    expect(outcome).toMatchObject({ ok: false, attempts: 1 });
-    expect(outcome.exhausted).toBeUndefined();
-    expect(outcome.error).toMatch(new RegExp(`HTTP ${status}.*not retried`));
-    expect(deps.sleeps).toEqual([]);
+    const results = await attempts({ retries: 5 }, 10);
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ ok: false, attempts: 1 });
+    expect(results[0]!.exhausted).toBeUndefined();
+    expect(results[0]!.retryInMs).toBeUndefined();
+    expect(results[0]!.error).toMatch(new RegExp(`HTTP ${status}.*not retried`));
   });
 
   it.each([408, 429])('retries %i', async (status) => {
     receiver.script({ status });
-    const { result } = deliverWith({ retries: 1 });
-    expect(await result).toMatchObject({ ok: true, attempts: 2 });
+    const results = await attempts({ retries: 1 }, 10);
+    expect(results.map((r) => r.ok)).toEqual([false, true]);
   });
 
   it('does not follow a redirect: a POST must not turn into a GET elsewhere', async () => {
     receiver.script({ status: 302, headers: { location: '/elsewhere' } });
-    const { result } = deliverWith({ retries: 3 });
-    expect(await result).toMatchObject({ ok: false, attempts: 1 });
+    const results = await attempts({ retries: 3 }, 10);
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ ok: false, attempts: 1 });
     expect(receiver.requests).toHaveLength(1);
   });
 
@@ -125,10 +176,10 @@ describe('webhook driver: retries', () => {
     const closed = receiver.url;
     await receiver.close();
     receiver = await startReceiver();
-    const { result } = deliverWith({ url: closed, retries: 1 });
-    const outcome = await result;
-    expect(outcome).toMatchObject({ ok: false, attempts: 2, exhausted: true });
-    expect(outcome.error).toMatch(/ECONNREFUSED/);
+    const results = await attempts({ url: closed, retries: 1 }, 10);
+    expect(results).toHaveLength(2);
+    expect(results[1]).toMatchObject({ ok: false, exhausted: true });
+    expect(results[1]!.error).toMatch(/ECONNREFUSED/);
   });
 });
 
@@ -177,17 +228,5 @@ describe('webhook driver: timeouts and stopping', () => {
       error: 'webhook test-hook: stopped: task timeout after 300 s',
     });
     expect(outcome.exhausted).toBeUndefined();
-  });
-
-  it('stops while waiting for the next retry when the run is aborted', async () => {
-    receiver.script({ status: 500 });
-    const controller = new AbortController();
-    const deps = recordingDeps({ sleep: undefined, random: () => 0.9 });
-    const started = Date.now();
-    const { result } = deliverWith({ retries: 3 }, deps, controller.signal);
-    setTimeout(() => controller.abort('replaced by a newer run'), 100);
-    const outcome = await result;
-    expect(outcome.error).toBe('webhook test-hook: stopped while waiting to retry: replaced by a newer run');
-    expect(Date.now() - started).toBeLessThan(800);
   });
 });

@@ -108,12 +108,15 @@ describe('webhook driver: Standard Webhooks signing', () => {
     const driver = driverWith(
       recordingDeps({ env: { SIGNING: SECRET_32 }, now: () => new Date((clock += 10_000)) }),
     );
-    const result = await driver.run(
-      driverRequest(webhookTask(), {
-        webhookSpec: { url: receiver.url, retries: 2, signingSecretFrom: { env: 'SIGNING' } },
-      }),
-    );
-    expect(result).toMatchObject({ ok: true, attempts: 3 });
+    const req = driverRequest(webhookTask(), {
+      webhookSpec: { url: receiver.url, retries: 2, signingSecretFrom: { env: 'SIGNING' } },
+    });
+    const delivery = driver.prepare!(req);
+    let result = await driver.run({ ...req, attempt: 1, delivery });
+    for (let attempt = 2; result.retryInMs !== undefined; attempt++)
+      result = await driver.run({ ...req, attempt, delivery, previous: result.details });
+    expect(result).toMatchObject({ ok: true });
+    expect(receiver.requests).toHaveLength(3);
     const ids = receiver.requests.map((r) => r.headers['webhook-id']);
     expect(new Set(ids).size).toBe(1);
     expect(ids[0]).toMatch(/^msg_/);

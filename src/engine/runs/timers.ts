@@ -1,0 +1,79 @@
+import type { Clock } from '../schedule/index.js';
+
+interface Entry {
+  at: number;
+  fire: () => void;
+}
+
+/**
+ * Many deadlines on the injected clock through one clock timer, armed for the earliest: run timeouts, the
+ * next attempts of delayed runs, store-write retries. A clock timer per run would cost a node-schedule job
+ * each on the system clock; here only a deadline earlier than every other re-arms it.
+ */
+export class ClockTimers {
+  private readonly entries = new Set<Entry>();
+  private armed: { at: number; cancel: () => void } | null = null;
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Calls `fire` once at `at` (soon, if `at` is past); returns a cancel function. */
+  at(at: Date, fire: () => void): () => void {
+    const entry: Entry = { at: at.getTime(), fire };
+    this.entries.add(entry);
+    if (!this.armed || entry.at < this.armed.at) this.arm(entry.at);
+    return () => {
+      this.entries.delete(entry);
+      if (this.entries.size === 0) this.disarm();
+    };
+  }
+
+  /** Resolves after `ms` of clock time; rejects with the signal's reason when it aborts first. */
+  wait(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason as Error);
+      const onAbort = () => {
+        cancel();
+        reject(signal!.reason as Error);
+      };
+      const cancel = this.at(new Date(this.clock.now().getTime() + ms), () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Cancels everything (engine stop). */
+  clear(): void {
+    this.entries.clear();
+    this.disarm();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private arm(at: number): void {
+    this.disarm();
+    const cancel = this.clock.setTimer(new Date(at), () => {
+      this.armed = null;
+      this.fireDue();
+    });
+    this.armed = { at, cancel };
+  }
+
+  private disarm(): void {
+    this.armed?.cancel();
+    this.armed = null;
+  }
+
+  private fireDue(): void {
+    const now = this.clock.now().getTime();
+    const due = [...this.entries].filter((e) => e.at <= now).sort((a, b) => a.at - b.at);
+    for (const e of due) this.entries.delete(e);
+    let next = Infinity;
+    for (const e of this.entries) next = Math.min(next, e.at);
+    if (next !== Infinity) this.arm(next);
+    for (const e of due) e.fire();
+  }
+}
