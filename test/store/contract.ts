@@ -641,7 +641,6 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect((await other.interruptExpired(at(LEASE * 2 + 1), 3)).map((r) => r.runId)).toEqual(['r1']);
       });
     });
-
   });
 
   // Further sections of the contract, with the same factory.
