@@ -94,6 +94,7 @@ export class ActivityTables {
     );
     this.finishStmt = db.prepare(
       `UPDATE runs SET status = @status, lease_until = NULL, finished_at = @at, duration_ms = @durationMs,
+         attempts = attempts - @idle,
          interruptions = interruptions + @interrupted, attempt_log = json_insert(attempt_log, '$[#]', json(@attempt)),
          error = @error, details = @details
        WHERE run_id = @runId AND status = 'running' AND owner = @owner AND attempts = @attemptNo
@@ -207,6 +208,7 @@ export class ActivityTables {
         runId,
         owner,
         status: outcome.status,
+        idle: outcome.acted === false ? 1 : 0,
         at: outcome.at.toISOString(),
         durationMs: outcome.durationMs,
         interrupted: outcome.attempt.outcome === 'interrupted' ? 1 : 0,

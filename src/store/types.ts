@@ -188,7 +188,7 @@ export interface RunRecord {
   finishedAt: string | null;
   /** From the first attempt's start to the end, waits between attempts included. */
   durationMs: number | null;
-  /** Attempts started so far. */
+  /** Attempts started so far; in a final state, a last attempt that did nothing (refused before acting) is not counted. */
   attempts: number;
   error: string | null;
   /** Driver-specific outcome: per-attempt results for webhooks, exit code and output for commands. */
@@ -231,6 +231,8 @@ export interface RunOutcome extends AttemptEnd {
   status: 'succeeded' | 'failed' | 'interrupted' | 'cancelled';
   at: Date;
   durationMs: number;
+  /** False when the last attempt did nothing (refused before acting): it is then not counted in `attempts`. */
+  acted?: boolean;
 }
 
 /** Ending a run that is not running: `skipped` when it never started, `cancelled` when it waited for a retry. */

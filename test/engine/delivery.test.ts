@@ -14,7 +14,7 @@ afterEach(async () => {
   fixture = receiver = second = undefined;
 });
 
-const SECRET = 'whsec_' + Buffer.from('durable-delivery-secret').toString('base64');
+const SECRET = 'whsec_' + Buffer.from('a durable delivery signing key').toString('base64');
 
 /** A webhook task on the receiver, fired by jobs/go; a slow command task on the same engine. */
 function manifests(url: string, webhook: Record<string, unknown> = {}, task: Record<string, unknown> = {}) {

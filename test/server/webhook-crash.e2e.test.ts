@@ -19,7 +19,7 @@ afterEach(async () => {
   server = receiver = work = undefined;
 });
 
-const SECRET = 'whsec_' + Buffer.from('kill-nine-during-backoff').toString('base64');
+const SECRET = 'whsec_' + Buffer.from('kill -9 during a webhook backoff').toString('base64');
 
 describe('kill -9 during a webhook backoff', () => {
   it('sends the next attempt at its planned time after a restart, with the same webhook-id and body', async () => {

@@ -398,6 +398,25 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         });
       });
 
+      it('does not count a last attempt that did nothing (refused before acting)', async () => {
+        await store.insertRun(runRecord('r1'));
+        await store.claimRun('r1', 'queued', claim('a'));
+        const ended = await store.finishRun('r1', 'a', {
+          status: 'failed',
+          at: AT,
+          durationMs: 0,
+          attempt: attempt(1, 'failed', 'refused'),
+          error: 'refused',
+          details: null,
+          acted: false,
+        });
+        expect(ended).toMatchObject({
+          status: 'failed',
+          attempts: 0,
+          attemptLog: [attempt(1, 'failed', 'refused')],
+        });
+      });
+
       it('counts interruptions the owner records itself (shutdown)', async () => {
         await store.insertRun(runRecord('r1'));
         await store.claimRun('r1', 'queued', claim('a'));

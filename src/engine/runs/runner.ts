@@ -386,6 +386,8 @@ export class Runner {
         attempt,
         error,
         details,
+        // A driver that refused before acting (a bad argument, a missing secret) made no attempt.
+        acted: result.attempts > 0 || interrupted,
       }),
     );
     if (done === GAVE_UP) return;

@@ -8,7 +8,7 @@ import {
 import type { WebhookSpec } from '../../../src/manifest/types.js';
 import { driverRequest } from '../../helpers/driver-request.js';
 import { startReceiver, type Receiver } from '../../helpers/http-receiver.js';
-import { recordingDeps, webhookTask } from './webhook-fixtures.js';
+import { ANY_SECRET, recordingDeps, webhookTask } from './webhook-fixtures.js';
 
 let receiver: Receiver;
 let driver: Driver | undefined;
@@ -115,9 +115,8 @@ describe('webhook driver: one attempt per call', () => {
   });
 
   it('sends the body and webhook-id fixed before the first attempt on every attempt', async () => {
-    driver = createWebhookDriver(
-      recordingDeps({ env: { SECRET: 'whsec_' + Buffer.from('k').toString('base64') } }),
-    );
+    const key = 'whsec_' + Buffer.from('a signing key of 32 bytes, ok!!!').toString('base64');
+    driver = createWebhookDriver(recordingDeps({ env: { SECRET: key } }), { secrets: ANY_SECRET });
     const base = driverRequest(webhookTask(), {
       webhookSpec: { url: receiver.url, retries: 2, signingSecretFrom: { env: 'SECRET' } },
     });
