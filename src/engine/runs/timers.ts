@@ -21,9 +21,10 @@ export class ClockTimers {
     const entry: Entry = { at: at.getTime(), fire };
     this.entries.add(entry);
     if (!this.armed || entry.at < this.armed.at) this.arm(entry.at);
+    // The armed timer stays when its entry goes: it fires, finds nothing due, and re-arms for what is left. Not
+    // disarming keeps a run's timeout (added and cancelled once per run) from arming a clock timer each time.
     return () => {
       this.entries.delete(entry);
-      if (this.entries.size === 0) this.disarm();
     };
   }
 
