@@ -7,7 +7,7 @@ import { CliError, EXIT } from './exit.js';
 import { table } from './output.js';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
-const STATUSES = ['succeeded', 'failed', 'skipped', 'interrupted'];
+const STATUSES = ['succeeded', 'failed', 'skipped', 'interrupted', 'cancelled'];
 
 export function registerLogs(program: Command): void {
   program
