@@ -12,6 +12,8 @@ import { loopbackGuard } from './loopback.js';
 import type { Metrics } from './metrics.js';
 import { eventRoutes } from './routes/events.js';
 import { objectRoutes } from './routes/objects.js';
+import { RunFeed } from './run-feed.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { taskRoutes } from './routes/tasks.js';
 import { statusReport } from './status.js';
 import type { SyncController } from './types.js';
@@ -40,6 +42,8 @@ export interface ServerOptions {
   now?: () => Date;
   /** False until the engine has started; /readyz answers 503 before. */
   isReady?: () => boolean;
+  /** How often followed run streams read the store; default 1000 ms. */
+  runFeedIntervalMs?: number;
 }
 
 /** The HTTP API of `taskops serve` (contract §4). Errors are JSON `{error, message}`. */
@@ -100,7 +104,14 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   );
   app.post('/api/v1/sync', async () => opts.sync.syncNow());
   eventRoutes(app, opts.engine, opts.metrics);
-  taskRoutes(app, opts.engine, opts.store);
+  const feed = new RunFeed({
+    store: opts.store,
+    ...(opts.runFeedIntervalMs !== undefined ? { intervalMs: opts.runFeedIntervalMs } : {}),
+  });
+  // Open streams are never idle: end them, or closing the server would wait for every follower to leave.
+  app.addHook('preClose', async () => feed.endAll());
+  taskRoutes(app, opts.engine, opts.store, feed);
+  scheduleRoutes(app, opts.engine, opts.defaultZone, opts.now ?? (() => new Date()));
   objectRoutes(app, opts.engine, opts.store, opts.defaultZone, opts.driverCatalog, opts.secretPolicy);
   return app;
 }

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { EngineError, type Engine } from '../../engine/index.js';
-import type { RunFilter, RunStatus, Store } from '../../store/types.js';
+import type { RunFilter, RunRecord, RunStatus, Store } from '../../store/types.js';
+import type { RunFeed } from '../run-feed.js';
+import { streamRuns } from './runs-stream.js';
 
 const RUN_STATUSES: RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'skipped', 'interrupted'];
 
@@ -10,11 +12,17 @@ interface RunsQuery {
   since?: string;
   limit?: string;
   offset?: string;
+  follow?: string;
 }
 
-export function taskRoutes(app: FastifyInstance, engine: Engine, store: Store): void {
+export function taskRoutes(app: FastifyInstance, engine: Engine, store: Store, feed: RunFeed): void {
   app.get('/api/v1/tasks', async () => {
     const state = engine.liveState;
+    const lastRuns = new Map<string, unknown>();
+    for (const name of [...state.tasks.keys(), ...state.retired]) {
+      const last = (await store.listRuns({ task: name, limit: 1 }))[0];
+      lastRuns.set(name, last ? runSummary(last) : null);
+    }
     const tasks = [...state.tasks].map(([name, spec]) => {
       const firings = (spec.schedules ?? [])
         .flatMap((s) => engine.nextFirings(s, 3))
@@ -22,9 +30,9 @@ export function taskRoutes(app: FastifyInstance, engine: Engine, store: Store): 
         .slice(0, 3)
         .map((d) => d.toISOString());
       const triggers = state.triggers.filter((t) => t.spec.tasks.includes(name)).map((t) => t.name);
-      return { name, retired: false, spec, triggers, nextFirings: firings };
+      return { name, retired: false, spec, triggers, nextFirings: firings, lastRun: lastRuns.get(name) };
     });
-    const retired = [...state.retired].map((name) => ({ name, retired: true }));
+    const retired = [...state.retired].map((name) => ({ name, retired: true, lastRun: lastRuns.get(name) }));
     return { tasks: [...tasks, ...retired].sort((a, b) => (a.name < b.name ? -1 : 1)) };
   });
 
@@ -56,17 +64,26 @@ export function taskRoutes(app: FastifyInstance, engine: Engine, store: Store): 
             // Query strings are text: digits here, numbers in the handler (the body parser never coerces).
             limit: { type: 'string', pattern: '^([1-9]\\d{0,1}|[1-4]\\d{2}|500)$' },
             offset: { type: 'string', pattern: '^\\d{1,9}$' },
+            // Server-sent events: the listing, then every new or changed run (streamRuns).
+            follow: { enum: ['1', 'true'] },
           },
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
       const filter: RunFilter = { limit: Number(q.limit ?? 50), offset: Number(q.offset ?? 0) };
       if (q.task) filter.task = q.task;
       if (q.status) filter.status = q.status.split(',') as RunStatus[];
       if (q.since) filter.since = new Date(q.since).toISOString();
+      if (q.follow) return streamRuns(request, reply, store, feed, filter);
       return { runs: await store.listRuns(filter), limit: filter.limit, offset: filter.offset };
     },
   );
+}
+
+/** A run without its details (output, attempts), so a listing of every task stays small. */
+function runSummary(run: RunRecord) {
+  const { runId, status, trigger, queuedAt, startedAt, finishedAt, attempts, error } = run;
+  return { runId, status, trigger, queuedAt, startedAt, finishedAt, attempts, error };
 }
