@@ -80,10 +80,18 @@ async function readEvents(
   const decoder = new TextDecoder();
   const events: Array<{ event: string; data: string }> = [];
   let buffer = '';
-  const deadline = Date.now() + 10_000;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no more events after 10 s: ${JSON.stringify(events)}`)),
+      10_000,
+    );
+  });
   while (!done(events)) {
-    if (Date.now() > deadline) throw new Error(`stream ended early: ${JSON.stringify(events)}`);
-    const chunk = await reader.read();
+    const chunk = await Promise.race([reader.read(), deadline]).catch((err: Error) => {
+      void reader.cancel();
+      throw err;
+    });
     if (chunk.done) break;
     buffer += decoder.decode(chunk.value, { stream: true });
     let end: number;
@@ -95,6 +103,7 @@ async function readEvents(
       if (event && data) events.push({ event, data });
     }
   }
+  clearTimeout(timer);
   await reader.cancel();
   return events;
 }

@@ -47,6 +47,12 @@ export function taskRoutes(app: FastifyInstance, engine: Engine, store: Store, f
     }
   });
 
+  app.get<{ Params: { id: string } }>('/api/v1/runs/:id', async (request, reply) => {
+    const run = await store.getRun(request.params.id);
+    if (!run) return reply.code(404).send({ error: 'not_found', message: `no run ${request.params.id}` });
+    return { run };
+  });
+
   app.get<{ Querystring: RunsQuery }>(
     '/api/v1/runs',
     {
