@@ -204,3 +204,64 @@ describe('the dashboard API', () => {
     expect(byName.other).not.toHaveProperty('details');
   });
 });
+
+describe('the dashboard session', () => {
+  const cookie = { cookie: `taskops_session=${encodeURIComponent(TOKEN)}` };
+  const run = (headers: Record<string, string>) =>
+    app.inject({
+      method: 'POST',
+      url: '/api/v1/tasks/t/run',
+      headers: { ...headers, 'content-type': 'application/json' },
+      payload: '{}',
+    });
+
+  it('logs in with the token into a secure, http-only, SameSite=Strict cookie that reads the API', async () => {
+    const page = { origin: 'http://localhost:8080', host: 'localhost:8080' };
+    const login = (token: string, headers: Record<string, string> = page) =>
+      app.inject({ method: 'POST', url: '/api/v1/session', headers, payload: { token } });
+    const wrong = await login('guess');
+    expect([wrong.statusCode, wrong.headers['set-cookie']]).toEqual([401, undefined]);
+    // Another page may not log a visitor in (into its own token, say) either.
+    expect((await login(TOKEN, { ...page, origin: 'http://localhost:9999' })).statusCode).toBe(403);
+    const ok = await login(TOKEN);
+    expect(ok.statusCode).toBe(204);
+    expect(ok.headers['set-cookie']).toBe(
+      `taskops_session=${TOKEN}; Path=/; Max-Age=43200; HttpOnly; Secure; SameSite=Strict`,
+    );
+    expect((await app.inject({ url: '/api/v1/tasks', headers: cookie })).statusCode).toBe(200);
+    expect(
+      (await app.inject({ url: '/api/v1/tasks', headers: { cookie: 'taskops_session=nope' } })).statusCode,
+    ).toBe(401);
+    const out = await app.inject({ method: 'DELETE', url: '/api/v1/session' });
+    expect(out.headers['set-cookie']).toContain('Max-Age=0');
+  });
+
+  it('refuses cookie-authenticated writes from another origin or without one; bearer writes need neither', async () => {
+    const own = { host: '127.0.0.1:8080', origin: 'http://127.0.0.1:8080' };
+    const foreign = await run({ ...cookie, host: own.host, origin: 'http://127.0.0.1:9999' });
+    expect(foreign.statusCode).toBe(403);
+    expect(foreign.json()).toMatchObject({
+      error: 'forbidden',
+      message: expect.stringContaining('http://127.0.0.1:9999'),
+    });
+    expect((await run({ ...cookie, host: own.host })).statusCode).toBe(403);
+    expect((await run({ ...cookie, host: own.host, origin: 'null' })).statusCode).toBe(403);
+    expect(await fixture.store.listRuns({ task: 't' })).toEqual([]);
+    expect((await run({ ...cookie, ...own })).statusCode).toBe(202);
+    expect((await run({ ...auth, host: own.host, origin: 'http://elsewhere.example' })).statusCode).toBe(202);
+    await fixture.engine.whenIdle();
+  });
+
+  it('shows the login page, and only what it loads, to a visitor without a session', async () => {
+    const page = await app.inject({ url: '/' });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('id="login"');
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect((await app.inject({ url: '/assets/login.js' })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/assets/app.js' })).statusCode).toBe(401);
+    expect((await app.inject({ url: '/assets/app.js', headers: cookie })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/', headers: cookie })).body).toContain('/assets/app.js');
+    expect((await app.inject({ url: '/assets/..%2Fpackage.json', headers: cookie })).statusCode).toBe(404);
+  });
+});
