@@ -226,7 +226,7 @@ describe('the Tasks Dashboard in headless Chromium', () => {
       secure: true,
       sameSite: 'Strict',
     });
-    expect(await page.evaluate(() => document.cookie)).toBe('');
+    expect(await page.evaluate('document.cookie')).toBe('');
     await context.close();
   });
 

@@ -103,7 +103,7 @@ function Timeline({ schedules }: { schedules: ScheduleView[] }) {
   </table>`;
 }
 
-function TaskList({ tasks }: { tasks: TaskView[] }) {
+function TaskList({ tasks, total }: { tasks: TaskView[]; total: number }) {
   const shown = tasks.slice(0, TASKS_SHOWN);
   return html`<table id="overview-tasks">
       <thead>
@@ -136,13 +136,13 @@ function TaskList({ tasks }: { tasks: TaskView[] }) {
         )}
       </tbody>
     </table>
-    ${tasks.length > shown.length ? html`<p><a href="#/tasks">All ${tasks.length} tasks</a></p>` : null}`;
+    ${total > shown.length ? html`<p><a href="#/tasks">All ${total} tasks</a></p>` : null}`;
 }
 
 export function Overview() {
   const status = useApi<StatusView>('/api/v1/status');
   const schedules = useApi<{ schedules: ScheduleView[] }>('/api/v1/schedules?count=3');
-  const tasks = useApi<{ tasks: TaskView[] }>('/api/v1/tasks');
+  const tasks = useApi<{ tasks: TaskView[]; total?: number }>(`/api/v1/tasks?limit=${TASKS_SHOWN}`);
   const failures = useApi<{ runs: RunSummary[] }>('/api/v1/runs?status=failed&limit=10');
   const ready = status.data && schedules.data && tasks.data && failures.data;
   useEffect(() => {
@@ -172,7 +172,7 @@ export function Overview() {
       ${schedules.data ? html`<${Timeline} schedules=${schedules.data.schedules} />` : html`<p class="muted">Loading…</p>`}
     </${Section}>
     <${Section} title="Tasks">
-      ${tasks.data ? html`<${TaskList} tasks=${tasks.data.tasks} />` : html`<p class="muted">Loading…</p>`}
+      ${tasks.data ? html`<${TaskList} tasks=${tasks.data.tasks} total=${tasks.data.total ?? tasks.data.tasks.length} />` : html`<p class="muted">Loading…</p>`}
     </${Section}>
     <${Section} title="Recent failures" id="failures">
       ${failures.data ? html`<${RunsTable} runs=${failures.data.runs} empty="No failed runs." />` : null}

@@ -16,25 +16,48 @@ interface RunsQuery {
 }
 
 export function taskRoutes(app: FastifyInstance, engine: Engine, store: Store, feed: RunFeed): void {
-  app.get('/api/v1/tasks', async () => {
-    const state = engine.liveState;
-    const lastRuns = new Map<string, unknown>();
-    for (const name of [...state.tasks.keys(), ...state.retired]) {
-      const last = (await store.listRuns({ task: name, limit: 1 }))[0];
-      lastRuns.set(name, last ? runSummary(last) : null);
-    }
-    const tasks = [...state.tasks].map(([name, spec]) => {
-      const firings = (spec.schedules ?? [])
-        .flatMap((s) => engine.nextFirings(s, 3))
-        .sort((a, b) => a.getTime() - b.getTime())
-        .slice(0, 3)
-        .map((d) => d.toISOString());
-      const triggers = state.triggers.filter((t) => t.spec.tasks.includes(name)).map((t) => t.name);
-      return { name, retired: false, spec, triggers, nextFirings: firings, lastRun: lastRuns.get(name) };
-    });
-    const retired = [...state.retired].map((name) => ({ name, retired: true, lastRun: lastRuns.get(name) }));
-    return { tasks: [...tasks, ...retired].sort((a, b) => (a.name < b.name ? -1 : 1)) };
-  });
+  app.get<{ Querystring: { limit?: string } }>(
+    '/api/v1/tasks',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          // The first `limit` tasks by name, and `total`: the dashboard's overview shows a few of many.
+          properties: { limit: { type: 'string', pattern: '^[1-9]\\d{0,5}$' } },
+        },
+      },
+    },
+    async (request) => {
+      const state = engine.liveState;
+      const limit = request.query.limit === undefined ? Infinity : Number(request.query.limit);
+      const names = [...state.tasks.keys(), ...state.retired].sort().slice(0, limit);
+      const shown = new Set(names);
+      const lastRuns = new Map<string, unknown>();
+      for (const name of names) {
+        const last = (await store.listRuns({ task: name, limit: 1 }))[0];
+        lastRuns.set(name, last ? runSummary(last) : null);
+      }
+      const tasks = [...state.tasks]
+        .filter(([name]) => shown.has(name))
+        .map(([name, spec]) => {
+          const firings = (spec.schedules ?? [])
+            .flatMap((s) => engine.nextFirings(s, 3))
+            .sort((a, b) => a.getTime() - b.getTime())
+            .slice(0, 3)
+            .map((d) => d.toISOString());
+          const triggers = state.triggers.filter((t) => t.spec.tasks.includes(name)).map((t) => t.name);
+          return { name, retired: false, spec, triggers, nextFirings: firings, lastRun: lastRuns.get(name) };
+        });
+      const retired = [...state.retired]
+        .filter((name) => shown.has(name))
+        .map((name) => ({ name, retired: true, lastRun: lastRuns.get(name) }));
+      return {
+        tasks: [...tasks, ...retired].sort((a, b) => (a.name < b.name ? -1 : 1)),
+        total: state.tasks.size + state.retired.size,
+      };
+    },
+  );
 
   app.post<{ Params: { name: string } }>('/api/v1/tasks/:name/run', async (request, reply) => {
     try {
