@@ -12,4 +12,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // The dashboard runs in the browser.
+  { files: ['src/dashboard/**'], languageOptions: { globals: globals.browser } },
 );

@@ -10,8 +10,11 @@ import { replyWithError } from './errors.js';
 import { capConnections, resolveLimits, timeoutOptions, type ServerLimits } from './limits.js';
 import { loopbackGuard } from './loopback.js';
 import type { Metrics } from './metrics.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { objectRoutes } from './routes/objects.js';
+import { RunFeed } from './run-feed.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { taskRoutes } from './routes/tasks.js';
 import { statusReport } from './status.js';
 import type { SyncController } from './types.js';
@@ -40,6 +43,10 @@ export interface ServerOptions {
   now?: () => Date;
   /** False until the engine has started; /readyz answers 503 before. */
   isReady?: () => boolean;
+  /** The built dashboard; default dist/dashboard. */
+  dashboardDir?: string;
+  /** How often followed run streams read the store; default 1000 ms. */
+  runFeedIntervalMs?: number;
 }
 
 /** The HTTP API of `taskops serve` (contract §4). Errors are JSON `{error, message}`. */
@@ -65,8 +72,20 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   // onRequest hooks run in this order: security headers (on refusals too), load shedding, then the
   // credential checks, all before a body is read.
   void app.register(helmet, {
+    // The dashboard's pages load only their own scripts and styles and talk only to this server.
     // No upgrade to https and no HSTS: the API is plain HTTP on loopback or behind a TLS proxy.
-    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+        upgradeInsecureRequests: null,
+      },
+    },
     strictTransportSecurity: false,
   });
   void app.register(underPressure, {
@@ -118,7 +137,18 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   );
   app.post('/api/v1/sync', async () => opts.sync.syncNow());
   eventRoutes(app, opts.engine, opts.metrics);
-  taskRoutes(app, opts.engine, opts.store);
+  const feed = new RunFeed({
+    store: opts.store,
+    ...(opts.runFeedIntervalMs !== undefined ? { intervalMs: opts.runFeedIntervalMs } : {}),
+  });
+  // Open streams are never idle: end them, or closing the server would wait for every follower to leave.
+  app.addHook('preClose', async () => feed.endAll());
+  taskRoutes(app, opts.engine, opts.store, feed);
+  scheduleRoutes(app, opts.engine, opts.defaultZone, opts.now ?? (() => new Date()));
+  dashboardRoutes(app, {
+    apiToken: opts.apiToken,
+    ...(opts.dashboardDir !== undefined ? { dir: opts.dashboardDir } : {}),
+  });
   objectRoutes(app, opts.engine, opts.store, opts.defaultZone, opts.driverCatalog, opts.secretPolicy);
   return app;
 }

@@ -1,0 +1,100 @@
+// The API's answers as the dashboard reads them. Fields a newer server adds are tolerated; optional
+// ones are those an older server (or another helper's pending work) may not send yet.
+
+export interface Source {
+  file: string;
+  line: number;
+  col?: number;
+}
+
+export interface TaskSpec {
+  enabled?: boolean;
+  objectType: string;
+  target?: { tag?: string; name?: string };
+  action: string;
+  params?: Record<string, unknown>;
+  schedules?: string[];
+  deleteAfterRun?: boolean;
+  concurrency?: string;
+  timeoutSeconds?: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  task: string;
+  status: string;
+  trigger: { kind: string; name: string | null; event: string | null; scheduledFor?: string };
+  target?: { objectType: string; name: string | null };
+  queuedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs?: number | null;
+  attempts: number | unknown[];
+  error: string | null;
+  details?: unknown;
+}
+
+export interface TaskView {
+  name: string;
+  retired: boolean;
+  spec?: TaskSpec;
+  triggers?: string[];
+  nextFirings?: string[];
+  lastRun?: RunSummary | null;
+  source?: Source;
+}
+
+export interface Firing {
+  at: string;
+  local: string;
+}
+
+export interface ScheduleView {
+  name: string;
+  timezone: string;
+  enabled: boolean;
+  tasks: string[];
+  spec: Record<string, unknown>;
+  nextFirings: Firing[];
+  error: string | null;
+  source?: Source;
+}
+
+export interface ObjectView {
+  kind: string;
+  name: string;
+  managedBy: string;
+  revision: string | null;
+  updatedAt: string;
+  retiredAt: string | null;
+  drift: boolean;
+  metadata: { name: string; description?: string; labels?: Record<string, string> };
+  spec: Record<string, unknown>;
+  source?: Source;
+}
+
+export interface SyncView {
+  source?: string;
+  autoApply?: boolean;
+  lastAttemptAt: string | null;
+  lastGoodRevision?: string | null;
+  lastAppliedRevision?: string | null;
+  lastOutcome?: string | null;
+  lastError: {
+    revision: string | null;
+    at: string;
+    message: string;
+    reason?: string;
+    problems: string[];
+  } | null;
+  pending: { create: number; update: number; delete: number } | null;
+}
+
+export interface StatusView {
+  appliedRevision: string | null;
+  appliedAt: string | null;
+  objects: Record<string, { total: number; taskops: number; api: number; retired: number }>;
+  drift: Array<{ kind: string; name: string; [k: string]: unknown }>;
+  nextFirings: Array<{ schedule: string; at: string; tasks: string[] }>;
+  sync?: SyncView | null;
+}
