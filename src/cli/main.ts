@@ -12,6 +12,7 @@ import { registerEmit } from './emit.js';
 import { registerLogs } from './logs.js';
 import { registerPreview } from './preview.js';
 import { registerServe } from './serve.js';
+import { registerImport } from './import.js';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -26,6 +27,7 @@ const COMMANDS: Array<(program: Command) => void> = [
   registerLogs,
   registerPreview,
   registerServe,
+  registerImport,
 ];
 
 export function buildProgram(): Command {

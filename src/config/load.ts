@@ -7,6 +7,7 @@ import { isValidTimeZone } from '../manifest/time.js';
 import { findTemplateProblems } from '../manifest/template.js';
 import type { EngineConfig } from '../manifest/types.js';
 import { parseDestinationList } from './destinations.js';
+import { VERGEOS_VM_ACTIONS } from '../engine/drivers/vergeos.js';
 import { parseDuration } from './duration.js';
 
 export const DEFAULT_CONFIG_FILE = 'taskops.config.yaml';
@@ -110,11 +111,39 @@ function semanticProblems(config: EngineConfig): string[] {
   for (const [type, driver] of Object.entries(config.drivers ?? {})) {
     if (type === 'webhook' || type === 'email')
       out.push(`drivers.${type}: ${type} is built in and cannot be redefined`);
+    if (driver?.type === 'vergeos' && driver.actions)
+      out.push(
+        `drivers.${type}.actions: a vergeos driver's actions are fixed (${Object.keys(VERGEOS_VM_ACTIONS).join(', ')}); remove actions`,
+      );
     for (const [action, argv] of Object.entries(driver?.actions ?? {})) {
       (argv ?? []).forEach((arg, i) => {
         for (const p of findTemplateProblems(arg))
           out.push(`${displayPath(['drivers', type, 'actions', action, i])}: ${p.message}`);
       });
+    }
+  }
+  for (const [name, source] of Object.entries(config.eventSources ?? {})) {
+    if (!source) continue;
+    if (config.drivers?.[source.driver]?.type !== 'vergeos')
+      out.push(
+        `eventSources.${name}.driver: ${source.driver} is not a vergeos driver in drivers; name the object type whose driver has type vergeos`,
+      );
+    const everyMs = parseDuration(source.pollInterval ?? '30s') ?? 30_000;
+    const perHour = Math.ceil(3_600_000 / everyMs) * (source.alarms === false ? 1 : 2);
+    const budget = config.drivers?.[source.driver]?.requestsPerHour ?? 1000;
+    // Polling must leave most of the shared budget to the actions themselves.
+    if (perHour > budget / 2)
+      out.push(
+        `eventSources.${name}.pollInterval: ${source.pollInterval ?? '30s'} costs ${perHour} requests per hour, more than half of the ${source.driver} driver's budget (${budget}); poll less often`,
+      );
+    for (const [i, rule] of (source.rules ?? []).entries()) {
+      try {
+        new RegExp(rule.text, 'i');
+      } catch {
+        out.push(
+          `eventSources.${name}.rules[${i}].text: not a regular expression: ${JSON.stringify(rule.text)}`,
+        );
+      }
     }
   }
   return out;
@@ -124,6 +153,7 @@ function semanticProblems(config: EngineConfig): string[] {
 export function driverCatalog(config: EngineConfig): Record<string, string[]> {
   const catalog: Record<string, string[]> = { webhook: ['send'], email: ['send'] };
   for (const [type, driver] of Object.entries(config.drivers ?? {}))
-    catalog[type] = Object.keys(driver?.actions ?? {});
+    catalog[type] =
+      driver?.type === 'vergeos' ? Object.keys(VERGEOS_VM_ACTIONS) : Object.keys(driver?.actions ?? {});
   return catalog;
 }

@@ -1,7 +1,11 @@
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/index.js';
 import type { Store } from '../store/types.js';
-import { createDriverRegistry, type DriverDeps } from './drivers/index.js';
+import { parseDuration } from '../config/duration.js';
+import { createDriverRegistry, type DriverDeps, type VergeosDriver } from './drivers/index.js';
+import { VergeosEventSource } from './drivers/vergeos-events.js';
+import { systemClock } from './schedule/index.js';
+import { silentLogger } from './types.js';
 import { Engine, type EngineOptions } from './engine.js';
 
 export interface CreateEngineOptions {
@@ -17,19 +21,24 @@ export interface CreateEngineOptions {
   leaseMs?: EngineOptions['leaseMs'];
 }
 
-/** An engine wired from the engine config: drivers built, command drivers run from the config file's folder. */
+/** An engine wired from the engine config: drivers built; command folders and CA files relative to the config file. */
 export function createEngine(opts: CreateEngineOptions): Engine {
   const { config, baseDir, catchUpWindowMs } = opts.config;
   const drivers = Object.fromEntries(
     Object.entries(config.drivers).map(([type, d]) => [
       type,
-      d && { ...d, workingDirectory: path.resolve(baseDir, d.workingDirectory ?? '.') },
+      d && {
+        ...d,
+        workingDirectory: path.resolve(baseDir, d.workingDirectory ?? '.'),
+        ...(d.caFile ? { caFile: path.resolve(baseDir, d.caFile) } : {}),
+      },
     ]),
   );
-  return new Engine({
+  const registry = createDriverRegistry({ ...config, drivers }, opts.driverDeps);
+  const engine = new Engine({
     store: opts.store,
     dataDir: opts.dataDir,
-    drivers: createDriverRegistry({ ...config, drivers }, opts.driverDeps),
+    drivers: registry,
     defaultZone: config.defaultTimezone,
     catchUpWindowMs,
     maxConcurrentRuns: config.maxConcurrentRuns,
@@ -41,4 +50,23 @@ export function createEngine(opts: CreateEngineOptions): Engine {
     ...(opts.instanceId ? { instanceId: opts.instanceId } : {}),
     ...(opts.leaseMs ? { leaseMs: opts.leaseMs } : {}),
   });
+  for (const [name, source] of Object.entries(config.eventSources ?? {})) {
+    if (!source) continue;
+    const driver = registry.get(source.driver) as Partial<VergeosDriver> | undefined;
+    // Config validation guarantees a vergeos driver here; its client carries the shared request budget.
+    if (!driver?.client) continue;
+    engine.addEventSource(
+      new VergeosEventSource({
+        name,
+        client: driver.client,
+        config: source,
+        pollIntervalMs: parseDuration(source.pollInterval ?? '30s')!,
+        store: opts.store,
+        clock: opts.clock ?? systemClock,
+        submit: (event) => engine.submitEvent(event),
+        log: opts.logger ?? silentLogger,
+      }),
+    );
+  }
+  return engine;
 }

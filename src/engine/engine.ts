@@ -1,6 +1,7 @@
 import type { EngineEvent, RunRecord, RunTrigger, Store } from '../store/types.js';
 import type { DriverRegistry, DriverResult } from './drivers/index.js';
 import { EventIntake } from './events/intake.js';
+import type { EventSource } from './events/source.js';
 import { matchEvent } from './events/match.js';
 import type { RecordingHealth } from './runs/health.js';
 import { derivedRunId, engineInstanceId, manualRunId, newEventId } from './runs/ids.js';
@@ -55,6 +56,7 @@ export class Engine {
   private seenGeneration = -1;
   /** The owner of the runs this engine executes. */
   readonly instanceId: string;
+  private readonly sources: EventSource[] = [];
 
   constructor(private readonly opts: EngineOptions) {
     this.instanceId = opts.instanceId ?? engineInstanceId();
@@ -128,6 +130,12 @@ export class Engine {
       if (batch.length === 0) break;
       for (const event of batch) await this.processEventDurably(event);
     }
+    for (const source of this.sources) source.start();
+  }
+
+  /** An outside source of events (VergeOS logs and alarms), started with the engine and stopped with it. */
+  addEventSource(source: EventSource): void {
+    this.sources.push(source);
   }
 
   /** Re-reads the live objects and reschedules; schedules whose spec did not change keep their next firing. */
@@ -222,6 +230,7 @@ export class Engine {
 
   /** Stops intake and schedules, lets runs finish until the deadline, then interrupts the rest (retried at next start). */
   async stop(deadlineMs = 8000): Promise<void> {
+    await Promise.all(this.sources.map((s) => s.stop()));
     this.accepting = false;
     this.scheduler.stop();
     this.runner.pause();

@@ -2,7 +2,7 @@ import { parseCron } from './cron.js';
 import type { Path } from './schema-errors.js';
 import { findTemplateProblems, parsePayloadTemplate } from './template.js';
 import { isValidTimeZone, parseScheduleDateTime } from './time.js';
-import type { LoadedManifest, ScheduleSpec, TaskSpec } from './types.js';
+import type { LoadedManifest, ScheduleSpec, TagSpec, TaskSpec } from './types.js';
 
 export interface SemanticFinding {
   path: Path;
@@ -24,6 +24,8 @@ export function semanticFindings(manifest: LoadedManifest, defaultZone = 'UTC'):
       return scheduleFindings(manifest.spec as ScheduleSpec, defaultZone);
     case 'Task':
       return taskFindings(manifest.spec as TaskSpec);
+    case 'Tag':
+      return tagFindings(manifest.spec as TagSpec);
     default:
       return [];
   }
@@ -83,6 +85,18 @@ function scheduleFindings(spec: ScheduleSpec, defaultZone: string): SemanticFind
     });
   }
   return dedupeByPath(out);
+}
+
+function tagFindings(spec: TagSpec): SemanticFinding[] {
+  if (spec.membersFrom && (spec.members ?? []).length > 0)
+    return [
+      {
+        path: ['spec', 'members'],
+        message:
+          'a Tag takes members or membersFrom, not both: its members come from membersFrom at run time',
+      },
+    ];
+  return [];
 }
 
 function taskFindings(spec: TaskSpec): SemanticFinding[] {

@@ -25,9 +25,27 @@ export interface TagSpec {
    */
   category: string;
   /**
-   * Names of the tagged objects.
+   * Names of the tagged objects. Leave out when membersFrom is given.
    */
   members?: string[];
+  /**
+   * Take the members from an outside system at run time instead of listing them: {vergeos: {tag: NAME}} reads the VergeOS tag NAME through the driver of this tag's category (a vergeos driver).
+   */
+  membersFrom?: {
+    /**
+     * A VergeOS tag: every object of this category tagged with it is a member, read when a task runs.
+     */
+    vergeos?: {
+      /**
+       * The VergeOS tag's name.
+       */
+      tag: string;
+      /**
+       * The VergeOS tag category's name, when tags of this name exist in several categories.
+       */
+      tagCategory?: string;
+    };
+  };
 }
 
 /**
@@ -321,16 +339,22 @@ export interface EngineConfig {
      */
     allowDestinations?: string[];
   };
+  /**
+   * Sources that bring outside events into the engine, by name.
+   */
+  eventSources?: {
+    [k: string]: EventSourceConfig | undefined;
+  };
 }
 export interface DriverConfig {
   /**
-   * The driver: command runs an argv, never a shell.
+   * The driver: command runs an argv (never a shell); vergeos calls a VergeOS REST API; noop does nothing.
    */
-  type: 'command' | 'noop';
+  type: 'command' | 'noop' | 'vergeos';
   /**
-   * Action name to argv template; ${VARIABLES} are substituted per argument.
+   * command/noop: action name to argv template; ${VARIABLES} are substituted per argument. vergeos: not used (its actions are fixed).
    */
-  actions: {
+  actions?: {
     /**
      * @minItems 1
      */
@@ -344,6 +368,103 @@ export interface DriverConfig {
    * Captured stdout/stderr kept per run.
    */
   maxOutputBytes?: number;
+  /**
+   * vergeos: the VergeOS system, https://HOST (the API is under /api/v4).
+   */
+  url?: string;
+  /**
+   * vergeos: where the VergeOS URL is read at execution time, instead of url.
+   */
+  urlFrom?: SecretRef;
+  /**
+   * vergeos: an API key (sent as Authorization: Bearer), or a user name and password (exchanged for a session token at /api/sys/tokens, sent as x-yottabyte-token).
+   */
+  auth?: {
+    /**
+     * The VergeOS API key.
+     */
+    tokenFrom?: SecretRef;
+    /**
+     * A VergeOS user.
+     */
+    username?: string;
+    /**
+     * That user's password.
+     */
+    passwordFrom?: SecretRef;
+  };
+  /**
+   * vergeos: accept a self-signed certificate (a lab system); prefer caFile.
+   */
+  allowInsecureCertificates?: boolean;
+  /**
+   * vergeos: a PEM file of the CA that signed the VergeOS certificate (relative to the config file's folder).
+   */
+  caFile?: string;
+  /**
+   * vergeos: one API request gives up after this long.
+   */
+  timeoutSeconds?: number;
+  /**
+   * vergeos: re-attempts of an action after a retryable answer (507, 5xx, 408, 429, no answer).
+   */
+  retries?: number;
+  /**
+   * vergeos: the request budget per rolling hour (VergeOS allows 1000 per API key); lower it when other tools share the key.
+   */
+  requestsPerHour?: number;
+  /**
+   * vergeos: how long VM name-to-key and tag look-ups are reused before asking again.
+   */
+  cacheSeconds?: number;
+}
+export interface EventSourceConfig {
+  /**
+   * vergeos: polls a VergeOS system's logs and alarms.
+   */
+  type: 'vergeos';
+  /**
+   * The object type whose vergeos driver this source shares (its URL, credentials and request budget).
+   */
+  driver: string;
+  /**
+   * How often logs and alarms are read: the most an event is late. Each poll costs two requests of the hourly budget.
+   */
+  pollInterval?: string;
+  /**
+   * Also read alarms: alarms/raised and alarms/lowered events.
+   */
+  alarms?: boolean;
+  /**
+   * How log entries become events, tried in order before the built-in ones.
+   */
+  rules?: {
+    /**
+     * The log entry's object_type (user, vm, site, updates, ...).
+     */
+    objectType: string;
+    /**
+     * A case-insensitive regular expression on the log entry's text.
+     */
+    text: string;
+    /**
+     * Only entries of this level (error, warning, ...).
+     */
+    level?: string;
+    /**
+     * The event a matching entry becomes.
+     */
+    event: {
+      /**
+       * The event type (users, vms, syncs, ...).
+       */
+      type: string;
+      /**
+       * The event name (login, power-off, ...).
+       */
+      name: string;
+    };
+  }[];
 }
 
 /**

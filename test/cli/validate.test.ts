@@ -9,7 +9,7 @@ describe('taskops validate', () => {
   it('accepts the bundled examples and exits 0, noting object types and secrets it cannot check without a config', async () => {
     const r = await runCli(['validate', 'examples']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('10 manifests in 7 files: OK');
+    expect(r.stdout).toContain('16 manifests in 11 files: OK');
     expect(r.stdout).toContain(
       'objectType vms is not built in; unchecked without an engine config (--config) (note)',
     );

@@ -47,7 +47,7 @@ describe('the engine config', () => {
   it('names the file, line and column of a bad setting', () => {
     const f = file('drivers:\n  vms:\n    type: shell\n    actions: {power-on: [virsh, start, "${NAME}"]}\n');
     expect(() => loadEngineConfig(f, {})).toThrow(
-      `${f}:3:11: drivers.vms.type must be one of command, noop (got string "shell")`,
+      `${f}:3:11: drivers.vms.type must be one of command, noop, vergeos (got string "shell")`,
     );
   });
 

@@ -22,12 +22,14 @@ export interface CommandDetails {
  * a substituted value that could pass for an option or holds control characters is refused (argv.ts).
  */
 export function createCommandDriver(objectType: string, config: DriverConfig, deps: DriverDeps = {}): Driver {
-  const actions = Object.keys(config.actions);
+  // The schema requires actions for command drivers.
+  const templates = config.actions ?? {};
+  const actions = Object.keys(templates);
   const maxOutput = config.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const graceMs = deps.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
 
   async function run(req: DriverRequest): Promise<DriverResult> {
-    const template = config.actions[req.task.spec.action];
+    const template = templates[req.task.spec.action];
     if (!template) return unknownAction(objectType, req.task.spec.action, actions);
     const expanded = expandArgv(template, req.vars);
     if (!expanded.ok) {

@@ -4,7 +4,7 @@ import { unknownAction } from './types.js';
 
 /** Does nothing and succeeds: for benchmarks and for trying out schedules and triggers safely. */
 export function createNoopDriver(objectType: string, config: DriverConfig, _deps: DriverDeps = {}): Driver {
-  const actions = Object.keys(config.actions);
+  const actions = Object.keys(config.actions ?? {});
   return {
     objectType,
     actions: () => [...actions],

@@ -5,6 +5,7 @@ import { createEmailDriver } from './email.js';
 import { createNoopDriver } from './noop.js';
 import type { Driver, DriverDeps, DriverRegistry } from './types.js';
 import { DriverConfigError } from './types.js';
+import { createVergeosDriver } from './vergeos.js';
 import { createWebhookDriver } from './webhook.js';
 
 type DriverFactory = (objectType: string, config: DriverConfig, deps: DriverDeps) => Driver;
@@ -13,6 +14,7 @@ type DriverFactory = (objectType: string, config: DriverConfig, deps: DriverDeps
 const CONFIGURABLE: Record<DriverConfig['type'], DriverFactory> = {
   command: createCommandDriver,
   noop: createNoopDriver,
+  vergeos: createVergeosDriver,
 };
 
 export const BUILT_IN_OBJECT_TYPES = ['webhook', 'email'] as const;

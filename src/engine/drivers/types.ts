@@ -1,7 +1,7 @@
 import type { AgentOptions } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import type { TemplateVars } from '../../manifest/template.js';
-import type { TaskSpec, WebhookSpec } from '../../manifest/types.js';
+import type { TagSpec, TaskSpec, WebhookSpec } from '../../manifest/types.js';
 import type { DeliveryIdentity } from '../../store/types.js';
 import type { ReadFile } from '../secrets.js';
 
@@ -49,6 +49,9 @@ export interface DriverResult {
   retryInMs?: number;
 }
 
+/** Where a Tag takes its members from at run time (`membersFrom`), instead of a list in the manifest. */
+export type MembersSource = NonNullable<TagSpec['membersFrom']>;
+
 export interface Driver {
   readonly objectType: string;
   actions(): string[];
@@ -59,6 +62,11 @@ export interface Driver {
    * first one; the engine stores it on the run and passes it back as `req.delivery`. Null: nothing to fix.
    */
   prepare?(req: DriverRequest): DeliveryIdentity | null;
+  /**
+   * The member names of a Tag whose members come from this driver's system (`membersFrom`), read when a
+   * task runs; rejects with a message for people when they cannot be read.
+   */
+  resolveMembers?(source: MembersSource, signal: AbortSignal): Promise<string[]>;
   /** Releases sockets and connections (engine shutdown). */
   close?(): Promise<void>;
 }

@@ -10,12 +10,13 @@ import type {
 } from '../../store/types.js';
 import type { DriverRegistry, DriverResult } from '../drivers/index.js';
 import type { Clock } from '../schedule/index.js';
-import { targetsOf, type EngineState } from '../state.js';
+import type { EngineState } from '../state.js';
 import type { TaskLogWriter } from '../tasklog.js';
 import type { EngineLogger, EventInput } from '../types.js';
 import { executeRun, prepareDelivery, type ExecuteInput } from './execute.js';
 import { RecordingMonitor } from './health.js';
 import { RunQueue, type Admission, type Job } from './queue.js';
+import { resolveTargets, type ResolvedTargets } from './targets.js';
 import { ClockTimers } from './timers.js';
 
 export interface RunnerOptions {
@@ -152,14 +153,22 @@ export class Runner {
     requests: readonly RunRequest[],
     opts: { processedEvent?: string } = {},
   ): Promise<RunRecord[]> {
+    // Targets first: a Tag whose members live in VergeOS is read now, before anything is stored.
+    const resolved: ResolvedTargets[] = [];
+    for (const req of requests) resolved.push(await this.targetsOf(req.spec));
     const now = this.opts.clock.now();
-    const planned: Array<{ job: Job; admission: Admission }> = [];
-    for (const req of requests) {
-      const targets =
-        req.spec.objectType === 'webhook'
-          ? [req.spec.target?.name ?? null]
-          : targetsOf(req.spec, this.opts.state());
-      for (const target of targets) {
+    const planned: Array<{ job: Job; admission: Admission | 'unresolved' }> = [];
+    requests.forEach((req, i) => {
+      const targets = resolved[i]!;
+      if (!targets.ok) {
+        // The trigger still leaves a trace: one failed run that says why no target could be read.
+        const run = this.newRun(req.task, req.spec, req.idFor(null), req.trigger, null);
+        const job = this.jobFor(run, req.spec, req.event);
+        job.run = unresolvedRun(run, targets.error, now);
+        planned.push({ job, admission: 'unresolved' });
+        return;
+      }
+      for (const target of targets.targets) {
         const run = this.newRun(req.task, req.spec, req.idFor(target), req.trigger, target);
         const job = this.jobFor(run, req.spec, req.event);
         const admission = this.queue.reserve(job);
@@ -168,7 +177,9 @@ export class Runner {
         else job.claimFrom = 'queued';
         planned.push({ job, admission });
       }
-    }
+    });
+    const reserved = (admission: Admission | 'unresolved') =>
+      admission !== 'skip' && admission !== 'unresolved';
     let inserted: boolean[];
     try {
       inserted = await this.opts.store.insertRuns(
@@ -176,20 +187,35 @@ export class Runner {
         opts,
       );
     } catch (err) {
-      for (const p of planned) if (p.admission !== 'skip') this.queue.release(p.job);
+      for (const p of planned) if (reserved(p.admission)) this.queue.release(p.job);
       throw err;
     }
     const runs: RunRecord[] = [];
+    const unresolved: Job[] = [];
     planned.forEach(({ job, admission }, i) => {
       if (!inserted[i]) {
-        if (admission !== 'skip') this.queue.release(job);
+        if (reserved(admission)) this.queue.release(job);
         return;
       }
       runs.push(job.run);
-      if (admission === 'skip') this.ended(job.run, null);
+      if (admission === 'unresolved') unresolved.push(job);
+      else if (admission === 'skip') this.ended(job.run, null);
       else this.queue.commit(job);
     });
+    for (const job of unresolved) {
+      const result: DriverResult = { ok: false, attempts: 0, error: job.run.error ?? 'failed' };
+      this.ended(job.run, result);
+      await this.afterRun(job.run, job.spec, result, job.event);
+    }
     return runs;
+  }
+
+  /** The objects a trigger acts on, bounded by the task timeout when they are read from another system. */
+  private targetsOf(spec: TaskSpec): Promise<ResolvedTargets> {
+    const timeoutMs = (spec.timeoutSeconds ?? 300) * 1000;
+    // Real time: a look-up over the network is bounded like a socket, whatever the engine's clock says.
+    const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(timeoutMs)]);
+    return resolveTargets(spec, this.opts.state(), this.opts.drivers, signal);
   }
 
   /** A queued run record, not yet stored. */
@@ -654,6 +680,12 @@ class LeaseLost extends Error {
   constructor() {
     super('this engine lost its lease on the run (another engine recovered it)');
   }
+}
+
+/** A run whose targets could not be read (a VergeOS tag), failed now with why; its driver never acted. */
+function unresolvedRun(run: RunRecord, error: string, at: Date): RunRecord {
+  const now = at.toISOString();
+  return { ...run, status: 'failed', startedAt: now, finishedAt: now, durationMs: 0, error };
 }
 
 /** A run that never started, ended now with why. */

@@ -1,0 +1,191 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createVergeosDriver,
+  type VergeosDetails,
+  type VergeosDriver,
+} from '../../../src/engine/drivers/index.js';
+import type { DriverConfig, TaskSpec } from '../../../src/manifest/types.js';
+import { driverRequest } from '../../helpers/driver-request.js';
+import { startVergeosSim, type VergeosSim } from '../../helpers/vergeos-sim.js';
+
+const KEY = 'vk_test_0123456789abcdef';
+const task = (action: string): TaskSpec => ({ objectType: 'vms', target: { name: 'gpu-ws-01' }, action });
+
+let sim: VergeosSim;
+let driver: VergeosDriver | undefined;
+let clock: number;
+let slept: number[];
+
+beforeEach(async () => {
+  sim = await startVergeosSim();
+  sim.apiKeys.set(KEY, {});
+  sim.addVm('gpu-ws-01');
+  sim.addVm('gpu-ws-02', { running: true });
+  clock = Date.parse('2026-11-23T12:00:00Z');
+  slept = [];
+});
+afterEach(async () => {
+  await driver?.close?.();
+  driver = undefined;
+  await sim.close();
+});
+
+function make(over: Partial<DriverConfig> = {}, env: Record<string, string> = { VERGEOS_API_KEY: KEY }) {
+  driver = createVergeosDriver(
+    'vms',
+    { type: 'vergeos', url: sim.url, auth: { tokenFrom: { env: 'VERGEOS_API_KEY' } }, ...over },
+    {
+      env,
+      now: () => new Date(clock),
+      random: () => 0.5,
+      sleep: async (ms) => {
+        slept.push(ms);
+        clock += ms;
+      },
+    },
+  );
+  return driver;
+}
+
+const actionPosts = () => sim.requests.filter((r) => r.path === '/api/v4/vm_actions');
+
+describe('vergeos driver', () => {
+  it('powers a VM on through POST /api/v4/vm_actions with its key, found by a filtered GET /api/v4/vms', async () => {
+    const result = await make().run(driverRequest(task('power-on')));
+    expect(result).toMatchObject({ ok: true, attempts: 1 });
+    expect(sim.isRunning('gpu-ws-01')).toBe(true);
+    const lookup = sim.requests.find((r) => r.path === '/api/v4/vms')!;
+    expect(lookup.query.filter).toBe("name eq 'gpu-ws-01' and is_snapshot eq false");
+    expect(lookup.headers.authorization).toBe(`Bearer ${KEY}`);
+    expect(actionPosts()[0]!.body).toEqual({ vm: '1', action: 'poweron', params: {} });
+  });
+
+  it('maps power-off, kill and reset (graceful) to the VergeOS actions', async () => {
+    const d = make();
+    const req = (action: string) => driverRequest(task(action), { target: 'gpu-ws-02' });
+    expect((await d.run(req('reset'))).ok).toBe(true);
+    expect((await d.run(req('power-off'))).ok).toBe(true);
+    await d.run(driverRequest(task('power-on'), { target: 'gpu-ws-02' }));
+    expect((await d.run(req('kill'))).ok).toBe(true);
+    expect(sim.vmActions().map((a) => [a.action, a.params])).toEqual([
+      ['reset', { graceful: true }],
+      ['poweroff', {}],
+      ['poweron', {}],
+      ['kill', {}],
+    ]);
+  });
+
+  it('caches the name look-up: a second action on the same VM costs one request', async () => {
+    const d = make();
+    await d.run(driverRequest(task('power-on')));
+    await d.run(driverRequest(task('power-off')));
+    expect(sim.requests.filter((r) => r.path === '/api/v4/vms')).toHaveLength(1);
+    expect(actionPosts()).toHaveLength(2);
+  });
+
+  it('counts 409 (already in that state) as success, with a note', async () => {
+    const result = await make().run(driverRequest(task('power-on'), { target: 'gpu-ws-02' }));
+    expect(result.ok).toBe(true);
+    expect((result.details as VergeosDetails).note).toMatch(
+      /already in that state \(409: VM is already in running state\)/,
+    );
+  });
+
+  it('fails at once on 401, naming where the key comes from and never the key', async () => {
+    const result = await make({}, { VERGEOS_API_KEY: 'vk_wrong_key_value' }).run(
+      driverRequest(task('power-on')),
+    );
+    expect(result.ok).toBe(false);
+    expect(result.retryable).toBeUndefined();
+    expect(result.error).toMatch(/401 Unauthorized.*auth\.tokenFrom \{env: VERGEOS_API_KEY\}/);
+    expect(JSON.stringify(result)).not.toContain('vk_wrong_key_value');
+    expect(actionPosts()).toHaveLength(0);
+  });
+
+  it('fails at once on 403 (a key without write permission)', async () => {
+    sim.apiKeys.set(KEY, { readOnly: true });
+    const result = await make().run(driverRequest(task('power-on')));
+    expect(result).toMatchObject({ ok: false, attempts: 1 });
+    expect(result.error).toMatch(/403 Forbidden/);
+    expect(actionPosts()).toHaveLength(1);
+  });
+
+  it('retries 507 (insufficient resources) and 5xx with backoff, then succeeds', async () => {
+    sim.failNext(1, 507, { path: '/api/v4/vm_actions', err: 'Insufficient resources' });
+    sim.failNext(1, 503, { path: '/api/v4/vm_actions' });
+    const result = await make().run(driverRequest(task('power-on')));
+    expect(result).toMatchObject({ ok: true, attempts: 3 });
+    expect(slept).toEqual([500, 1000]);
+    expect((result.details as VergeosDetails).attempts.map((a) => a.status)).toEqual([507, 503, 201]);
+  });
+
+  it('gives up after `retries` re-attempts, marked retryable and exhausted', async () => {
+    sim.failNext(3, 500, { path: '/api/v4/vm_actions' });
+    const result = await make({ retries: 2 }).run(driverRequest(task('power-on')));
+    expect(result).toMatchObject({ ok: false, attempts: 3, retryable: true, exhausted: true });
+    expect(result.error).toMatch(/gave up after 3 attempts; last: poweron: VergeOS answered 500/);
+  });
+
+  it('backs off on 429 for its Retry-After, pausing every request, then goes on', async () => {
+    sim.failNext(1, 429, { retryAfter: '7' });
+    const d = make();
+    const result = await d.run(driverRequest(task('power-on')));
+    expect(result.ok).toBe(true);
+    expect(slept).toEqual([7000]);
+    expect(sim.requests).toHaveLength(3); // the throttled look-up, its repeat, the action
+  });
+
+  it('keeps within its hourly request budget: the request that does not fit is not sent', async () => {
+    const d = make({ requestsPerHour: 3 });
+    await d.run(driverRequest(task('power-on'))); // look-up + action
+    await d.run(driverRequest(task('power-on'), { target: 'gpu-ws-02' })); // look-up
+    const sent = sim.requests.length;
+    const result = await d.run(driverRequest(task('power-off'), { target: 'gpu-ws-02' }));
+    expect(sim.requests).toHaveLength(sent);
+    expect(result).toMatchObject({ ok: false, retryable: true });
+    expect(result.retryAfterMs).toBe(3_600_000);
+    expect(result.error).toMatch(/request budget \(3 per hour\)/);
+    clock += 3_600_000;
+    expect((await d.run(driverRequest(task('power-off'), { target: 'gpu-ws-02' }))).ok).toBe(true);
+  });
+
+  it('a VM name is one quoted literal in the filter: quotes and operators in it match nothing else', async () => {
+    const result = await make().run(driverRequest(task('power-on'), { target: "x' or name ne '" }));
+    expect(result.ok).toBe(false);
+    expect(result.error).toMatch(/no VM named "x' or name ne '" in VergeOS/);
+    expect(sim.requests[0]!.query.filter).toBe("name eq 'x'' or name ne ''' and is_snapshot eq false");
+    expect(actionPosts()).toHaveLength(0);
+  });
+
+  it('logs in with a user name and password, sending the session token as x-yottabyte-token', async () => {
+    sim.users.set('svc-taskops', 'pw-secret-1');
+    const d = make(
+      { auth: { username: 'svc-taskops', passwordFrom: { env: 'VERGEOS_PW' } } },
+      { VERGEOS_PW: 'pw-secret-1' },
+    );
+    expect((await d.run(driverRequest(task('power-on')))).ok).toBe(true);
+    const [login, lookup] = sim.requests;
+    expect(login).toMatchObject({ method: 'POST', path: '/api/sys/tokens', body: { login: 'svc-taskops' } });
+    expect(lookup!.headers['x-yottabyte-token']).toMatch(/^[0-9a-f]{32}$/);
+    expect(lookup!.headers.authorization).toBeUndefined();
+  });
+
+  it('refuses a plain http:// URL that is not on this machine, before sending anything', async () => {
+    const result = await make({ url: 'http://vergeos.example.com' }).run(driverRequest(task('power-on')));
+    expect(result.error).toMatch(/must be https:\/\//);
+    expect(sim.requests).toHaveLength(0);
+  });
+
+  it('resolves a VergeOS tag to its VM names through tag_members', async () => {
+    sim.addVm('gpu-ws-03');
+    sim.addVm('build-01');
+    sim.tagVms('JThompson-GPU', ['gpu-ws-01', 'gpu-ws-02', 'gpu-ws-03']);
+    const names = await make().resolveMembers!(
+      { vergeos: { tag: 'JThompson-GPU' } },
+      new AbortController().signal,
+    );
+    expect(names).toEqual(['gpu-ws-01', 'gpu-ws-02', 'gpu-ws-03']);
+    const members = sim.requests.find((r) => r.path === '/api/v4/tag_members')!;
+    expect(members.query).toMatchObject({ filter: 'tag eq 1', fields: '$key,tag,member' });
+  });
+});
