@@ -84,12 +84,12 @@ export function checkReferences(
       const eventTag = spec.event.tag !== undefined ? byKind.get('Tag')?.get(spec.event.tag) : undefined;
       if (spec.event.tag !== undefined && !eventTag) {
         missing(m, ['spec', 'event', 'tag'], 'Tag', spec.event.tag);
-      } else if (eventTag && (eventTag.spec as TagSpec).membersFrom) {
+      } else if (eventTag && (eventTag.spec as TagSpec).membersOf) {
         // Matching an event must not wait on a remote system; such members are read only when a task runs.
         errors.push({
           manifest: m,
           path: ['spec', 'event', 'tag'],
-          message: `Tag/${spec.event.tag} takes its members from membersFrom at run time, so events cannot be matched against it; use event.object, or a Tag with members`,
+          message: `Tag/${spec.event.tag} takes its members from membersOf at run time, so events cannot be matched against it; use event.object, or a Tag with members`,
         });
       }
     }

@@ -88,12 +88,11 @@ function scheduleFindings(spec: ScheduleSpec, defaultZone: string): SemanticFind
 }
 
 function tagFindings(spec: TagSpec): SemanticFinding[] {
-  if (spec.membersFrom && (spec.members ?? []).length > 0)
+  if (spec.membersOf && (spec.members ?? []).length > 0)
     return [
       {
         path: ['spec', 'members'],
-        message:
-          'a Tag takes members or membersFrom, not both: its members come from membersFrom at run time',
+        message: 'a Tag takes members or membersOf, not both: its members come from membersOf at run time',
       },
     ];
   return [];

@@ -25,13 +25,13 @@ export interface TagSpec {
    */
   category: string;
   /**
-   * Names of the tagged objects. Leave out when membersFrom is given.
+   * Names of the tagged objects. Leave out when membersOf is given.
    */
   members?: string[];
   /**
    * Take the members from an outside system at run time instead of listing them: {vergeos: {tag: NAME}} reads the VergeOS tag NAME through the driver of this tag's category (a vergeos driver).
    */
-  membersFrom?: {
+  membersOf?: {
     /**
      * A VergeOS tag: every object of this category tagged with it is a member, read when a task runs.
      */

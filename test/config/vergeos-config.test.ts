@@ -55,20 +55,20 @@ describe('the vergeos driver and event source settings', () => {
   });
 });
 
-describe('Tags with membersFrom', () => {
+describe('Tags with membersOf', () => {
   const tag = (spec: string) => `apiVersion: taskops/v1\nkind: Tag\nmetadata: {name: gpu}\nspec: ${spec}\n`;
 
-  it('refuses members and membersFrom together, and an event trigger on such a Tag', async () => {
+  it('refuses members and membersOf together, and an event trigger on such a Tag', async () => {
     const d = dir();
     writeFileSync(
       path.join(d, 'tag.yaml'),
-      tag('{category: vms, members: [a], membersFrom: {vergeos: {tag: GPU}}}'),
+      tag('{category: vms, members: [a], membersOf: {vergeos: {tag: GPU}}}'),
     );
     const both = await runCli(['validate', d]);
     expect(both.code).toBe(1);
-    expect(both.stdout).toMatch(/a Tag takes members or membersFrom, not both/);
+    expect(both.stdout).toMatch(/a Tag takes members or membersOf, not both/);
 
-    writeFileSync(path.join(d, 'tag.yaml'), tag('{category: vms, membersFrom: {vergeos: {tag: GPU}}}'));
+    writeFileSync(path.join(d, 'tag.yaml'), tag('{category: vms, membersOf: {vergeos: {tag: GPU}}}'));
     writeFileSync(
       path.join(d, 'trigger.yaml'),
       'apiVersion: taskops/v1\nkind: EventTrigger\nmetadata: {name: t}\nspec: {event: {type: vms, name: power-off, tag: gpu}, tasks: [x]}\n---\napiVersion: taskops/v1\nkind: Task\nmetadata: {name: x}\nspec: {objectType: vms, target: {tag: gpu}, action: power-on}\n',
@@ -76,7 +76,7 @@ describe('Tags with membersFrom', () => {
     const onEvent = await runCli(['validate', d]);
     expect(onEvent.code).toBe(1);
     expect(onEvent.stdout).toMatch(
-      /Tag\/gpu takes its members from membersFrom at run time, so events cannot be matched against it/,
+      /Tag\/gpu takes its members from membersOf at run time, so events cannot be matched against it/,
     );
   });
 });

@@ -49,8 +49,8 @@ export interface DriverResult {
   retryInMs?: number;
 }
 
-/** Where a Tag takes its members from at run time (`membersFrom`), instead of a list in the manifest. */
-export type MembersSource = NonNullable<TagSpec['membersFrom']>;
+/** Where a Tag takes its members from at run time (`membersOf`), instead of a list in the manifest. */
+export type MembersSource = NonNullable<TagSpec['membersOf']>;
 
 export interface Driver {
   readonly objectType: string;
@@ -63,7 +63,7 @@ export interface Driver {
    */
   prepare?(req: DriverRequest): DeliveryIdentity | null;
   /**
-   * The member names of a Tag whose members come from this driver's system (`membersFrom`), read when a
+   * The member names of a Tag whose members come from this driver's system (`membersOf`), read when a
    * task runs; rejects with a message for people when they cannot be read.
    */
   resolveMembers?(source: MembersSource, signal: AbortSignal): Promise<string[]>;

@@ -84,7 +84,7 @@ export class VergeosDirectory {
     if (tags.length === 0) throw new VergeosError(`no tag named ${JSON.stringify(tag)} in VergeOS`, false);
     if (tags.length > 1)
       throw new VergeosError(
-        `${tags.length} VergeOS tags are named ${JSON.stringify(tag)} (in different categories); set membersFrom.vergeos.tagCategory`,
+        `${tags.length} VergeOS tags are named ${JSON.stringify(tag)} (in different categories); set membersOf.vergeos.tagCategory`,
         false,
       );
     const key = String(tags[0]!.$key);

@@ -143,7 +143,7 @@ export function createVergeosDriver(
     actions: () => [...actions],
     run,
     resolveMembers: (source: MembersSource, signal: AbortSignal) => {
-      if (!source.vergeos) return Promise.reject(new VergeosError('membersFrom names no vergeos tag', false));
+      if (!source.vergeos) return Promise.reject(new VergeosError('membersOf names no vergeos tag', false));
       return directory.tagMembers(source.vergeos.tag, source.vergeos.tagCategory, signal);
     },
     close: () => client.close(),

@@ -6,7 +6,7 @@ import { targetsOf } from '../state.js';
 export type ResolvedTargets = { ok: true; targets: Array<string | null> } | { ok: false; error: string };
 
 /**
- * The objects one trigger of `task` acts on. A Tag with `membersFrom` is read now, through the driver of
+ * The objects one trigger of `task` acts on. A Tag with `membersOf` is read now, through the driver of
  * its category (a VergeOS tag through the vergeos driver), so what the operator tagged there applies to
  * this very run; every other target comes from the live state.
  */
@@ -19,16 +19,16 @@ export async function resolveTargets(
   if (task.objectType === 'webhook') return { ok: true, targets: [task.target?.name ?? null] };
   const tagName = task.target?.tag;
   const tag = tagName !== undefined ? state.tags.get(tagName) : undefined;
-  if (!tag?.membersFrom) return { ok: true, targets: targetsOf(task, state) };
+  if (!tag?.membersOf) return { ok: true, targets: targetsOf(task, state) };
   const driver = drivers.get(tag.category);
   if (!driver?.resolveMembers) {
     return {
       ok: false,
-      error: `Tag/${tagName} takes its members from ${Object.keys(tag.membersFrom).join(', ')}, but the ${tag.category} driver cannot read them; give ${tag.category} a driver of type vergeos in the engine config`,
+      error: `Tag/${tagName} takes its members from ${Object.keys(tag.membersOf).join(', ')}, but the ${tag.category} driver cannot read them; give ${tag.category} a driver of type vergeos in the engine config`,
     };
   }
   try {
-    return { ok: true, targets: await driver.resolveMembers(tag.membersFrom, signal) };
+    return { ok: true, targets: await driver.resolveMembers(tag.membersOf, signal) };
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     return { ok: false, error: `Tag/${tagName}: its members could not be read: ${why}` };
