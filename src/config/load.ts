@@ -2,12 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { compiledSchemas, SCHEMAS } from '../manifest/schemas.js';
 import { displayPath, translateSchemaErrors } from '../manifest/schema-errors.js';
+import { builtInDriver, DRIVER_TYPES, driverCatalog as catalogOf } from '../manifest/drivers.js';
 import { parseManifestFile, type ParsedDocument } from '../manifest/parse.js';
 import { isValidTimeZone } from '../manifest/time.js';
 import { findTemplateProblems } from '../manifest/template.js';
 import type { EngineConfig } from '../manifest/types.js';
 import { parseDestinationList } from './destinations.js';
-import { VERGEOS_VM_ACTIONS } from '../engine/drivers/vergeos.js';
 import { parseDuration } from './duration.js';
 
 export const DEFAULT_CONFIG_FILE = 'taskops.config.yaml';
@@ -109,11 +109,11 @@ function semanticProblems(config: EngineConfig): string[] {
     out.push(...parseDestinationList(destinations as string[]).problems);
   }
   for (const [type, driver] of Object.entries(config.drivers ?? {})) {
-    if (type === 'webhook' || type === 'email')
-      out.push(`drivers.${type}: ${type} is built in and cannot be redefined`);
-    if (driver?.type === 'vergeos' && driver.actions)
+    if (builtInDriver(type)) out.push(`drivers.${type}: ${type} is built in and cannot be redefined`);
+    const fixed = driver ? DRIVER_TYPES[driver.type]?.actions : null;
+    if (fixed && driver?.actions)
       out.push(
-        `drivers.${type}.actions: a vergeos driver's actions are fixed (${Object.keys(VERGEOS_VM_ACTIONS).join(', ')}); remove actions`,
+        `drivers.${type}.actions: a ${driver.type} driver's actions are fixed (${fixed.join(', ')}); remove actions`,
       );
     for (const [action, argv] of Object.entries(driver?.actions ?? {})) {
       (argv ?? []).forEach((arg, i) => {
@@ -124,9 +124,9 @@ function semanticProblems(config: EngineConfig): string[] {
   }
   for (const [name, source] of Object.entries(config.eventSources ?? {})) {
     if (!source) continue;
-    if (config.drivers?.[source.driver]?.type !== 'vergeos')
+    if (config.drivers?.[source.driver]?.type !== source.type)
       out.push(
-        `eventSources.${name}.driver: ${source.driver} is not a vergeos driver in drivers; name the object type whose driver has type vergeos`,
+        `eventSources.${name}.driver: ${source.driver} is not a ${source.type} driver in drivers; name the object type whose driver has type ${source.type}`,
       );
     const everyMs = parseDuration(source.pollInterval ?? '30s') ?? 30_000;
     const perHour = Math.ceil(3_600_000 / everyMs) * (source.alarms === false ? 1 : 2);
@@ -149,11 +149,7 @@ function semanticProblems(config: EngineConfig): string[] {
   return out;
 }
 
-/** Object type → actions offered, for validating manifests against this engine. */
+/** Object type → actions offered, for validating manifests against this engine (the driver declarations). */
 export function driverCatalog(config: EngineConfig): Record<string, string[]> {
-  const catalog: Record<string, string[]> = { webhook: ['send'], email: ['send'] };
-  for (const [type, driver] of Object.entries(config.drivers ?? {}))
-    catalog[type] =
-      driver?.type === 'vergeos' ? Object.keys(VERGEOS_VM_ACTIONS) : Object.keys(driver?.actions ?? {});
-  return catalog;
+  return catalogOf(config);
 }

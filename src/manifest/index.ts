@@ -15,3 +15,11 @@ export { compiledSchemas, SCHEMAS } from './schemas.js';
 export { LIMITS } from './limits.js';
 export { jsonDepthExcess, valueDepthExceeds } from './depth.js';
 export * from './types.js';
+export {
+  BUILT_IN_DRIVERS,
+  DRIVER_TYPES,
+  builtInDriver,
+  driverDeclaration,
+  type DriverDeclaration,
+  type TargetKind,
+} from './drivers.js';

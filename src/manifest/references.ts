@@ -1,5 +1,5 @@
 import type { Path } from './schema-errors.js';
-import { BUILTIN_ACTIONS } from './semantic.js';
+import { BUILT_IN_DRIVERS, builtInDriver } from './drivers.js';
 import { closest } from './suggest.js';
 import {
   objectKey,
@@ -69,7 +69,7 @@ export function checkReferences(
         }
       }
       if (
-        spec.objectType === 'webhook' &&
+        builtInDriver(spec.objectType)?.target === 'webhook' &&
         spec.target?.name !== undefined &&
         !byKind.get('Webhook')?.has(spec.target.name)
       ) {
@@ -104,7 +104,7 @@ function checkDriver(
   errors: ReferenceFinding[],
   unchecked: ReferenceFinding[],
 ): void {
-  if (BUILTIN_ACTIONS[spec.objectType]) return;
+  if (builtInDriver(spec.objectType)) return;
   if (!catalog) {
     unchecked.push({
       manifest: m,
@@ -115,7 +115,7 @@ function checkDriver(
   }
   const actions = catalog[spec.objectType];
   if (!actions) {
-    const known = [...new Set([...Object.keys(BUILTIN_ACTIONS), ...Object.keys(catalog)])].sort();
+    const known = [...new Set([...Object.keys(BUILT_IN_DRIVERS), ...Object.keys(catalog)])].sort();
     errors.push({
       manifest: m,
       path: ['spec', 'objectType'],

@@ -1,4 +1,5 @@
 import { parseCron } from './cron.js';
+import { BUILT_IN_DRIVERS, builtInDriver } from './drivers.js';
 import type { Path } from './schema-errors.js';
 import { findTemplateProblems, parsePayloadTemplate } from './template.js';
 import { isValidTimeZone, parseScheduleDateTime } from './time.js';
@@ -11,11 +12,10 @@ export interface SemanticFinding {
   atKey?: boolean;
 }
 
-/** Built-in object types and the actions they offer; other types come from the engine's drivers. */
-export const BUILTIN_ACTIONS: Readonly<Record<string, readonly string[]>> = {
-  webhook: ['send'],
-  email: ['send'],
-};
+/** Built-in object types and the actions they offer (from the driver declarations); others come from the engine's drivers. */
+export const BUILTIN_ACTIONS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  Object.entries(BUILT_IN_DRIVERS).map(([type, d]) => [type, d.actions]),
+);
 
 /** Checks that need more than a schema: cron syntax, real zones and dates, payload templates. */
 export function semanticFindings(manifest: LoadedManifest, defaultZone = 'UTC'): SemanticFinding[] {
@@ -100,18 +100,22 @@ function tagFindings(spec: TagSpec): SemanticFinding[] {
 
 function taskFindings(spec: TaskSpec): SemanticFinding[] {
   const out: SemanticFinding[] = [];
-  const builtin = BUILTIN_ACTIONS[spec.objectType];
+  const declared = builtInDriver(spec.objectType);
+  const builtin = declared?.actions;
   if (builtin && !builtin.includes(spec.action)) {
     out.push({
       path: ['spec', 'action'],
       message: `${spec.objectType} tasks take action ${builtin.join(' or ')} (got ${JSON.stringify(spec.action)})`,
     });
   }
-  if (spec.objectType === 'email' && spec.target) {
-    out.push({ path: ['spec', 'target'], message: 'email tasks take no target: recipients go in params.to' });
+  if (declared?.target === 'none' && spec.target) {
+    out.push({
+      path: ['spec', 'target'],
+      message: `${spec.objectType} tasks take no target: recipients go in params.to`,
+    });
   }
   let params = (spec.params ?? {}) as Record<string, unknown>;
-  if (spec.objectType === 'webhook' && params.payload !== undefined) {
+  if (declared?.params === 'payload' && params.payload !== undefined) {
     const parsed = parsePayloadTemplate(params.payload as string | object);
     if (!parsed.ok) {
       const path = ['spec', 'params', 'payload', ...(parsed.path ?? [])];

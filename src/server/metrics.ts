@@ -1,3 +1,4 @@
+import { builtInDriver } from '../manifest/drivers.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DriverResult } from '../engine/drivers/index.js';
 import type { RecordingHealth } from '../engine/runs/health.js';
@@ -85,7 +86,7 @@ export class Metrics {
   runFinished(run: RunRecord, result: DriverResult | null): void {
     this.runs.inc({ task: run.task, status: run.status });
     if (run.durationMs !== null) this.runDuration.observe({ task: run.task }, run.durationMs / 1000);
-    if (run.target.objectType === 'webhook' && result) {
+    if (builtInDriver(run.target.objectType)?.deliveries && result) {
       this.deliveries.inc({ outcome: result.ok ? 'succeeded' : result.exhausted ? 'exhausted' : 'failed' });
       if (run.attempts > 1) this.retries.inc(run.attempts - 1);
     }

@@ -1,3 +1,4 @@
+import { BUILT_IN_DRIVERS, type BuiltInObjectType } from '../../manifest/drivers.js';
 import { secretPolicy } from '../../manifest/secret-policy.js';
 import type { DriverConfig, EngineConfig } from '../../manifest/types.js';
 import { createCommandDriver } from './command.js';
@@ -17,17 +18,23 @@ const CONFIGURABLE: Record<DriverConfig['type'], DriverFactory> = {
   vergeos: createVergeosDriver,
 };
 
-export const BUILT_IN_OBJECT_TYPES = ['webhook', 'email'] as const;
+/** The built-in object types' implementations, one per declaration in manifest/drivers.ts. */
+const BUILT_IN: Record<BuiltInObjectType, (config: EngineConfig, deps: DriverDeps) => Driver> = {
+  webhook: (config, deps) =>
+    createWebhookDriver(deps, { ...config.webhooks, secrets: secretPolicy(config.secrets) }),
+  email: (config, deps) => createEmailDriver(config.smtp, deps),
+};
+
+export const BUILT_IN_OBJECT_TYPES = Object.keys(BUILT_IN_DRIVERS) as BuiltInObjectType[];
 
 /**
  * The drivers an engine offers: webhook and email always, plus the config's `drivers` section. Webhooks
  * read only the secrets of `config.secrets`; the email driver's SMTP password is the operator's own.
  */
 export function createDriverRegistry(config: EngineConfig, deps: DriverDeps = {}): DriverRegistry {
-  const drivers = new Map<string, Driver>([
-    ['webhook', createWebhookDriver(deps, { ...config.webhooks, secrets: secretPolicy(config.secrets) })],
-    ['email', createEmailDriver(config.smtp, deps)],
-  ]);
+  const drivers = new Map<string, Driver>(
+    BUILT_IN_OBJECT_TYPES.map((type) => [type, BUILT_IN[type](config, deps)]),
+  );
   for (const [objectType, driverConfig] of Object.entries(config.drivers ?? {})) {
     if (!driverConfig) continue;
     if (drivers.has(objectType)) {

@@ -1,14 +1,16 @@
+import { DRIVER_TYPES } from '../../manifest/drivers.js';
 import type { DriverConfig } from '../../manifest/types.js';
-import { backoffDelay } from './backoff.js';
-import { defaultSleep } from './backoff.js';
+import { backoffDelay, defaultSleep } from './backoff.js';
 import type { Driver, DriverDeps, DriverRequest, DriverResult, MembersSource } from './types.js';
 import { abortReason, unknownAction } from './types.js';
 import { VergeosClient, VergeosError } from './vergeos-client.js';
 import { VergeosDirectory } from './vergeos-directory.js';
 
-/** taskops action → the VergeOS vm_actions action and its params (api-vm-power-management.md). */
+type VergeosAction = (typeof DRIVER_TYPES.vergeos.actions)[number];
+
+/** Each declared action (manifest/drivers.ts) → the VergeOS vm_actions action and its params (api-vm-power-management.md). */
 export const VERGEOS_VM_ACTIONS: Readonly<
-  Record<string, { action: string; params: Record<string, unknown> }>
+  Record<VergeosAction, { action: string; params: Record<string, unknown> }>
 > = {
   'power-on': { action: 'poweron', params: {} },
   'power-off': { action: 'poweroff', params: {} },
@@ -50,10 +52,12 @@ export function createVergeosDriver(
   });
   const directory = new VergeosDirectory(client, (config.cacheSeconds ?? 300) * 1000, now);
   const retries = config.retries ?? 3;
-  const actions = Object.keys(VERGEOS_VM_ACTIONS);
+  const actions: string[] = [...DRIVER_TYPES.vergeos.actions];
+  const mappingOf = (action: string) =>
+    Object.hasOwn(VERGEOS_VM_ACTIONS, action) ? VERGEOS_VM_ACTIONS[action as VergeosAction] : undefined;
 
   async function run(req: DriverRequest): Promise<DriverResult> {
-    const mapping = VERGEOS_VM_ACTIONS[req.task.spec.action];
+    const mapping = mappingOf(req.task.spec.action);
     if (!mapping) return unknownAction(objectType, req.task.spec.action, actions);
     const name = req.target;
     if (name === null)

@@ -1,4 +1,5 @@
 import type { TemplateVars } from '../../manifest/template.js';
+import { builtInDriver } from '../../manifest/drivers.js';
 import type { TaskSpec } from '../../manifest/types.js';
 import type { DeliveryIdentity, EngineEvent, RunRecord } from '../../store/types.js';
 import type { Driver, DriverRegistry, DriverRequest, DriverResult } from '../drivers/index.js';
@@ -27,19 +28,19 @@ function driverCall(input: ExecuteInput): { driver: Driver; req: DriverRequest }
       error: `no driver for objectType ${task.objectType} in the engine config`,
     };
   }
-  const builtIn = task.objectType === 'webhook' || task.objectType === 'email';
+  const declared = builtInDriver(task.objectType);
   const vars: TemplateVars = {
     now: input.now,
     zone: input.zone,
     random: input.random,
     // Webhook and email tasks report on the event's object (the sync that failed); others act on their target.
-    name: builtIn ? (event?.object ?? run.target.name) : run.target.name,
+    name: declared?.nameIsEventObject ? (event?.object ?? run.target.name) : run.target.name,
     task: run.task,
     runId: run.runId,
     ...(event ? { event: { type: event.type, name: event.name, fields: event.fields } } : {}),
   };
   let webhook;
-  if (task.objectType === 'webhook') {
+  if (declared?.target === 'webhook') {
     const name = task.target?.name ?? '';
     const spec = state.webhooks.get(name);
     if (!spec) return { ok: false, attempts: 0, error: `Webhook/${name} does not exist in the live state` };

@@ -1,3 +1,4 @@
+import { builtInDriver } from '../../manifest/drivers.js';
 import type { TaskSpec } from '../../manifest/types.js';
 import { appendAudit } from '../../store/audit.js';
 import type {
@@ -573,7 +574,7 @@ export class Runner {
       object: run.task,
       fields,
     });
-    if (result.exhausted && task.objectType === 'webhook') {
+    if (result.exhausted && builtInDriver(task.objectType)?.deliveries) {
       await this.opts.emitSystemEvent({
         type: 'webhooks',
         name: 'exhausted',

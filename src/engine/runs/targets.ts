@@ -1,3 +1,4 @@
+import { builtInDriver } from '../../manifest/drivers.js';
 import type { TaskSpec } from '../../manifest/types.js';
 import type { DriverRegistry } from '../drivers/index.js';
 import type { EngineState } from '../state.js';
@@ -16,7 +17,9 @@ export async function resolveTargets(
   drivers: DriverRegistry,
   signal: AbortSignal,
 ): Promise<ResolvedTargets> {
-  if (task.objectType === 'webhook') return { ok: true, targets: [task.target?.name ?? null] };
+  // A webhook task's target is its Webhook manifest: one delivery, never one per member.
+  if (builtInDriver(task.objectType)?.target === 'webhook')
+    return { ok: true, targets: [task.target?.name ?? null] };
   const tagName = task.target?.tag;
   const tag = tagName !== undefined ? state.tags.get(tagName) : undefined;
   if (!tag?.membersOf) return { ok: true, targets: targetsOf(task, state) };
