@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { VergeosClient, VergeosError } from '../engine/drivers/index.js';
 import { isValidTimeZone } from '../manifest/time.js';
 import { convertVergeos } from '../import/vergeos.js';
@@ -49,15 +50,19 @@ Examples:
         throw new CliError(`--timezone: unknown time zone ${opts.timezone}`, EXIT.usage);
       if (opts.username && !opts.passwordEnv)
         throw new CliError('--username needs --password-env', EXIT.usage);
-      const client = new VergeosClient({
-        type: 'vergeos',
-        url: opts.url,
-        auth: opts.username
-          ? { username: opts.username, passwordFrom: { env: opts.passwordEnv! } }
-          : { tokenFrom: { env: opts.tokenEnv ?? 'VERGEOS_API_KEY' } },
-        ...(opts.insecure ? { allowInsecureCertificates: true } : {}),
-        ...(opts.ca ? { caFile: path.resolve(opts.ca) } : {}),
-      });
+      const client = new VergeosClient(
+        {
+          type: 'vergeos',
+          url: opts.url,
+          auth: opts.username
+            ? { username: opts.username, passwordFrom: { env: opts.passwordEnv! } }
+            : { tokenFrom: { env: opts.tokenEnv ?? 'VERGEOS_API_KEY' } },
+          ...(opts.insecure ? { allowInsecureCertificates: true } : {}),
+          ...(opts.ca ? { caFile: path.resolve(opts.ca) } : {}),
+        },
+        // A one-shot command may wait a little for the request budget or a 429, rather than fail.
+        { waitInline: (ms, signal) => delay(ms, undefined, { signal }) },
+      );
       let result;
       try {
         result = convertVergeos(await readVergeosSnapshot(client), { timezone: opts.timezone });

@@ -5,7 +5,7 @@ import https from 'node:https';
 import path from 'node:path';
 import type { DriverConfig, SecretRef } from '../../manifest/types.js';
 import { describeSecretRef, resolveSecret, SecretError, type ReadFile } from '../secrets.js';
-import { defaultSleep, parseRetryAfter } from './backoff.js';
+import { parseRetryAfter } from './backoff.js';
 import { DEFAULT_PAUSE_MS, RequestBudget } from './vergeos-budget.js';
 import { abortReason } from './types.js';
 import { describeRequestError, redact } from './webhook-request.js';
@@ -28,13 +28,20 @@ export interface VergeosResponse {
   data: unknown;
   /** VergeOS's own explanation (`{"err": "…"}`), when it gave one. */
   err?: string;
+  /** A 429: how long VergeOS asked every request to wait (its Retry-After, or a default pause). */
+  retryAfterMs?: number;
 }
 
 export interface VergeosClientDeps {
   env?: NodeJS.ProcessEnv;
   readFile?: ReadFile;
   now?(): Date;
-  sleep?(ms: number, signal: AbortSignal): Promise<void>;
+  /**
+   * Given only to a one-shot command (import): it waits here, within MAX_INLINE_WAIT_MS, for the budget and a
+   * 429. Without it (the engine's driver and event source) the client never waits: a request that must wait
+   * fails retryable with the wait, and the runner or the next poll tries again on the engine's clock.
+   */
+  waitInline?(ms: number, signal: AbortSignal): Promise<void>;
   /** Folder a relative caFile is read from (the config file's). */
   baseDir?: string;
 }
@@ -46,7 +53,7 @@ export interface ListOptions {
   signal?: AbortSignal;
 }
 
-/** Waiting longer than this inside one run is not worth it: the run fails, retryable, with the wait. */
+/** A one-shot command waits at most this long inline; a longer wait fails, retryable, with the wait. */
 export const MAX_INLINE_WAIT_MS = 60_000;
 const PAGE_SIZE = 500;
 const MAX_THROTTLE_RETRIES = 3;
@@ -62,7 +69,7 @@ export class VergeosClient {
   private readonly env: NodeJS.ProcessEnv;
   private readonly readFile: ReadFile | undefined;
   private readonly now: () => Date;
-  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly waitInline: ((ms: number, signal: AbortSignal) => Promise<void>) | undefined;
   private readonly agents: { http: http.Agent; https: https.Agent };
   readonly budget: RequestBudget;
   private sessionToken: string | undefined;
@@ -74,7 +81,7 @@ export class VergeosClient {
     this.env = deps.env ?? process.env;
     this.readFile = deps.readFile;
     this.now = deps.now ?? (() => new Date());
-    this.sleep = deps.sleep ?? defaultSleep;
+    this.waitInline = deps.waitInline;
     this.budget = new RequestBudget(settings.requestsPerHour ?? 1000, this.now);
     const ca = settings.caFile
       ? fs.readFileSync(path.resolve(deps.baseDir ?? process.cwd(), settings.caFile))
@@ -128,9 +135,10 @@ export class VergeosClient {
   }
 
   /**
-   * One API call under the budget: waits (within MAX_INLINE_WAIT_MS) for the budget and for a 429's
-   * Retry-After, logs in again once when a session token has expired. Resolves with any HTTP answer;
-   * throws VergeosError only when there is none to give.
+   * One API call under the budget; logs in again once when a session token has expired. A 429 pauses every
+   * request for its Retry-After. With `waitInline` (a one-shot command) it waits for the budget and repeats a
+   * throttled request a few times; without, it never waits. Resolves with any HTTP answer; throws
+   * VergeosError only when there is none to give (the budget refused the request: retryable, with the wait).
    */
   async call(
     method: 'GET' | 'POST' | 'PUT',
@@ -145,7 +153,7 @@ export class VergeosClient {
       if (res.status === 429) {
         const wait = parseRetryAfter(res.retryAfter, this.now()) ?? DEFAULT_PAUSE_MS;
         this.budget.pause(wait);
-        if (++throttled > MAX_THROTTLE_RETRIES) return res;
+        if (!this.waitInline || ++throttled > MAX_THROTTLE_RETRIES) return { ...res, retryAfterMs: wait };
         continue;
       }
       if (res.status === 401 && this.settings.auth?.username && !relogged) {
@@ -175,7 +183,25 @@ export class VergeosClient {
       );
     }
     const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
-    return new VergeosError(`${what}: VergeOS answered ${res.status}${why}`, retryable, res.status);
+    return new VergeosError(
+      `${what}: VergeOS answered ${res.status}${why}`,
+      retryable,
+      res.status,
+      res.retryAfterMs,
+    );
+  }
+
+  /** Throws VergeosError when the settings cannot work (URL, credentials), before anything is sent. */
+  preflight(): void {
+    this.baseUrl();
+    const auth = this.settings.auth;
+    if (auth?.tokenFrom) this.secret(auth.tokenFrom);
+    else if (auth?.username && auth.passwordFrom) this.secret(auth.passwordFrom);
+    else
+      throw new VergeosError(
+        'no VergeOS credentials: set auth.tokenFrom or auth.username and passwordFrom',
+        false,
+      );
   }
 
   private credentialRef(): string {
@@ -274,7 +300,7 @@ export class VergeosClient {
     const base = this.baseUrl();
     const secrets = [...auth.secrets, ...base.secrets];
     const wait = this.budget.waitMs();
-    if (wait > MAX_INLINE_WAIT_MS) {
+    if (wait > 0 && (!this.waitInline || wait > MAX_INLINE_WAIT_MS)) {
       throw new VergeosError(
         `the VergeOS request budget (${this.settings.requestsPerHour ?? 1000} per hour) is spent or VergeOS asked to slow down; next request possible in ${Math.ceil(wait / 1000)} s`,
         true,
@@ -284,7 +310,7 @@ export class VergeosClient {
     }
     if (wait > 0) {
       try {
-        await this.sleep(wait, signal);
+        await this.waitInline!(wait, signal);
       } catch {
         throw new VergeosError(
           `stopped while waiting for the VergeOS request budget: ${abortReason(signal)}`,

@@ -1,9 +1,9 @@
 import { DRIVER_TYPES } from '../../manifest/drivers.js';
 import type { DriverConfig } from '../../manifest/types.js';
-import { backoffDelay, defaultSleep } from './backoff.js';
+import { backoffDelay } from './backoff.js';
 import type { Driver, DriverDeps, DriverRequest, DriverResult, MembersSource } from './types.js';
-import { abortReason, unknownAction } from './types.js';
-import { VergeosClient, VergeosError } from './vergeos-client.js';
+import { unknownAction } from './types.js';
+import { VergeosClient, VergeosError, type VergeosResponse } from './vergeos-client.js';
 import { VergeosDirectory } from './vergeos-directory.js';
 
 type VergeosAction = (typeof DRIVER_TYPES.vergeos.actions)[number];
@@ -31,10 +31,25 @@ export interface VergeosDriver extends Driver {
   readonly client: VergeosClient;
 }
 
+/** The per-request outcomes an earlier attempt of the run stored in its details. */
+function previousAttempts(previous: unknown): VergeosDetails['attempts'] {
+  const attempts = (previous as { attempts?: unknown } | null | undefined)?.attempts;
+  return Array.isArray(attempts) ? (attempts as VergeosDetails['attempts']) : [];
+}
+
+/** How an answer to vm_actions ends this attempt. */
+function actionFailure(client: VergeosClient, action: string, res: VergeosResponse): VergeosError {
+  const failure = client.failure(action, res);
+  if (res.status !== 507) return failure;
+  return new VergeosError(`${failure.message} (insufficient cluster resources)`, true, 507);
+}
+
 /**
  * Driver type `vergeos`: power actions on VergeOS VMs through POST /api/v4/vm_actions. VM names become keys
- * through a cached, filtered GET /api/v4/vms. 409 (already in that state) succeeds with a note; 507, 5xx,
- * 408, 429 and no answer are retried up to `retries` times with backoff; 401/403 fail at once.
+ * through a cached, filtered GET /api/v4/vms. 409 (already in that state) succeeds with a note; 401/403 fail
+ * at once. Each call is one attempt: 507, 5xx, 408, 429 and no answer return `retryInMs` (a 429's
+ * Retry-After, the request budget's wait, or backoff) while the run has re-attempts left (`retries`, as a
+ * Webhook's); the runner delays the run and calls again. The driver never waits itself.
  */
 export function createVergeosDriver(
   objectType: string,
@@ -42,13 +57,11 @@ export function createVergeosDriver(
   deps: DriverDeps = {},
 ): VergeosDriver {
   const now = deps.now ?? (() => new Date());
-  const sleep = deps.sleep ?? defaultSleep;
   const random = deps.random ?? Math.random;
   const client = new VergeosClient(config, {
     ...(deps.env ? { env: deps.env } : {}),
     ...(deps.readFile ? { readFile: deps.readFile } : {}),
     now,
-    sleep,
   });
   const directory = new VergeosDirectory(client, (config.cacheSeconds ?? 300) * 1000, now);
   const retries = config.retries ?? 3;
@@ -56,89 +69,85 @@ export function createVergeosDriver(
   const mappingOf = (action: string) =>
     Object.hasOwn(VERGEOS_VM_ACTIONS, action) ? VERGEOS_VM_ACTIONS[action as VergeosAction] : undefined;
 
+  /** One attempt of the action: at most a look-up (cached) and one POST, or a second pair for a stale key. */
   async function run(req: DriverRequest): Promise<DriverResult> {
     const mapping = mappingOf(req.task.spec.action);
     if (!mapping) return unknownAction(objectType, req.task.spec.action, actions);
     const name = req.target;
     if (name === null)
       return { ok: false, attempts: 0, error: `${objectType} tasks need a target: a VM name or a tag` };
-    const attempts: VergeosDetails['attempts'] = [];
-    const details = (vmKey: string, note?: string): VergeosDetails => ({
-      vm: { name, key: vmKey },
+    try {
+      client.preflight();
+    } catch (err) {
+      // Settings that cannot work: nothing was sent, and another attempt would not change that.
+      return { ok: false, attempts: 0, error: `vm ${name}: ${errorOf(err).message}` };
+    }
+    const attempt = req.attempt ?? 1;
+    const attempts = [...previousAttempts(req.previous)];
+    let key = '';
+    const details = (note?: string): VergeosDetails => ({
+      vm: { name, key },
       action: mapping.action,
       attempts,
       ...(note ? { note } : {}),
     });
-    const fail = (err: unknown, vmKey = ''): DriverResult => {
-      const e = err instanceof VergeosError ? err : new VergeosError(String(err), false);
+    const succeeded = (note?: string): DriverResult => ({ ok: true, attempts: 1, details: details(note) });
+    const failed = (err: VergeosError): DriverResult => {
+      const result: DriverResult = { ok: false, attempts: 1, details: details() };
+      if (!err.retryable || req.signal.aborted) return { ...result, error: `vm ${name}: ${err.message}` };
+      if (attempt > retries) {
+        const times = `${attempt} attempt${attempt === 1 ? '' : 's'}`;
+        return {
+          ...result,
+          error: `vm ${name}: gave up after ${times}; last: ${err.message}`,
+          exhausted: true,
+        };
+      }
       return {
-        ok: false,
-        attempts: attempts.length,
-        error: `vm ${name}: ${e.message}`,
-        details: details(vmKey),
-        ...(e.retryable ? { retryable: true } : {}),
-        ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
+        ...result,
+        error: `vm ${name}: attempt ${attempt} failed: ${err.message}`,
+        retryInMs: err.retryAfterMs ?? backoffDelay(attempt, random),
       };
     };
 
-    let key: string;
-    let refreshed = false;
+    const at = now().toISOString();
     try {
       key = await directory.vmKey(name, req.signal);
-    } catch (err) {
-      return fail(err);
-    }
-    for (let attempt = 1; ; attempt++) {
-      const at = now();
-      let last: VergeosError;
-      try {
-        const res = await client.call('POST', 'vm_actions', {
-          body: { vm: key, action: mapping.action, params: mapping.params },
-          signal: req.signal,
-        });
-        attempts.push({
-          attempt,
-          at: at.toISOString(),
-          status: res.status,
-          ...(res.err ? { error: res.err } : {}),
-        });
-        if (res.status === 200 || res.status === 201)
-          return { ok: true, attempts: attempts.length, details: details(key) };
-        if (res.status === 409) {
-          const note = `VergeOS says the VM is already in that state (409${res.err ? `: ${res.err}` : ''}); nothing to do`;
-          return { ok: true, attempts: attempts.length, details: details(key, note) };
-        }
-        if (res.status === 404 && !refreshed) {
-          // The cached key is stale (the VM was re-created): look the name up once more.
-          refreshed = true;
-          directory.forget(name);
-          key = await directory.vmKey(name, req.signal);
-          continue;
-        }
-        last = client.failure(`${mapping.action}`, res);
-        if (res.status === 507)
-          last = new VergeosError(`${last.message} (insufficient cluster resources)`, true, 507);
-      } catch (err) {
-        last = err instanceof VergeosError ? err : new VergeosError(String(err), false);
-        attempts.push({ attempt, at: at.toISOString(), error: last.message });
+      let res = await post(key, mapping, req.signal);
+      if (res.status === 404) {
+        // The cached key is stale (the VM was re-created): look the name up once more, in this attempt.
+        directory.forget(name);
+        key = await directory.vmKey(name, req.signal);
+        res = await post(key, mapping, req.signal);
       }
-      if (!last.retryable || attempt > retries || last.retryAfterMs !== undefined) {
-        const result = fail(last, key);
-        if (last.retryable && attempt > retries) {
-          result.error = `vm ${name}: gave up after ${attempts.length} attempts; last: ${last.message}`;
-          result.exhausted = true;
-        }
-        return result;
-      }
-      try {
-        await sleep(backoffDelay(attempt, random), req.signal);
-      } catch {
-        return fail(
-          new VergeosError(`stopped while waiting to retry: ${abortReason(req.signal)}`, false),
-          key,
+      attempts.push({ attempt, at, status: res.status, ...(res.err ? { error: res.err } : {}) });
+      if (res.status === 200 || res.status === 201) return succeeded();
+      if (res.status === 409)
+        return succeeded(
+          `VergeOS says the VM is already in that state (409${res.err ? `: ${res.err}` : ''}); nothing to do`,
         );
-      }
+      return failed(actionFailure(client, mapping.action, res));
+    } catch (err) {
+      const e = errorOf(err);
+      attempts.push({
+        attempt,
+        at,
+        ...(e.status !== undefined ? { status: e.status } : {}),
+        error: e.message,
+      });
+      return failed(e);
     }
+  }
+
+  function post(
+    key: string,
+    mapping: { action: string; params: Record<string, unknown> },
+    signal: AbortSignal,
+  ): Promise<VergeosResponse> {
+    return client.call('POST', 'vm_actions', {
+      body: { vm: key, action: mapping.action, params: mapping.params },
+      signal,
+    });
   }
 
   return {
@@ -152,4 +161,8 @@ export function createVergeosDriver(
     },
     close: () => client.close(),
   };
+}
+
+function errorOf(err: unknown): VergeosError {
+  return err instanceof VergeosError ? err : new VergeosError(String(err), false);
 }

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createVergeosDriver,
+  type DriverRequest,
+  type DriverResult,
   type VergeosDetails,
   type VergeosDriver,
 } from '../../../src/engine/drivers/index.js';
@@ -14,7 +16,6 @@ const task = (action: string): TaskSpec => ({ objectType: 'vms', target: { name:
 let sim: VergeosSim;
 let driver: VergeosDriver | undefined;
 let clock: number;
-let slept: number[];
 
 beforeEach(async () => {
   sim = await startVergeosSim();
@@ -22,7 +23,6 @@ beforeEach(async () => {
   sim.addVm('gpu-ws-01');
   sim.addVm('gpu-ws-02', { running: true });
   clock = Date.parse('2026-11-23T12:00:00Z');
-  slept = [];
 });
 afterEach(async () => {
   await driver?.close?.();
@@ -38,16 +38,16 @@ function make(over: Partial<DriverConfig> = {}, env: Record<string, string> = { 
       env,
       now: () => new Date(clock),
       random: () => 0.5,
-      sleep: async (ms) => {
-        slept.push(ms);
-        clock += ms;
-      },
     },
   );
   return driver;
 }
 
 const actionPosts = () => sim.requests.filter((r) => r.path === '/api/v4/vm_actions');
+
+/** The runner's next attempt of the same run: its number, and the details the last one returned. */
+const next = (last: DriverResult, attempt: number, action = 'power-on'): DriverRequest =>
+  driverRequest(task(action), { attempt, previous: last.details });
 
 describe('vergeos driver', () => {
   it('powers a VM on through POST /api/v4/vm_actions with its key, found by a filtered GET /api/v4/vms', async () => {
@@ -96,7 +96,7 @@ describe('vergeos driver', () => {
       driverRequest(task('power-on')),
     );
     expect(result.ok).toBe(false);
-    expect(result.retryable).toBeUndefined();
+    expect(result.retryInMs).toBeUndefined();
     expect(result.error).toMatch(/401 Unauthorized.*auth\.tokenFrom \{env: VERGEOS_API_KEY\}/);
     expect(JSON.stringify(result)).not.toContain('vk_wrong_key_value');
     expect(actionPosts()).toHaveLength(0);
@@ -110,29 +110,86 @@ describe('vergeos driver', () => {
     expect(actionPosts()).toHaveLength(1);
   });
 
-  it('retries 507 (insufficient resources) and 5xx with backoff, then succeeds', async () => {
+  it('makes one attempt per call: 507 and 5xx ask the runner for a retry with backoff, then it succeeds', async () => {
     sim.failNext(1, 507, { path: '/api/v4/vm_actions', err: 'Insufficient resources' });
     sim.failNext(1, 503, { path: '/api/v4/vm_actions' });
-    const result = await make().run(driverRequest(task('power-on')));
-    expect(result).toMatchObject({ ok: true, attempts: 3 });
-    expect(slept).toEqual([500, 1000]);
-    expect((result.details as VergeosDetails).attempts.map((a) => a.status)).toEqual([507, 503, 201]);
+    const d = make();
+    const first = await d.run(driverRequest(task('power-on')));
+    expect(first).toMatchObject({ ok: false, attempts: 1, retryInMs: 500 });
+    expect(first.error).toMatch(/attempt 1 failed: poweron: VergeOS answered 507.*insufficient cluster/);
+    expect(actionPosts()).toHaveLength(1);
+    const second = await d.run(next(first, 2));
+    expect(second).toMatchObject({ ok: false, attempts: 1, retryInMs: 1000 });
+    const third = await d.run(next(second, 3));
+    expect(third).toMatchObject({ ok: true, attempts: 1 });
+    expect(third.retryInMs).toBeUndefined();
+    const log = (third.details as VergeosDetails).attempts;
+    expect(log.map((a) => [a.attempt, a.status])).toEqual([
+      [1, 507],
+      [2, 503],
+      [3, 201],
+    ]);
+    expect(actionPosts()).toHaveLength(3);
   });
 
-  it('gives up after `retries` re-attempts, marked retryable and exhausted', async () => {
+  it('gives up once the attempt after the last of `retries` re-attempts fails: exhausted, no retryInMs', async () => {
     sim.failNext(3, 500, { path: '/api/v4/vm_actions' });
-    const result = await make({ retries: 2 }).run(driverRequest(task('power-on')));
-    expect(result).toMatchObject({ ok: false, attempts: 3, retryable: true, exhausted: true });
-    expect(result.error).toMatch(/gave up after 3 attempts; last: poweron: VergeOS answered 500/);
+    const d = make({ retries: 2 });
+    const first = await d.run(driverRequest(task('power-on')));
+    const second = await d.run(next(first, 2));
+    expect(second.retryInMs).toBeGreaterThan(0);
+    const last = await d.run(next(second, 3));
+    expect(last).toMatchObject({ ok: false, attempts: 1, exhausted: true });
+    expect(last.retryInMs).toBeUndefined();
+    expect(last.error).toMatch(/gave up after 3 attempts; last: poweron: VergeOS answered 500/);
   });
 
-  it('backs off on 429 for its Retry-After, pausing every request, then goes on', async () => {
+  it('retries: 0 gives up on the first retryable failure', async () => {
+    sim.failNext(1, 502, { path: '/api/v4/vm_actions' });
+    const result = await make({ retries: 0 }).run(driverRequest(task('power-on')));
+    expect(result).toMatchObject({ ok: false, exhausted: true });
+    expect(result.retryInMs).toBeUndefined();
+  });
+
+  it('backs off on 429 for its Retry-After: the run is delayed, and no request goes out before it passes', async () => {
     sim.failNext(1, 429, { retryAfter: '7' });
     const d = make();
-    const result = await d.run(driverRequest(task('power-on')));
-    expect(result.ok).toBe(true);
-    expect(slept).toEqual([7000]);
-    expect(sim.requests).toHaveLength(3); // the throttled look-up, its repeat, the action
+    const first = await d.run(driverRequest(task('power-on')));
+    expect(first).toMatchObject({ ok: false, retryInMs: 7000 });
+    expect(sim.requests).toHaveLength(1); // the throttled look-up, not repeated inside the call
+    // Too early: the pause holds for every request of this key, so nothing is sent.
+    clock += 3000;
+    const early = await d.run(next(first, 2));
+    expect(early).toMatchObject({ ok: false, retryInMs: 4000 });
+    expect(sim.requests).toHaveLength(1);
+    clock += 4000;
+    const later = await d.run(next(early, 3));
+    expect(later.ok).toBe(true);
+    expect(sim.requests).toHaveLength(3); // the look-up again, then the action
+  });
+
+  it('fails a 4xx other than 409/401/403 at once, without a retry', async () => {
+    sim.failNext(1, 400, { path: '/api/v4/vm_actions', err: 'bad params' });
+    const result = await make().run(driverRequest(task('power-on')));
+    expect(result).toMatchObject({ ok: false, attempts: 1 });
+    expect(result.retryInMs).toBeUndefined();
+    expect(result.error).toMatch(/VergeOS answered 400: bad params/);
+  });
+
+  it('an unreachable VergeOS (no answer) asks for a retry', async () => {
+    const url = sim.url;
+    await sim.close();
+    const result = await make({ url }).run(driverRequest(task('power-on')));
+    expect(result).toMatchObject({ ok: false, retryInMs: 500 });
+    expect(result.error).toMatch(/could not be reached/);
+    sim = await startVergeosSim();
+  });
+
+  it('refuses settings that cannot work before sending anything: no attempt, no retry', async () => {
+    const result = await make({}, {}).run(driverRequest(task('power-on')));
+    expect(result).toMatchObject({ ok: false, attempts: 0 });
+    expect(result.retryInMs).toBeUndefined();
+    expect(sim.requests).toHaveLength(0);
   });
 
   it('keeps within its hourly request budget: the request that does not fit is not sent', async () => {
@@ -142,8 +199,7 @@ describe('vergeos driver', () => {
     const sent = sim.requests.length;
     const result = await d.run(driverRequest(task('power-off'), { target: 'gpu-ws-02' }));
     expect(sim.requests).toHaveLength(sent);
-    expect(result).toMatchObject({ ok: false, retryable: true });
-    expect(result.retryAfterMs).toBe(3_600_000);
+    expect(result).toMatchObject({ ok: false, retryInMs: 3_600_000 });
     expect(result.error).toMatch(/request budget \(3 per hour\)/);
     clock += 3_600_000;
     expect((await d.run(driverRequest(task('power-off'), { target: 'gpu-ws-02' }))).ok).toBe(true);
