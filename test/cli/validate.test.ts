@@ -9,13 +9,26 @@ describe('taskops validate', () => {
   it('accepts the bundled examples and exits 0, noting object types and secrets it cannot check without a config', async () => {
     const r = await runCli(['validate', 'examples']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('16 manifests in 11 files: OK');
+    expect(r.stdout).toContain('10 manifests in 7 files: OK');
     expect(r.stdout).toContain(
       'objectType vms is not built in; unchecked without an engine config (--config) (note)',
     );
     expect(r.stdout).toContain(
       "examples/sync-alerts/webhook.yaml:8:19: Webhook/slack-ops: {env: SLACK_WEBHOOK_URL} unchecked without an engine config (--config): the engine's secrets allowlist decides whether it may be read (note)",
     );
+  });
+
+  it('skips examples/vergeos (its own engine repo) and validates it against its own config', async () => {
+    const all = await runCli(['validate', 'examples']);
+    expect(all.stdout).not.toContain('examples/vergeos');
+    const own = await runCli([
+      '--config',
+      'examples/vergeos/taskops.config.yaml',
+      'validate',
+      'examples/vergeos/manifests',
+    ]);
+    expect(own.code).toBe(0);
+    expect(own.stdout).toContain('6 manifests in 4 files: OK');
   });
 
   it('checks object types and actions against the drivers of an engine config', async () => {

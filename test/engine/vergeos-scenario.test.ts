@@ -102,6 +102,29 @@ describe('the GPU scenario against VergeOS (examples/vergeos)', () => {
     );
   });
 
+  it("a 507 delays that VM's run in the store; on the clock its next attempt powers the VM on", async () => {
+    fixture = await start('2026-11-23T12:00:00Z');
+    sim!.failNext(1, 507, { path: '/api/v4/vm_actions', err: 'Insufficient resources' });
+    await fixture.engine.runTask('vergeos-power-on-gpu-vms');
+    await fixture.engine.whenIdle();
+    const [delayed, ...others] = await fixture.store.listRuns({ status: ['delayed'] });
+    expect(others).toHaveLength(0);
+    // Backoff of attempt 1 with random 0.5: 500 ms, on the engine's clock (the driver never waited).
+    expect(delayed).toMatchObject({ status: 'delayed', attempts: 1 });
+    expect(delayed!.nextAttemptAt).toBe(new Date(fixture.clock.now().getTime() + 500).toISOString());
+    expect(running().filter(Boolean)).toHaveLength(2);
+    fixture.clock.advanceBy(500);
+    await vi.waitFor(() => expect(running()).toEqual([true, true, true]));
+    await fixture.engine.whenIdle();
+    const run = await fixture.store.getRun(delayed!.runId);
+    expect(run).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(run!.attemptLog.map((a) => a.outcome)).toEqual(['failed', 'succeeded']);
+    expect(run!.attemptLog[0]!.error).toMatch(/507.*insufficient cluster resources/);
+    expect((run!.details as { attempts: Array<{ status: number }> }).attempts.map((a) => a.status)).toEqual([
+      507, 201,
+    ]);
+  });
+
   it('a VergeOS that refuses the key fails each trigger once, visibly, without touching any VM', async () => {
     fixture = await start('2026-11-23T12:00:00Z');
     sim!.apiKeys.clear();
