@@ -38,6 +38,8 @@ export interface TaskView {
   name: string;
   retired: boolean;
   spec?: TaskSpec;
+  /** What `spec.target` names (driver registry): a Webhook manifest, nothing, or objects acted on. */
+  targetKind?: 'webhook' | 'none' | 'objects';
   triggers?: string[];
   nextFirings?: string[];
   lastRun?: RunSummary | null;

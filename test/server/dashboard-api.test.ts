@@ -196,6 +196,16 @@ describe('the dashboard API', () => {
     expect(byName.other).toMatchObject({ status: 'failed', error: expect.stringContaining('code 3') });
     expect(byName.other).not.toHaveProperty('details');
   });
+
+  it("says what each task's target names, from the driver registry", async () => {
+    const { tasks } = (await (await fetch(`${base}/api/v1/tasks`, { headers: auth })).json()) as {
+      tasks: Array<{ name: string; targetKind?: string }>;
+    };
+    expect(Object.fromEntries(tasks.map((t) => [t.name, t.targetKind]))).toEqual({
+      t: 'objects',
+      other: 'objects',
+    });
+  });
 });
 
 describe('the dashboard session', () => {

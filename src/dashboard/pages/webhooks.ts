@@ -59,7 +59,7 @@ export function Webhooks() {
     ${webhooks.map((o) => {
       const spec = o.spec as WebhookSpec;
       const users = (tasks.data?.tasks ?? []).filter(
-        (t) => t.spec?.objectType === 'webhook' && t.spec.target?.name === o.name,
+        (t) => t.targetKind === 'webhook' && t.spec?.target?.name === o.name,
       );
       return html`<section class="object" data-webhook=${o.name} key=${o.name}>
         <h2>${o.name} <${SourceRef} source=${o.source} /></h2>

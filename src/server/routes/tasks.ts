@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { EngineError, type Engine } from '../../engine/index.js';
+import { builtInDriver } from '../../manifest/drivers.js';
 import {
   RUN_STATUSES,
   type RunFilter,
@@ -51,7 +52,17 @@ export function taskRoutes(app: FastifyInstance, engine: Engine, store: Store, f
             .slice(0, 3)
             .map((d) => d.toISOString());
           const triggers = state.triggers.filter((t) => t.spec.tasks.includes(name)).map((t) => t.name);
-          return { name, retired: false, spec, triggers, nextFirings: firings, lastRun: lastRuns.get(name) };
+          // What the target names, from the driver registry: the dashboard never tests a driver name.
+          const targetKind = builtInDriver(spec.objectType)?.target ?? 'objects';
+          return {
+            name,
+            retired: false,
+            spec,
+            targetKind,
+            triggers,
+            nextFirings: firings,
+            lastRun: lastRuns.get(name),
+          };
         });
       const retired = [...state.retired]
         .filter((name) => shown.has(name))
