@@ -1,3 +1,4 @@
+import { codePointLabel, controlCharacterAt, escapeControl } from '../../manifest/control.js';
 import { and, anyOf, eq } from './vergeos-filter.js';
 import { VergeosClient, VergeosError } from './vergeos-client.js';
 
@@ -62,6 +63,15 @@ export class VergeosDirectory {
       .filter((ref) => ref.startsWith('vms/'))
       .map((ref) => ref.slice('vms/'.length));
     const names = await this.vmNamesOf(vmKeys, signal);
+    // The member rule of a Tag manifest: a name reaches argv (${NAME}), logs and terminals, so none is raw.
+    for (const name of names) {
+      const at = controlCharacterAt(name);
+      if (at !== -1)
+        throw new VergeosError(
+          `VergeOS tag ${JSON.stringify(tag)}: its member VM "${escapeControl(name)}" holds the control character ${codePointLabel(name, at)}; rename it in VergeOS`,
+          false,
+        );
+    }
     return [...new Set(names)].sort();
   }
 

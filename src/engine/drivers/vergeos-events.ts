@@ -1,3 +1,4 @@
+import { controlCharacterAt, escapeControl } from '../../manifest/control.js';
 import type { EventSourceConfig } from '../../manifest/types.js';
 import type { EventFieldValue, Store } from '../../store/types.js';
 import type { EventSource } from '../events/source.js';
@@ -135,6 +136,17 @@ export class VergeosEventSource implements EventSource {
     return count;
   }
 
+  /** As the API refuses: an object name reaches argv (${NAME}) and terminals, so one with control characters is dropped. */
+  private safeObject(object: string | null, from: string): boolean {
+    if (object === null || controlCharacterAt(object) === -1) return true;
+    this.opts.log.warn('VergeOS event source: entry dropped, its object name holds control characters', {
+      source: this.name,
+      from,
+      object: escapeControl(object),
+    });
+    return false;
+  }
+
   private classify(row: Record<string, unknown>): EventInput | null {
     const objectType = String(row.object_type ?? '');
     const level = String(row.level ?? '');
@@ -145,6 +157,7 @@ export class VergeosEventSource implements EventSource {
     );
     if (!rule) return null;
     const object = String(row.object_name ?? '') || String(row.user ?? '') || null;
+    if (!this.safeObject(object, `log ${String(row.$key)}`)) return null;
     const fields: Record<string, EventFieldValue> = {
       level,
       text,
@@ -168,13 +181,17 @@ export class VergeosEventSource implements EventSource {
     if (savedText !== undefined) {
       for (const [key, alarm] of current) {
         if (!known.has(key)) {
-          await this.opts.submit(this.alarmEvent('raised', alarm));
+          const event = this.alarmEvent('raised', alarm);
+          if (!event) continue;
+          await this.opts.submit(event);
           count++;
         }
       }
       for (const [key, alarm] of known) {
         if (!current.has(key)) {
-          await this.opts.submit(this.alarmEvent('lowered', alarm));
+          const event = this.alarmEvent('lowered', alarm);
+          if (!event) continue;
+          await this.opts.submit(event);
           count++;
         }
       }
@@ -183,7 +200,9 @@ export class VergeosEventSource implements EventSource {
     return count;
   }
 
-  private alarmEvent(name: 'raised' | 'lowered', alarm: Record<string, unknown>): EventInput {
+  private alarmEvent(name: 'raised' | 'lowered', alarm: Record<string, unknown>): EventInput | null {
+    const object = alarm.owner_name ? String(alarm.owner_name) : null;
+    if (!this.safeObject(object, `alarm ${String(alarm.$key)}`)) return null;
     const fields: Record<string, EventFieldValue> = {
       level: String(alarm.level ?? ''),
       status: String(alarm.status ?? ''),
@@ -191,6 +210,6 @@ export class VergeosEventSource implements EventSource {
       ownerType: String(alarm.owner_type ?? ''),
       source: this.name,
     };
-    return { type: 'alarms', name, object: alarm.owner_name ? String(alarm.owner_name) : null, fields };
+    return { type: 'alarms', name, object, fields };
   }
 }

@@ -58,6 +58,25 @@ function source(
 }
 
 describe('VergeOS event source', () => {
+  it('drops a log entry whose object name holds control characters (the API refuses such events too)', async () => {
+    const s = source();
+    await s.pollOnce();
+    sim.addLog({
+      level: 'audit',
+      text: "User 'x' logged in",
+      object_type: 'user',
+      object_name: 'vm\u001b]0;pwned\u0007',
+      user: 'x\u001b[2J',
+    });
+    sim.addLog({ level: 'audit', text: "User 'ok' logged in", object_type: 'user', object_name: 'ok' });
+    expect(await s.pollOnce()).toBe(1);
+    expect(submitted.map((e) => e.object)).toEqual(['ok']);
+    expect(await store.getMeta('eventSource.vergeos.logCursor')).toBe(String(sim.tables.logs!.at(-1)!.$key));
+    sim.tables.alarms!.push({ $key: 8, level: 'critical', owner_type: 'nodes', owner_name: 'n\u009b1m' });
+    expect(await s.pollOnce()).toBe(0);
+    expect(submitted).toHaveLength(1);
+  });
+
   it('starts after the newest log entry: history is not replayed', async () => {
     sim.addLog({ level: 'audit', text: "User 'old' logged in", object_type: 'user', object_name: 'old' });
     const s = source();

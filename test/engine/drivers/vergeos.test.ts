@@ -232,6 +232,20 @@ describe('vergeos driver', () => {
     expect(sim.requests).toHaveLength(0);
   });
 
+  it('refuses a VergeOS tag whose member VM name holds a control character, naming it escaped', async () => {
+    sim.addVm('gpu\u001b[2J');
+    sim.tagVms('JThompson-GPU', ['gpu-ws-01', 'gpu\u001b[2J']);
+    const members = make().resolveMembers!(
+      { vergeos: { tag: 'JThompson-GPU' } },
+      new AbortController().signal,
+    );
+    await expect(members).rejects.toThrow(
+      /VM "gpu\\u001b\[2J" .*control character U\+001B.*rename it in VergeOS/,
+    );
+    const message = await members.then(String, (err: Error) => err.message);
+    expect(message).not.toContain('\u001b');
+  });
+
   it('resolves a VergeOS tag to its VM names through tag_members', async () => {
     sim.addVm('gpu-ws-03');
     sim.addVm('build-01');
