@@ -60,6 +60,7 @@ export class VergeosEventSource implements EventSource {
   private readonly rules: Array<LogRule & { pattern: RegExp }>;
   private cancelTimer: (() => void) | undefined;
   private running: Promise<void> | undefined;
+  private waiting = false;
   private stopped = false;
 
   constructor(private readonly opts: VergeosEventSourceOptions) {
@@ -91,17 +92,27 @@ export class VergeosEventSource implements EventSource {
   private arm(at: Date): void {
     if (this.stopped) return;
     this.cancelTimer = this.opts.clock.setTimer(at, () => {
-      this.running = this.pollOnce()
-        .then(
-          () => undefined,
-          (err: unknown) => {
-            this.opts.log.warn('VergeOS event source: poll failed; trying again at the next interval', {
-              source: this.name,
-              error: err instanceof Error ? err.message : String(err),
-            });
-          },
-        )
-        .finally(() => this.arm(new Date(this.opts.clock.now().getTime() + this.opts.pollIntervalMs)));
+      // The next look is armed now, not when this one ends: the interval keeps to the clock however long a poll takes.
+      this.arm(new Date(this.opts.clock.now().getTime() + this.opts.pollIntervalMs));
+      this.pollAfterCurrent();
+    });
+  }
+
+  /** Polls never overlap: a look due while one runs waits for it; one waiting look covers every missed interval. */
+  private pollAfterCurrent(): void {
+    if (this.waiting) return;
+    this.waiting = true;
+    this.running = (this.running ?? Promise.resolve()).then(async () => {
+      this.waiting = false;
+      if (this.stopped) return;
+      try {
+        await this.pollOnce();
+      } catch (err) {
+        this.opts.log.warn('VergeOS event source: poll failed; trying again at the next interval', {
+          source: this.name,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
     });
   }
 

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { VergeosClient } from '../../../src/engine/drivers/index.js';
 import { VergeosEventSource } from '../../../src/engine/drivers/vergeos-events.js';
 import { ManualClock, type EventInput } from '../../../src/engine/index.js';
@@ -33,6 +33,8 @@ afterEach(async () => {
 
 function source(
   opts: {
+    clock?: ManualClock;
+    beforeSubmit?(event: EventInput): Promise<void> | undefined;
     rules?: Array<{
       objectType: string;
       text: string;
@@ -48,10 +50,11 @@ function source(
     config: { type: 'vergeos', driver: 'vms', ...(opts.rules ? { rules: opts.rules } : {}) },
     pollIntervalMs: 30_000,
     store,
-    clock: new ManualClock(),
+    clock: opts.clock ?? new ManualClock(),
     log: silentLogger,
     submit: async (event) => {
       if (opts.failSubmit) throw new Error('store refused the event');
+      await opts.beforeSubmit?.(event);
       submitted.push(event);
     },
   });
@@ -134,6 +137,28 @@ describe('VergeOS event source', () => {
     sim.addLog({ level: 'message', text: 'Snapshot taken', object_type: 'vm', object_name: 'gpu-ws-01' });
     await s.pollOnce();
     expect(submitted.map((e) => `${e.type}/${e.name}`)).toEqual(['vms/snapshot']);
+  });
+
+  it('keeps its interval on the clock: an interval that passes while a poll runs gets its own look after it', async () => {
+    const clock = new ManualClock('2026-11-23T12:00:00Z');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const s = source({ clock, beforeSubmit: (e) => (e.object === 'first' ? gate : undefined) });
+    await s.pollOnce(); // the starting point
+    sim.addLog({ level: 'audit', text: "User 'first' logged in", object_type: 'user', object_name: 'first' });
+    s.start();
+    clock.advanceBy(0); // the first look starts, and waits while storing 'first'…
+    await vi.waitFor(() => expect(sim.requests.filter((r) => r.path === '/api/v4/logs')).toHaveLength(2));
+    clock.advanceBy(30_000); // …while the next interval passes
+    sim.addLog({
+      level: 'audit',
+      text: "User 'second' logged in",
+      object_type: 'user',
+      object_name: 'second',
+    });
+    release();
+    await vi.waitFor(() => expect(submitted.map((e) => e.object)).toEqual(['first', 'second']));
+    await s.stop();
   });
 
   it('turns alarms that appear into alarms/raised and those that go into alarms/lowered', async () => {
