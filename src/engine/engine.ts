@@ -1,4 +1,11 @@
-import type { EngineEvent, RunRecord, RunTrigger, Store } from '../store/types.js';
+import {
+  FINAL_RUN_STATUSES,
+  type EngineEvent,
+  type RunRecord,
+  type RunTrigger,
+  type Store,
+} from '../store/types.js';
+import { disabledWebhooks, enableWebhook, type DisabledWebhook } from './disabled-webhooks.js';
 import type { DriverRegistry, DriverResult } from './drivers/index.js';
 import { EventIntake } from './events/intake.js';
 import type { EventSource } from './events/source.js';
@@ -202,6 +209,45 @@ export class Engine {
         idFor: (target) => (target === null ? runId : `${runId}-${hashTarget(target)}`),
       },
     ]);
+  }
+
+  /**
+   * Re-sends a finished webhook delivery: a new run with the same webhook-id and byte-identical body, so a
+   * receiver that saw the first one can drop it; trigger kind `replay`, named after the run it replays.
+   */
+  async replay(runId: string): Promise<RunRecord> {
+    const original = await this.opts.store.getRun(runId);
+    if (!original) throw new EngineError(`no run ${runId}`);
+    if (original.target.objectType !== 'webhook' || !original.delivery)
+      throw new EngineError(`run ${runId} is not a webhook delivery: only deliveries can be replayed`);
+    if (!FINAL_RUN_STATUSES.includes(original.status))
+      throw new EngineError(`run ${runId} is still ${original.status}: replay it once it has finished`);
+    const task = this.state.tasks.get(original.task);
+    if (!task) throw new EngineError(`Task/${original.task} no longer exists in the live state`);
+    const id = manualRunId();
+    const [run] = await this.runner.startRuns([
+      {
+        task: original.task,
+        spec: task,
+        trigger: { kind: 'replay', name: runId, event: original.trigger.event },
+        event: null,
+        idFor: () => id,
+        delivery: original.delivery,
+      },
+    ]);
+    return run!;
+  }
+
+  /** Enables a webhook a receiver disabled (410 Gone); false when it was not disabled. */
+  async enableWebhook(name: string): Promise<boolean> {
+    if (!this.state.webhooks.has(name))
+      throw new EngineError(`Webhook/${name} does not exist in the live state`);
+    return enableWebhook(this.opts.store, name);
+  }
+
+  /** The webhooks disabled by a 410 whose spec has not changed since. */
+  disabledWebhooks(): Promise<Map<string, DisabledWebhook>> {
+    return disabledWebhooks(this.opts.store, this.state.webhooks);
   }
 
   /**

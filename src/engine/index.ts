@@ -13,3 +13,4 @@ export {
 export { createDriverRegistry, type DriverRegistry, type DriverDeps } from './drivers/index.js';
 export { upcomingFirings, type UpcomingFiring } from './upcoming.js';
 export { buildState, type EngineState } from './state.js';
+export { disabledWebhooks, enableWebhook, type DisabledWebhook } from './disabled-webhooks.js';

@@ -102,6 +102,11 @@ export interface ScheduleSpec {
 }
 
 /**
+ * A duration: a whole number and a unit, ms, s, m, h or d (5s, 30m, 10h).
+ */
+export type Duration = string;
+
+/**
  * An HTTP POST endpoint that webhook tasks deliver their payload to.
  */
 export interface WebhookSpec {
@@ -162,9 +167,37 @@ export interface WebhookSpec {
    */
   timeoutSeconds?: number;
   /**
-   * Re-attempts after the first try, on a failure or no response, with exponential backoff and jitter.
+   * Re-attempts after the first try, on any non-2xx answer or no response (Standard Webhooks), spaced by retrySchedule.
    */
   retries?: number;
+  /**
+   * When re-attempts happen. Either a list of intervals (the last one repeats), or exponential backoff from interval by factor up to maximum. Default: 1s doubling up to 60s, full jitter. A Retry-After answer is honoured up to maximum (or the longest interval).
+   */
+  retrySchedule?: {
+    /**
+     * The wait before each re-attempt, in order (Svix: [5s, 5m, 30m, 2h, 5h, 10h, 10h]); the last repeats when retries is larger.
+     *
+     * @minItems 1
+     * @maxItems 100
+     */
+    intervals?: [Duration, ...Duration[]];
+    /**
+     * A duration: a whole number and a unit, ms, s, m, h or d (5s, 30m, 10h).
+     */
+    interval?: string;
+    /**
+     * Exponential backoff: each wait is the previous one times this (default 2).
+     */
+    factor?: number;
+    /**
+     * A duration: a whole number and a unit, ms, s, m, h or d (5s, 30m, 10h).
+     */
+    maximum?: string;
+    /**
+     * full: each wait is uniform in [0, wait), to spread a burst of failures (default with interval); none: exactly the wait (default with intervals).
+     */
+    jitter?: 'full' | 'none';
+  };
   /**
    * Sign deliveries with Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature).
    */

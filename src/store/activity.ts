@@ -244,6 +244,14 @@ export class ActivityTables {
       where.push('task = ?');
       params.push(filter.task);
     }
+    if (filter.objectType !== undefined) {
+      where.push('target_object_type = ?');
+      params.push(filter.objectType);
+    }
+    if (filter.target !== undefined) {
+      where.push('target_name = ?');
+      params.push(filter.target);
+    }
     if (filter.status && filter.status.length > 0) {
       where.push(`status IN (${filter.status.map(() => '?').join(', ')})`);
       params.push(...filter.status);

@@ -130,8 +130,8 @@ export const FINAL_RUN_STATUSES: readonly RunStatus[] = [
 ];
 
 export interface RunTrigger {
-  kind: 'schedule' | 'event' | 'manual';
-  /** Schedule name, EventTrigger name, or null for manual runs. */
+  kind: 'schedule' | 'event' | 'manual' | 'replay';
+  /** Schedule name, EventTrigger name, the replayed run's id (replay), or null for manual runs. */
   name: string | null;
   /** The event id, for event-triggered runs. */
   event: string | null;
@@ -246,6 +246,10 @@ export type WaitingRunStatus = 'queued' | 'delayed';
 
 export interface RunFilter {
   task?: string;
+  /** The run's target object type (`webhook` for deliveries). */
+  objectType?: string;
+  /** The run's target name (the Webhook of a delivery). */
+  target?: string;
   status?: RunStatus[];
   since?: string;
   limit?: number;

@@ -13,6 +13,7 @@ import {
   type EngineEvent,
   type ObjectContent,
   type RunAttempt,
+  type RunFilter,
   type Store,
 } from '../../src/store/index.js';
 import { runRecord } from '../helpers/runs.js';
@@ -599,6 +600,23 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         ]);
         expect((await store.listRuns({ limit: 1, offset: 1 })).map((r) => r.runId)).toEqual(['r2']);
         expect(await store.getRun('nope')).toBeUndefined();
+      });
+
+      it('filters runs by target object type and name (the deliveries to one webhook)', async () => {
+        const to = (objectType: string, name: string | null) => ({ target: { objectType, name } });
+        await store.insertRun(
+          runRecord('w1', { queuedAt: '2026-03-01T10:00:00.000Z', ...to('webhook', 'slack') }),
+        );
+        await store.insertRun(
+          runRecord('w2', { queuedAt: '2026-03-01T11:00:00.000Z', ...to('webhook', 'pager') }),
+        );
+        await store.insertRun(
+          runRecord('v1', { queuedAt: '2026-03-01T12:00:00.000Z', ...to('vms', 'slack') }),
+        );
+        const ids = async (filter: RunFilter) => (await store.listRuns(filter)).map((r) => r.runId);
+        expect(await ids({ objectType: 'webhook' })).toEqual(['w2', 'w1']);
+        expect(await ids({ objectType: 'webhook', target: 'slack' })).toEqual(['w1']);
+        expect(await ids({ target: 'slack' })).toEqual(['v1', 'w1']);
       });
 
       it('prunes finished runs and processed events older than the cutoff, never waiting or running ones', async () => {

@@ -20,5 +20,15 @@ export {
   type VergeosDriver,
 } from './vergeos.js';
 export { VergeosClient, VergeosError } from './vergeos-client.js';
-export { BACKOFF, RETRY_AFTER_CAP_MS, backoffDelay, parseRetryAfter, classifyStatus } from './backoff.js';
+export {
+  BACKOFF,
+  RETRY_AFTER_CAP_MS,
+  backoffDelay,
+  parseRetryAfter,
+  classifyStatus,
+  retryPolicy,
+  retryDelay,
+  type RetryPolicy,
+  type RetrySchedule,
+} from './backoff.js';
 export { sign, signatureHeaders, signingKey } from './signing.js';

@@ -47,6 +47,10 @@ export interface DriverResult {
    * (backoff, or what the receiver asked for) and calls the driver again. Drivers never wait themselves.
    */
   retryInMs?: number;
+  /** Webhook: the receiver answered 410 Gone; the engine disables the webhook until it changes or is re-enabled. */
+  disable?: { status: number; at: string };
+  /** The last attempt's own error, without the run's summary around it (webhooks/exhausted events carry it). */
+  lastError?: string;
 }
 
 /** Where a Tag takes its members from at run time (`membersOf`), instead of a list in the manifest. */

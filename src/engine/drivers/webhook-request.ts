@@ -2,6 +2,7 @@ import { headerProblem } from '../../manifest/headers.js';
 import type { WebhookSpec } from '../../manifest/types.js';
 import { redactCredentials } from '../../text/redact.js';
 import { resolveSecret, type ReadFile } from '../secrets.js';
+import { retryPolicy, type RetryPolicy } from './backoff.js';
 import { signingKey } from './signing.js';
 
 /** A Webhook with its secrets resolved for one delivery. Lives only for that delivery. */
@@ -12,6 +13,8 @@ export interface PreparedWebhook {
   allowInsecureCertificates: boolean;
   timeoutMs: number;
   retries: number;
+  /** When re-attempts happen, and the longest Retry-After honoured. */
+  policy: RetryPolicy;
   /** Every string an error message must not show: secret values, derived header values, a urlFrom URL. */
   secrets: string[];
 }
@@ -93,6 +96,7 @@ export function prepareWebhook(
     allowInsecureCertificates: spec.allowInsecureCertificates ?? false,
     timeoutMs: (spec.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
     retries: spec.retries ?? DEFAULT_RETRIES,
+    policy: retryPolicy(spec.retrySchedule),
     secrets,
   };
 }

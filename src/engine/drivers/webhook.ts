@@ -9,10 +9,10 @@ import { expandPayload, parsePayloadTemplate, type PayloadParseResult } from '..
 import type { DeliveryIdentity } from '../../store/types.js';
 import { describeSecretRef, refusedSecret, SecretError } from '../secrets.js';
 import {
-  backoffDelay,
   classifyStatus,
   honoursRetryAfter,
   parseRetryAfter,
+  retryDelay,
   type StatusVerdict,
 } from './backoff.js';
 import {
@@ -41,18 +41,35 @@ interface SendResult {
   permanent?: boolean;
 }
 
-type Verdict = StatusVerdict | 'aborted';
+type Verdict = StatusVerdict | 'aborted' | 'give-up';
 
-/** Reads a response body to its end and drops it; fails if it is destroyed (timeout, stop) first. */
-function drain(body: Readable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    body.once('end', resolve);
+/** How long, and how much, of a response body is read before the connection is closed: only the status matters. */
+export const BODY_BOUND = { ms: 1000, bytes: 64 * 1024 } as const;
+
+/**
+ * Reads a response body to its end and drops it, but at most BODY_BOUND: a body that is slow, huge or never
+ * ends is cut off by closing the connection. Never rejects: once the status is known, the answer is in.
+ */
+function settleBody(body: Readable): Promise<void> {
+  return new Promise((resolve) => {
+    let bytes = 0;
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const cut = () => {
+      body.destroy();
+      done();
+    };
+    const timer = setTimeout(cut, BODY_BOUND.ms);
+    body.once('end', done);
+    body.once('close', done);
     // `on`, not `once`: axios may emit a second error while tearing down, and it must not go unhandled.
-    body.on('error', reject);
-    body.once('close', () => {
-      if (!body.readableEnded) reject(new Error('response closed before its end'));
+    body.on('error', done);
+    body.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > BODY_BOUND.bytes) cut();
     });
-    body.resume();
   });
 }
 
@@ -155,10 +172,10 @@ export function createWebhookDriver(deps: DriverDeps = {}, settings: WebhookSett
       result.status = res.status;
       const retryAfter: unknown = res.headers['retry-after'];
       if (typeof retryAfter === 'string') result.retryAfter = retryAfter;
-      // The attempt ends when the body does: a receiver that stalls mid-body fails at the timeout.
+      // Answered means done: a 2xx whose body never ends is still delivered, and must not be sent again.
       response = res.data as Readable;
       if (controller.signal.aborted) response.destroy();
-      await drain(response);
+      await settleBody(response);
       if (res.status < 200 || res.status >= 300) result.error = `HTTP ${res.status} ${res.statusText}`.trim();
     } catch (err) {
       if (signal.aborted) {
@@ -182,9 +199,7 @@ export function createWebhookDriver(deps: DriverDeps = {}, settings: WebhookSett
   function verdictOf(r: SendResult): Verdict {
     if (r.aborted) return 'aborted';
     if (r.status === undefined) return r.permanent ? 'give-up' : 'retry';
-    const byStatus = classifyStatus(r.status);
-    // A 2xx whose body never completed (timeout mid-body) did not provably arrive: try again.
-    return byStatus === 'success' && r.error ? 'retry' : byStatus;
+    return classifyStatus(r.status);
   }
 
   /** The body and webhook-id of a delivery, fixed once: the engine stores them and every attempt reuses them. */
@@ -258,16 +273,29 @@ export function createWebhookDriver(deps: DriverDeps = {}, settings: WebhookSett
     if (verdict === 'aborted') return result(false, sent.error);
     if (verdict === 'give-up')
       return result(false, `${sent.error} (not retried: the answer will not change)`);
+    if (verdict === 'disable') {
+      const disabledAt = startedAt.toISOString();
+      return result(
+        false,
+        `${sent.error}: the receiver says the endpoint is gone; the webhook is now disabled`,
+        {
+          disable: { status: 410, at: disabledAt },
+        },
+      );
+    }
     if (attempt > target.retries) {
       const times = `${attempt} attempt${attempt === 1 ? '' : 's'}`;
-      return result(false, `gave up after ${times}; last: ${sent.error ?? 'failed'}`, { exhausted: true });
+      return result(false, `gave up after ${times}; last: ${sent.error ?? 'failed'}`, {
+        exhausted: true,
+        lastError: sent.error ?? 'failed',
+      });
     }
     const retryAfter =
       sent.status !== undefined && honoursRetryAfter(sent.status)
-        ? parseRetryAfter(sent.retryAfter, now())
+        ? parseRetryAfter(sent.retryAfter, now(), target.policy.maximumMs)
         : undefined;
     return result(false, `attempt ${attempt} failed: ${sent.error ?? 'failed'}`, {
-      retryInMs: retryAfter ?? backoffDelay(attempt, random),
+      retryInMs: retryAfter ?? retryDelay(target.policy, attempt, random),
     });
   }
 

@@ -2,6 +2,7 @@ import { builtInDriver } from '../../manifest/drivers.js';
 import type { TaskSpec } from '../../manifest/types.js';
 import { appendAudit } from '../../store/audit.js';
 import type {
+  DeliveryIdentity,
   EngineEvent,
   EventFieldValue,
   RunAttempt,
@@ -14,6 +15,7 @@ import type { Clock } from '../schedule/index.js';
 import type { EngineState } from '../state.js';
 import type { TaskLogWriter } from '../tasklog.js';
 import type { EngineLogger, EventInput } from '../types.js';
+import { disableWebhook, disabledReason } from '../disabled-webhooks.js';
 import { executeRun, prepareDelivery, type ExecuteInput } from './execute.js';
 import { RecordingMonitor } from './health.js';
 import { RunQueue, type Admission, type Job } from './queue.js';
@@ -50,6 +52,8 @@ export interface RunRequest {
   trigger: RunTrigger;
   event: EngineEvent | null;
   idFor(target: string | null): string;
+  /** A replay's delivery: the webhook-id and body of the run it re-sends, instead of new ones. */
+  delivery?: DeliveryIdentity;
 }
 
 /** An interrupted run is retried at most this many times, so a run that kills the engine cannot loop forever. */
@@ -171,6 +175,7 @@ export class Runner {
       }
       for (const target of targets.targets) {
         const run = this.newRun(req.task, req.spec, req.idFor(target), req.trigger, target);
+        if (req.delivery) run.delivery = req.delivery;
         const job = this.jobFor(run, req.spec, req.event);
         const admission = this.queue.reserve(job);
         if (admission === 'skip') job.run = skippedRun(run, FORBIDDEN, now);
@@ -370,7 +375,11 @@ export class Runner {
     );
     let result: DriverResult;
     try {
-      result = await executeRun(this.input(job, task, started));
+      const disabled = await this.webhookDisabled(task);
+      result = disabled
+        ? { ok: false, attempts: 0, error: disabled }
+        : await executeRun(this.input(job, task, started));
+      if (result.disable) await this.disableWebhook(task, run.runId, result.disable);
     } finally {
       cancelTimeout();
       this.active.delete(run.runId);
@@ -429,6 +438,29 @@ export class Runner {
     }
     this.ended(done, result);
     if (status !== 'interrupted') await this.afterRun(done, task, result, job.event);
+  }
+
+  /** Why a webhook task must not send now (its webhook answered 410 Gone), or null. */
+  private async webhookDisabled(task: TaskSpec): Promise<string | null> {
+    if (task.objectType !== 'webhook' || !task.target?.name) return null;
+    const spec = this.opts.state().webhooks.get(task.target.name);
+    return spec ? disabledReason(this.opts.store, task.target.name, spec) : null;
+  }
+
+  private async disableWebhook(task: TaskSpec, runId: string, answer: { status: number; at: string }) {
+    const name = task.target?.name;
+    const spec = name ? this.opts.state().webhooks.get(name) : undefined;
+    if (!name || !spec) return;
+    try {
+      await disableWebhook(this.opts.store, name, spec, { ...answer, runId });
+    } catch (err) {
+      this.opts.log.error('could not record that a webhook is disabled', {
+        webhook: name,
+        error: String(err),
+      });
+      return;
+    }
+    this.opts.log.warn('webhook disabled: the receiver answered 410 Gone', { webhook: name, runId });
   }
 
   /** running → delayed; parked here until its next attempt is due (unless the engine stops). */
@@ -579,7 +611,13 @@ export class Runner {
         type: 'webhooks',
         name: 'exhausted',
         object: task.target?.name ?? null,
-        fields: { task: run.task, runId: run.runId, attempts: run.attempts, error: run.error ?? '' },
+        fields: {
+          task: run.task,
+          runId: run.runId,
+          attempts: run.attempts,
+          error: run.error ?? '',
+          lastError: result.lastError ?? run.error ?? '',
+        },
       });
     }
   }

@@ -6,6 +6,7 @@ import {
   type Driver,
 } from '../../../src/engine/drivers/index.js';
 import type { WebhookSpec } from '../../../src/manifest/types.js';
+import { BODY_BOUND } from '../../../src/engine/drivers/webhook.js';
 import { driverRequest } from '../../helpers/driver-request.js';
 import { startReceiver, type Receiver } from '../../helpers/http-receiver.js';
 import { ANY_SECRET, recordingDeps, webhookTask } from './webhook-fixtures.js';
@@ -147,14 +148,29 @@ describe('webhook driver: one attempt per call', () => {
     expect(result!.retryInMs).toBe(60_000);
   });
 
-  it.each([410, 400, 404, 422])('gives up at once on %i', async (status) => {
-    receiver.script({ status });
+  it.each([400, 404, 409, 422, 501])(
+    'retries %i like any non-2xx answer (Standard Webhooks)',
+    async (status) => {
+      receiver.script({ status });
+      const results = await attempts({ retries: 5 }, 10);
+      expect(results.map((r) => r.ok)).toEqual([false, true]);
+      expect(results[0]!.retryInMs).toBe(500);
+      expect(results[0]!.error).toMatch(new RegExp(`attempt 1 failed: HTTP ${status}`));
+    },
+  );
+
+  it('stops at a 410 Gone and asks the engine to disable the webhook', async () => {
+    receiver.script({ status: 410 });
     const results = await attempts({ retries: 5 }, 10);
     expect(results).toHaveLength(1);
-    expect(results[0]).toMatchObject({ ok: false, attempts: 1 });
-    expect(results[0]!.exhausted).toBeUndefined();
+    expect(results[0]).toMatchObject({
+      ok: false,
+      attempts: 1,
+      disable: { status: 410, at: '2025-10-16T15:38:07.000Z' },
+    });
     expect(results[0]!.retryInMs).toBeUndefined();
-    expect(results[0]!.error).toMatch(new RegExp(`HTTP ${status}.*not retried`));
+    expect(results[0]!.exhausted).toBeUndefined();
+    expect(results[0]!.error).toMatch(/HTTP 410 Gone: the receiver says the endpoint is gone/);
   });
 
   it.each([408, 429])('retries %i', async (status) => {
@@ -163,12 +179,14 @@ describe('webhook driver: one attempt per call', () => {
     expect(results.map((r) => r.ok)).toEqual([false, true]);
   });
 
-  it('does not follow a redirect: a POST must not turn into a GET elsewhere', async () => {
+  it('does not follow a redirect: the POST is retried at its own URL, never sent elsewhere', async () => {
     receiver.script({ status: 302, headers: { location: '/elsewhere' } });
     const results = await attempts({ retries: 3 }, 10);
-    expect(results).toHaveLength(1);
-    expect(results[0]).toMatchObject({ ok: false, attempts: 1 });
-    expect(receiver.requests).toHaveLength(1);
+    expect(results.map((r) => r.ok)).toEqual([false, true]);
+    expect(receiver.requests.map((r) => [r.method, r.path])).toEqual([
+      ['POST', '/'],
+      ['POST', '/'],
+    ]);
   });
 
   it('retries when nothing listens, then reports exhaustion', async () => {
@@ -183,36 +201,38 @@ describe('webhook driver: one attempt per call', () => {
 });
 
 describe('webhook driver: timeouts and stopping', () => {
-  it('fails an attempt at timeoutSeconds when no answer comes, or when the body never ends', async () => {
+  it('fails an attempt at timeoutSeconds when no answer comes', async () => {
     receiver.script({ hang: 'headers' });
-    const other = await startReceiver();
-    other.script({ hang: 'body', status: 200 });
-    try {
-      const started = Date.now();
-      const noAnswer = deliverWith({ timeoutSeconds: 3, retries: 0 }).result;
-      const second = createWebhookDriver(recordingDeps());
-      const stalled = second.run(
-        driverRequest(webhookTask(), { webhookSpec: { url: other.url, timeoutSeconds: 3, retries: 0 } }),
-      );
-      const [a, b] = await Promise.all([noAnswer, stalled]);
-      const elapsed = Date.now() - started;
-      expect(a).toMatchObject({
-        ok: false,
-        attempts: 1,
-        error: expect.stringMatching(/no complete response within 3 s/),
-      });
-      expect(b).toMatchObject({
-        ok: false,
-        attempts: 1,
-        error: expect.stringMatching(/no complete response within 3 s/),
-      });
-      expect((b.details as { attempts: Array<{ status?: number }> }).attempts[0]?.status).toBe(200);
-      expect(elapsed).toBeGreaterThanOrEqual(2900);
-      expect(elapsed).toBeLessThan(6000);
-      await second.close?.();
-    } finally {
-      await other.close();
-    }
+    const started = Date.now();
+    const result = await deliverWith({ timeoutSeconds: 3, retries: 0 }).result;
+    const elapsed = Date.now() - started;
+    expect(result).toMatchObject({
+      ok: false,
+      attempts: 1,
+      error: expect.stringMatching(/no complete response within 3 s/),
+    });
+    expect(elapsed).toBeGreaterThanOrEqual(2900);
+    expect(elapsed).toBeLessThan(6000);
+  });
+
+  it('counts a 2xx whose body never ends as delivered: read for a bound, then closed, never re-sent', async () => {
+    receiver.script({ hang: 'body', status: 200 });
+    const started = Date.now();
+    const results = await attempts({ timeoutSeconds: 30, retries: 3 }, 10);
+    const elapsed = Date.now() - started;
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ ok: true, attempts: 1 });
+    expect((results[0]!.details as { attempts: Array<{ status?: number }> }).attempts[0]?.status).toBe(200);
+    expect(receiver.requests).toHaveLength(1);
+    expect(elapsed).toBeGreaterThanOrEqual(BODY_BOUND.ms - 100);
+    expect(elapsed).toBeLessThan(BODY_BOUND.ms + 2000);
+  });
+
+  it('closes a 2xx body larger than the bound without waiting for its end', async () => {
+    receiver.script({ status: 200, body: 'x'.repeat(BODY_BOUND.bytes * 4) });
+    const results = await attempts({ retries: 3 }, 10);
+    expect(results.map((r) => r.ok)).toEqual([true]);
+    expect(receiver.requests).toHaveLength(1);
   });
 
   it('stops a hanging attempt as soon as the run is aborted', async () => {
@@ -227,5 +247,43 @@ describe('webhook driver: timeouts and stopping', () => {
       error: 'webhook test-hook: stopped: task timeout after 300 s',
     });
     expect(outcome.exhausted).toBeUndefined();
+  });
+});
+
+describe('webhook driver: retry policy', () => {
+  const SVIX = ['5s', '5m', '30m', '2h', '5h', '10h', '10h'];
+
+  it('waits the listed intervals, exactly, the last one repeating', async () => {
+    for (let i = 0; i < 9; i++) receiver.script({ status: 503 });
+    const results = await attempts({ retries: 9, retrySchedule: { intervals: SVIX } }, 10);
+    const h = 3_600_000;
+    expect(results.map((r) => r.retryInMs)).toEqual([
+      5000,
+      300_000,
+      1_800_000,
+      2 * h,
+      5 * h,
+      10 * h,
+      10 * h,
+      10 * h,
+      10 * h,
+      undefined,
+    ]);
+  });
+
+  it('backs off exponentially from interval by factor up to maximum, with or without jitter', async () => {
+    for (let i = 0; i < 5; i++) receiver.script({ status: 500 });
+    const schedule = { interval: '1m', factor: 3, maximum: '5m', jitter: 'none' as const };
+    const results = await attempts({ retries: 5, retrySchedule: schedule }, 10);
+    expect(results.map((r) => r.retryInMs)).toEqual([60_000, 180_000, 300_000, 300_000, 300_000, undefined]);
+  });
+
+  it('honours Retry-After up to the policy maximum, beyond the default 60 s cap', async () => {
+    receiver.script(
+      { status: 503, headers: { 'retry-after': '7200' } },
+      { status: 429, headers: { 'retry-after': '86400' } },
+    );
+    const results = await attempts({ retries: 3, retrySchedule: { intervals: SVIX } }, 10);
+    expect(results.map((r) => r.retryInMs)).toEqual([7_200_000, 36_000_000, undefined]);
   });
 });
