@@ -13,6 +13,9 @@ import { registerLogs } from './logs.js';
 import { registerPreview } from './preview.js';
 import { registerServe } from './serve.js';
 import { registerImport } from './import.js';
+import { registerDeliveries } from './deliveries.js';
+import { registerReplay } from './replay.js';
+import { registerWebhooks } from './webhooks.js';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -28,6 +31,9 @@ const COMMANDS: Array<(program: Command) => void> = [
   registerPreview,
   registerServe,
   registerImport,
+  registerDeliveries,
+  registerReplay,
+  registerWebhooks,
 ];
 
 export function buildProgram(): Command {

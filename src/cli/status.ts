@@ -37,6 +37,12 @@ function renderStatus(r: StatusReport, cmd: Command): string {
     for (const d of r.drift)
       lines.push(`  ${c.yellow('~')} ${d.kind}/${e(d.name)} (changed ${d.changedAt}): ${e(d.reason)}`);
   }
+  for (const [name, d] of Object.entries(r.disabledWebhooks ?? {}))
+    lines.push(
+      c.red(
+        `Webhook/${e(name)} disabled by the receiver (${d.status} at ${d.at}): taskops webhooks enable ${e(name)}`,
+      ),
+    );
   lines.push('', r.nextFirings.length === 0 ? 'Next firings: none known' : 'Next firings:');
   for (const f of r.nextFirings) lines.push(`  ${f.at}  ${e(f.schedule)} → ${e(f.tasks.join(', '))}`);
   return lines.join('\n') + '\n';

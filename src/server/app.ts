@@ -11,6 +11,7 @@ import { capConnections, resolveLimits, timeoutOptions, type ServerLimits } from
 import { loopbackGuard } from './loopback.js';
 import type { Metrics } from './metrics.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { deliveryRoutes } from './routes/deliveries.js';
 import { eventRoutes } from './routes/events.js';
 import { objectRoutes } from './routes/objects.js';
 import { RunFeed } from './run-feed.js';
@@ -144,6 +145,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   // Open streams are never idle: end them, or closing the server would wait for every follower to leave.
   app.addHook('preClose', async () => feed.endAll());
   taskRoutes(app, opts.engine, opts.store, feed);
+  deliveryRoutes(app, opts.engine, opts.store);
   scheduleRoutes(app, opts.engine, opts.defaultZone, opts.now ?? (() => new Date()));
   dashboardRoutes(app, {
     apiToken: opts.apiToken,

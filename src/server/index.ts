@@ -5,3 +5,10 @@ export { isLoopback } from './loopback.js';
 export { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
 export { statusReport, syncStatus, type StatusReport, type KindCounts } from './status.js';
 export type { SyncController, SyncStatus, SyncOutcome, SyncError } from './types.js';
+export {
+  deliveryView,
+  listDeliveries,
+  storedDisabledWebhooks,
+  type DeliveryView,
+  type DeliveryQuery,
+} from './deliveries.js';

@@ -1,4 +1,5 @@
-import { upcomingFirings, type UpcomingFiring } from '../engine/index.js';
+import { upcomingFirings, type DisabledWebhook, type UpcomingFiring } from '../engine/index.js';
+import { storedDisabledWebhooks } from './deliveries.js';
 import { KINDS, type Kind } from '../manifest/types.js';
 import { formatProblem } from '../manifest/index.js';
 import { findDrift, type DriftEntry } from '../reconcile/index.js';
@@ -20,6 +21,8 @@ export interface StatusReport {
   nextFirings: UpcomingFiring[];
   /** The last reconcile attempt kept in the store (null before the first); with the source when serve runs. */
   sync: SyncStatus | null;
+  /** Webhooks their receiver disabled (410 Gone), by name: deliveries to them fail at once until re-enabled. */
+  disabledWebhooks: Record<string, DisabledWebhook>;
 }
 
 const FAILURES = new Set(['source-failed', 'invalid', 'refused', 'stale-plan']);
@@ -77,5 +80,6 @@ export async function statusReport(
     drift: findDrift(live),
     nextFirings: upcomingFirings(live, now, 5, defaultZone),
     sync: syncStatus(await store.getSyncStatus(), loop),
+    disabledWebhooks: await storedDisabledWebhooks(store),
   };
 }

@@ -251,7 +251,7 @@ describe('webhook driver: timeouts and stopping', () => {
 });
 
 describe('webhook driver: retry policy', () => {
-  const SVIX = ['5s', '5m', '30m', '2h', '5h', '10h', '10h'];
+  const SVIX: [string, ...string[]] = ['5s', '5m', '30m', '2h', '5h', '10h', '10h'];
 
   it('waits the listed intervals, exactly, the last one repeating', async () => {
     for (let i = 0; i < 9; i++) receiver.script({ status: 503 });
