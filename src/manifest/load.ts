@@ -123,7 +123,7 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
         for (const f of semanticFindings(result.manifest, opts.defaultZone)) {
           problems.push({
             layer: 'semantic',
-            location: doc.positions.locate(f.path, { key: f.atKey }),
+            location: doc.positions.locate(f.path, { key: f.atKey, textOffset: f.textOffset }),
             object: result.object,
             message: f.message,
           });

@@ -31,8 +31,14 @@ export class DocumentPositions {
     return this.at(this.startOffset);
   }
 
-  /** The value node at `path`; if absent, the nearest existing ancestor. `key: true` points at the key instead. */
-  locate(path: ReadonlyArray<string | number>, opts: { key?: boolean } = {}): SourceLocation {
+  /**
+   * The value node at `path`; if absent, the nearest existing ancestor. `key: true` points at the key instead;
+   * `textOffset` at that offset inside a string value (exact in block literals and one-line quoted strings).
+   */
+  locate(
+    path: ReadonlyArray<string | number>,
+    opts: { key?: boolean; textOffset?: number | undefined } = {},
+  ): SourceLocation {
     let node: unknown = this.tree().contents;
     let best: Node | null = (node as Node | null) ?? null;
     for (let i = 0; i < path.length; i++) {
@@ -51,7 +57,28 @@ export class DocumentPositions {
       }
       if (node && (node as Node).range) best = node as Node;
     }
+    if (best && opts.textOffset !== undefined && best === node) return this.inText(best, opts.textOffset);
     return best ? this.nodeLocation(best) : this.start();
+  }
+
+  /** An offset inside a scalar's text, as a file position where the text maps to the source one to one. */
+  private inText(node: Node, offset: number): SourceLocation {
+    const at = this.nodeLocation(node);
+    if (!isScalar(node) || typeof node.value !== 'string') return at;
+    const before = node.value.slice(0, offset);
+    if (node.type === 'BLOCK_LITERAL') {
+      const lines = before.split('\n');
+      // The content starts on the line after the `|`, indented one step (2) past the key's column.
+      const keyCol = Math.max(1, at.col - 'payload: '.length);
+      return { file: at.file, line: at.line + lines.length, col: keyCol + 2 + lines.at(-1)!.length };
+    }
+    const oneToOne =
+      !node.value.includes('\n') &&
+      ((node.type === 'QUOTE_SINGLE' && !before.includes("'")) ||
+        (node.type === 'QUOTE_DOUBLE' && !/["\\]/.test(before)) ||
+        node.type === 'PLAIN');
+    const quote = node.type === 'PLAIN' ? 0 : 1;
+    return oneToOne ? { ...at, col: at.col + quote + offset } : at;
   }
 
   nodeLocation(node: Node): SourceLocation {

@@ -10,6 +10,8 @@ export interface SemanticFinding {
   message: string;
   /** Point at the key rather than its value. */
   atKey?: boolean;
+  /** Where in the value's text (a JSON text payload) the problem is, to point at its line. */
+  textOffset?: number;
 }
 
 /** Built-in object types and the actions they offer (from the driver declarations); others come from the engine's drivers. */
@@ -119,7 +121,14 @@ function taskFindings(spec: TaskSpec): SemanticFinding[] {
     const parsed = parsePayloadTemplate(params.payload as string | object);
     if (!parsed.ok) {
       const path = ['spec', 'params', 'payload', ...(parsed.path ?? [])];
-      out.push({ path, message: parsed.message, ...(parsed.atKey ? { atKey: true } : {}) });
+      const inText = typeof params.payload === 'string' && parsed.offset !== undefined;
+      out.push({
+        path,
+        message: parsed.message,
+        // In JSON text the key is inside the value: point into the text, not at the YAML key `payload`.
+        ...(parsed.atKey && !inText ? { atKey: true } : {}),
+        ...(inText ? { textOffset: parsed.offset } : {}),
+      });
     }
     // Check the strings the payload holds once parsed: a JSON escape such as \u0024{X} is still a variable.
     else if (typeof params.payload === 'string') params = { ...params, payload: JSON.parse(params.payload) };

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { jsonDepthExcess, valueDepthExceeds } from './depth.js';
+import { compileJsonText, type JsonTextPart } from './json-template.js';
 import { LIMITS } from './limits.js';
 
 /** Variables every template may use; `FIELD_<key>` (an event field) comes on top. */
@@ -187,6 +188,8 @@ export function expandTemplate(text: string, vars: TemplateVars): string {
 /** A webhook payload parsed and split once; expanded per delivery by expandPayload. */
 export type PayloadTemplate =
   | { kind: 'json'; json: string }
+  /** A JSON text payload: its own bytes, with only the string values that hold variables replaced. */
+  | { kind: 'text'; parts: JsonTextPart[] }
   | { kind: 'string'; pieces: TemplatePiece[] }
   | { kind: 'array'; items: PayloadTemplate[] }
   /** Keys are literal JSON text, already quoted: only values take variables. */
@@ -233,6 +236,12 @@ function compileValue(value: unknown, path: Array<string | number>): PayloadTemp
   if (typeof value === 'number') {
     if (!Number.isFinite(value))
       throw new PayloadShapeError(`${display(path)} is ${value}, which JSON cannot hold`, path);
+    // YAML read the number into a double already: past 2^53 it is no longer the integer that was written.
+    if (Number.isInteger(value) && !Number.isSafeInteger(value))
+      throw new PayloadShapeError(
+        `${display(path)} is an integer too large to be sent exactly from a YAML mapping (it would become ${value}); write the payload as JSON text (payload: |) to send it as written, or quote it as a string`,
+        path,
+      );
     return { kind: 'json', json: JSON.stringify(value) };
   }
   if (typeof value === 'string') {
@@ -277,12 +286,6 @@ function literalKey(key: string, path: Array<string | number>): string {
   return pieces.join('');
 }
 
-function jsonErrorOffset(message: string, text: string): number | undefined {
-  const position = /at position (\d+)/.exec(message);
-  if (position) return Number(position[1]);
-  return /end of JSON input/.test(message) ? text.length : undefined;
-}
-
 const tooDeep = (): string =>
   `payload nests deeper than ${LIMITS.maxDepth} levels of lists and mappings; flatten it`;
 
@@ -292,30 +295,27 @@ const tooDeep = (): string =>
  * Nesting is bounded first, without recursion, so a hostile payload is refused instead of overflowing the stack.
  */
 export function parsePayloadTemplate(payload: string | object): PayloadParseResult {
-  let value: unknown = payload;
   if (typeof payload === 'string') {
     const excess = jsonDepthExcess(payload);
     if (excess !== -1) return { ok: false, message: tooDeep(), offset: excess };
-    try {
-      value = JSON.parse(payload);
-    } catch (err) {
-      const message = (err as Error).message;
-      const offset = jsonErrorOffset(message, payload);
+    // Token by token, never through JSON.parse: big integers, 1.10, key order and duplicate keys stay visible.
+    const compiled = compileJsonText(payload);
+    if (!compiled.ok)
       return {
         ok: false,
-        message: `payload is not valid JSON: ${message}`,
-        ...(offset === undefined ? {} : { offset }),
+        message: compiled.message,
+        offset: compiled.offset,
+        ...(compiled.atKey ? { atKey: true } : {}),
       };
-    }
-  } else if (valueDepthExceeds(payload)) return { ok: false, message: tooDeep() };
+    return { ok: true, template: { kind: 'text', parts: compiled.parts } };
+  }
+  if (valueDepthExceeds(payload)) return { ok: false, message: tooDeep() };
+  const value: unknown = payload;
   try {
     return { ok: true, template: compileValue(value, []) };
   } catch (err) {
     if (!(err instanceof PayloadShapeError)) throw err;
-    // A path only locates something in a mapping payload; in JSON text the payload itself is the place.
-    return typeof payload === 'string'
-      ? { ok: false, message: err.message }
-      : { ok: false, message: err.message, path: err.path, atKey: err.atKey };
+    return { ok: false, message: err.message, path: err.path, atKey: err.atKey };
   }
 }
 
@@ -324,6 +324,12 @@ export function expandPayload(template: PayloadTemplate, vars: TemplateVars): st
   switch (template.kind) {
     case 'json':
       return template.json;
+    case 'text': {
+      let out = '';
+      for (const part of template.parts)
+        out += typeof part === 'string' ? part : JSON.stringify(expandPieces(part.pieces, vars));
+      return out;
+    }
     case 'string':
       return JSON.stringify(expandPieces(template.pieces, vars));
     case 'array':

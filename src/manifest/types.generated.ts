@@ -102,11 +102,6 @@ export interface ScheduleSpec {
 }
 
 /**
- * A duration: a whole number and a unit, ms, s, m, h or d (5s, 30m, 10h).
- */
-export type Duration = string;
-
-/**
  * An HTTP POST endpoint that webhook tasks deliver their payload to.
  */
 export interface WebhookSpec {
@@ -180,9 +175,9 @@ export interface WebhookSpec {
      * @minItems 1
      * @maxItems 100
      */
-    intervals?: [Duration, ...Duration[]];
+    intervals?: [string, ...string[]];
     /**
-     * A duration: a whole number and a unit, ms, s, m, h or d (5s, 30m, 10h).
+     * Exponential backoff: the wait before the first re-attempt (default 1s).
      */
     interval?: string;
     /**
@@ -190,7 +185,7 @@ export interface WebhookSpec {
      */
     factor?: number;
     /**
-     * A duration: a whole number and a unit, ms, s, m, h or d (5s, 30m, 10h).
+     * The longest wait between attempts, and the longest Retry-After honoured (default 60s, or the longest of intervals).
      */
     maximum?: string;
     /**

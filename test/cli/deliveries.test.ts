@@ -67,6 +67,7 @@ describe('taskops deliveries, replay and webhooks enable', () => {
     const [first, second] = receiver.requests;
     expect(second!.headers['webhook-id']).toBe(dead!.deliveryId);
     expect(second!.body).toBe(first!.body);
+    expect(second!.body).toMatch(/^\{"n": 12345678901234567890, "run": "run_[\w-]+"\}$/);
     const headers = (r: typeof first) => ({
       'webhook-id': String(r!.headers['webhook-id']),
       'webhook-timestamp': String(r!.headers['webhook-timestamp']),

@@ -146,6 +146,10 @@ describe('dead letters and replay', () => {
     await f.engine.whenIdle();
     expect(r.requests).toHaveLength(2);
     const [first, second] = r.requests;
+    // Lossless: the template's own bytes, only the string with a variable replaced (escaped).
+    expect(first!.body).toBe(
+      '{"id": 12345678901234567890, "2": "two", "1": "one", "v": 1.10, "who": "vm \\"a\\""}',
+    );
     expect(second!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
     expect(Buffer.from(second!.body)).toEqual(Buffer.from(first!.body));
     expect(verified(second!)).toEqual(verified(first!));

@@ -42,7 +42,7 @@ const CORPUS: Array<[fixture: string, errors: string[]]> = [
   [
     '07-unknown-field.yaml',
     [
-      'test/fixtures/invalid/07-unknown-field.yaml:7:3: Webhook/hook: unknown field spec.timeout (allowed: url, urlFrom, auth, headers, allowInsecureCertificates, timeoutSeconds, retries, signingSecretFrom)',
+      'test/fixtures/invalid/07-unknown-field.yaml:7:3: Webhook/hook: unknown field spec.timeout (allowed: url, urlFrom, auth, headers, allowInsecureCertificates, timeoutSeconds, retries, retrySchedule, signingSecretFrom)',
     ],
   ],
   [
@@ -114,7 +114,7 @@ const CORPUS: Array<[fixture: string, errors: string[]]> = [
   [
     '19-payload-not-json.yaml',
     [
-      "test/fixtures/invalid/19-payload-not-json.yaml:17:14: Task/notify: payload is not valid JSON: Expected ',' or '}' after property value in JSON at position 25",
+      "test/fixtures/invalid/19-payload-not-json.yaml:17:40: Task/notify: payload is not valid JSON: expected ',' or '}' in an object",
     ],
   ],
   [
@@ -193,6 +193,12 @@ const CORPUS: Array<[fixture: string, errors: string[]]> = [
     '34-alias-bomb.yaml',
     [
       'test/fixtures/invalid/34-alias-bomb.yaml:17:36: YAML aliases expand too much (more than 100 expansions): refused as a resource-exhaustion risk',
+    ],
+  ],
+  [
+    '35-duplicate-payload-key.yaml',
+    [
+      'test/fixtures/invalid/35-duplicate-payload-key.yaml:21:9: Task/notify: payload has the key "severity" twice in one object; receivers keep only one of them: remove one',
     ],
   ],
   [

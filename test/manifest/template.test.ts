@@ -119,7 +119,7 @@ describe('payload templates', () => {
 
   it('expands the canonical Slack payload given as a JSON string', () => {
     expect(expandPayload(compiled(canonical), vars())).toBe(
-      '{"text":"Sync Error Alert: gpu-ws-01 failed at Thu, 16 Oct 2025 11:38:07 EDT"}',
+      '{"text": "Sync Error Alert: gpu-ws-01 failed at Thu, 16 Oct 2025 11:38:07 EDT"}',
     );
   });
 
@@ -171,12 +171,49 @@ describe('payload templates', () => {
   });
 
   it('keeps a top-level list payload a list', () => {
-    expect(expandPayload(compiled('["${EVENT}", 3]'), vars())).toBe('["error",3]');
+    expect(expandPayload(compiled('["${EVENT}", 3]'), vars())).toBe('["error", 3]');
   });
 
   it('keeps a key named __proto__ as an ordinary key', () => {
     const body = expandPayload(compiled('{"__proto__": {"x": "${NAME}"}}'), vars());
-    expect(body).toBe('{"__proto__":{"x":"gpu-ws-01"}}');
+    expect(body).toBe('{"__proto__": {"x": "gpu-ws-01"}}');
+  });
+
+  it('sends a JSON text payload as its own bytes: big integers, 1.10, key order, spacing and escapes kept', () => {
+    const text =
+      '{ "id": 12345678901234567890, "2": "b", "1": "a", "v": 1.10, "e": 1E+2, "s": "caf\\u00e9",\n  "who": "${NAME}" }';
+    expect(expandPayload(compiled(text), vars())).toBe(text.replace('${NAME}', 'gpu-ws-01'));
+  });
+
+  it('refuses an integer a YAML mapping payload cannot carry exactly, pointing at JSON text instead', () => {
+    // What YAML hands over for 12345678901234567890: the nearest double.
+    expect(parsePayloadTemplate({ id: Number('12345678901234567890') })).toMatchObject({
+      ok: false,
+      path: ['id'],
+      message: expect.stringMatching(/^payload.id is an integer too large .*write the payload as JSON text/),
+    });
+    expect(parsePayloadTemplate({ id: 9007199254740991 }).ok).toBe(true);
+  });
+
+  it('replaces only the strings that hold variables, escaped', () => {
+    const body = expandPayload(
+      compiled('{"n": 1.10, "who": "${NAME}", "lit": "$${NAME}"}'),
+      vars({ name: 'a "b"\n' }),
+    );
+    expect(body).toBe('{"n": 1.10, "who": "a \\"b\\"\\n", "lit": "${NAME}"}');
+  });
+
+  it('refuses a duplicate key in JSON text at its offset, in any object, but not the same key in two objects', () => {
+    const text = '{"a": {"x": 1, "y": 2, "x": 3}}';
+    expect(parsePayloadTemplate(text)).toEqual({
+      ok: false,
+      message: 'payload has the key "x" twice in one object; receivers keep only one of them: remove one',
+      offset: text.lastIndexOf('"x"'),
+      atKey: true,
+    });
+    expect(parsePayloadTemplate('{"a": {"x": 1}, "b": {"x": 1}}').ok).toBe(true);
+    // Keys that differ only in escapes are the same key to a receiver.
+    expect(parsePayloadTemplate('{"x": 1, "\\u0078": 2}')).toMatchObject({ ok: false, atKey: true });
   });
 
   it('refuses a string payload that is not JSON, with the error offset when known', () => {
