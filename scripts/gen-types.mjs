@@ -48,6 +48,12 @@ const secretRef = await compile({ ...common.definitions.secretRef, title: 'Secre
   format: false,
 });
 parts.push(secretRef.trim());
+const retrySchedule = await compile(
+  inlineCommonRefs({ ...common.definitions.retrySchedule, title: 'RetrySchedule' }),
+  'RetrySchedule',
+  { bannerComment: '', format: false, additionalProperties: false, maxItems: -1 },
+);
+parts.push(retrySchedule.trim());
 for (const [file, typeName] of kinds) {
   const schema = inlineCommonRefs(JSON.parse(readFileSync(new URL(`${file}.schema.json`, root), 'utf8')));
   delete schema.$id;

@@ -17,6 +17,35 @@ export interface SecretRef {
 }
 
 /**
+ * When re-attempts happen. Either a list of intervals (the last one repeats), or exponential backoff from interval by factor up to maximum. Default: 1s doubling up to 60s, full jitter. A Retry-After answer is honoured up to maximum (or the longest interval).
+ */
+export interface RetrySchedule {
+  /**
+   * The wait before each re-attempt, in order (Svix: [5s, 5m, 30m, 2h, 5h, 10h, 10h]); the last repeats when retries is larger.
+   *
+   * @minItems 1
+   * @maxItems 100
+   */
+  intervals?: [string, ...string[]];
+  /**
+   * Exponential backoff: the wait before the first re-attempt (default 1s).
+   */
+  interval?: string;
+  /**
+   * Exponential backoff: each wait is the previous one times this (default 2).
+   */
+  factor?: number;
+  /**
+   * The longest wait between attempts, and the longest Retry-After honoured (default 60s, or the longest of intervals).
+   */
+  maximum?: string;
+  /**
+   * full: each wait is uniform in [0, wait), to spread a burst of failures (default with interval); none: exactly the wait (default with intervals).
+   */
+  jitter?: 'full' | 'none';
+}
+
+/**
  * A named group of objects of one type, targeted by tasks and event triggers.
  */
 export interface TagSpec {
@@ -168,31 +197,7 @@ export interface WebhookSpec {
   /**
    * When re-attempts happen. Either a list of intervals (the last one repeats), or exponential backoff from interval by factor up to maximum. Default: 1s doubling up to 60s, full jitter. A Retry-After answer is honoured up to maximum (or the longest interval).
    */
-  retrySchedule?: {
-    /**
-     * The wait before each re-attempt, in order (Svix: [5s, 5m, 30m, 2h, 5h, 10h, 10h]); the last repeats when retries is larger.
-     *
-     * @minItems 1
-     * @maxItems 100
-     */
-    intervals?: [string, ...string[]];
-    /**
-     * Exponential backoff: the wait before the first re-attempt (default 1s).
-     */
-    interval?: string;
-    /**
-     * Exponential backoff: each wait is the previous one times this (default 2).
-     */
-    factor?: number;
-    /**
-     * The longest wait between attempts, and the longest Retry-After honoured (default 60s, or the longest of intervals).
-     */
-    maximum?: string;
-    /**
-     * full: each wait is uniform in [0, wait), to spread a burst of failures (default with interval); none: exactly the wait (default with intervals).
-     */
-    jitter?: 'full' | 'none';
-  };
+  retrySchedule?: RetrySchedule;
   /**
    * Sign deliveries with Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature).
    */
@@ -338,6 +343,18 @@ export interface EngineConfig {
      * Accept a self-signed certificate from the SMTP server.
      */
     allowInsecureCertificates?: boolean;
+    /**
+     * Refuse to send (and to log in) unless the connection is encrypted: STARTTLS is required on smtp://, smtps:// is TLS from the start. Default: on when smtp.url names a user (AUTH) and the host is not loopback, so a password never goes out in plain text.
+     */
+    requireTLS?: boolean;
+    /**
+     * Re-attempts after the first try when the server cannot be reached or answers 4xx (a transient failure), spaced by retrySchedule. A 5xx answer, or a refused recipient, is not retried.
+     */
+    retries?: number;
+    /**
+     * When email re-attempts happen; the same shape as a Webhook's retrySchedule.
+     */
+    retrySchedule?: RetrySchedule;
   };
   /**
    * Object types the engine can act on, each with its actions. webhook and email are built in.

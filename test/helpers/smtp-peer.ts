@@ -17,6 +17,8 @@ export interface SmtpPeer {
   messages: ReceivedMail[];
   /** Connection errors the server saw (a client that refused its certificate, ...). */
   errors: Error[];
+  /** Every AUTH attempt's user name, whether it succeeded or not. */
+  logins: string[];
   close(): Promise<void>;
 }
 
@@ -35,9 +37,19 @@ function parseMessage(raw: string): { headers: Record<string, string>; text: str
 
 /** A real SMTP server on 127.0.0.1 that accepts and records every message. */
 export async function startSmtpPeer(
-  options: { users?: Record<string, string>; tls?: { key: string; cert: string }; secure?: boolean } = {},
+  options: {
+    users?: Record<string, string>;
+    tls?: { key: string; cert: string };
+    secure?: boolean;
+    /** RCPT TO answers for these addresses: `{ 'b@x': [550, 'No such user'] }`. */
+    refuse?: Record<string, [number, string]>;
+    /** Answers to the next MAIL FROM commands, in order (a 451 "try later"); then accepted. */
+    mailFromAnswers?: Array<[number, string]>;
+  } = {},
 ): Promise<SmtpPeer> {
   const messages: ReceivedMail[] = [];
+  const logins: string[] = [];
+  const refusal = ([code, text]: [number, string]) => Object.assign(new Error(text), { responseCode: code });
   const config: SMTPServerOptions = {
     secure: options.secure ?? false,
     ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
@@ -46,7 +58,16 @@ export async function startSmtpPeer(
     allowInsecureAuth: true,
     disableReverseLookup: true,
     logger: false,
+    onMailFrom(_address, _session, callback) {
+      const answer = options.mailFromAnswers?.shift();
+      callback(answer ? refusal(answer) : undefined);
+    },
+    onRcptTo(address, _session, callback) {
+      const answer = options.refuse?.[address.address];
+      callback(answer ? refusal(answer) : undefined);
+    },
     onAuth(auth, _session, callback) {
+      logins.push(auth.username ?? '');
       const expected = options.users?.[auth.username ?? ''];
       if (expected !== undefined && expected === auth.password) callback(null, { user: auth.username });
       else callback(new Error('Invalid username or password'));
@@ -77,6 +98,7 @@ export async function startSmtpPeer(
     port,
     messages,
     errors,
+    logins,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

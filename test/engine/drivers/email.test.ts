@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEmailDriver, type Driver } from '../../../src/engine/drivers/index.js';
+import { requiresTls, smtpOptions } from '../../../src/engine/drivers/email.js';
 import type { TaskSpec } from '../../../src/manifest/types.js';
 import { driverRequest } from '../../helpers/driver-request.js';
 import { startSmtpPeer, type SmtpPeer } from '../../helpers/smtp-peer.js';
@@ -132,5 +133,102 @@ describe('email driver', () => {
     );
     const wrongAction = await driver.run(driverRequest({ ...alert, action: 'shout' }));
     expect(wrongAction.error).toBe('email has no action shout; it offers: send');
+  });
+});
+
+describe('email driver: refusals, retries and TLS', () => {
+  const smtpAt = (port: number, more: Record<string, unknown> = {}) => ({
+    url: `smtp://127.0.0.1:${port}`,
+    from: 'taskops@example.com',
+    ...more,
+  });
+
+  it('fails when one of two recipients is refused, naming it with the server’s answer, and does not retry', async () => {
+    const smtp = await peer({ refuse: { 'oncall@example.com': [550, 'No such user here'] } });
+    const result = await emailDriver(smtpAt(smtp.port)).run(
+      driverRequest(emailTask({ to: ['ops@example.com', 'oncall@example.com'], subject: 's', body: 'b' })),
+    );
+    expect(result).toMatchObject({ ok: false, attempts: 1 });
+    expect(result.retryInMs).toBeUndefined();
+    expect(result.error).toMatch(
+      /^email: refused by the server for oncall@example.com \(550 No such user here\); sent to ops@example.com$/,
+    );
+    expect(result.details).toMatchObject({ accepted: ['ops@example.com'], rejected: ['oncall@example.com'] });
+    expect(smtp.messages.map((m) => m.recipients)).toEqual([['ops@example.com']]);
+  });
+
+  it('fails at once when every recipient is refused with 5xx', async () => {
+    const smtp = await peer({ refuse: { 'ops@example.com': [550, 'Mailbox unavailable'] } });
+    const result = await emailDriver(smtpAt(smtp.port)).run(
+      driverRequest(emailTask({ to: 'ops@example.com', subject: 's', body: 'b' })),
+    );
+    expect(result).toMatchObject({ ok: false, attempts: 1 });
+    expect(result.retryInMs).toBeUndefined();
+    expect(result.error).toContain('ops@example.com (550 Mailbox unavailable)');
+  });
+
+  it('retries a 451 "try later" under the policy and sends on the next attempt', async () => {
+    const smtp = await peer({ mailFromAnswers: [[451, 'Greylisted, try again later']] });
+    const driver = emailDriver(smtpAt(smtp.port, { retries: 2, retrySchedule: { intervals: ['5m'] } }), {
+      random: () => 0.5,
+    });
+    const first = await driver.run(driverRequest(alert, { attempt: 1 }));
+    expect(first).toMatchObject({ ok: false, attempts: 1, retryInMs: 300_000 });
+    expect(first.error).toMatch(/^email: attempt 1 failed: .*451 Greylisted/);
+    const second = await driver.run(driverRequest(alert, { attempt: 2 }));
+    expect(second).toMatchObject({ ok: true });
+    expect(smtp.messages).toHaveLength(1);
+  });
+
+  it('retries while the server is down, then reports exhaustion with the last error', async () => {
+    const smtp = await peer();
+    const port = smtp.port;
+    await smtp.close();
+    const driver = emailDriver(smtpAt(port, { retries: 1 }), { random: () => 0.5 });
+    const first = await driver.run(driverRequest(alert, { attempt: 1 }));
+    expect(first).toMatchObject({ ok: false, retryInMs: 500 });
+    expect(first.error).toMatch(/ECONNREFUSED/);
+    const last = await driver.run(driverRequest(alert, { attempt: 2 }));
+    expect(last).toMatchObject({ ok: false, exhausted: true });
+    expect(last.retryInMs).toBeUndefined();
+    expect(last.error).toMatch(/^email: gave up after 2 attempts; last: .*ECONNREFUSED/);
+  });
+
+  it('with requireTLS, refuses a server without STARTTLS before AUTH: no password and no mail sent', async () => {
+    const smtp = await peer({ users: { ops: 's3cret' } });
+    const config = smtpAt(smtp.port, { requireTLS: true, passwordFrom: { env: 'SMTP_PW' } });
+    config.url = `smtp://ops@127.0.0.1:${smtp.port}`;
+    const result = await emailDriver(config, { env: { SMTP_PW: 's3cret' } }).run(driverRequest(alert));
+    expect(result).toMatchObject({ ok: false, attempts: 1 });
+    expect(result.retryInMs).toBeUndefined();
+    expect(result.error).toMatch(/offers no usable STARTTLS and smtp.requireTLS is on/);
+    expect(smtp.logins).toEqual([]);
+    expect(smtp.messages).toEqual([]);
+  });
+
+  it('upgrades with STARTTLS and logs in when requireTLS is on and the server offers it', async () => {
+    const smtp = await peer({ users: { ops: 's3cret' }, tls: selfSignedCertificate() });
+    const config = {
+      url: `smtp://ops@127.0.0.1:${smtp.port}`,
+      from: 'ops@example.com',
+      passwordFrom: { env: 'SMTP_PW' },
+      requireTLS: true,
+      allowInsecureCertificates: true,
+    };
+    const result = await emailDriver(config, { env: { SMTP_PW: 's3cret' } }).run(driverRequest(alert));
+    expect(result.ok).toBe(true);
+    expect(smtp.logins).toEqual(['ops']);
+  });
+
+  it('requires TLS by default when a user logs in to a host that is not loopback', () => {
+    const from = 'a@example.com';
+    expect(requiresTls({ url: 'smtp://ops@mail.example.com:587', from })).toBe(true);
+    expect(requiresTls({ url: 'smtp://mail.example.com:25', from })).toBe(false);
+    expect(requiresTls({ url: 'smtp://ops@127.0.0.1:25', from })).toBe(false);
+    expect(requiresTls({ url: 'smtp://ops@[::1]:25', from })).toBe(false);
+    expect(requiresTls({ url: 'smtp://ops@mail.example.com:587', from, requireTLS: false })).toBe(false);
+    expect(smtpOptions({ url: 'smtp://ops@mail.example.com:587', from }, 'pw')).toMatchObject({
+      requireTLS: true,
+    });
   });
 });
