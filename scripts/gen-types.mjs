@@ -29,7 +29,7 @@ function inlineCommonRefs(node) {
         const def = common.definitions[defName];
         // Shared object shapes become one named type; scalars are inlined.
         Object.assign(out, def.type === 'object' ? { tsType: pascal(defName) } : { type: def.type });
-      } else if (!CONSTRAINT_ONLY.has(key)) out[key] = inlineCommonRefs(value);
+      } else if (!CONSTRAINT_ONLY.has(key) || isUnionOfShapes(node, key)) out[key] = inlineCommonRefs(value);
     }
     return out;
   }
@@ -37,6 +37,9 @@ function inlineCommonRefs(node) {
 }
 // Cross-field rules (exactly one of, if/then) are enforced by the validator; they add no shape.
 const CONSTRAINT_ONLY = new Set(['oneOf', 'allOf', 'anyOf', 'not', 'if', 'then', 'else']);
+// A oneOf with no type beside it is the type itself (one secret or a list of them), not a cross-field rule.
+const isUnionOfShapes = (node, key) =>
+  key === 'oneOf' && node.type === undefined && node.properties === undefined;
 const pascal = (s) => s[0].toUpperCase() + s.slice(1);
 
 const parts = [

@@ -49,8 +49,13 @@ export function findSecretRefs(spec: unknown, prefix: Path = ['spec']): FoundSec
     for (let k = entries.length - 1; k >= 0; k--) {
       const [key, value] = entries[k]!;
       const link = { key, parent: at };
-      if (typeof key === 'string' && REFERENCE_FIELD.test(key)) stack.push({ value, at: link, isRef: true });
-      else if (typeof key === 'string' && DATA_FIELDS.has(key)) continue;
+      if (typeof key === 'string' && REFERENCE_FIELD.test(key)) {
+        // A list of references (signingSecretFrom during a rotation): each one is a reference of its own.
+        if (Array.isArray(value))
+          for (let i = value.length - 1; i >= 0; i--)
+            stack.push({ value: value[i], at: { key: i, parent: link }, isRef: true });
+        else stack.push({ value, at: link, isRef: true });
+      } else if (typeof key === 'string' && DATA_FIELDS.has(key)) continue;
       else if (value && typeof value === 'object') stack.push({ value, at: link, isRef: false });
     }
   }

@@ -199,9 +199,9 @@ export interface WebhookSpec {
    */
   retrySchedule?: RetrySchedule;
   /**
-   * Sign deliveries with Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature).
+   * Sign deliveries with Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature). A list signs with each secret and sends every signature, space-separated, so a secret can be rotated without downtime: add the new one, let receivers switch, remove the old one.
    */
-  signingSecretFrom?: SecretRef;
+  signingSecretFrom?: SecretRef | [SecretRef, ...SecretRef[]];
 }
 
 /**

@@ -125,3 +125,17 @@ describe('findSecretRefs', () => {
     expect(findSecretRefs(deep)).toHaveLength(1);
   });
 });
+
+describe('findSecretRefs: lists of references', () => {
+  it('finds each secret of a signingSecretFrom list (a rotation) at its own index', () => {
+    const refs = findSecretRefs({
+      url: 'https://x',
+      signingSecretFrom: [{ env: 'OLD' }, { file: '/run/new' }],
+    });
+    expect(refs).toEqual([
+      { path: ['spec', 'signingSecretFrom', 0], ref: { env: 'OLD' } },
+      { path: ['spec', 'signingSecretFrom', 1], ref: { file: '/run/new' } },
+    ]);
+    expect(refs.map((r) => describeSecretRef(r.ref))).toEqual(['{env: OLD}', '{file: /run/new}']);
+  });
+});

@@ -37,12 +37,21 @@ export function sign(key: Buffer, id: string, timestamp: number, body: string): 
   return `v1,${mac}`;
 }
 
-/** The three Standard Webhooks headers for one attempt: same id on every retry, a fresh timestamp. */
-export function signatureHeaders(key: Buffer, id: string, now: Date, body: string): Record<string, string> {
+/**
+ * The three Standard Webhooks headers for one attempt: same id on every retry, a fresh timestamp. With
+ * several keys every signature is sent, space-separated (the spec allows it): a receiver accepts any one.
+ */
+export function signatureHeaders(
+  keys: Buffer | readonly Buffer[],
+  id: string,
+  now: Date,
+  body: string,
+): Record<string, string> {
   const timestamp = Math.floor(now.getTime() / 1000);
+  const all = Buffer.isBuffer(keys) ? [keys] : keys;
   return {
     'webhook-id': id,
     'webhook-timestamp': String(timestamp),
-    'webhook-signature': sign(key, id, timestamp, body),
+    'webhook-signature': all.map((key) => sign(key, id, timestamp, body)).join(' '),
   };
 }

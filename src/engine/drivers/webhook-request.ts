@@ -9,7 +9,8 @@ import { signingKey } from './signing.js';
 export interface PreparedWebhook {
   url: string;
   headers: Record<string, string>;
-  signingKey?: Buffer;
+  /** One key per signing secret, in the listed order: every one signs (rotation without downtime). */
+  signingKeys?: Buffer[];
   allowInsecureCertificates: boolean;
   timeoutMs: number;
   retries: number;
@@ -91,7 +92,12 @@ export function prepareWebhook(
     url,
     headers,
     ...(spec.signingSecretFrom
-      ? { signingKey: signingKey(secret(spec.signingSecretFrom), spec.signingSecretFrom) }
+      ? {
+          signingKeys: (Array.isArray(spec.signingSecretFrom)
+            ? spec.signingSecretFrom
+            : [spec.signingSecretFrom]
+          ).map((ref) => signingKey(secret(ref), ref)),
+        }
       : {}),
     allowInsecureCertificates: spec.allowInsecureCertificates ?? false,
     timeoutMs: (spec.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,

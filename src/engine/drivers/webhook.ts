@@ -242,7 +242,7 @@ export function createWebhookDriver(deps: DriverDeps = {}, settings: WebhookSett
       return fail(`webhook ${webhook.name}: ${redact(hostRefused, target.secrets)} (not sent)`);
     const delivery = req.delivery ?? prepare(req)!;
     const attempt = req.attempt ?? 1;
-    const messageId = target.signingKey ? delivery.id : undefined;
+    const messageId = target.signingKeys ? delivery.id : undefined;
     const outcomes: AttemptOutcome[] = [...previousAttempts(req.previous)];
     const result = (ok: boolean, error?: string, more: Partial<DriverResult> = {}): DriverResult => ({
       ok,
@@ -256,8 +256,8 @@ export function createWebhookDriver(deps: DriverDeps = {}, settings: WebhookSett
     const startedAt = now();
     // A fresh timestamp per attempt (Standard Webhooks allows it); the id and the body stay those of the first.
     const headers =
-      target.signingKey && messageId
-        ? { ...target.headers, ...signatureHeaders(target.signingKey, messageId, startedAt, delivery.body) }
+      target.signingKeys && messageId
+        ? { ...target.headers, ...signatureHeaders(target.signingKeys, messageId, startedAt, delivery.body) }
         : target.headers;
     const t0 = performance.now();
     const sent = await send(target, headers, Buffer.from(delivery.body, 'utf8'), req.signal);

@@ -1,5 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
+import { secretPolicy } from '../../../src/manifest/index.js';
 import { createWebhookDriver, type Driver } from '../../../src/engine/drivers/index.js';
 import { signingKey } from '../../../src/engine/drivers/signing.js';
 import { redact } from '../../../src/engine/drivers/webhook-request.js';
@@ -183,5 +185,49 @@ describe('signingKey', () => {
     } catch (err) {
       if (secret.length > 'whsec_'.length) expect((err as Error).message).not.toContain(secret.trim());
     }
+  });
+});
+
+describe('webhook driver: signing secret rotation', () => {
+  const OLD = `whsec_${Buffer.from('the old 32-byte signing key, ok!').toString('base64')}`;
+  const NEW = `whsec_${Buffer.from('the new 32-byte signing key, ok!').toString('base64')}`;
+  const official = (req: RecordedRequest, secret: string) =>
+    new Webhook(secret).verify(req.body, {
+      'webhook-id': String(req.headers['webhook-id']),
+      'webhook-timestamp': String(req.headers['webhook-timestamp']),
+      'webhook-signature': String(req.headers['webhook-signature']),
+    });
+
+  it('signs with every listed secret, space-separated, so receivers on the old or the new one both verify', async () => {
+    const receiver = await receiverWith();
+    const driver = driverWith(recordingDeps({ env: { OLD, NEW }, now: () => new Date() }));
+    const result = await driver.run(
+      driverRequest(webhookTask(), {
+        webhookSpec: { url: receiver.url, signingSecretFrom: [{ env: 'OLD' }, { env: 'NEW' }] },
+      }),
+    );
+    expect(result.ok).toBe(true);
+    const [req] = receiver.requests;
+    expect(String(req!.headers['webhook-signature'])).toMatch(/^v1,\S+ v1,\S+$/);
+    expect(official(req!, OLD)).toBeTruthy();
+    expect(official(req!, NEW)).toBeTruthy();
+    const other = `whsec_${Buffer.from('some third 32-byte signing key!!').toString('base64')}`;
+    expect(() => official(req!, other)).toThrow();
+  });
+
+  it('checks every listed secret against the allowlist before reading any', async () => {
+    const receiver = await receiverWith();
+    const driver = createWebhookDriver(recordingDeps({ env: { OLD, NEW } }), {
+      secrets: secretPolicy({ env: ['OLD'] }),
+    });
+    cleanup.push(() => driver.close?.());
+    const result = await driver.run(
+      driverRequest(webhookTask(), {
+        webhookSpec: { url: receiver.url, signingSecretFrom: [{ env: 'OLD' }, { env: 'NEW' }] },
+      }),
+    );
+    expect(result.ok).toBe(false);
+    expect(result.error).toMatch(/\{env: NEW\}/);
+    expect(receiver.requests).toHaveLength(0);
   });
 });
