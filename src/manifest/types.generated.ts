@@ -187,6 +187,10 @@ export interface WebhookSpec {
    */
   allowInsecureCertificates?: boolean;
   /**
+   * PEM certificates of a private CA to trust for this webhook (beside the system's), read at execution time: {file: /etc/taskops/ca.pem}. For every webhook and the SMTP server at once, start the engine with NODE_EXTRA_CA_CERTS instead.
+   */
+  caFrom?: SecretRef;
+  /**
    * How long one attempt waits for a response.
    */
   timeoutSeconds?: number;
@@ -355,6 +359,10 @@ export interface EngineConfig {
      * When email re-attempts happen; the same shape as a Webhook's retrySchedule.
      */
     retrySchedule?: RetrySchedule;
+    /**
+     * PEM certificates of a private CA to trust for the SMTP server (beside the system's): {file: /etc/taskops/ca.pem}.
+     */
+    caFrom?: SecretRef;
   };
   /**
    * Object types the engine can act on, each with its actions. webhook and email are built in.

@@ -1,3 +1,4 @@
+import tls from 'node:tls';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { expandTemplate } from '../../manifest/template.js';
@@ -49,7 +50,11 @@ export function requiresTls(smtp: SmtpConfig): boolean {
 }
 
 /** smtp(s)://[user@]host[:port] → nodemailer options; the password comes only from passwordFrom. */
-export function smtpOptions(smtp: SmtpConfig, password: string | undefined): SMTPTransport.Options {
+export function smtpOptions(
+  smtp: SmtpConfig,
+  password: string | undefined,
+  ca?: string,
+): SMTPTransport.Options {
   const url = new URL(smtp.url);
   if (url.password) throw new Error('smtp.url must not hold a password: use smtp.passwordFrom');
   const secure = url.protocol === 'smtps:';
@@ -62,7 +67,10 @@ export function smtpOptions(smtp: SmtpConfig, password: string | undefined): SMT
     // STARTTLS before EHLO's AUTH, or no mail at all: without it nodemailer logs in over plain text when the server offers no TLS.
     ...(!secure && requiresTls(smtp) ? { requireTLS: true } : {}),
     ...(user ? { auth: { user, ...(password !== undefined ? { pass: password } : {}) } } : {}),
-    tls: { rejectUnauthorized: !(smtp.allowInsecureCertificates ?? false) },
+    tls: {
+      rejectUnauthorized: !(smtp.allowInsecureCertificates ?? false),
+      ...(ca !== undefined ? { ca: [...tls.rootCertificates, ca] } : {}),
+    },
     // nodemailer waits minutes by default; a run should learn sooner that the server is unreachable.
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
@@ -129,14 +137,15 @@ function classify(err: SmtpError, smtp: SmtpConfig): { transient: boolean; messa
 export function createEmailDriver(smtp: SmtpConfig | undefined, deps: DriverDeps = {}): Driver {
   const random = deps.random ?? Math.random;
   let transporter: Transporter<SMTPTransport.SentMessageInfo> | undefined;
-  let transporterPassword: string | undefined;
+  let transporterKey: string | undefined;
 
-  // One transporter, rebuilt only when the password file or variable changes between runs.
-  const transporterFor = (config: SmtpConfig, password: string | undefined) => {
-    if (!transporter || transporterPassword !== password) {
+  // One transporter, rebuilt only when the password or the CA file or variable changes between runs.
+  const transporterFor = (config: SmtpConfig, password: string | undefined, ca: string | undefined) => {
+    const key = JSON.stringify([password, ca]);
+    if (!transporter || transporterKey !== key) {
       transporter?.close();
-      transporter = nodemailer.createTransport(smtpOptions(config, password));
-      transporterPassword = password;
+      transporter = nodemailer.createTransport(smtpOptions(config, password, ca));
+      transporterKey = key;
     }
     return transporter;
   };
@@ -158,7 +167,8 @@ export function createEmailDriver(smtp: SmtpConfig | undefined, deps: DriverDeps
       const password = smtp.passwordFrom
         ? resolveSecret(smtp.passwordFrom, deps.env, deps.readFile)
         : undefined;
-      mailer = transporterFor(smtp, password);
+      const ca = smtp.caFrom ? resolveSecret(smtp.caFrom, deps.env, deps.readFile) : undefined;
+      mailer = transporterFor(smtp, password, ca);
     } catch (err) {
       if (err instanceof Error) return fail(err.message);
       throw err;

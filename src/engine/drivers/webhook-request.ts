@@ -12,6 +12,8 @@ export interface PreparedWebhook {
   /** One key per signing secret, in the listed order: every one signs (rotation without downtime). */
   signingKeys?: Buffer[];
   allowInsecureCertificates: boolean;
+  /** PEM text of the private CA(s) this webhook trusts beside the system's (caFrom). */
+  ca?: string;
   timeoutMs: number;
   retries: number;
   /** When re-attempts happen, and the longest Retry-After honoured. */
@@ -100,6 +102,8 @@ export function prepareWebhook(
         }
       : {}),
     allowInsecureCertificates: spec.allowInsecureCertificates ?? false,
+    // A CA certificate is public: read like a secret (allowlist, {file}), but not masked in messages.
+    ...(spec.caFrom ? { ca: resolveSecret(spec.caFrom, env, readFile) } : {}),
     timeoutMs: (spec.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
     retries: spec.retries ?? DEFAULT_RETRIES,
     policy: retryPolicy(spec.retrySchedule),

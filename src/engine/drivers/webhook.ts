@@ -1,6 +1,7 @@
 import axios from 'axios';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
+import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { bareAddress } from '../../config/destinations.js';
@@ -117,6 +118,18 @@ export function createWebhookDriver(deps: DriverDeps = {}, settings: WebhookSett
   const httpsAgent = new GuardedHttpsAgent(agentOptions, guard);
   // Only webhooks that opt in use this agent; nothing global changes.
   const insecureAgent = new GuardedHttpsAgent({ ...agentOptions, rejectUnauthorized: false }, guard);
+  // One agent per private CA (caFrom), so webhooks that trust it share its connections and nothing else does.
+  const caAgents = new Map<string, GuardedHttpsAgent>();
+  const httpsAgentFor = (target: PreparedWebhook): GuardedHttpsAgent => {
+    if (target.allowInsecureCertificates) return insecureAgent;
+    if (!target.ca) return httpsAgent;
+    let agent = caAgents.get(target.ca);
+    if (!agent) {
+      agent = new GuardedHttpsAgent({ ...agentOptions, ca: [...tls.rootCertificates, target.ca] }, guard);
+      caAgents.set(target.ca, agent);
+    }
+    return agent;
+  };
 
   const client = axios.create({
     maxRedirects: 0, // a POST must not silently turn into a GET elsewhere; 3xx is a failure
@@ -167,7 +180,7 @@ export function createWebhookDriver(deps: DriverDeps = {}, settings: WebhookSett
         headers,
         signal: controller.signal,
         httpAgent,
-        httpsAgent: target.allowInsecureCertificates ? insecureAgent : httpsAgent,
+        httpsAgent: httpsAgentFor(target),
       });
       result.status = res.status;
       const retryAfter: unknown = res.headers['retry-after'];
@@ -308,6 +321,7 @@ export function createWebhookDriver(deps: DriverDeps = {}, settings: WebhookSett
       httpAgent.destroy();
       httpsAgent.destroy();
       insecureAgent.destroy();
+      for (const agent of caAgents.values()) agent.destroy();
     },
   };
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEmailDriver, type Driver } from '../../../src/engine/drivers/index.js';
 import { requiresTls, smtpOptions } from '../../../src/engine/drivers/email.js';
@@ -111,6 +114,21 @@ describe('email driver', () => {
     expect(strict.ok).toBe(false);
     expect(strict.error).toMatch(/self.signed/i);
     expect(lax.ok).toBe(true);
+    expect(smtp.messages).toHaveLength(1);
+  });
+
+  it('trusts a private CA for the SMTP server through smtp.caFrom', async () => {
+    const certificate = selfSignedCertificate();
+    const smtp = await peer({ secure: true, tls: certificate });
+    const dir = mkdtempSync(path.join(tmpdir(), 'taskops-smtp-ca-'));
+    writeFileSync(path.join(dir, 'ca.pem'), certificate.cert);
+    const url = `smtps://127.0.0.1:${smtp.port}`;
+    const result = await emailDriver({
+      url,
+      from: 'a@example.com',
+      caFrom: { file: path.join(dir, 'ca.pem') },
+    }).run(driverRequest(alert));
+    expect(result.ok).toBe(true);
     expect(smtp.messages).toHaveLength(1);
   });
 

@@ -1,4 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { secretPolicy } from '../../../src/manifest/index.js';
@@ -67,6 +70,41 @@ describe('webhook driver: TLS', () => {
     expect(strict.ok).toBe(false);
     expect(receiver.requests).toHaveLength(1);
     expect(process.env.NODE_TLS_REJECT_UNAUTHORIZED).toBeUndefined();
+  });
+});
+
+describe('webhook driver: a private CA (caFrom)', () => {
+  it('trusts the CA read from caFrom for that webhook only, and still rejects the certificate elsewhere', async () => {
+    const certificate = selfSignedCertificate();
+    const receiver = await receiverWith({ tls: certificate });
+    const dir = mkdtempSync(path.join(tmpdir(), 'taskops-ca-'));
+    writeFileSync(path.join(dir, 'ca.pem'), certificate.cert);
+    const driver = driverWith();
+    const trusted = await driver.run(
+      driverRequest(webhookTask(), {
+        webhookSpec: { url: receiver.url, retries: 0, caFrom: { file: path.join(dir, 'ca.pem') } },
+      }),
+    );
+    const other = await driver.run(
+      driverRequest(webhookTask(), { webhookSpec: { url: receiver.url, retries: 0 } }),
+    );
+    expect(trusted).toMatchObject({ ok: true, attempts: 1 });
+    expect(other.ok).toBe(false);
+    expect(other.error).toMatch(/TLS certificate rejected/);
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it('reads caFrom only when the secrets allowlist allows its file', async () => {
+    const receiver = await receiverWith({ tls: selfSignedCertificate() });
+    const driver = createWebhookDriver(recordingDeps(), {
+      secrets: secretPolicy({ files: ['/run/secrets/*'] }),
+    });
+    cleanup.push(() => driver.close?.());
+    const result = await driver.run(
+      driverRequest(webhookTask(), { webhookSpec: { url: receiver.url, caFrom: { file: '/etc/passwd' } } }),
+    );
+    expect(result.error).toMatch(/\{file: \/etc\/passwd\} is not allowed/);
+    expect(receiver.requests).toHaveLength(0);
   });
 });
 
