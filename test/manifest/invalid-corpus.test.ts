@@ -42,7 +42,7 @@ const CORPUS: Array<[fixture: string, errors: string[]]> = [
   [
     '07-unknown-field.yaml',
     [
-      'test/fixtures/invalid/07-unknown-field.yaml:7:3: Webhook/hook: unknown field spec.timeout (allowed: url, urlFrom, auth, headers, allowInsecureCertificates, timeoutSeconds, retries, retrySchedule, signingSecretFrom)',
+      'test/fixtures/invalid/07-unknown-field.yaml:7:3: Webhook/hook: unknown field spec.timeout (allowed: url, urlFrom, auth, headers, allowInsecureCertificates, caFrom, timeoutSeconds, retries, retrySchedule, signingSecretFrom)',
     ],
   ],
   [
