@@ -5,6 +5,7 @@ import {
   type RunTrigger,
   type Store,
 } from '../store/types.js';
+import { builtInDriver } from '../manifest/drivers.js';
 import { disabledWebhooks, enableWebhook, type DisabledWebhook } from './disabled-webhooks.js';
 import type { DriverRegistry, DriverResult } from './drivers/index.js';
 import { EventIntake } from './events/intake.js';
@@ -218,7 +219,7 @@ export class Engine {
   async replay(runId: string): Promise<RunRecord> {
     const original = await this.opts.store.getRun(runId);
     if (!original) throw new EngineError(`no run ${runId}`);
-    if (original.target.objectType !== 'webhook' || !original.delivery)
+    if (!builtInDriver(original.target.objectType)?.deliveries || !original.delivery)
       throw new EngineError(`run ${runId} is not a webhook delivery: only deliveries can be replayed`);
     if (!FINAL_RUN_STATUSES.includes(original.status))
       throw new EngineError(`run ${runId} is still ${original.status}: replay it once it has finished`);

@@ -59,6 +59,11 @@ export function builtInDriver(objectType: string): DriverDeclaration | undefined
     : undefined;
 }
 
+/** The object types whose runs are deliveries (`taskops deliveries`, replay, webhooks/exhausted). */
+export const DELIVERY_OBJECT_TYPES: readonly string[] = Object.entries(BUILT_IN_DRIVERS)
+  .filter(([, d]) => d.deliveries)
+  .map(([type]) => type);
+
 /** The declaration behind an object type: built in, or the config's driver for it. */
 export function driverDeclaration(objectType: string, config?: EngineConfig): DriverDeclaration | undefined {
   const builtIn = builtInDriver(objectType);

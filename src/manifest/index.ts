@@ -17,6 +17,7 @@ export { jsonDepthExcess, valueDepthExceeds } from './depth.js';
 export * from './types.js';
 export {
   BUILT_IN_DRIVERS,
+  DELIVERY_OBJECT_TYPES,
   DRIVER_TYPES,
   builtInDriver,
   driverDeclaration,

@@ -1,4 +1,5 @@
 import { disabledWebhooks, type DisabledWebhook } from '../engine/index.js';
+import { DELIVERY_OBJECT_TYPES } from '../manifest/index.js';
 import type { WebhookSpec } from '../manifest/types.js';
 import type { RunAttempt, RunRecord, RunStatus, RunTrigger, Store } from '../store/types.js';
 
@@ -73,7 +74,7 @@ export function deliveryView(run: RunRecord): DeliveryView {
 /** Webhook deliveries, newest first. */
 export async function listDeliveries(store: Store, query: DeliveryQuery = {}): Promise<DeliveryView[]> {
   const runs = await store.listRuns({
-    objectType: 'webhook',
+    objectType: DELIVERY_OBJECT_TYPES[0]!,
     ...(query.webhook !== undefined ? { target: query.webhook } : {}),
     ...(query.failed ? { status: ['failed'] as RunStatus[] } : {}),
     limit: query.limit ?? 50,

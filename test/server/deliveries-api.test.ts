@@ -62,6 +62,7 @@ describe('deliveries API', () => {
     }>().deliveries;
     expect(dead).toMatchObject({ vergeosStatus: 'error', lastError: 'HTTP 500 Internal Server Error' });
 
+    fixture.clock.advanceBy(1000); // listings are newest first by queue time
     const replay = await app.inject({
       method: 'POST',
       url: `/api/v1/runs/${dead!.runId}/replay`,

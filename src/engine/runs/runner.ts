@@ -442,7 +442,7 @@ export class Runner {
 
   /** Why a webhook task must not send now (its webhook answered 410 Gone), or null. */
   private async webhookDisabled(task: TaskSpec): Promise<string | null> {
-    if (task.objectType !== 'webhook' || !task.target?.name) return null;
+    if (builtInDriver(task.objectType)?.target !== 'webhook' || !task.target?.name) return null;
     const spec = this.opts.state().webhooks.get(task.target.name);
     return spec ? disabledReason(this.opts.store, task.target.name, spec) : null;
   }
