@@ -201,7 +201,8 @@ describe('attack: a variable used as a JSON key shadows another key', () => {
     const r = await runCli(['validate', dir]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(
-      /task\.yaml:9:14: Task\/notify: payload key "\$\{FIELD_x\}" uses a variable; variables are allowed in JSON values only/,
+      // At the key itself inside the JSON text (column 14 is where the payload's quote opens).
+      /task\.yaml:9:34: Task\/notify: payload key "\$\{FIELD_x\}" uses a variable; variables are allowed in JSON values only/,
     );
   });
 
@@ -238,7 +239,8 @@ describe('attack: nesting that overflows the stack', () => {
     const dir = repo({ 'hook.yaml': HOOK, 'task.yaml': taskYaml([`payload: '${deep(30_000)}'`]) });
     const r = await runCli(['validate', dir]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/task\.yaml:9:14: Task\/notify: payload nests deeper than 32 levels/);
+    // At the 33rd opening bracket inside the JSON text.
+    expect(r.stdout).toMatch(/task\.yaml:9:47: Task\/notify: payload nests deeper than 32 levels/);
     expect(r.stdout + r.stderr).not.toMatch(/call stack|RangeError/);
   });
 
