@@ -23,8 +23,13 @@ export interface PlanChange {
   before: PlanObject | null;
   /** Desired content (null for a delete). */
   after: PlanObject | null;
-  /** Field-level differences of an update; every leaf of `after` for a create, of `before` for a delete. */
+  /**
+   * Field-level differences of an update; for a create the leaves the manifest sets (defaults apart), for
+   * a delete every leaf of `before`.
+   */
   fieldChanges: FieldChange[];
+  /** A create's leaves left at their schema default: shown folded into one line. Empty otherwise. */
+  defaults: FieldChange[];
   /** Content hash of `after` (null for a delete). */
   hash: string | null;
   /** An update that puts back a live object changed by hand since taskops applied it. */

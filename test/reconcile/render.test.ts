@@ -31,17 +31,59 @@ function samplePlan(): Plan {
 describe('text plan', () => {
   it('reads like Terraform: + create, ~ update with field lines, - delete, and the summary line last', () => {
     const text = renderText(samplePlan());
-    expect(text).toContain('  ~ Tag/gpu\n      ~ spec.members: ["a"] → ["a","b"]\n');
+    expect(text).toContain('  ~ Tag/gpu\n      + spec.members[1]: "b"\n');
     expect(text).toContain('  + Webhook/slack\n');
     expect(text).toContain('  - Webhook/old\n');
     expect(text.trimEnd().split('\n').pop()).toBe('Plan: 1 to create, 2 to update, 1 to delete.');
   });
 
-  it('shows a changed multi-line string as a unified diff', () => {
+  it('shows a changed multi-line string as a unified diff without raw hunk headers', () => {
     const text = renderText(samplePlan());
     expect(text).toContain(
-      '      ~ spec.params.payload:\n          @@ -1,3 +1,3 @@\n           line1\n          -line2\n          +line2 changed\n           line3\n',
+      '      ~ spec.params.payload:\n           line1\n          -line2\n          +line2 changed\n           line3\n',
     );
+    expect(text).not.toContain('@@');
+  });
+
+  it('diffs lists member by member: one added and one removed member, not both whole lists', () => {
+    const plan = diff(desired('r', tag('gpu', ['a', 'c', 'd'])), live([tag('gpu', ['a', 'b', 'c'])]));
+    expect(plan.changes[0]!.fieldChanges).toEqual([
+      { path: 'spec.members[1]', before: 'b', after: undefined },
+      { path: 'spec.members[2]', before: undefined, after: 'd' },
+    ]);
+    expect(renderText(plan)).toContain(
+      '  ~ Tag/gpu\n      - spec.members[1]: "b"\n      + spec.members[2]: "d"\n\n',
+    );
+  });
+
+  it('shows a create as the manifest says it, with the schema defaults folded into one line', () => {
+    const text = renderText(
+      diff(
+        desired(
+          'r',
+          task('nightly', { schedules: [], deleteAfterRun: false, timeoutSeconds: 300, params: {} }),
+        ),
+        [],
+      ),
+    );
+    expect(text).toContain(
+      [
+        '  + Task/nightly',
+        '      + spec.action: "power-on"',
+        '      + spec.objectType: "vms"',
+        '        defaults: concurrency "forbid", deleteAfterRun false, enabled true, params {}, schedules [], timeoutSeconds 300',
+      ].join('\n'),
+    );
+    expect(text).not.toContain('+ spec.schedules');
+  });
+
+  it('shows a changed secret reference as references, never a value', () => {
+    const auth = (env: string) => ({ type: 'bearer' as const, tokenFrom: { env } });
+    const plan = diff(
+      desired('r', webhook('w', { auth: auth('TOKEN_B') })),
+      live([webhook('w', { auth: auth('TOKEN_A') })]),
+    );
+    expect(renderText(plan)).toContain('      ~ spec.auth.tokenFrom: env:TOKEN_A → env:TOKEN_B\n');
   });
 
   it('shows control characters from a manifest escaped, never raw to the terminal', () => {
@@ -132,7 +174,7 @@ describe('markdown plan', () => {
     expect(md).toContain('| Create | 1 |\n| Update | 2 |\n| Delete | 1 |');
     expect(md.match(/<details>/g)).toHaveLength(4);
     expect(md).toContain(
-      '<summary><code>~ Tag/gpu</code> update</summary>\n\n```diff\n- spec.members: ["a"]\n+ spec.members: ["a","b"]\n```',
+      '<summary><code>~ Tag/gpu</code> update</summary>\n\n```diff\n+ spec.members[1]: "b"\n```',
     );
     expect(md.trimEnd().split('\n').pop()).toBe('Plan: 1 to create, 2 to update, 1 to delete.');
   });

@@ -20,6 +20,7 @@ export function renderJson(plan: Plan, opts: { applied?: boolean } = {}): string
         before: f.before === undefined ? null : stable(maskAt(f.path, f.before)),
         after: f.after === undefined ? null : stable(maskAt(f.path, f.after)),
       })),
+      defaults: c.defaults.map((f) => ({ path: f.path, value: stable(maskAt(f.path, f.after)) })),
       drift: c.drift,
       adopt: c.adopt,
     })),

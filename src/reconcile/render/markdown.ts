@@ -1,6 +1,6 @@
 import { escapeControl } from '../../manifest/control.js';
 import type { Plan, PlanChange } from '../plan.js';
-import { fieldLines, noChangesLine, summaryLine } from './values.js';
+import { defaultsLine, fieldLines, noChangesLine, summaryLine } from './values.js';
 
 /** GitHub refuses comments longer than this many characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -33,12 +33,13 @@ function diffBody(change: PlanChange): string {
     const { head, body, pair } = fieldLines(fc);
     if (body.length > 0) {
       lines.push(`${head.sign === '~' ? '!' : head.sign} ${head.text}`);
-      for (const l of body)
-        lines.push(l.sign === '@' ? `@@ ${l.text.slice(3, -3).trim()} @@` : `${l.sign}   ${l.text}`);
+      for (const l of body) lines.push(`${l.sign}   ${l.text}`);
     } else if (pair) {
       lines.push(`- ${fc.path}: ${pair.before}`, `+ ${fc.path}: ${pair.after}`);
     } else lines.push(`${head.sign} ${head.text}`);
   }
+  const defaults = defaultsLine(change.defaults);
+  if (defaults) lines.push(`  ${defaults}`);
   if (lines.length === 0)
     lines.push(
       change.adopt ? '  (no content change: taskops takes over the object)' : '  (no field changes)',

@@ -1,7 +1,7 @@
 import type { Plan, PlanChange } from '../plan.js';
 import { escapeControl } from '../../manifest/control.js';
 import { PLAIN_PALETTE, type PlanPalette } from './palette.js';
-import { fieldLines, noChangesLine, summaryLine, type DiffLine } from './values.js';
+import { defaultsLine, fieldLines, noChangesLine, summaryLine, type DiffLine } from './values.js';
 
 export interface TextRenderOptions {
   palette?: PlanPalette;
@@ -15,7 +15,6 @@ function colourFor(p: PlanPalette, sign: DiffLine['sign']): (s: string) => strin
   if (sign === '+') return p.green;
   if (sign === '-') return p.red;
   if (sign === '~') return p.yellow;
-  if (sign === '@') return p.cyan;
   return (s) => s;
 }
 
@@ -33,9 +32,10 @@ function block(change: PlanChange, p: PlanPalette): string[] {
   for (const fc of change.fieldChanges) {
     const { head, body } = fieldLines(fc);
     lines.push(`      ${colourFor(p, head.sign)(`${head.sign} ${head.text}`)}`);
-    for (const l of body)
-      lines.push(`          ${colourFor(p, l.sign)(`${l.sign === '@' ? '' : l.sign}${l.text}`)}`);
+    for (const l of body) lines.push(`          ${colourFor(p, l.sign)(`${l.sign}${l.text}`)}`);
   }
+  const defaults = defaultsLine(change.defaults);
+  if (defaults) lines.push(`        ${p.dim(defaults)}`);
   return lines;
 }
 

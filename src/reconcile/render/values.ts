@@ -26,7 +26,7 @@ export function formatValue(value: unknown): string {
 
 const isMultiline = (v: unknown): boolean => typeof v === 'string' && v.includes('\n');
 
-export type DiffLine = { sign: '+' | '-' | '~' | ' ' | '@'; text: string };
+export type DiffLine = { sign: '+' | '-' | '~' | ' '; text: string };
 
 /**
  * The lines of one field change, masked: `~ path: a → b`, `+ path: v`, `- path: v`, or for multi-line strings
@@ -57,15 +57,15 @@ export function fieldLines(change: FieldChange): FieldLines {
 
 const asText = (v: unknown): string => (v === undefined ? '' : typeof v === 'string' ? v : formatValue(v));
 
-/** A unified diff (3 lines of context) of two texts, as signed lines. */
+/** Stands between two hunks of a text diff, where unchanged lines are left out. */
+export const HUNK_GAP = '⋮';
+
+/** A unified diff (3 lines of context) of two texts, as signed lines; hunks apart by a gap line, no headers. */
 export function textDiff(before: string, after: string): DiffLine[] {
   const patch = structuredPatch('before', 'after', before, after, '', '', { context: 3 });
   const out: DiffLine[] = [];
-  for (const hunk of patch.hunks) {
-    out.push({
-      sign: '@',
-      text: `@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`,
-    });
+  for (const [index, hunk] of patch.hunks.entries()) {
+    if (index > 0) out.push({ sign: ' ', text: HUNK_GAP });
     for (const line of hunk.lines) {
       // "\ No newline at end of file" says nothing useful about a YAML string.
       if (line.startsWith('\\')) continue;
@@ -75,6 +75,15 @@ export function textDiff(before: string, after: string): DiffLine[] {
     }
   }
   return out;
+}
+
+/** A create's fields left at their schema default, on one line: `defaults: concurrency "forbid", enabled true`. */
+export function defaultsLine(defaults: FieldChange[]): string | null {
+  if (defaults.length === 0) return null;
+  const items = defaults.map(
+    (d) => `${d.path.replace(/^spec\./, '')} ${formatValue(maskAt(d.path, d.after))}`,
+  );
+  return `defaults: ${items.join(', ')}`;
 }
 
 export const summaryLine = (s: { create: number; update: number; delete: number }): string =>
