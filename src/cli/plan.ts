@@ -1,8 +1,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
-import { escapeControlKeepingLines } from '../manifest/index.js';
-import { asLive, diff, loadDesired, safetyProblem } from '../reconcile/index.js';
+import { asLive, diff, loadDesired, withRefusal } from '../reconcile/index.js';
 import { gitClient, readTreeAtRevision, SourceError, type SourceSnapshot } from '../source/index.js';
 import {
   engineConfig,
@@ -12,7 +11,7 @@ import {
   stdoutPalette,
 } from './context.js';
 import { CliError, EXIT } from './exit.js';
-import { asCliError, renderPlan } from './reconcile.js';
+import { asCliError, renderPlan, warnRefusal } from './reconcile.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 
@@ -64,6 +63,7 @@ async function run(path: string, opts: PlanOptions, cmd: Command): Promise<void>
     // Secrets are checked on the change only: a base that a new allowlist refuses can still be compared against.
     const headState = await loadDesired(head.root, {
       ...common,
+      now: new Date(),
       secretPolicy: optionalSecretPolicy(resolved),
       revision: head.revision,
     });
@@ -75,15 +75,9 @@ async function run(path: string, opts: PlanOptions, cmd: Command): Promise<void>
         );
       },
     );
-    const plan = diff(headState, asLive(baseState));
-    const refused = safetyProblem(plan);
-    if (refused)
-      process.stderr.write(
-        `taskops: warning: applying this plan would be refused: ${escapeControlKeepingLines(refused.message)}\n`,
-      );
-    process.stdout.write(
-      renderPlan(plan, format, stdoutPalette(cmd), { warnings: refused ? [refused.message] : [] }),
-    );
+    const plan = withRefusal(diff(headState, asLive(baseState)));
+    warnRefusal(plan, format);
+    process.stdout.write(renderPlan(plan, format, stdoutPalette(cmd)));
     process.exitCode = opts.detailedExitcode && plan.changes.length > 0 ? EXIT.changesPending : EXIT.ok;
   } catch (err) {
     throw asCliError(err, false);

@@ -49,15 +49,10 @@ export function parseShare(value: string): number {
   return n;
 }
 
-/** Renders a plan in the chosen format (warnings only in markdown: text and json keep their exact shape). */
-export function renderPlan(
-  plan: Plan,
-  format: Format,
-  c: Palette,
-  opts: { applied?: boolean; warnings?: string[] } = {},
-): string {
+/** Renders a plan in the chosen format; its refusal and warnings are part of it in every format. */
+export function renderPlan(plan: Plan, format: Format, c: Palette, opts: { applied?: boolean } = {}): string {
   if (format === 'json') return renderJson(plan, { applied: opts.applied ?? false });
-  if (format === 'markdown') return renderMarkdown(plan, { warnings: opts.warnings ?? [] });
+  if (format === 'markdown') return renderMarkdown(plan);
   return renderText(plan, { palette: c, applied: opts.applied ?? false });
 }
 
@@ -151,13 +146,17 @@ function report(
     process.exitCode = EXIT.ok;
     return;
   }
-  const warnings = outcome.reason === 'refused' ? [outcome.message ?? ''] : [];
-  for (const w of warnings)
-    process.stderr.write(
-      `taskops: warning: applying this plan would be refused: ${escapeControlKeepingLines(w)}\n`,
-    );
-  process.stdout.write(renderPlan(plan, opts.format, c, { warnings }));
+  warnRefusal(plan, opts.format);
+  process.stdout.write(renderPlan(plan, opts.format, c));
   process.exitCode = opts.detailedExitcode && planHasChanges(plan) ? EXIT.changesPending : EXIT.ok;
+}
+
+/** JSON and markdown usually go to a file: a refusal is also said on stderr, where the CI log shows it. */
+export function warnRefusal(plan: Plan, format: Format): void {
+  if (plan.refused && format !== 'text')
+    process.stderr.write(
+      `taskops: warning: applying this plan would be refused: ${escapeControlKeepingLines(plan.refused.message)}\n`,
+    );
 }
 
 /** `reconcile --server URL`: the running serve fetches its own source now and reconciles (POST /api/v1/sync). */

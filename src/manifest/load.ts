@@ -1,7 +1,7 @@
 import { lstatSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { validateDocument } from './document.js';
-import type { ManifestProblem } from './errors.js';
+import { formatProblem, type ManifestProblem } from './errors.js';
 import { listManifestFiles } from './files.js';
 import { LIMITS } from './limits.js';
 import { parseManifestFile } from './parse.js';
@@ -162,7 +162,10 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
   warnings.sort(compareProblems);
   problems.sort(compareProblems);
   return {
-    state: problems.length === 0 ? { revision: opts.revision, manifests: unique } : null,
+    state:
+      problems.length === 0
+        ? { revision: opts.revision, manifests: unique, warnings: warnings.map(formatProblem) }
+        : null,
     problems,
     notes,
     warnings,

@@ -117,5 +117,7 @@ export function diff(desired: DesiredState, live: LiveObject[]): Plan {
     notes,
     summary: { create: count('create'), update: count('update'), delete: count('delete') },
     liveManaged: live.filter((o) => o.managedBy === 'taskops').length,
+    refused: null,
+    warnings: (desired.warnings ?? []).map((message) => ({ object: null, message })),
   };
 }

@@ -4,6 +4,7 @@ export { appendAudit, auditLogPath, type AuditEntry } from '../store/audit.js';
 export {
   checkSafety,
   safetyProblem,
+  withRefusal,
   DEFAULT_MAX_DELETE_SHARE,
   MASS_DELETE_MIN_LIVE,
   type SafetyOptions,
@@ -17,6 +18,8 @@ export type {
   PlanNote,
   PlanNoteReason,
   PlanObject,
+  PlanRefusal,
+  PlanWarning,
   PlanSummary,
   FieldChange,
 } from './plan.js';

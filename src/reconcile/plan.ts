@@ -54,6 +54,19 @@ export interface PlanSummary {
   delete: number;
 }
 
+/** Why applying the plan would be refused (a safety rule), kept in the plan so every renderer shows it. */
+export interface PlanRefusal {
+  reason: 'delete-all' | 'mass-delete';
+  message: string;
+}
+
+/** Something a reviewer should know that does not stop the plan. */
+export interface PlanWarning {
+  /** `Kind/name` it concerns, or null for the plan as a whole (an uncommitted working tree). */
+  object: string | null;
+  message: string;
+}
+
 /** A plan is plain data: apply consumes it, renderers print it, nothing in it is computed twice. */
 export interface Plan {
   revision: string;
@@ -62,6 +75,9 @@ export interface Plan {
   summary: PlanSummary;
   /** Live objects managed by taskops when the plan was made: the base of the safety checks. */
   liveManaged: number;
+  /** Set when applying would be refused; exit codes stay as they were (a dry run still exits 0). */
+  refused: PlanRefusal | null;
+  warnings: PlanWarning[];
 }
 
 export const NOTE_MESSAGES: Record<PlanNoteReason, string> = {

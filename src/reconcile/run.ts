@@ -8,7 +8,7 @@ import { apply } from './apply.js';
 import { loadDesired, type LoadDesiredOptions } from './desired.js';
 import { diff } from './diff.js';
 import type { Plan, PlanSummary } from './plan.js';
-import { safetyProblem, type SafetyOptions } from './safety.js';
+import { withRefusal, type SafetyOptions } from './safety.js';
 
 export type ReconcileReason = SyncReason;
 
@@ -88,7 +88,7 @@ async function attempt(
   try {
     let state: DesiredState;
     try {
-      state = await loadDesired(snap.root, { ...opts.load, revision });
+      state = await loadDesired(snap.root, { now: at, ...opts.load, revision });
     } catch (err) {
       if (err instanceof ManifestError) {
         const n = err.problems.length;
@@ -99,10 +99,9 @@ async function attempt(
       return { ...base, reason: 'source-failed', ok: false, revision, message: errorText(err) };
     }
     const generation = await store.generation();
-    const plan = diff(state, await store.listObjects());
+    const plan = withRefusal(diff(state, await store.listObjects()), opts.safety);
     const planned = { ...base, revision, plan, summary: { ...plan.summary } };
-    const refusal = safetyProblem(plan, opts.safety);
-    if (refusal) return { ...planned, reason: 'refused', ok: false, message: refusal.message };
+    if (plan.refused) return { ...planned, reason: 'refused', ok: false, message: plan.refused.message };
     if (opts.mode === 'plan') {
       return { ...planned, reason: planHasChanges(plan) ? 'pending' : 'unchanged', ok: true, message: null };
     }

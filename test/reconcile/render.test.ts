@@ -6,6 +6,7 @@ import {
   renderMarkdown,
   renderText,
   type Plan,
+  withRefusal,
   type PlanPalette,
 } from '../../src/reconcile/index.js';
 import { desired, live, tag, task, webhook } from './fixtures.js';
@@ -205,5 +206,44 @@ describe('markdown plan', () => {
   it('uses a fence longer than any backticks inside the content', () => {
     const md = renderMarkdown(diff(desired('r', task('a', { params: { body: 'see ```code``` here' } })), []));
     expect(md).toContain('````diff\n');
+  });
+});
+
+describe('refusals and warnings are part of the plan', () => {
+  const refusedPlan = () => {
+    const state = desired('head1', task('keep'));
+    state.warnings = ['schedules.yaml:3:9: Schedule/lonely: unused: no Task lists it in spec.schedules'];
+    return withRefusal(diff(state, live([task('a'), task('b')])));
+  };
+
+  it('JSON carries refused {reason, message} and warnings', () => {
+    const doc = JSON.parse(renderJson(refusedPlan()));
+    expect(doc.refused).toEqual({
+      reason: 'delete-all',
+      message: expect.stringContaining('it would delete every live object taskops manages (2 of 2)'),
+    });
+    expect(doc.warnings).toEqual([
+      {
+        object: null,
+        message: 'schedules.yaml:3:9: Schedule/lonely: unused: no Task lists it in spec.schedules',
+      },
+    ]);
+    expect(JSON.parse(renderJson(diff(desired('r', task('a')), []))).refused).toBeNull();
+  });
+
+  it('markdown shows a refusal banner and the warnings above the table', () => {
+    const md = renderMarkdown(refusedPlan());
+    expect(md).toContain(
+      '> [!CAUTION]\n> **Applying this plan would be refused** (delete-all): refusing to apply head1',
+    );
+    expect(md).toContain('> [!WARNING]\n> - schedules.yaml:3:9: Schedule/lonely: unused');
+    expect(md.indexOf('[!CAUTION]')).toBeLessThan(md.indexOf('| Action | Objects |'));
+  });
+
+  it('text shows them before the summary line, which stays last', () => {
+    const text = renderText(refusedPlan());
+    expect(text).toContain('Applying this plan would be refused:\n  refusing to apply head1');
+    expect(text).toContain('Warnings:\n  schedules.yaml:3:9: Schedule/lonely');
+    expect(text.trimEnd().split('\n').pop()).toBe('Plan: 1 to create, 0 to update, 2 to delete.');
   });
 });

@@ -4,7 +4,7 @@ import { stable } from './values.js';
 
 /**
  * The contract's JSON plan: {revision, changes: [{action, kind, name, before, after, …}], summary}, plus
- * field changes, notes and `applied`. Secrets masked; keys in a fixed order so the bytes never vary.
+ * field changes, folded defaults, notes, `refused`, `warnings` and `applied`. Secrets masked; keys in a fixed order so the bytes never vary.
  */
 export function renderJson(plan: Plan, opts: { applied?: boolean } = {}): string {
   const doc = {
@@ -26,6 +26,8 @@ export function renderJson(plan: Plan, opts: { applied?: boolean } = {}): string
     })),
     summary: { create: plan.summary.create, update: plan.summary.update, delete: plan.summary.delete },
     notes: plan.notes.map((n) => ({ kind: n.kind, name: n.name, reason: n.reason, message: n.message })),
+    refused: plan.refused ? { reason: plan.refused.reason, message: plan.refused.message } : null,
+    warnings: plan.warnings.map((w) => ({ object: w.object, message: w.message })),
     applied: opts.applied ?? false,
   };
   return JSON.stringify(doc, null, 2) + '\n';

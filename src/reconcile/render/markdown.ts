@@ -1,6 +1,6 @@
 import { escapeControl } from '../../manifest/control.js';
 import type { Plan, PlanChange } from '../plan.js';
-import { defaultsLine, fieldLines, noChangesLine, summaryLine } from './values.js';
+import { defaultsLine, fieldLines, noChangesLine, summaryLine, warningText } from './values.js';
 
 /** GitHub refuses comments longer than this many characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -73,22 +73,39 @@ function section(change: PlanChange): string {
   ].join('\n');
 }
 
+/** GitHub alert blocks: a refusal as CAUTION, warnings as one WARNING list. */
+function banners(plan: Plan): string[] {
+  const out: string[] = [];
+  const quote = (s: string) => escapeHtml(escapeControl(s)).replace(/\n/g, ' ');
+  if (plan.refused) {
+    out.push(
+      '> [!CAUTION]',
+      `> **Applying this plan would be refused** (${plan.refused.reason}): ${quote(plan.refused.message)}`,
+      '',
+    );
+  }
+  if (plan.warnings.length > 0) {
+    out.push('> [!WARNING]', ...plan.warnings.map((w) => `> - ${quote(warningText(w))}`), '');
+  }
+  return out;
+}
+
 /**
  * A pull-request comment: a summary table, then one collapsible diff per object. Stays under GitHub's
  * 65,536-character limit by folding the objects that do not fit into a note.
  */
-export function renderMarkdown(plan: Plan, opts: { warnings?: string[] } = {}): string {
+export function renderMarkdown(plan: Plan): string {
   const s = plan.summary;
   const head = [
     `### taskops plan for ${inlineCode(plan.revision)}`,
     '',
+    ...banners(plan),
     '| Action | Objects |',
     '| --- | ---: |',
     `| Create | ${s.create} |`,
     `| Update | ${s.update} |`,
     `| Delete | ${s.delete} |`,
     '',
-    ...(opts.warnings ?? []).map((w) => `> **Warning:** ${escapeHtml(w)}\n`),
   ].join('\n');
   const notes = plan.notes.length
     ? plan.notes.map((n) => `> ${inlineCode(`${n.kind}/${n.name}`)}: ${escapeHtml(n.message)}`).join('\n') +

@@ -1,7 +1,14 @@
 import type { Plan, PlanChange } from '../plan.js';
 import { escapeControl } from '../../manifest/control.js';
 import { PLAIN_PALETTE, type PlanPalette } from './palette.js';
-import { defaultsLine, fieldLines, noChangesLine, summaryLine, type DiffLine } from './values.js';
+import {
+  defaultsLine,
+  fieldLines,
+  noChangesLine,
+  summaryLine,
+  warningText,
+  type DiffLine,
+} from './values.js';
 
 export interface TextRenderOptions {
   palette?: PlanPalette;
@@ -56,6 +63,18 @@ export function renderText(plan: Plan, opts: TextRenderOptions = {}): string {
     out.push('Notes:');
     // Names of objects made by hand never went through validation.
     for (const n of plan.notes) out.push(`  ${p.dim(`${n.kind}/${escapeControl(n.name)}: ${n.message}`)}`);
+    out.push('');
+  }
+  if (plan.refused && !opts.applied) {
+    out.push(
+      p.red(p.bold('Applying this plan would be refused:')),
+      `  ${escapeControl(plan.refused.message)}`,
+      '',
+    );
+  }
+  if (plan.warnings.length > 0) {
+    out.push('Warnings:');
+    for (const w of plan.warnings) out.push(`  ${p.yellow(escapeControl(warningText(w)))}`);
     out.push('');
   }
   if (plan.changes.length === 0) out.push(noChangesLine(plan.revision));

@@ -1,7 +1,7 @@
 import { structuredPatch } from 'diff';
 import { escapeControl, escapeControlKeepingLines } from '../../manifest/control.js';
 import { isPlainObject } from '../fields.js';
-import type { FieldChange } from '../plan.js';
+import type { FieldChange, PlanWarning } from '../plan.js';
 import { maskAt, SecretReference } from './mask.js';
 
 /** Sorted keys and secret references as strings: what every renderer serializes, so output never varies. */
@@ -90,3 +90,5 @@ export const summaryLine = (s: { create: number; update: number; delete: number 
   `Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete.`;
 
 export const noChangesLine = (revision: string): string => `No changes. Live state matches ${revision}.`;
+
+export const warningText = (w: PlanWarning): string => (w.object ? `${w.object}: ${w.message}` : w.message);
