@@ -35,3 +35,11 @@ export {
   type ReconcileOutcome,
   type ReconcileReason,
 } from './run.js';
+export {
+  readSavedPlan,
+  savePlan,
+  savedPlanText,
+  SavedPlanError,
+  type SavedPlan,
+  type SavedPlanSource,
+} from './saved-plan.js';
