@@ -1,7 +1,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
-import { asLive, diff, loadDesired, withRefusal } from '../reconcile/index.js';
+import { asLive, diff, loadDesired, withFirings, withRefusal } from '../reconcile/index.js';
 import { gitClient, readTreeAtRevision, SourceError, type SourceSnapshot } from '../source/index.js';
 import {
   engineConfig,
@@ -75,7 +75,9 @@ async function run(path: string, opts: PlanOptions, cmd: Command): Promise<void>
         );
       },
     );
-    const plan = withRefusal(diff(headState, asLive(baseState)));
+    const live = asLive(baseState);
+    const firingOpts = { now: new Date(), defaultZone: config.defaultTimezone ?? 'UTC' };
+    const plan = withRefusal(withFirings(diff(headState, live), headState, live, firingOpts));
     warnRefusal(plan, format);
     process.stdout.write(renderPlan(plan, format, stdoutPalette(cmd)));
     process.exitCode = opts.detailedExitcode && plan.changes.length > 0 ? EXIT.changesPending : EXIT.ok;

@@ -19,6 +19,8 @@ export type {
   PlanNoteReason,
   PlanObject,
   PlanRefusal,
+  PlanFiring,
+  PlanFirings,
   PlanWarning,
   PlanSummary,
   FieldChange,
@@ -43,3 +45,4 @@ export {
   type SavedPlan,
   type SavedPlanSource,
 } from './saved-plan.js';
+export { withFirings, PLAN_FIRINGS, type FiringOptions } from './firings.js';

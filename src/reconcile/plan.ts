@@ -32,10 +32,25 @@ export interface PlanChange {
   defaults: FieldChange[];
   /** Content hash of `after` (null for a delete). */
   hash: string | null;
+  /** Next firings before → after, for Schedules and for Tasks whose schedules change; null otherwise. */
+  firings?: PlanFirings | null;
   /** An update that puts back a live object changed by hand since taskops applied it. */
   drift: boolean;
   /** An update that takes over an object made through the API, now declared in the source. */
   adopt: boolean;
+}
+
+/** One firing: the instant, and the local time in its schedule's zone (`Fri 2026-11-27 18:00 EST (-05:00)`). */
+export interface PlanFiring {
+  at: string;
+  local: string;
+  schedule: string;
+}
+
+/** A deleted schedule's `after` is empty: those are the firings that will no longer happen. */
+export interface PlanFirings {
+  before: PlanFiring[];
+  after: PlanFiring[];
 }
 
 export type PlanNoteReason = 'unmanaged' | 'retired';

@@ -7,6 +7,7 @@ import { redactCredentials } from '../text/redact.js';
 import { apply } from './apply.js';
 import { loadDesired, type LoadDesiredOptions } from './desired.js';
 import { diff } from './diff.js';
+import { withFirings } from './firings.js';
 import type { Plan, PlanSummary } from './plan.js';
 import { withRefusal, type SafetyOptions } from './safety.js';
 import type { SavedPlan } from './saved-plan.js';
@@ -108,7 +109,9 @@ async function attempt(
       return { ...base, reason: 'source-failed', ok: false, revision, message: errorText(err) };
     }
     const generation = await store.generation();
-    const plan = withRefusal(diff(state, await store.listObjects()), opts.safety);
+    const live = await store.listObjects();
+    const firingOpts = { now: at, defaultZone: opts.load?.defaultZone ?? 'UTC' };
+    const plan = withRefusal(withFirings(diff(state, live), state, live, firingOpts), opts.safety);
     const planned = { ...base, revision, plan, generation, summary: { ...plan.summary } };
     if (plan.refused) return { ...planned, reason: 'refused', ok: false, message: plan.refused.message };
     if (opts.mode === 'plan') {

@@ -21,6 +21,12 @@ export function renderJson(plan: Plan, opts: { applied?: boolean } = {}): string
         after: f.after === undefined ? null : stable(maskAt(f.path, f.after)),
       })),
       defaults: c.defaults.map((f) => ({ path: f.path, value: stable(maskAt(f.path, f.after)) })),
+      firings: c.firings
+        ? {
+            before: c.firings.before.map((f) => ({ at: f.at, local: f.local, schedule: f.schedule })),
+            after: c.firings.after.map((f) => ({ at: f.at, local: f.local, schedule: f.schedule })),
+          }
+        : null,
       drift: c.drift,
       adopt: c.adopt,
     })),

@@ -1,6 +1,6 @@
 import { escapeControl } from '../../manifest/control.js';
 import type { Plan, PlanChange } from '../plan.js';
-import { defaultsLine, fieldLines, noChangesLine, summaryLine, warningText } from './values.js';
+import { defaultsLine, fieldLines, firingLines, noChangesLine, summaryLine, warningText } from './values.js';
 
 /** GitHub refuses comments longer than this many characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -61,6 +61,18 @@ function section(change: PlanChange): string {
       : '';
   const body = diffBody(change);
   const f = fence(body);
+  const firings = firingLines(change.firings);
+  const firingFence = firings ? fence(firings.rows.join('\n')) : '';
+  const firingBlock = firings
+    ? [
+        `**${escapeHtml(firings.heading.replace(/:$/, ''))}**`,
+        '',
+        firingFence,
+        ...firings.rows,
+        firingFence,
+        '',
+      ]
+    : [];
   return [
     `<details><summary>${inlineCode(`${SIGN[change.action]} ${change.kind}/${change.name}`)} ${ACTION_LABEL[change.action]}${note}</summary>`,
     '',
@@ -68,6 +80,7 @@ function section(change: PlanChange): string {
     body,
     f,
     '',
+    ...firingBlock,
     '</details>',
     '',
   ].join('\n');

@@ -4,6 +4,7 @@ import { PLAIN_PALETTE, type PlanPalette } from './palette.js';
 import {
   defaultsLine,
   fieldLines,
+  firingLines,
   noChangesLine,
   summaryLine,
   warningText,
@@ -43,6 +44,11 @@ function block(change: PlanChange, p: PlanPalette): string[] {
   }
   const defaults = defaultsLine(change.defaults);
   if (defaults) lines.push(`        ${p.dim(defaults)}`);
+  const firings = firingLines(change.firings);
+  if (firings) {
+    lines.push(`      ${p.cyan(firings.heading)}`);
+    for (const row of firings.rows) lines.push(`          ${row}`);
+  }
   return lines;
 }
 

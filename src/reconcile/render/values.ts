@@ -1,7 +1,7 @@
 import { structuredPatch } from 'diff';
 import { escapeControl, escapeControlKeepingLines } from '../../manifest/control.js';
 import { isPlainObject } from '../fields.js';
-import type { FieldChange, PlanWarning } from '../plan.js';
+import type { FieldChange, PlanFiring, PlanFirings, PlanWarning } from '../plan.js';
 import { maskAt, SecretReference } from './mask.js';
 
 /** Sorted keys and secret references as strings: what every renderer serializes, so output never varies. */
@@ -92,3 +92,28 @@ export const summaryLine = (s: { create: number; update: number; delete: number 
 export const noChangesLine = (revision: string): string => `No changes. Live state matches ${revision}.`;
 
 export const warningText = (w: PlanWarning): string => (w.object ? `${w.object}: ${w.message}` : w.message);
+
+/** The firings of one change as a heading and rows, the same in every renderer. */
+export interface FiringLines {
+  heading: string;
+  rows: string[];
+}
+
+export function firingLines(f: PlanFirings | null | undefined): FiringLines | null {
+  if (!f || (f.before.length === 0 && f.after.length === 0)) return null;
+  const several = new Set([...f.before, ...f.after].map((x) => x.schedule)).size > 1;
+  const show = (x: PlanFiring | undefined) =>
+    x === undefined ? '(none)' : escapeControl(several ? `${x.local} [${x.schedule}]` : x.local);
+  if (f.after.length === 0)
+    return { heading: 'firings that will no longer happen:', rows: f.before.map((x) => show(x)) };
+  if (f.before.length === 0) return { heading: 'next firings:', rows: f.after.map((x) => show(x)) };
+  const n = Math.max(f.before.length, f.after.length);
+  const width = Math.max(...f.before.map((x) => show(x).length), '(none)'.length);
+  const rows: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const b = show(f.before[i]);
+    const a = show(f.after[i]);
+    rows.push(`${b.padEnd(width)}  →  ${a}`);
+  }
+  return { heading: 'next firings, before → after:', rows };
+}
