@@ -4,9 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-let compiler;
 try {
-  compiler = require.resolve('typescript/bin/tsc');
+  require.resolve('typescript/bin/tsc');
 } catch {
   console.log(
     'taskops: TypeScript is not installed (an install without dev dependencies): using the built dist/',
