@@ -13,6 +13,7 @@ import {
   savePlan,
   savedPlanText,
   type Plan,
+  type ReviewContext,
   type SavedPlan,
   type SavedPlanSource,
   type ReconcileOutcome,
@@ -59,9 +60,14 @@ export function parseShare(value: string): number {
 }
 
 /** Renders a plan in the chosen format; its refusal and warnings are part of it in every format. */
-export function renderPlan(plan: Plan, format: Format, c: Palette, opts: { applied?: boolean } = {}): string {
+export function renderPlan(
+  plan: Plan,
+  format: Format,
+  c: Palette,
+  opts: { applied?: boolean; review?: ReviewContext } = {},
+): string {
   if (format === 'json') return renderJson(plan, { applied: opts.applied ?? false });
-  if (format === 'markdown') return renderMarkdown(plan);
+  if (format === 'markdown') return renderMarkdown(plan, opts.review ? { review: opts.review } : {});
   return renderText(plan, { palette: c, applied: opts.applied ?? false });
 }
 

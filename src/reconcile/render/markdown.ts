@@ -86,6 +86,36 @@ function section(change: PlanChange): string {
   ].join('\n');
 }
 
+/** The first line of every markdown plan: a CI step finds its earlier comment by it and updates it in place. */
+export const PLAN_COMMENT_MARKER = '<!-- taskops-plan -->';
+
+/** What a pull-request reviewer needs beside the diff: the two commits compared, and who will apply it. */
+export interface ReviewContext {
+  base: string;
+  head: string;
+  /** Set when an engine follows the branch with auto-apply: its address. Otherwise a saved plan applies it. */
+  autoSync?: string;
+}
+
+export interface MarkdownOptions {
+  review?: ReviewContext;
+}
+
+function reviewLines(review: ReviewContext | undefined): string[] {
+  if (!review) return [];
+  const applied = review.autoSync
+    ? `the engine's auto-sync at ${inlineCode(review.autoSync)} applies it on its next poll after the merge ` +
+      `(or at once with ${inlineCode(`taskops reconcile --server ${review.autoSync}`)}).`
+    : `no engine applies it by itself: after the merge, save a plan with ${inlineCode('taskops reconcile --dry-run --out plan.json')}, ` +
+      `review it, and apply exactly that with ${inlineCode('taskops reconcile --plan plan.json')} (refused if stale).`;
+  return [
+    `Base ${inlineCode(review.base)} → head ${inlineCode(review.head)}`,
+    '',
+    `**How it is applied:** ${applied}`,
+    '',
+  ];
+}
+
 /** GitHub alert blocks: a refusal as CAUTION, warnings as one WARNING list. */
 function banners(plan: Plan): string[] {
   const out: string[] = [];
@@ -107,11 +137,13 @@ function banners(plan: Plan): string[] {
  * A pull-request comment: a summary table, then one collapsible diff per object. Stays under GitHub's
  * 65,536-character limit by folding the objects that do not fit into a note.
  */
-export function renderMarkdown(plan: Plan): string {
+export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
   const s = plan.summary;
   const head = [
+    PLAN_COMMENT_MARKER,
     `### taskops plan for ${inlineCode(plan.revision)}`,
     '',
+    ...reviewLines(opts.review),
     ...banners(plan),
     '| Action | Objects |',
     '| --- | ---: |',
