@@ -1,8 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
-import { compileSchedule, firingsAfter, formatFiring } from '../manifest/schedule/index.js';
+import { compileSchedule, dstWarnings, firingsAfter, formatFiring } from '../manifest/schedule/index.js';
 import type { DesiredState, ScheduleSpec, TaskSpec } from '../manifest/types.js';
 import type { LiveObject } from '../store/types.js';
-import type { Plan, PlanChange, PlanFiring, PlanFirings } from './plan.js';
+import type { Plan, PlanChange, PlanFiring, PlanFirings, PlanWarning } from './plan.js';
 
 export interface FiringOptions {
   /** Firings are counted from here: the time the plan is made. */
@@ -47,7 +47,9 @@ const schedulesOf = (spec: unknown): string[] => ((spec as TaskSpec | undefined)
 
 /**
  * The plan with the next firings before → after on every created, changed or deleted Schedule and on
- * every Task whose schedules change (its list, or a listed schedule's spec). Pure: time is a parameter.
+ * every Task whose schedules change (its list, or a listed schedule's spec), and a warning for each
+ * created or changed Schedule whose local time falls in a DST gap or repeated hour in the coming year.
+ * Pure: time is a parameter.
  */
 export function withFirings(
   plan: Plan,
@@ -79,5 +81,17 @@ export function withFirings(
     if (!touched || (was.length === 0 && will.length === 0)) return null;
     return { before: firingsOf(was, before, opts), after: firingsOf(will, after, opts) };
   };
-  return { ...plan, changes: plan.changes.map((c) => ({ ...c, firings: firings(c) })) };
+  const dst: PlanWarning[] = plan.changes
+    .filter((c) => c.kind === 'Schedule' && c.after)
+    .flatMap((c) =>
+      dstWarnings(c.after!.spec as ScheduleSpec, opts).map((message) => ({
+        object: `Schedule/${c.name}`,
+        message,
+      })),
+    );
+  return {
+    ...plan,
+    changes: plan.changes.map((c) => ({ ...c, firings: firings(c) })),
+    warnings: [...plan.warnings, ...dst],
+  };
 }

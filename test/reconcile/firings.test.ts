@@ -122,3 +122,46 @@ describe('firings in plans', () => {
     expect(untouched.changes[0]!.firings).toBeNull();
   });
 });
+
+describe('DST warnings in plans', () => {
+  it('warns a daily 02:30 schedule in New York of the day 02:30 does not exist, and when it moves', () => {
+    const daily = manifest('Schedule', 'daily-0230', {
+      timezone: 'America/New_York',
+      repeat: { every: 1, unit: 'days', at: '02:30' },
+    });
+    const state = desired('r', daily);
+    const plan = withFirings(diff(state, []), state, [], {
+      now: new Date('2026-12-01T12:00:00Z'),
+      defaultZone: 'UTC',
+    });
+    expect(plan.warnings).toEqual([
+      {
+        object: 'Schedule/daily-0230',
+        message: 'on 2027-03-14 02:30 does not exist in America/New_York; this firing moves to 03:00',
+      },
+    ]);
+    expect(renderText(plan)).toContain(
+      'Warnings:\n  Schedule/daily-0230: on 2027-03-14 02:30 does not exist in America/New_York; this firing moves to 03:00\n',
+    );
+  });
+
+  it('warns a 01:30 schedule of the repeated hour in the fall, and leaves 18:00 alone', () => {
+    const at = (time: string) =>
+      manifest('Schedule', `at-${time.replace(':', '')}`, {
+        timezone: 'America/New_York',
+        repeat: { every: 1, unit: 'days', at: time },
+      });
+    const state = desired('r', at('01:30'), at('18:00'));
+    const plan = withFirings(diff(state, []), state, [], {
+      now: new Date('2027-04-01T12:00:00Z'),
+      defaultZone: 'UTC',
+    });
+    expect(plan.warnings).toEqual([
+      {
+        object: 'Schedule/at-0130',
+        message:
+          'on 2027-11-07 01:30 happens twice in America/New_York; it fires once, at the first (05:30 UTC)',
+      },
+    ]);
+  });
+});

@@ -7,3 +7,4 @@ export {
   type PreviewOptions,
   type PreviewedFiring,
 } from './preview.js';
+export { dstWarnings, type DstWarningOptions } from './dst.js';
