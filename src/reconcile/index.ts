@@ -21,6 +21,7 @@ export type {
   PlanRefusal,
   PlanFiring,
   PlanFirings,
+  PlanEventMatches,
   PlanWarning,
   PlanSummary,
   FieldChange,
@@ -46,3 +47,4 @@ export {
   type SavedPlanSource,
 } from './saved-plan.js';
 export { withFirings, PLAN_FIRINGS, type FiringOptions } from './firings.js';
+export { withEventCounts, EVENT_LOOKBACK_DAYS } from './event-counts.js';

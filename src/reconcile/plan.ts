@@ -34,6 +34,8 @@ export interface PlanChange {
   hash: string | null;
   /** Next firings before → after, for Schedules and for Tasks whose schedules change; null otherwise. */
   firings?: PlanFirings | null;
+  /** For a created or changed EventTrigger planned against a live store: its matches over recorded events. */
+  eventMatches?: PlanEventMatches | null;
   /** An update that puts back a live object changed by hand since taskops applied it. */
   drift: boolean;
   /** An update that takes over an object made through the API, now declared in the source. */
@@ -51,6 +53,14 @@ export interface PlanFiring {
 export interface PlanFirings {
   before: PlanFiring[];
   after: PlanFiring[];
+}
+
+/** How many of the events recorded in the last `days` days a trigger matched (before) and would match (after). */
+export interface PlanEventMatches {
+  days: number;
+  /** Null for a new trigger. */
+  before: number | null;
+  after: number;
 }
 
 export type PlanNoteReason = 'unmanaged' | 'retired';

@@ -2,11 +2,12 @@ import { ManifestError, type ManifestProblem } from '../manifest/index.js';
 import type { DesiredState } from '../manifest/types.js';
 import type { Source, SourceSnapshot } from '../source/types.js';
 import { StoreError } from '../store/errors.js';
-import type { Store, SyncAttempt, SyncReason } from '../store/types.js';
+import type { LiveObject, Store, SyncAttempt, SyncReason } from '../store/types.js';
 import { redactCredentials } from '../text/redact.js';
 import { apply } from './apply.js';
 import { loadDesired, type LoadDesiredOptions } from './desired.js';
 import { diff } from './diff.js';
+import { EVENT_LOOKBACK_DAYS, withEventCounts } from './event-counts.js';
 import { withFirings } from './firings.js';
 import type { Plan, PlanSummary } from './plan.js';
 import { withRefusal, type SafetyOptions } from './safety.js';
@@ -111,7 +112,8 @@ async function attempt(
     const generation = await store.generation();
     const live = await store.listObjects();
     const firingOpts = { now: at, defaultZone: opts.load?.defaultZone ?? 'UTC' };
-    const plan = withRefusal(withFirings(diff(state, live), state, live, firingOpts), opts.safety);
+    const withTimes = withFirings(diff(state, live), state, live, firingOpts);
+    const plan = withRefusal(await withRecordedEvents(withTimes, state, live, store, at), opts.safety);
     const planned = { ...base, revision, plan, generation, summary: { ...plan.summary } };
     if (plan.refused) return { ...planned, reason: 'refused', ok: false, message: plan.refused.message };
     if (opts.mode === 'plan') {
@@ -125,6 +127,19 @@ async function attempt(
   } finally {
     await snap.cleanup?.();
   }
+}
+
+/** Changed EventTriggers are replayed against the events the store recorded in the last week. */
+async function withRecordedEvents(
+  plan: Plan,
+  state: DesiredState,
+  live: LiveObject[],
+  store: Store,
+  at: Date,
+): Promise<Plan> {
+  if (!plan.changes.some((c) => c.kind === 'EventTrigger' && c.after)) return plan;
+  const events = await store.eventsSince(new Date(at.getTime() - EVENT_LOOKBACK_DAYS * 86_400_000));
+  return withEventCounts(plan, state, live, events);
 }
 
 type Planned = ReconcileOutcome & { plan: Plan; generation: number };

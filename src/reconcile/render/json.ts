@@ -27,6 +27,9 @@ export function renderJson(plan: Plan, opts: { applied?: boolean } = {}): string
             after: c.firings.after.map((f) => ({ at: f.at, local: f.local, schedule: f.schedule })),
           }
         : null,
+      eventMatches: c.eventMatches
+        ? { days: c.eventMatches.days, before: c.eventMatches.before, after: c.eventMatches.after }
+        : null,
       drift: c.drift,
       adopt: c.adopt,
     })),

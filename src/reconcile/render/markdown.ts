@@ -1,6 +1,14 @@
 import { escapeControl } from '../../manifest/control.js';
 import type { Plan, PlanChange } from '../plan.js';
-import { defaultsLine, fieldLines, firingLines, noChangesLine, summaryLine, warningText } from './values.js';
+import {
+  defaultsLine,
+  eventMatchLine,
+  fieldLines,
+  firingLines,
+  noChangesLine,
+  summaryLine,
+  warningText,
+} from './values.js';
 
 /** GitHub refuses comments longer than this many characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -40,6 +48,8 @@ function diffBody(change: PlanChange): string {
   }
   const defaults = defaultsLine(change.defaults);
   if (defaults) lines.push(`  ${defaults}`);
+  const matches = eventMatchLine(change.eventMatches);
+  if (matches) lines.push(`  ${matches}`);
   if (lines.length === 0)
     lines.push(
       change.adopt ? '  (no content change: taskops takes over the object)' : '  (no field changes)',

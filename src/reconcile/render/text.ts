@@ -3,6 +3,7 @@ import { escapeControl } from '../../manifest/control.js';
 import { PLAIN_PALETTE, type PlanPalette } from './palette.js';
 import {
   defaultsLine,
+  eventMatchLine,
   fieldLines,
   firingLines,
   noChangesLine,
@@ -44,6 +45,8 @@ function block(change: PlanChange, p: PlanPalette): string[] {
   }
   const defaults = defaultsLine(change.defaults);
   if (defaults) lines.push(`        ${p.dim(defaults)}`);
+  const matches = eventMatchLine(change.eventMatches);
+  if (matches) lines.push(`      ${p.cyan(matches)}`);
   const firings = firingLines(change.firings);
   if (firings) {
     lines.push(`      ${p.cyan(firings.heading)}`);

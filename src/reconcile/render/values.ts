@@ -1,7 +1,7 @@
 import { structuredPatch } from 'diff';
 import { escapeControl, escapeControlKeepingLines } from '../../manifest/control.js';
 import { isPlainObject } from '../fields.js';
-import type { FieldChange, PlanFiring, PlanFirings, PlanWarning } from '../plan.js';
+import type { FieldChange, PlanEventMatches, PlanFiring, PlanFirings, PlanWarning } from '../plan.js';
 import { maskAt, SecretReference } from './mask.js';
 
 /** Sorted keys and secret references as strings: what every renderer serializes, so output never varies. */
@@ -116,4 +116,12 @@ export function firingLines(f: PlanFirings | null | undefined): FiringLines | nu
     rows.push(`${b.padEnd(width)}  →  ${a}`);
   }
   return { heading: 'next firings, before → after:', rows };
+}
+
+/** `would have fired 12 times last week (was 3)`, over the events the live store recorded. */
+export function eventMatchLine(m: PlanEventMatches | null | undefined): string | null {
+  if (!m) return null;
+  const times = (n: number) => `${n} time${n === 1 ? '' : 's'}`;
+  const span = m.days === 7 ? 'last week' : `in the last ${m.days} days`;
+  return `would have fired ${times(m.after)} ${span}${m.before === null ? '' : ` (was ${m.before})`}`;
 }
