@@ -1,4 +1,5 @@
 import { cronNeverFires, parseCron } from './cron.js';
+import { builtInDriver } from './drivers.js';
 import type { ReferenceFinding } from './references.js';
 import { isValidTimeZone, parseScheduleDateTime } from './time.js';
 import type { EventTriggerSpec, Kind, LoadedManifest, ScheduleSpec, TaskSpec } from './types.js';
@@ -64,7 +65,7 @@ function unusedObjects(manifests: LoadedManifest[]): ReferenceFinding[] {
       const spec = m.spec as TaskSpec;
       for (const s of spec.schedules ?? []) use('Schedule', s);
       use('Tag', spec.target?.tag);
-      if (spec.objectType === 'webhook') use('Webhook', spec.target?.name);
+      if (builtInDriver(spec.objectType)?.target === 'webhook') use('Webhook', spec.target?.name);
     } else if (m.kind === 'EventTrigger') {
       use('Tag', (m.spec as EventTriggerSpec).event.tag);
     }
