@@ -1,8 +1,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
-import { escapeControlKeepingLines } from '../manifest/index.js';
-import { asLive, diff, loadDesired, safetyProblem } from '../reconcile/index.js';
+import { asLive, diff, loadDesired, withFirings, withRefusal, type PlanWarning } from '../reconcile/index.js';
 import { gitClient, readTreeAtRevision, SourceError, type SourceSnapshot } from '../source/index.js';
 import {
   engineConfig,
@@ -12,7 +11,7 @@ import {
   stdoutPalette,
 } from './context.js';
 import { CliError, EXIT } from './exit.js';
-import { asCliError, renderPlan } from './reconcile.js';
+import { asCliError, renderPlan, warnRefusal } from './reconcile.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 
@@ -21,6 +20,7 @@ interface PlanOptions {
   head: string;
   output: string;
   detailedExitcode?: boolean;
+  autoSync?: string;
 }
 
 /** The repository holding PATH (or the current folder), and PATH as a folder inside it. */
@@ -45,6 +45,32 @@ async function locate(path: string): Promise<{ top: string; subdir: string }> {
   return { top, subdir };
 }
 
+/** Files below the manifest folder with uncommitted changes (staged, unstaged or untracked). */
+async function uncommittedManifests(top: string, subdir: string): Promise<string[]> {
+  const status = await gitClient(top).raw([
+    'status',
+    '--porcelain',
+    '--untracked-files=all',
+    '--',
+    subdir || '.',
+  ]);
+  return status
+    .split('\n')
+    .filter((line) => line.length > 3)
+    .map((line) => line.slice(3))
+    .filter((file) => /\.ya?ml$/.test(file));
+}
+
+function dirtyWarning(files: string[]): PlanWarning {
+  const shown = files.slice(0, 5).join(', ') + (files.length > 5 ? `, … (${files.length} in all)` : '');
+  return {
+    object: null,
+    message:
+      `the working tree has uncommitted manifest changes (${shown}) that this plan does not include: ` +
+      '--head HEAD is the last commit; commit them to see them in the plan',
+  };
+}
+
 async function run(path: string, opts: PlanOptions, cmd: Command): Promise<void> {
   const format = parseOutputFormat(opts.output, FORMATS);
   const resolved = engineConfig(cmd);
@@ -64,6 +90,7 @@ async function run(path: string, opts: PlanOptions, cmd: Command): Promise<void>
     // Secrets are checked on the change only: a base that a new allowlist refuses can still be compared against.
     const headState = await loadDesired(head.root, {
       ...common,
+      now: new Date(),
       secretPolicy: optionalSecretPolicy(resolved),
       revision: head.revision,
     });
@@ -75,15 +102,19 @@ async function run(path: string, opts: PlanOptions, cmd: Command): Promise<void>
         );
       },
     );
-    const plan = diff(headState, asLive(baseState));
-    const refused = safetyProblem(plan);
-    if (refused)
-      process.stderr.write(
-        `taskops: warning: applying this plan would be refused: ${escapeControlKeepingLines(refused.message)}\n`,
-      );
-    process.stdout.write(
-      renderPlan(plan, format, stdoutPalette(cmd), { warnings: refused ? [refused.message] : [] }),
-    );
+    const live = asLive(baseState);
+    const firingOpts = { now: new Date(), defaultZone: config.defaultTimezone ?? 'UTC' };
+    const planned = withRefusal(withFirings(diff(headState, live), headState, live, firingOpts));
+    const dirty = opts.head === 'HEAD' ? await uncommittedManifests(top, subdir) : [];
+    const plan =
+      dirty.length === 0 ? planned : { ...planned, warnings: [dirtyWarning(dirty), ...planned.warnings] };
+    warnRefusal(plan, format);
+    const review = {
+      base: base.revision,
+      head: head.revision,
+      ...(opts.autoSync ? { autoSync: opts.autoSync } : {}),
+    };
+    process.stdout.write(renderPlan(plan, format, stdoutPalette(cmd), { review }));
     process.exitCode = opts.detailedExitcode && plan.changes.length > 0 ? EXIT.changesPending : EXIT.ok;
   } catch (err) {
     throw asCliError(err, false);
@@ -103,17 +134,23 @@ export function registerPlan(program: Command): void {
     .option('--head <ref>', 'the revision with the change; committed content, not the working tree', 'HEAD')
     .option('-o, --output <format>', 'text, json or markdown', 'text')
     .option('--detailed-exitcode', 'exit 2 when there are changes, 0 when none')
+    .option(
+      '--auto-sync <url>',
+      'markdown: the engine that follows the branch with auto-apply (else the comment says to apply with reconcile --plan)',
+    )
     .addHelpText(
       'after',
       `
 Both sides are read from commits of the repository that holds PATH (the working tree and the index
-are never touched, so uncommitted edits are not part of --head: commit them first). A PATH missing
+are never touched, so uncommitted edits are not part of --head: commit them first; with --head HEAD
+the plan warns of uncommitted manifest changes). A PATH missing
 at --base reads as empty, so every object is a create. The head must be valid (exit 1 otherwise).
 
 Examples:
   $ taskops plan --base origin/main
   $ taskops plan --base origin/main --head HEAD manifests/
-  $ taskops plan --base origin/main --output markdown manifests/ > plan.md`,
+  $ taskops plan --base origin/main --output markdown manifests/ > plan.md
+  $ taskops plan --base origin/main --output markdown --auto-sync https://taskops.example.com manifests/`,
     )
     .action((path: string, opts: PlanOptions, cmd: Command) => run(path, opts, cmd));
 }

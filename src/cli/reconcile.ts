@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { escapeControl, escapeControlKeepingLines, ManifestError } from '../manifest/index.js';
 import {
@@ -7,7 +9,13 @@ import {
   renderJson,
   renderMarkdown,
   renderText,
+  readSavedPlan,
+  savePlan,
+  savedPlanText,
   type Plan,
+  type ReviewContext,
+  type SavedPlan,
+  type SavedPlanSource,
   type ReconcileOutcome,
 } from '../reconcile/index.js';
 import { FolderSource, GitSource, SourceError, type Source } from '../source/index.js';
@@ -40,6 +48,8 @@ export interface ReconcileOptions {
   path?: string;
   server?: string;
   apiTokenFile?: string;
+  out?: string;
+  plan?: string;
 }
 
 export function parseShare(value: string): number {
@@ -49,15 +59,15 @@ export function parseShare(value: string): number {
   return n;
 }
 
-/** Renders a plan in the chosen format (warnings only in markdown: text and json keep their exact shape). */
+/** Renders a plan in the chosen format; its refusal and warnings are part of it in every format. */
 export function renderPlan(
   plan: Plan,
   format: Format,
   c: Palette,
-  opts: { applied?: boolean; warnings?: string[] } = {},
+  opts: { applied?: boolean; review?: ReviewContext } = {},
 ): string {
   if (format === 'json') return renderJson(plan, { applied: opts.applied ?? false });
-  if (format === 'markdown') return renderMarkdown(plan, { warnings: opts.warnings ?? [] });
+  if (format === 'markdown') return renderMarkdown(plan, opts.review ? { review: opts.review } : {});
   return renderText(plan, { palette: c, applied: opts.applied ?? false });
 }
 
@@ -94,7 +104,13 @@ async function run(path: string | undefined, opts: ReconcileOptions, cmd: Comman
   const { dataDir } = globalOptions(cmd);
   const resolved = engineConfig(cmd);
   const dryRun = opts.dryRun ?? false;
-  const source = chooseSource(path, opts, dataDir);
+  checkPlanFlags(opts, dryRun);
+  const saved = opts.plan === undefined ? undefined : readPlanFile(opts.plan);
+  // A saved plan reads its manifests from where it was made, unless PATH or --repo says otherwise.
+  const fromSaved = saved && path === undefined && !opts.repo ? sourceOptions(saved.source) : null;
+  const source = fromSaved
+    ? chooseSource(fromSaved.path, { ...opts, ...fromSaved.opts }, dataDir)
+    : chooseSource(path, opts, dataDir);
   const safety = { allowDeleteAll: opts.allowDeleteAll ?? false, maxDeleteShare: opts.maxDeleteShare };
   // A dry run only reads; an apply holds the data dir, so it never writes beside a running serve.
   const store = dryRun
@@ -117,11 +133,12 @@ async function run(path: string | undefined, opts: ReconcileOptions, cmd: Comman
         mode: dryRun ? 'plan' : 'apply',
         record: !dryRun,
         safety,
+        ...(saved ? { savedPlan: saved } : {}),
         load: {
           driverCatalog: optionalCatalog(resolved),
           secretPolicy: optionalSecretPolicy(resolved),
           defaultZone: resolved.config.defaultTimezone,
-          displayRoot: displayRoot(source, path),
+          displayRoot: displayRoot(source, fromSaved ? fromSaved.path : path),
         },
       },
     );
@@ -130,7 +147,51 @@ async function run(path: string | undefined, opts: ReconcileOptions, cmd: Comman
   } finally {
     await store.close();
   }
+  if (opts.out !== undefined && outcome.plan !== null && outcome.generation !== null) {
+    const where: SavedPlanSource = opts.repo
+      ? {
+          repo: opts.repo,
+          ...(opts.ref ? { ref: opts.ref } : {}),
+          ...(opts.path ? { subdir: opts.path } : {}),
+        }
+      : { path: resolve(path ?? '.') };
+    writeFileSync(opts.out, savedPlanText(savePlan(outcome.plan, outcome.generation, outcome.at, where)));
+  }
   report(outcome, { format, dryRun, detailedExitcode: opts.detailedExitcode ?? false }, stdoutPalette(cmd));
+  if (opts.out !== undefined && outcome.plan !== null)
+    process.stderr.write(
+      `taskops: plan saved to ${opts.out}; apply exactly it with taskops reconcile --plan ${opts.out}\n`,
+    );
+}
+
+function checkPlanFlags(opts: ReconcileOptions, dryRun: boolean): void {
+  if (opts.out !== undefined && !dryRun)
+    throw new CliError('--out saves the plan of a dry run: use it with --dry-run', EXIT.usage);
+  if (opts.plan !== undefined && dryRun)
+    throw new CliError(
+      '--plan applies a saved plan; to look at it, read the file (or make a new one with --dry-run)',
+      EXIT.usage,
+    );
+}
+
+function readPlanFile(file: string): SavedPlan {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read the plan ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return readSavedPlan(text, file);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
+/** The source a saved plan was made from, as chooseSource's arguments. */
+function sourceOptions(s: SavedPlanSource): { path: string | undefined; opts: Partial<ReconcileOptions> } {
+  if (s.repo) return { path: undefined, opts: { repo: s.repo, ref: s.ref, path: s.subdir } };
+  return { path: s.path, opts: {} };
 }
 
 /** Prints the outcome and sets the exit code: a plan (exit 0, or 2 for pending changes) or an error (exit 1). */
@@ -151,13 +212,17 @@ function report(
     process.exitCode = EXIT.ok;
     return;
   }
-  const warnings = outcome.reason === 'refused' ? [outcome.message ?? ''] : [];
-  for (const w of warnings)
-    process.stderr.write(
-      `taskops: warning: applying this plan would be refused: ${escapeControlKeepingLines(w)}\n`,
-    );
-  process.stdout.write(renderPlan(plan, opts.format, c, { warnings }));
+  warnRefusal(plan, opts.format);
+  process.stdout.write(renderPlan(plan, opts.format, c));
   process.exitCode = opts.detailedExitcode && planHasChanges(plan) ? EXIT.changesPending : EXIT.ok;
+}
+
+/** JSON and markdown usually go to a file: a refusal is also said on stderr, where the CI log shows it. */
+export function warnRefusal(plan: Plan, format: Format): void {
+  if (plan.refused && format !== 'text')
+    process.stderr.write(
+      `taskops: warning: applying this plan would be refused: ${escapeControlKeepingLines(plan.refused.message)}\n`,
+    );
 }
 
 /** `reconcile --server URL`: the running serve fetches its own source now and reconciles (POST /api/v1/sync). */
@@ -215,6 +280,11 @@ export function registerReconcile(program: Command): void {
     .option('--repo <url|path>', 'read the manifests from a git repository instead of a folder')
     .option('--ref <branch>', 'with --repo: branch, tag or commit (default: the remote HEAD)')
     .option('--path <subdir>', 'with --repo: folder of the manifests inside the repository')
+    .option('--out <file>', 'with --dry-run: save the plan, to apply exactly it later with --plan FILE')
+    .option(
+      '--plan <file>',
+      'apply exactly this saved plan; refused (exit 1) when the manifests or the live state changed since',
+    )
     .option('--server <url>', 'have a running `taskops serve` fetch its own source and reconcile now')
     .option('--api-token-file <file>', 'bearer token for --server (default: $TASKOPS_API_TOKEN)')
     .addHelpText(
@@ -226,6 +296,11 @@ manages, or more than --max-delete-share of them (when 5 or more are live), is r
 to <data-dir>/logs/audit-YYYY-MM-DD.jsonl. An apply is refused (exit 1) while a serve runs on the
 data dir: it follows its own source, so commit there and use --server URL to make it sync now.
 
+A saved plan (--dry-run --out FILE) holds the revision of the manifests, the generation of the live
+state it was made against and a hash. --plan FILE applies exactly that plan, reading the manifests
+from the same PATH or --repo (or the ones given), and refuses with "stale plan: …" (exit 1, nothing
+applied) when either has changed since.
+
 Exit codes: 0 done (or no changes), 1 error or invalid manifests, 2 changes pending (--dry-run
 --detailed-exitcode), 64 usage error.
 
@@ -234,6 +309,8 @@ Examples:
   $ taskops reconcile manifests/
   $ taskops reconcile --repo https://github.com/acme/ops-tasks.git --ref main --path manifests
   $ taskops reconcile --dry-run --detailed-exitcode --output json manifests/ > plan.json
+  $ taskops reconcile --dry-run --out plan.json manifests/     # review it, then:
+  $ taskops reconcile --plan plan.json
   $ taskops reconcile --server http://127.0.0.1:8080`,
     )
     .action((path: string | undefined, opts: ReconcileOptions, cmd: Command) => run(path, opts, cmd));

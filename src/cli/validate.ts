@@ -26,6 +26,8 @@ interface ValidateOptions {
   repo?: string;
   ref?: string;
   path?: string;
+  strict?: boolean;
+  allowEmpty?: boolean;
 }
 
 export function registerValidate(program: Command): void {
@@ -37,10 +39,18 @@ export function registerValidate(program: Command): void {
     .option('--repo <url|path>', 'validate a git repository (at --ref, below --path) instead of local paths')
     .option('--ref <branch>', 'with --repo: branch, tag or commit')
     .option('--path <subdir>', 'with --repo: folder of the manifests inside the repository')
+    .option('--strict', 'treat warnings (a schedule that never fires again, an unused object) as errors')
+    .option(
+      '--allow-empty',
+      'accept a set with no manifests at all (an error otherwise: usually a wrong path)',
+    )
     .addHelpText(
       'after',
       `
 Every problem is printed as file:line:col: Kind/name: message. Exit 0 when valid, 1 otherwise.
+Warnings (a once or endsAt in the past, a cron that never fires, a Schedule, Tag or Webhook that
+nothing uses) are printed too but keep exit 0, unless --strict makes them errors. No manifests at
+all is an error unless --allow-empty.
 Object types other than webhook and email are checked against the engine's drivers, and every
 {env}/{file} secret reference against its secrets allowlist, when an engine config is found
 (--config, or ./taskops.config.yaml); otherwise they are noted as unchecked.
@@ -59,13 +69,16 @@ Examples:
         driverCatalog: optionalCatalog(resolved),
         secretPolicy: optionalSecretPolicy(resolved),
         defaultZone: resolved.config.defaultTimezone,
+        now: new Date(),
       };
       if (opts.repo === undefined && (opts.ref !== undefined || opts.path !== undefined)) {
         throw new CliError('--ref and --path go with --repo', EXIT.usage);
       }
-      const result = opts.repo
+      const loaded = opts.repo
         ? await validateRepo(opts, cmd, loadOpts)
         : await loadManifests(paths, loadOpts);
+      const where = opts.repo ? `${opts.repo}${opts.path ? ` --path ${opts.path}` : ''}` : paths.join(' ');
+      const result = applyStrictness(loaded, where, opts);
       process.stdout.write(render(result, format, stdoutPalette(cmd)));
       process.exitCode = result.problems.length === 0 ? EXIT.ok : EXIT.error;
     });
@@ -92,10 +105,37 @@ async function validateRepo(
     const result = await loadManifests([snap.root], { ...loadOpts, revision: snap.revision });
     // Name files as they are in the repository, not by the cache they were read from.
     const rename = (p: ManifestProblem) => relabelProblem(p, snap.root, source.subdir || '.');
-    return { ...result, problems: result.problems.map(rename), notes: result.notes.map(rename) };
+    return {
+      ...result,
+      problems: result.problems.map(rename),
+      notes: result.notes.map(rename),
+      warnings: result.warnings.map(rename),
+    };
   } finally {
     await snap.cleanup?.();
   }
+}
+
+/** --strict makes warnings errors; an empty set is an error unless --allow-empty (a wrong path must not pass CI). */
+export function applyStrictness(
+  result: LoadResult,
+  where: string,
+  opts: { strict?: boolean; allowEmpty?: boolean },
+): LoadResult {
+  const problems = [...result.problems];
+  if (result.documents === 0 && problems.length === 0 && !opts.allowEmpty) {
+    problems.unshift({
+      layer: 'limit',
+      location: { file: where, line: 1, col: 1 },
+      message: `no manifests found in ${result.files} file${result.files === 1 ? '' : 's'}: check the path, or pass --allow-empty if an empty set is meant`,
+    });
+  }
+  if (!opts.strict) return { ...result, problems };
+  return {
+    ...result,
+    problems: [...problems, ...result.warnings.map((w) => ({ ...w, message: `${w.message} (--strict)` }))],
+    warnings: [],
+  };
 }
 
 /** A problem as a line of text; messages quote keys and values of the manifest, so controls are escaped. */
@@ -105,16 +145,19 @@ function render(result: LoadResult, format: (typeof FORMATS)[number], c: Palette
   const n = result.problems.length;
   const errorFiles = new Set(result.problems.map((p) => p.location.file)).size;
   const plural = (k: number, word: string) => `${k} ${word}${k === 1 ? '' : 's'}`;
+  const w = result.warnings.length;
+  const warned = w > 0 ? `, ${plural(w, 'warning')}` : '';
   const summary =
     n === 0
-      ? `${plural(result.documents, 'manifest')} in ${plural(result.files, 'file')}: OK`
-      : `${plural(n, 'error')} in ${plural(errorFiles, 'file')}`;
+      ? `${plural(result.documents, 'manifest')} in ${plural(result.files, 'file')}: OK${warned}`
+      : `${plural(n, 'error')} in ${plural(errorFiles, 'file')}${warned}`;
   if (format === 'json') {
     const json = {
       valid: n === 0,
       files: result.files,
       manifests: result.documents,
       errors: result.problems.map(toJson),
+      warnings: result.warnings.map(toJson),
       notes: result.notes.map(toJson),
     };
     return JSON.stringify(json, null, 2) + '\n';
@@ -122,6 +165,7 @@ function render(result: LoadResult, format: (typeof FORMATS)[number], c: Palette
   if (format === 'markdown') {
     const lines = [`### taskops validate: ${n === 0 ? '✅' : '❌'} ${summary}`, ''];
     if (n > 0) lines.push('```', ...result.problems.map(problemLine), '```', '');
+    if (w > 0) lines.push('**Warnings**', '', '```', ...result.warnings.map(problemLine), '```', '');
     if (result.notes.length > 0) {
       lines.push(
         '<details><summary>Notes</summary>',
@@ -136,6 +180,7 @@ function render(result: LoadResult, format: (typeof FORMATS)[number], c: Palette
   }
   const lines = [
     ...result.problems.map((p) => c.red(problemLine(p))),
+    ...result.warnings.map((p) => c.yellow(`${problemLine(p)} (warning)`)),
     ...result.notes.map((p) => c.dim(`${problemLine(p)} (note)`)),
     n === 0 ? c.green(summary) : c.bold(c.red(summary)),
   ];

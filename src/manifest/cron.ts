@@ -1,8 +1,10 @@
 /**
  * Standard 5-field cron (minute hour day-of-month month day-of-week), parsed
- * into explicit value lists. Firing times are computed elsewhere
- * (src/engine/schedule), with our own DST rules.
+ * into explicit value lists, and the search for its next matching day. Firing
+ * times are computed in src/manifest/schedule, with our own DST rules.
  */
+
+import { civilToWall, daysInMonth } from './time.js';
 
 export interface CronFields {
   /** Sorted, unique. 0-59. */
@@ -179,4 +181,45 @@ export function cronMatchesDay(cron: CronFields, month: number, day: number, wee
   const dom = cron.daysOfMonth.includes(day);
   const dow = cron.daysOfWeek.includes(weekday);
   return cron.daysOfMonthRestricted && cron.daysOfWeekRestricted ? dom || dow : dom && dow;
+}
+
+/** The Gregorian calendar repeats its dates and weekdays every 400 years (146,097 days, 20,871 weeks). */
+export const GREGORIAN_CYCLE_DAYS = 146_097;
+
+const DAY_MS = 86_400_000;
+/**
+ * The first day (days since 1970-01-01) on or after `fromDay` that matches the cron's day fields, or
+ * null when no day ever does (`0 0 30 2 *`). There is no horizon: since the calendar repeats every 400
+ * years, one full cycle with no match means none will ever come. Only the cron's months and, when the
+ * weekday is unrestricted, its days of the month are visited, so a match 28 years away costs little.
+ */
+export function nextCronDay(cron: CronFields, fromDay: number): number | null {
+  const start = new Date(fromDay * DAY_MS);
+  const startYear = start.getUTCFullYear();
+  const startMonth = start.getUTCMonth() + 1;
+  const lastDay = fromDay + GREGORIAN_CYCLE_DAYS;
+  // With the weekday unrestricted only the listed days of the month can match.
+  const candidates = cron.daysOfWeekRestricted ? null : cron.daysOfMonth;
+  for (let year = startYear; ; year++) {
+    for (const month of cron.months) {
+      if (year === startYear && month < startMonth) continue;
+      const length = daysInMonth(year, month);
+      const first = Math.round(civilToWall(year, month, 1) / DAY_MS);
+      if (first > lastDay) return null;
+      for (let i = 0, n = candidates ? candidates.length : length; i < n; i++) {
+        const dayOfMonth = candidates ? candidates[i]! : i + 1;
+        if (dayOfMonth > length) break;
+        const day = first + dayOfMonth - 1;
+        if (day < fromDay) continue;
+        // 1970-01-01 (day 0) was a Thursday.
+        const weekday = (((day + 4) % 7) + 7) % 7;
+        if (cronMatchesDay(cron, month, dayOfMonth, weekday)) return day;
+      }
+    }
+  }
+}
+
+/** Whether a cron matches no calendar day at all, ever (`0 0 30 2 *`, `0 0 31 4,6,9,11 *`). */
+export function cronNeverFires(cron: CronFields): boolean {
+  return nextCronDay(cron, 0) === null;
 }

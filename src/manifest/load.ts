@@ -1,7 +1,7 @@
 import { lstatSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { validateDocument } from './document.js';
-import type { ManifestProblem } from './errors.js';
+import { formatProblem, type ManifestProblem } from './errors.js';
 import { listManifestFiles } from './files.js';
 import { LIMITS } from './limits.js';
 import { parseManifestFile } from './parse.js';
@@ -11,6 +11,7 @@ import { checkSecretReferences } from './secret-references.js';
 import type { SecretPolicy } from './secret-policy.js';
 import { semanticFindings } from './semantic.js';
 import type { DesiredState, LoadedManifest } from './types.js';
+import { manifestWarnings } from './warnings.js';
 
 export interface LoadOptions {
   revision: string;
@@ -20,6 +21,8 @@ export interface LoadOptions {
   defaultZone?: string;
   /** The engine's secrets allowlist; without it secret references are noted as unchecked. */
   secretPolicy?: SecretPolicy;
+  /** "In the past" for the warnings is measured against this; without it those warnings are skipped. */
+  now?: Date;
 }
 
 export interface LoadResult {
@@ -28,6 +31,8 @@ export interface LoadResult {
   problems: ManifestProblem[];
   /** Things that could not be checked here (object types and secret references without an engine config). */
   notes: ManifestProblem[];
+  /** Valid but almost certainly not meant (a schedule that never fires, an unused object); only for a valid set. */
+  warnings: ManifestProblem[];
   files: number;
   documents: number;
 }
@@ -145,12 +150,25 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
   });
   problems.push(...refs.errors.map(locate('reference')), ...secrets.errors.map(locate('security')));
   const notes = [...refs.unchecked.map(locate('reference')), ...secrets.unchecked.map(locate('security'))];
+  // Warnings about a set that has errors would only bury them: they come once the set is valid.
+  const warnings =
+    problems.length > 0
+      ? []
+      : manifestWarnings(unique, {
+          ...(opts.now ? { now: opts.now } : {}),
+          ...(opts.defaultZone ? { defaultZone: opts.defaultZone } : {}),
+        }).map((f) => locate(f.path[0] === 'metadata' ? 'reference' : 'semantic')(f));
   notes.sort(compareProblems);
+  warnings.sort(compareProblems);
   problems.sort(compareProblems);
   return {
-    state: problems.length === 0 ? { revision: opts.revision, manifests: unique } : null,
+    state:
+      problems.length === 0
+        ? { revision: opts.revision, manifests: unique, warnings: warnings.map(formatProblem) }
+        : null,
     problems,
     notes,
+    warnings,
     files: fileCount,
     documents: documentCount,
   };

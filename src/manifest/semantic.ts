@@ -2,7 +2,7 @@ import { parseCron } from './cron.js';
 import { BUILT_IN_DRIVERS, builtInDriver } from './drivers.js';
 import type { Path } from './schema-errors.js';
 import { findTemplateProblems, parsePayloadTemplate } from './template.js';
-import { isValidTimeZone, parseScheduleDateTime } from './time.js';
+import { ianaSpellingOf, isValidTimeZone, parseScheduleDateTime } from './time.js';
 import type { LoadedManifest, ScheduleSpec, TagSpec, TaskSpec } from './types.js';
 
 export interface SemanticFinding {
@@ -37,7 +37,13 @@ function scheduleFindings(spec: ScheduleSpec, defaultZone: string): SemanticFind
   const out: SemanticFinding[] = [];
   let zone = defaultZone;
   if (spec.timezone !== undefined) {
-    if (isValidTimeZone(spec.timezone)) zone = spec.timezone;
+    const spelling = ianaSpellingOf(spec.timezone);
+    if (spelling !== null) {
+      out.push({
+        path: ['spec', 'timezone'],
+        message: `time zone ${JSON.stringify(spec.timezone)} is not spelled as IANA does: write ${JSON.stringify(spelling)}`,
+      });
+    } else if (isValidTimeZone(spec.timezone)) zone = spec.timezone;
     else {
       out.push({
         path: ['spec', 'timezone'],

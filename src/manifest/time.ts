@@ -218,3 +218,24 @@ export function parseScheduleDateTime(text: string, zone: string): ParsedDateTim
   }
   return { ok: true, instant: new Date(wallToInstant(wall, zone)) };
 }
+
+let canonicalNames: Map<string, string> | null = null;
+
+/**
+ * The IANA spelling of a zone name given in another case (`america/new_york` → `America/New_York`), or
+ * null when the name is spelled as IANA does or is unknown. Intl accepts any case, but other tools
+ * reading the same manifests (and people grepping them) do not.
+ */
+export function ianaSpellingOf(zone: string): string | null {
+  if (!canonicalNames) {
+    canonicalNames = new Map();
+    for (const name of [...Intl.supportedValuesOf('timeZone'), 'UTC', 'Etc/UTC', 'GMT', 'Etc/GMT'])
+      canonicalNames.set(name.toLowerCase(), name);
+  }
+  const known = canonicalNames.get(zone.toLowerCase());
+  if (known !== undefined) return known === zone ? null : known;
+  // An alias (US/Eastern) is not listed: Intl resolves it, and only a difference of case is flagged.
+  if (!isValidTimeZone(zone)) return null;
+  const resolved = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+  return resolved !== zone && resolved.toLowerCase() === zone.toLowerCase() ? resolved : null;
+}

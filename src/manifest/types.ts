@@ -45,6 +45,8 @@ export interface LoadedManifest<K extends Kind = Kind> extends Manifest<K> {
 export interface DesiredState {
   revision: string;
   manifests: LoadedManifest[];
+  /** What the loader found valid but almost certainly not meant (validation warnings), formatted with file:line:col. */
+  warnings?: string[];
 }
 
 export const objectKey = (kind: Kind, name: string): string => `${kind}/${name}`;

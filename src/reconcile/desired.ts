@@ -16,6 +16,8 @@ export interface LoadDesiredOptions {
   /** The engine's secrets allowlist; without it secret references are only noted. */
   secretPolicy?: SecretPolicy;
   defaultZone?: string;
+  /** "In the past" for the validation warnings the plan carries. */
+  now?: Date;
   /**
    * How files are named in problems: the manifest root shown as this path (`manifests` for a repo's
    * subfolder) instead of the temp dir or cache it was read from.
@@ -30,6 +32,7 @@ export async function loadDesired(root: string, opts: LoadDesiredOptions): Promi
     ...(opts.driverCatalog ? { driverCatalog: opts.driverCatalog } : {}),
     ...(opts.secretPolicy ? { secretPolicy: opts.secretPolicy } : {}),
     ...(opts.defaultZone ? { defaultZone: opts.defaultZone } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
   });
   if (result.state && result.problems.length === 0) return result.state;
   const display = opts.displayRoot;

@@ -1,6 +1,7 @@
 import { KINDS, objectKey, type Kind, type DesiredState } from '../manifest/types.js';
 import { contentHash } from '../store/hash.js';
 import type { LiveObject } from '../store/types.js';
+import { createFields } from './defaults.js';
 import { fieldChanges, leaves } from './fields.js';
 import { NOTE_MESSAGES, type Plan, type PlanChange, type PlanNote, type PlanObject } from './plan.js';
 
@@ -49,13 +50,15 @@ export function diff(desired: DesiredState, live: LiveObject[]): Plan {
     const current = liveByKey.get(key);
     const name = m.metadata.name;
     if (!current) {
+      const fields = createFields(m.kind, after.spec);
       changes.push({
         action: 'create',
         kind: m.kind,
         name,
         before: null,
         after,
-        fieldChanges: allFields(after, 'after'),
+        fieldChanges: [...leaves(metadataFields(after), 'metadata', 'after'), ...fields.shown],
+        defaults: fields.defaults,
         hash,
         drift: false,
         adopt: false,
@@ -77,6 +80,7 @@ export function diff(desired: DesiredState, live: LiveObject[]): Plan {
       before,
       after,
       fieldChanges: changedFields(before, after),
+      defaults: [],
       hash,
       drift,
       adopt,
@@ -97,6 +101,7 @@ export function diff(desired: DesiredState, live: LiveObject[]): Plan {
       before,
       after: null,
       fieldChanges: allFields(before, 'before'),
+      defaults: [],
       hash: null,
       drift: false,
       adopt: false,
@@ -112,5 +117,7 @@ export function diff(desired: DesiredState, live: LiveObject[]): Plan {
     notes,
     summary: { create: count('create'), update: count('update'), delete: count('delete') },
     liveManaged: live.filter((o) => o.managedBy === 'taskops').length,
+    refused: null,
+    warnings: (desired.warnings ?? []).map((message) => ({ object: null, message })),
   };
 }

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { diffArrays } from 'diff';
 import type { FieldChange } from './plan.js';
 
 export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
@@ -14,7 +15,7 @@ export function joinPath(base: string, key: string): string {
   return base === '' ? key : `${base}.${key}`;
 }
 
-/** Leaf-level differences between two JSON values, keys in sorted order; arrays compare as one value. */
+/** Leaf-level differences between two JSON values, keys in sorted order; arrays member by member. */
 export function fieldChanges(before: unknown, after: unknown, path: string): FieldChange[] {
   if (isPlainObject(before) && isPlainObject(after)) {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
@@ -29,9 +30,31 @@ export function fieldChanges(before: unknown, after: unknown, path: string): Fie
     return out;
   }
   if (isDeepStrictEqual(before, after)) return [];
+  if (Array.isArray(before) && Array.isArray(after)) return memberChanges(before, after, path);
   // An empty object on one side and nothing on the other means the same.
   if (isEmpty(before) && isEmpty(after)) return [];
   return [{ path, before, after }];
+}
+
+/**
+ * Members removed from and added to a list, each at its index on its own side (`spec.members[2]`), so
+ * one new tag member is one line rather than both whole lists.
+ */
+function memberChanges(before: unknown[], after: unknown[], path: string): FieldChange[] {
+  const out: FieldChange[] = [];
+  let i = 0;
+  let j = 0;
+  for (const part of diffArrays(before, after, { comparator: isDeepStrictEqual })) {
+    for (const value of part.value) {
+      if (part.removed) out.push({ path: `${path}[${i++}]`, before: value, after: undefined });
+      else if (part.added) out.push({ path: `${path}[${j++}]`, before: undefined, after: value });
+      else {
+        i++;
+        j++;
+      }
+    }
+  }
+  return out;
 }
 
 /** Every leaf of one value, as changes from or to nothing (a create lists `after`, a delete `before`). */

@@ -4,6 +4,7 @@ export { appendAudit, auditLogPath, type AuditEntry } from '../store/audit.js';
 export {
   checkSafety,
   safetyProblem,
+  withRefusal,
   DEFAULT_MAX_DELETE_SHARE,
   MASS_DELETE_MIN_LIVE,
   type SafetyOptions,
@@ -17,6 +18,11 @@ export type {
   PlanNote,
   PlanNoteReason,
   PlanObject,
+  PlanRefusal,
+  PlanFiring,
+  PlanFirings,
+  PlanEventMatches,
+  PlanWarning,
   PlanSummary,
   FieldChange,
 } from './plan.js';
@@ -32,3 +38,13 @@ export {
   type ReconcileOutcome,
   type ReconcileReason,
 } from './run.js';
+export {
+  readSavedPlan,
+  savePlan,
+  savedPlanText,
+  SavedPlanError,
+  type SavedPlan,
+  type SavedPlanSource,
+} from './saved-plan.js';
+export { withFirings, PLAN_FIRINGS, type FiringOptions } from './firings.js';
+export { withEventCounts, EVENT_LOOKBACK_DAYS } from './event-counts.js';

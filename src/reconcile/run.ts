@@ -2,13 +2,16 @@ import { ManifestError, type ManifestProblem } from '../manifest/index.js';
 import type { DesiredState } from '../manifest/types.js';
 import type { Source, SourceSnapshot } from '../source/types.js';
 import { StoreError } from '../store/errors.js';
-import type { Store, SyncAttempt, SyncReason } from '../store/types.js';
+import type { LiveObject, Store, SyncAttempt, SyncReason } from '../store/types.js';
 import { redactCredentials } from '../text/redact.js';
 import { apply } from './apply.js';
 import { loadDesired, type LoadDesiredOptions } from './desired.js';
 import { diff } from './diff.js';
+import { EVENT_LOOKBACK_DAYS, withEventCounts } from './event-counts.js';
+import { withFirings } from './firings.js';
 import type { Plan, PlanSummary } from './plan.js';
-import { safetyProblem, type SafetyOptions } from './safety.js';
+import { withRefusal, type SafetyOptions } from './safety.js';
+import type { SavedPlan } from './saved-plan.js';
 
 export type ReconcileReason = SyncReason;
 
@@ -26,6 +29,11 @@ export interface ReconcileOnceOptions {
   record: boolean;
   safety?: SafetyOptions;
   load?: Omit<LoadDesiredOptions, 'revision'>;
+  /**
+   * Apply exactly this plan instead of making one (mode `apply`): refused as `stale-plan` when the source
+   * is at another revision or the live state at another generation than when it was saved.
+   */
+  savedPlan?: SavedPlan;
 }
 
 /** What one reconcile step did, as data: callers branch on `reason`, never on error classes. */
@@ -38,6 +46,8 @@ export interface ReconcileOutcome {
   revision: string | null;
   /** The plan against the live state (null when no plan could be made: source-failed, invalid). */
   plan: Plan | null;
+  /** The store generation the plan was made against (null without a plan): what a saved plan records. */
+  generation: number | null;
   summary: PlanSummary;
   /** The invalid manifests' problems with their file:line:col (reason `invalid`). */
   problems: ManifestProblem[];
@@ -77,7 +87,7 @@ async function attempt(
   at: Date,
   opts: ReconcileOnceOptions,
 ): Promise<ReconcileOutcome> {
-  const base = { at, plan: null, summary: NO_CHANGES, problems: [], auditFile: null };
+  const base = { at, plan: null, generation: null, summary: NO_CHANGES, problems: [], auditFile: null };
   let snap: SourceSnapshot;
   try {
     snap = await source.fetch();
@@ -86,9 +96,10 @@ async function attempt(
   }
   const revision = snap.revision;
   try {
+    if (opts.savedPlan) return await applySaved(opts.savedPlan, revision, store, opts, base);
     let state: DesiredState;
     try {
-      state = await loadDesired(snap.root, { ...opts.load, revision });
+      state = await loadDesired(snap.root, { now: at, ...opts.load, revision });
     } catch (err) {
       if (err instanceof ManifestError) {
         const n = err.problems.length;
@@ -99,10 +110,12 @@ async function attempt(
       return { ...base, reason: 'source-failed', ok: false, revision, message: errorText(err) };
     }
     const generation = await store.generation();
-    const plan = diff(state, await store.listObjects());
-    const planned = { ...base, revision, plan, summary: { ...plan.summary } };
-    const refusal = safetyProblem(plan, opts.safety);
-    if (refusal) return { ...planned, reason: 'refused', ok: false, message: refusal.message };
+    const live = await store.listObjects();
+    const firingOpts = { now: at, defaultZone: opts.load?.defaultZone ?? 'UTC' };
+    const withTimes = withFirings(diff(state, live), state, live, firingOpts);
+    const plan = withRefusal(await withRecordedEvents(withTimes, state, live, store, at), opts.safety);
+    const planned = { ...base, revision, plan, generation, summary: { ...plan.summary } };
+    if (plan.refused) return { ...planned, reason: 'refused', ok: false, message: plan.refused.message };
     if (opts.mode === 'plan') {
       return { ...planned, reason: planHasChanges(plan) ? 'pending' : 'unchanged', ok: true, message: null };
     }
@@ -110,24 +123,97 @@ async function attempt(
     if (!planHasChanges(plan) && applied?.revision === revision) {
       return { ...planned, reason: 'unchanged', ok: true, message: null };
     }
-    try {
-      const result = await apply(plan, store, {
-        at,
-        dataDir: opts.dataDir,
-        ...opts.safety,
-        expectGeneration: generation,
-      });
-      const reason = planHasChanges(plan) ? 'applied' : 'unchanged';
-      return { ...planned, reason, ok: true, message: null, auditFile: result.auditFile };
-    } catch (err) {
-      if (err instanceof StoreError && err.code === 'stale-plan') {
-        return { ...planned, reason: 'stale-plan', ok: false, message: err.message };
-      }
-      throw err;
-    }
+    return await applyAt({ ...planned, reason: 'pending', ok: true, message: null }, store, opts);
   } finally {
     await snap.cleanup?.();
   }
+}
+
+/** Changed EventTriggers are replayed against the events the store recorded in the last week. */
+async function withRecordedEvents(
+  plan: Plan,
+  state: DesiredState,
+  live: LiveObject[],
+  store: Store,
+  at: Date,
+): Promise<Plan> {
+  if (!plan.changes.some((c) => c.kind === 'EventTrigger' && c.after)) return plan;
+  const events = await store.eventsSince(new Date(at.getTime() - EVENT_LOOKBACK_DAYS * 86_400_000));
+  return withEventCounts(plan, state, live, events);
+}
+
+type Planned = ReconcileOutcome & { plan: Plan; generation: number };
+
+/** Writes the plan if the live state is still at the generation it was made against. */
+async function applyAt(
+  planned: Planned,
+  store: Store,
+  opts: ReconcileOnceOptions,
+): Promise<ReconcileOutcome> {
+  const { plan } = planned;
+  try {
+    const result = await apply(plan, store, {
+      at: planned.at,
+      dataDir: opts.dataDir,
+      ...opts.safety,
+      expectGeneration: planned.generation,
+    });
+    const reason = planHasChanges(plan) ? 'applied' : 'unchanged';
+    return { ...planned, reason, ok: true, message: null, auditFile: result.auditFile };
+  } catch (err) {
+    if (err instanceof StoreError && err.code === 'stale-plan') {
+      return { ...planned, reason: 'stale-plan', ok: false, message: err.message };
+    }
+    throw err;
+  }
+}
+
+const MAKE_A_NEW_PLAN =
+  'nothing was applied: make a new plan with reconcile --dry-run --out, review it, and apply that';
+
+/** A saved plan applies only to the revision and the live state it was made from (Terraform's stale plan). */
+async function applySaved(
+  saved: SavedPlan,
+  revision: string,
+  store: Store,
+  opts: ReconcileOnceOptions,
+  base: Omit<ReconcileOutcome, 'reason' | 'ok' | 'revision' | 'message'>,
+): Promise<ReconcileOutcome> {
+  const plan = withRefusal(saved.plan, opts.safety);
+  const planned: Planned = {
+    ...base,
+    revision,
+    plan,
+    generation: saved.generation,
+    summary: { ...plan.summary },
+    reason: 'pending',
+    ok: true,
+    message: null,
+  };
+  const stale = (message: string): ReconcileOutcome => ({
+    ...planned,
+    reason: 'stale-plan',
+    ok: false,
+    message,
+  });
+  if (revision !== saved.revision) {
+    return stale(
+      `stale plan: the manifests changed since the plan was made (it was made at ${saved.revision}, ` +
+        `the source is now at ${revision}); ${MAKE_A_NEW_PLAN}`,
+    );
+  }
+  const generation = await store.generation();
+  if (generation !== saved.generation) {
+    return stale(
+      `stale plan: the live state changed since the plan was made (generation ${saved.generation}, now ` +
+        `${generation}: another reconcile or an API write came in between); ${MAKE_A_NEW_PLAN}`,
+    );
+  }
+  if (plan.refused) return { ...planned, reason: 'refused', ok: false, message: plan.refused.message };
+  const outcome = await applyAt(planned, store, opts);
+  return outcome.reason === 'stale-plan'
+    ? stale(`stale plan: the live state changed while it was being applied; ${MAKE_A_NEW_PLAN}`)
+    : outcome;
 }
 
 /** The outcome's text is kept, logged and sent in events: a credential in a repo URL never goes with it. */

@@ -43,3 +43,9 @@ export function checkSafety(plan: Plan, opts: SafetyOptions = {}): void {
   const problem = safetyProblem(plan, opts);
   if (problem) throw problem;
 }
+
+/** The plan with its refusal (if any) recorded, so renderers show it and a saved plan keeps it. */
+export function withRefusal(plan: Plan, opts: SafetyOptions = {}): Plan {
+  const problem = safetyProblem(plan, opts);
+  return { ...plan, refused: problem ? { reason: problem.rule, message: problem.message } : null };
+}

@@ -31,6 +31,7 @@ export class ActivityTables {
   private readonly insertRunStmt: Database.Statement;
   private readonly getRunStmt: Database.Statement;
   private readonly getEventStmt: Database.Statement;
+  private readonly eventsSinceStmt: Database.Statement;
   private readonly pendingEventsStmt: Database.Statement;
   private readonly markEventProcessedStmt: Database.Statement;
   private readonly pruneRunsStmt: Database.Statement;
@@ -61,6 +62,7 @@ export class ActivityTables {
     );
     this.getRunStmt = db.prepare('SELECT * FROM runs WHERE run_id = ?');
     this.getEventStmt = db.prepare('SELECT * FROM events WHERE id = ?');
+    this.eventsSinceStmt = db.prepare('SELECT * FROM events WHERE at >= ? ORDER BY at, rowid LIMIT ?');
     this.pendingEventsStmt = db.prepare(
       `SELECT * FROM events WHERE status = 'pending' ORDER BY rowid LIMIT ?`,
     );
@@ -138,6 +140,11 @@ export class ActivityTables {
   pendingEvents(limit = 100): StoredEvent[] {
     const rows = this.pendingEventsStmt.all(limit) as EventRow[];
     return rows.map(eventFromRow);
+  }
+
+  /** Events recorded at or after `since` (processed or not), oldest first, at most `limit`. */
+  eventsSince(since: string, limit: number): StoredEvent[] {
+    return (this.eventsSinceStmt.all(since, limit) as EventRow[]).map(eventFromRow);
   }
 
   getEvent(id: string): StoredEvent | undefined {

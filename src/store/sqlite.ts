@@ -268,6 +268,10 @@ export class SqliteStore implements Store {
     return removed;
   }
 
+  async eventsSince(since: Date, limit = 100_000): Promise<StoredEvent[]> {
+    return this.activity.eventsSince(since.toISOString(), limit);
+  }
+
   async getEvent(id: string): Promise<StoredEvent | undefined> {
     return this.activity.getEvent(id);
   }

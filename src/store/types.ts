@@ -284,6 +284,8 @@ export interface Store {
   /** Several events in one transaction (group commit); ids in `processed` are stored as already processed. */
   addEvents(events: readonly EngineEvent[], processed?: ReadonlySet<string>): Promise<void>;
   pendingEvents(limit?: number): Promise<StoredEvent[]>;
+  /** Events recorded since `since` (processed or not), oldest first: plans count what a changed trigger matches. */
+  eventsSince(since: Date, limit?: number): Promise<StoredEvent[]>;
   /** An event by id (processed or not): recovered runs need the event that caused them. */
   getEvent(id: string): Promise<StoredEvent | undefined>;
   markEventProcessed(id: string): Promise<void>;

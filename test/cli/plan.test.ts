@@ -54,7 +54,45 @@ describe('taskops plan', () => {
     repo.write({ 'manifests/t9.yaml': yamlTask('t9') });
     const r = await plan('--base', 'HEAD', '--head', 'HEAD', 'manifests', '--detailed-exitcode');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^No changes\. Live state matches [0-9a-f]{40}\.\n$/);
+    expect(r.stdout).toMatch(/No changes\. Live state matches [0-9a-f]{40}\.\n$/);
+  });
+
+  it('warns when --head is HEAD and the manifests have uncommitted changes, in every format', async () => {
+    await repo.commit('base', {
+      'manifests/webhook.yaml': YAML_WEBHOOK,
+      'manifests/t0.yaml': yamlTask('t0'),
+    });
+    const clean = await plan('--base', 'HEAD', 'manifests');
+    expect(clean.stdout).not.toContain('Warnings:');
+    repo.write({
+      'manifests/t0.yaml': yamlTask('t0', { timeoutSeconds: '60' }),
+      'manifests/t9.yaml': yamlTask('t9'),
+    });
+    const text = await plan('--base', 'HEAD', 'manifests');
+    expect(text.stdout).toContain(
+      'Warnings:\n  the working tree has uncommitted manifest changes (manifests/t0.yaml, manifests/t9.yaml) that this plan does not include: --head HEAD is the last commit; commit them to see them in the plan\n',
+    );
+    expect(text.stdout.trimEnd().split('\n').pop()).toMatch(/^No changes\./);
+    const json = JSON.parse((await plan('--base', 'HEAD', '--output', 'json', 'manifests')).stdout);
+    expect(json.warnings[0].message).toContain('uncommitted manifest changes');
+    const head = await repo.commit('now committed');
+    const explicit = await plan('--base', 'HEAD~1', '--head', head, 'manifests');
+    expect(explicit.stdout).not.toContain('uncommitted');
+  });
+
+  it('makes the markdown comment carry the base and head SHAs and say who applies the change', async () => {
+    const base = await repo.commit('base', { 'manifests/webhook.yaml': YAML_WEBHOOK });
+    const head = await repo.commit('add', { 'manifests/t0.yaml': yamlTask('t0') });
+    const saved = (await plan('--base', base, '--output', 'markdown', 'manifests')).stdout;
+    expect(saved.split('\n')[0]).toBe('<!-- taskops-plan -->');
+    expect(saved).toContain(`Base <code>${base}</code> → head <code>${head}</code>`);
+    expect(saved).toContain('<code>taskops reconcile --plan plan.json</code>');
+    const auto = (
+      await plan('--base', base, '-o', 'markdown', '--auto-sync', 'http://127.0.0.1:8080', 'manifests')
+    ).stdout;
+    expect(auto).toContain(
+      "**How it is applied:** the engine's auto-sync at <code>http://127.0.0.1:8080</code>",
+    );
   });
 
   it('prints a markdown pull-request comment, byte-identical across runs and under the size limit', async () => {

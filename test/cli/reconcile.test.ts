@@ -150,7 +150,7 @@ describe('taskops reconcile', () => {
     expect(await liveNames()).toHaveLength(10);
     const dry = await reconcile('manifests', '--dry-run');
     expect(dry.code).toBe(0);
-    expect(dry.stderr).toContain('warning: applying this plan would be refused');
+    expect(dry.stdout).toContain('Applying this plan would be refused:\n  refusing to apply');
     expect((await reconcile('manifests', '--max-delete-share', '0.7')).code).toBe(0);
     expect(await liveNames()).toHaveLength(4);
   });

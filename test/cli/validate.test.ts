@@ -93,8 +93,58 @@ describe('taskops validate', () => {
           message: 'cron minute field "61" is out of range 0-59',
         },
       ],
+      warnings: [],
       notes: [],
     });
+  });
+
+  it('fails an empty manifest set (a wrong path must not pass CI) unless --allow-empty', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'taskops-validate-empty-'));
+    writeFileSync(path.join(dir, 'README.md'), '# not a manifest\n');
+    const empty = await runCli(['validate', dir]);
+    expect(empty.code).toBe(1);
+    expect(empty.stdout).toContain(
+      `${dir}:1:1: no manifests found in 0 files: check the path, or pass --allow-empty if an empty set is meant`,
+    );
+    const allowed = await runCli(['validate', '--allow-empty', dir]);
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toContain('0 manifests in 0 files: OK');
+  });
+
+  it('prints warnings in text, JSON and markdown with exit 0, and fails on them with --strict', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'taskops-validate-warn-'));
+    writeFileSync(
+      path.join(dir, 's.yaml'),
+      'apiVersion: taskops/v1\nkind: Schedule\nmetadata: {name: xmas-2020}\nspec: {once: "2020-12-24T17:00:00"}\n',
+    );
+    const text = await runCli(['validate', dir]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('s.yaml:4:14: Schedule/xmas-2020: once 2020-12-24T17:00:00 is in the past');
+    expect(text.stdout).toContain(
+      's.yaml:3:18: Schedule/xmas-2020: unused: no Task lists it in spec.schedules, so it triggers nothing (warning)',
+    );
+    expect(text.stdout).toContain('1 manifest in 1 file: OK, 2 warnings');
+    const json = JSON.parse((await runCli(['validate', '-o', 'json', dir])).stdout);
+    expect(json.valid).toBe(true);
+    expect(json.warnings.map((w: { message: string }) => w.message)).toEqual([
+      'unused: no Task lists it in spec.schedules, so it triggers nothing',
+      expect.stringMatching(/^once 2020-12-24T17:00:00 is in the past \(now .*\): it will never fire$/),
+    ]);
+    const md = (await runCli(['validate', '-o', 'markdown', dir])).stdout;
+    expect(md).toContain('### taskops validate: ✅ 1 manifest in 1 file: OK, 2 warnings');
+    expect(md).toContain('**Warnings**');
+    const strict = await runCli(['validate', '--strict', dir]);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toContain(
+      'unused: no Task lists it in spec.schedules, so it triggers nothing (--strict)',
+    );
+    expect(strict.stdout).toContain('2 errors in 1 file');
+  });
+
+  it('finds no warnings in the bundled examples', async () => {
+    const r = await runCli(['validate', '--strict', 'examples']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('warning');
   });
 
   it('exits 64 on a usage error such as an unknown output format', async () => {

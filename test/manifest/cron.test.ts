@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { cronMatchesDay, parseCron, type CronFields } from '../../src/manifest/cron.js';
+import {
+  cronMatchesDay,
+  cronNeverFires,
+  nextCronDay,
+  parseCron,
+  type CronFields,
+} from '../../src/manifest/cron.js';
 
 function fields(expr: string): CronFields {
   const parsed = parseCron(expr);
@@ -110,5 +116,24 @@ describe('parseCron errors', () => {
 
   it('refuses unknown macros', () => {
     expect(error('@fortnightly')).toMatch(/^cron macro "@fortnightly" is unknown/);
+  });
+});
+
+describe('nextCronDay', () => {
+  const day = (iso: string) => Date.parse(iso) / 86_400_000;
+
+  it('finds a Sunday Feb 29 28 years after the last, with no horizon', () => {
+    expect(nextCronDay(fields('0 0 29 2 */7'), day('2032-03-01'))).toBe(day('2060-02-29'));
+  });
+
+  it('counts the start day itself', () => {
+    expect(nextCronDay(fields('0 0 * * 5'), day('2026-11-27'))).toBe(day('2026-11-27'));
+  });
+
+  it('knows the crons that never fire, and those that rarely do', () => {
+    expect(cronNeverFires(fields('0 0 30 2 *'))).toBe(true);
+    expect(cronNeverFires(fields('0 0 31 4,6,9,11 *'))).toBe(true);
+    expect(cronNeverFires(fields('0 0 29 2 */7'))).toBe(false);
+    expect(cronNeverFires(fields('0 0 30 2 1'))).toBe(false);
   });
 });

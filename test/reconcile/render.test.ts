@@ -6,6 +6,7 @@ import {
   renderMarkdown,
   renderText,
   type Plan,
+  withRefusal,
   type PlanPalette,
 } from '../../src/reconcile/index.js';
 import { desired, live, tag, task, webhook } from './fixtures.js';
@@ -31,17 +32,59 @@ function samplePlan(): Plan {
 describe('text plan', () => {
   it('reads like Terraform: + create, ~ update with field lines, - delete, and the summary line last', () => {
     const text = renderText(samplePlan());
-    expect(text).toContain('  ~ Tag/gpu\n      ~ spec.members: ["a"] → ["a","b"]\n');
+    expect(text).toContain('  ~ Tag/gpu\n      + spec.members[1]: "b"\n');
     expect(text).toContain('  + Webhook/slack\n');
     expect(text).toContain('  - Webhook/old\n');
     expect(text.trimEnd().split('\n').pop()).toBe('Plan: 1 to create, 2 to update, 1 to delete.');
   });
 
-  it('shows a changed multi-line string as a unified diff', () => {
+  it('shows a changed multi-line string as a unified diff without raw hunk headers', () => {
     const text = renderText(samplePlan());
     expect(text).toContain(
-      '      ~ spec.params.payload:\n          @@ -1,3 +1,3 @@\n           line1\n          -line2\n          +line2 changed\n           line3\n',
+      '      ~ spec.params.payload:\n           line1\n          -line2\n          +line2 changed\n           line3\n',
     );
+    expect(text).not.toContain('@@');
+  });
+
+  it('diffs lists member by member: one added and one removed member, not both whole lists', () => {
+    const plan = diff(desired('r', tag('gpu', ['a', 'c', 'd'])), live([tag('gpu', ['a', 'b', 'c'])]));
+    expect(plan.changes[0]!.fieldChanges).toEqual([
+      { path: 'spec.members[1]', before: 'b', after: undefined },
+      { path: 'spec.members[2]', before: undefined, after: 'd' },
+    ]);
+    expect(renderText(plan)).toContain(
+      '  ~ Tag/gpu\n      - spec.members[1]: "b"\n      + spec.members[2]: "d"\n\n',
+    );
+  });
+
+  it('shows a create as the manifest says it, with the schema defaults folded into one line', () => {
+    const text = renderText(
+      diff(
+        desired(
+          'r',
+          task('nightly', { schedules: [], deleteAfterRun: false, timeoutSeconds: 300, params: {} }),
+        ),
+        [],
+      ),
+    );
+    expect(text).toContain(
+      [
+        '  + Task/nightly',
+        '      + spec.action: "power-on"',
+        '      + spec.objectType: "vms"',
+        '        defaults: concurrency "forbid", deleteAfterRun false, enabled true, params {}, schedules [], timeoutSeconds 300',
+      ].join('\n'),
+    );
+    expect(text).not.toContain('+ spec.schedules');
+  });
+
+  it('shows a changed secret reference as references, never a value', () => {
+    const auth = (env: string) => ({ type: 'bearer' as const, tokenFrom: { env } });
+    const plan = diff(
+      desired('r', webhook('w', { auth: auth('TOKEN_B') })),
+      live([webhook('w', { auth: auth('TOKEN_A') })]),
+    );
+    expect(renderText(plan)).toContain('      ~ spec.auth.tokenFrom: env:TOKEN_A → env:TOKEN_B\n');
   });
 
   it('shows control characters from a manifest escaped, never raw to the terminal', () => {
@@ -132,7 +175,7 @@ describe('markdown plan', () => {
     expect(md).toContain('| Create | 1 |\n| Update | 2 |\n| Delete | 1 |');
     expect(md.match(/<details>/g)).toHaveLength(4);
     expect(md).toContain(
-      '<summary><code>~ Tag/gpu</code> update</summary>\n\n```diff\n- spec.members: ["a"]\n+ spec.members: ["a","b"]\n```',
+      '<summary><code>~ Tag/gpu</code> update</summary>\n\n```diff\n+ spec.members[1]: "b"\n```',
     );
     expect(md.trimEnd().split('\n').pop()).toBe('Plan: 1 to create, 2 to update, 1 to delete.');
   });
@@ -163,5 +206,44 @@ describe('markdown plan', () => {
   it('uses a fence longer than any backticks inside the content', () => {
     const md = renderMarkdown(diff(desired('r', task('a', { params: { body: 'see ```code``` here' } })), []));
     expect(md).toContain('````diff\n');
+  });
+});
+
+describe('refusals and warnings are part of the plan', () => {
+  const refusedPlan = () => {
+    const state = desired('head1', task('keep'));
+    state.warnings = ['schedules.yaml:3:9: Schedule/lonely: unused: no Task lists it in spec.schedules'];
+    return withRefusal(diff(state, live([task('a'), task('b')])));
+  };
+
+  it('JSON carries refused {reason, message} and warnings', () => {
+    const doc = JSON.parse(renderJson(refusedPlan()));
+    expect(doc.refused).toEqual({
+      reason: 'delete-all',
+      message: expect.stringContaining('it would delete every live object taskops manages (2 of 2)'),
+    });
+    expect(doc.warnings).toEqual([
+      {
+        object: null,
+        message: 'schedules.yaml:3:9: Schedule/lonely: unused: no Task lists it in spec.schedules',
+      },
+    ]);
+    expect(JSON.parse(renderJson(diff(desired('r', task('a')), []))).refused).toBeNull();
+  });
+
+  it('markdown shows a refusal banner and the warnings above the table', () => {
+    const md = renderMarkdown(refusedPlan());
+    expect(md).toContain(
+      '> [!CAUTION]\n> **Applying this plan would be refused** (delete-all): refusing to apply head1',
+    );
+    expect(md).toContain('> [!WARNING]\n> - schedules.yaml:3:9: Schedule/lonely: unused');
+    expect(md.indexOf('[!CAUTION]')).toBeLessThan(md.indexOf('| Action | Objects |'));
+  });
+
+  it('text shows them before the summary line, which stays last', () => {
+    const text = renderText(refusedPlan());
+    expect(text).toContain('Applying this plan would be refused:\n  refusing to apply head1');
+    expect(text).toContain('Warnings:\n  schedules.yaml:3:9: Schedule/lonely');
+    expect(text.trimEnd().split('\n').pop()).toBe('Plan: 1 to create, 0 to update, 2 to delete.');
   });
 });

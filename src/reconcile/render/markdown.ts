@@ -1,6 +1,14 @@
 import { escapeControl } from '../../manifest/control.js';
 import type { Plan, PlanChange } from '../plan.js';
-import { fieldLines, noChangesLine, summaryLine } from './values.js';
+import {
+  defaultsLine,
+  eventMatchLine,
+  fieldLines,
+  firingLines,
+  noChangesLine,
+  summaryLine,
+  warningText,
+} from './values.js';
 
 /** GitHub refuses comments longer than this many characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -33,12 +41,15 @@ function diffBody(change: PlanChange): string {
     const { head, body, pair } = fieldLines(fc);
     if (body.length > 0) {
       lines.push(`${head.sign === '~' ? '!' : head.sign} ${head.text}`);
-      for (const l of body)
-        lines.push(l.sign === '@' ? `@@ ${l.text.slice(3, -3).trim()} @@` : `${l.sign}   ${l.text}`);
+      for (const l of body) lines.push(`${l.sign}   ${l.text}`);
     } else if (pair) {
       lines.push(`- ${fc.path}: ${pair.before}`, `+ ${fc.path}: ${pair.after}`);
     } else lines.push(`${head.sign} ${head.text}`);
   }
+  const defaults = defaultsLine(change.defaults);
+  if (defaults) lines.push(`  ${defaults}`);
+  const matches = eventMatchLine(change.eventMatches);
+  if (matches) lines.push(`  ${matches}`);
   if (lines.length === 0)
     lines.push(
       change.adopt ? '  (no content change: taskops takes over the object)' : '  (no field changes)',
@@ -60,6 +71,18 @@ function section(change: PlanChange): string {
       : '';
   const body = diffBody(change);
   const f = fence(body);
+  const firings = firingLines(change.firings);
+  const firingFence = firings ? fence(firings.rows.join('\n')) : '';
+  const firingBlock = firings
+    ? [
+        `**${escapeHtml(firings.heading.replace(/:$/, ''))}**`,
+        '',
+        firingFence,
+        ...firings.rows,
+        firingFence,
+        '',
+      ]
+    : [];
   return [
     `<details><summary>${inlineCode(`${SIGN[change.action]} ${change.kind}/${change.name}`)} ${ACTION_LABEL[change.action]}${note}</summary>`,
     '',
@@ -67,27 +90,77 @@ function section(change: PlanChange): string {
     body,
     f,
     '',
+    ...firingBlock,
     '</details>',
     '',
   ].join('\n');
+}
+
+/** The first line of every markdown plan: a CI step finds its earlier comment by it and updates it in place. */
+export const PLAN_COMMENT_MARKER = '<!-- taskops-plan -->';
+
+/** What a pull-request reviewer needs beside the diff: the two commits compared, and who will apply it. */
+export interface ReviewContext {
+  base: string;
+  head: string;
+  /** Set when an engine follows the branch with auto-apply: its address. Otherwise a saved plan applies it. */
+  autoSync?: string;
+}
+
+export interface MarkdownOptions {
+  review?: ReviewContext;
+}
+
+function reviewLines(review: ReviewContext | undefined): string[] {
+  if (!review) return [];
+  const applied = review.autoSync
+    ? `the engine's auto-sync at ${inlineCode(review.autoSync)} applies it on its next poll after the merge ` +
+      `(or at once with ${inlineCode(`taskops reconcile --server ${review.autoSync}`)}).`
+    : `no engine applies it by itself: after the merge, save a plan with ${inlineCode('taskops reconcile --dry-run --out plan.json')}, ` +
+      `review it, and apply exactly that with ${inlineCode('taskops reconcile --plan plan.json')} (refused if stale).`;
+  return [
+    `Base ${inlineCode(review.base)} → head ${inlineCode(review.head)}`,
+    '',
+    `**How it is applied:** ${applied}`,
+    '',
+  ];
+}
+
+/** GitHub alert blocks: a refusal as CAUTION, warnings as one WARNING list. */
+function banners(plan: Plan): string[] {
+  const out: string[] = [];
+  const quote = (s: string) => escapeHtml(escapeControl(s)).replace(/\n/g, ' ');
+  if (plan.refused) {
+    out.push(
+      '> [!CAUTION]',
+      `> **Applying this plan would be refused** (${plan.refused.reason}): ${quote(plan.refused.message)}`,
+      '',
+    );
+  }
+  if (plan.warnings.length > 0) {
+    out.push('> [!WARNING]', ...plan.warnings.map((w) => `> - ${quote(warningText(w))}`), '');
+  }
+  return out;
 }
 
 /**
  * A pull-request comment: a summary table, then one collapsible diff per object. Stays under GitHub's
  * 65,536-character limit by folding the objects that do not fit into a note.
  */
-export function renderMarkdown(plan: Plan, opts: { warnings?: string[] } = {}): string {
+export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
   const s = plan.summary;
   const head = [
+    PLAN_COMMENT_MARKER,
     `### taskops plan for ${inlineCode(plan.revision)}`,
     '',
+    ...reviewLines(opts.review),
+    ...banners(plan),
     '| Action | Objects |',
     '| --- | ---: |',
     `| Create | ${s.create} |`,
     `| Update | ${s.update} |`,
     `| Delete | ${s.delete} |`,
     '',
-    ...(opts.warnings ?? []).map((w) => `> **Warning:** ${escapeHtml(w)}\n`),
   ].join('\n');
   const notes = plan.notes.length
     ? plan.notes.map((n) => `> ${inlineCode(`${n.kind}/${n.name}`)}: ${escapeHtml(n.message)}`).join('\n') +

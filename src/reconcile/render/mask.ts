@@ -34,8 +34,11 @@ export function maskSecrets(value: unknown, key = ''): unknown {
   return value;
 }
 
-/** The last key of a plan path (`spec.auth.tokenFrom` → `tokenFrom`, `x["a b"]` → `a b`). */
+/** The last key of a plan path (`spec.auth.tokenFrom` → `tokenFrom`, `x["a b"]` → `a b`, `a.tokens[2]` → `tokens`). */
 export function lastKey(path: string): string {
+  // A list member is masked as its list is.
+  const member = /\[\d+\]$/.exec(path);
+  if (member) return lastKey(path.slice(0, member.index));
   const bracket = /\[("(?:[^"\\]|\\.)*")\]$/.exec(path);
   if (bracket?.[1]) return JSON.parse(bracket[1]) as string;
   const dot = path.lastIndexOf('.');

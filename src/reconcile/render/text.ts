@@ -1,7 +1,16 @@
 import type { Plan, PlanChange } from '../plan.js';
 import { escapeControl } from '../../manifest/control.js';
 import { PLAIN_PALETTE, type PlanPalette } from './palette.js';
-import { fieldLines, noChangesLine, summaryLine, type DiffLine } from './values.js';
+import {
+  defaultsLine,
+  eventMatchLine,
+  fieldLines,
+  firingLines,
+  noChangesLine,
+  summaryLine,
+  warningText,
+  type DiffLine,
+} from './values.js';
 
 export interface TextRenderOptions {
   palette?: PlanPalette;
@@ -15,7 +24,6 @@ function colourFor(p: PlanPalette, sign: DiffLine['sign']): (s: string) => strin
   if (sign === '+') return p.green;
   if (sign === '-') return p.red;
   if (sign === '~') return p.yellow;
-  if (sign === '@') return p.cyan;
   return (s) => s;
 }
 
@@ -33,8 +41,16 @@ function block(change: PlanChange, p: PlanPalette): string[] {
   for (const fc of change.fieldChanges) {
     const { head, body } = fieldLines(fc);
     lines.push(`      ${colourFor(p, head.sign)(`${head.sign} ${head.text}`)}`);
-    for (const l of body)
-      lines.push(`          ${colourFor(p, l.sign)(`${l.sign === '@' ? '' : l.sign}${l.text}`)}`);
+    for (const l of body) lines.push(`          ${colourFor(p, l.sign)(`${l.sign}${l.text}`)}`);
+  }
+  const defaults = defaultsLine(change.defaults);
+  if (defaults) lines.push(`        ${p.dim(defaults)}`);
+  const matches = eventMatchLine(change.eventMatches);
+  if (matches) lines.push(`      ${p.cyan(matches)}`);
+  const firings = firingLines(change.firings);
+  if (firings) {
+    lines.push(`      ${p.cyan(firings.heading)}`);
+    for (const row of firings.rows) lines.push(`          ${row}`);
   }
   return lines;
 }
@@ -56,6 +72,18 @@ export function renderText(plan: Plan, opts: TextRenderOptions = {}): string {
     out.push('Notes:');
     // Names of objects made by hand never went through validation.
     for (const n of plan.notes) out.push(`  ${p.dim(`${n.kind}/${escapeControl(n.name)}: ${n.message}`)}`);
+    out.push('');
+  }
+  if (plan.refused && !opts.applied) {
+    out.push(
+      p.red(p.bold('Applying this plan would be refused:')),
+      `  ${escapeControl(plan.refused.message)}`,
+      '',
+    );
+  }
+  if (plan.warnings.length > 0) {
+    out.push('Warnings:');
+    for (const w of plan.warnings) out.push(`  ${p.yellow(escapeControl(warningText(w)))}`);
     out.push('');
   }
   if (plan.changes.length === 0) out.push(noChangesLine(plan.revision));

@@ -50,6 +50,22 @@ describe('nextFirings: cron', () => {
     expect(firings({ cron: '0 0 30 2 *' }, '2026-03-01T00:00Z')).toEqual([]);
   });
 
+  it('searches with no horizon: Feb 29 on a Sunday comes in 2032, then only in 2060', () => {
+    expect(firings({ cron: '0 0 29 2 */7' }, '2026-03-01T00:00Z', 3)).toEqual([
+      '2032-02-29T00:00:00.000Z',
+      '2060-02-29T00:00:00.000Z',
+      '2088-02-29T00:00:00.000Z',
+    ]);
+  });
+
+  it('answers quickly that a cron matching no real day never fires', () => {
+    const started = performance.now();
+    expect(firings({ cron: '0 0 31 4,6,9,11 *', timezone: 'America/New_York' }, '2026-03-01T00:00Z')).toEqual(
+      [],
+    );
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   it('computes 1,440 every-minute firings quickly', () => {
     const started = performance.now();
     const list = firings({ cron: '* * * * *', timezone: 'America/New_York' }, '2026-03-07T12:00Z', 1440);
