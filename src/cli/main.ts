@@ -45,10 +45,25 @@ export function buildProgram(): Command {
     .option('--data-dir <dir>', 'the embedded store and logs/', './.taskops')
     .option('--config <file>', 'engine settings (default: ./taskops.config.yaml when present)')
     .option('--no-color', 'plain output (also when stdout is not a TTY or NO_COLOR is set)')
-    .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(oneLineError(text)) });
   for (const register of COMMANDS) register(program);
+  // A usage error is one line and where to look, not the whole help scrolling the error away.
+  program.showHelpAfterError("Run 'taskops --help' for the commands and global options.");
+  for (const sub of program.commands) {
+    sub.showHelpAfterError(`Run 'taskops ${sub.name()} --help' for its arguments and options.`);
+  }
   return program;
+}
+
+/** Commander's `error: unknown command 'stauts'\n(Did you mean status?)` as `taskops: unknown command 'stauts' (did you mean status?)`. */
+function oneLineError(text: string): string {
+  const line = text
+    .replace(/^error: /, '')
+    .replace(/\n\(Did you mean/, ' (did you mean')
+    .trim()
+    .replace(/\n+/g, ' ');
+  return `taskops: ${line}\n`;
 }
 
 export async function main(argv: string[]): Promise<number> {

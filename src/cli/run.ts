@@ -2,14 +2,24 @@ import type { Command } from 'commander';
 import type { RunRecord } from '../store/types.js';
 import { parseOutputFormat } from './context.js';
 import { runToCompletion } from './engine-context.js';
-import { callServer } from './http-client.js';
+import { CliError } from './exit.js';
+import { callServer, checkedServerUrl } from './http-client.js';
+import { notFound } from './names.js';
 import { reportRuns } from './run-summary.js';
+
+interface RunOptions {
+  server?: string;
+  apiTokenFile?: string;
+  output: string;
+  keep?: boolean;
+}
 
 export function registerRun(program: Command): void {
   program
     .command('run')
     .description('run one task now (a manual trigger) and wait for it')
     .argument('<task>', 'the Task name')
+    .option('--keep', 'a test run of a deleteAfterRun task: run it, but do not retire it')
     .option('--server <url>', 'ask a running `taskops serve` instead of running in this process')
     .option('--api-token-file <file>', 'bearer token for --server (default: $TASKOPS_API_TOKEN)')
     .option('-o, --output <format>', 'text or json', 'text')
@@ -17,34 +27,45 @@ export function registerRun(program: Command): void {
       'after',
       `
 Without --server the task runs in this process against the data dir, with the engine config's drivers.
-Exit 0 when every run succeeded, 1 otherwise.
+A task with deleteAfterRun is retired by its first successful run, a manual one included; --keep leaves
+it in place. Exit 0 when every run succeeded, 1 otherwise.
 
 Examples:
   $ taskops run power-off-gpu-vms
+  $ taskops run one-time-migration --keep
   $ taskops run slack-sync-error --server http://127.0.0.1:8080`,
     )
-    .action(
-      async (
-        task: string,
-        opts: { server?: string; apiTokenFile?: string; output: string },
-        cmd: Command,
-      ) => {
-        const format = parseOutputFormat(opts.output, ['text', 'json'] as const);
-        let runs: RunRecord[];
-        if (opts.server) {
-          const path = `/api/v1/tasks/${encodeURIComponent(task)}/run`;
-          runs = (
-            await callServer<{ runs: RunRecord[] }>(opts.server, 'POST', path, {
-              tokenFile: opts.apiTokenFile,
-            })
-          ).data.runs;
-        } else {
-          runs = await runToCompletion(cmd, async (engine) => {
-            const ids = new Set((await engine.runTask(task)).map((r) => r.runId));
+    .action(async (task: string, opts: RunOptions, cmd: Command) => {
+      const format = parseOutputFormat(opts.output, ['text', 'json'] as const);
+      const runs = opts.server
+        ? await runOnServer(checkedServerUrl(opts.server, '--server'), task, opts)
+        : await runToCompletion(cmd, async (engine) => {
+            const state = engine.liveState;
+            if (!state.tasks.has(task) && !state.retired.has(task))
+              throw notFound('Task', task, [...state.tasks.keys()], 'in the live state');
+            const ids = new Set((await engine.runTask(task, { keep: opts.keep })).map((r) => r.runId));
             return (r) => ids.has(r.runId);
           });
-        }
-        reportRuns(runs, format, cmd);
-      },
-    );
+      reportRuns(runs, format, cmd);
+    });
 }
+
+async function runOnServer(server: string, task: string, opts: RunOptions): Promise<RunRecord[]> {
+  const path = `/api/v1/tasks/${encodeURIComponent(task)}/run${opts.keep ? '?keep=1' : ''}`;
+  try {
+    return (await callServer<{ runs: RunRecord[] }>(server, 'POST', path, { tokenFile: opts.apiTokenFile }))
+      .data.runs;
+  } catch (err) {
+    if (!(err instanceof CliError) || !err.message.includes(' answered 404')) throw err;
+    // The server knows the names: the same "did you mean" as in-process.
+    const { data } = await callServer<{ tasks: Array<{ name: string; retired: boolean }> }>(
+      server,
+      'GET',
+      '/api/v1/tasks',
+      { tokenFile: opts.apiTokenFile },
+    );
+    if (data.tasks.some((t) => t.name === task)) throw err;
+    throw notFound('Task', task, data.tasks.filter((t) => !t.retired).map((t) => t.name), `on ${server}`);
+  }
+}
+
