@@ -16,7 +16,8 @@ const GOAL_MS = 200;
 function timed(args: string[]): number {
   const started = process.hrtime.bigint();
   const result = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+  if (result.status !== 0)
+    throw new Error(`node ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 

@@ -12,7 +12,7 @@ export interface EmitInput {
 }
 
 const ID = /^[a-z][a-z0-9-]{0,62}$/;
-let validateBody: ((value: unknown) => boolean) & { errors?: unknown } | undefined;
+let validateBody: (((value: unknown) => boolean) & { errors?: unknown }) | undefined;
 
 /**
  * The checks `POST /api/v1/events` makes, for in-process `emit`: an event the API refuses with a 400 is
@@ -37,7 +37,10 @@ export function checkEventInput(input: EmitInput): void {
   if (!validateBody(input)) {
     const [first] = (validateBody.errors ?? []) as Array<{ instancePath: string; message?: string }>;
     const where = first?.instancePath ? first.instancePath.slice(1).replace(/\//g, '.') : 'the event';
-    throw new CliError(`${where} ${first?.message ?? 'is invalid'}, so the API would refuse this event`, EXIT.usage);
+    throw new CliError(
+      `${where} ${first?.message ?? 'is invalid'}, so the API would refuse this event`,
+      EXIT.usage,
+    );
   }
 }
 

@@ -3,7 +3,10 @@ import { readApiToken } from './api-token.js';
 import { CliError, EXIT } from './exit.js';
 
 /** The server a command talks to: `--server URL`, else TASKOPS_SERVER, else none (work on the data dir). */
-export function serverFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function serverFrom(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   const value = flag ?? (env.TASKOPS_SERVER || undefined);
   if (value === undefined) return undefined;
   return checkedServerUrl(value, flag !== undefined ? '--server' : 'TASKOPS_SERVER');
@@ -23,7 +26,10 @@ export function checkedServerUrl(value: string, source: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new CliError(`${source} ${JSON.stringify(value)} is not a URL: write it as http://HOST:PORT`, EXIT.usage);
+    throw new CliError(
+      `${source} ${JSON.stringify(value)} is not a URL: write it as http://HOST:PORT`,
+      EXIT.usage,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new CliError(
@@ -52,7 +58,8 @@ export async function callServer<T>(
       headers: token ? { authorization: `Bearer ${token}` } : {},
       validateStatus: () => true,
     });
-    if (response.status >= 400) throw refused(server, response.status, response.data, Boolean(token), opts.tokenFile);
+    if (response.status >= 400)
+      throw refused(server, response.status, response.data, Boolean(token), opts.tokenFile);
     return { status: response.status, data: response.data };
   } catch (err) {
     if (err instanceof CliError) throw err;

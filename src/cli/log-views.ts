@@ -97,20 +97,27 @@ export function renderRunDetail(r: LogRun, c: Palette): string {
   if (r.error) lines.push(`Error     ${c.red(e(r.error))}`);
   const details = (r.details ?? null) as CommandOutput | null;
   if (details && typeof details === 'object') {
-    if (Array.isArray(details.argv)) lines.push(`Argv      ${details.argv.map((a) => e(JSON.stringify(a))).join(' ')}`);
-    if (details.exitCode !== undefined && details.exitCode !== null) lines.push(`Exit code ${String(details.exitCode)}`);
+    if (Array.isArray(details.argv))
+      lines.push(`Argv      ${details.argv.map((a) => e(JSON.stringify(a))).join(' ')}`);
+    if (details.exitCode !== undefined && details.exitCode !== null)
+      lines.push(`Exit code ${String(details.exitCode)}`);
     if (typeof details.signal === 'string') lines.push(`Signal    ${e(details.signal)}`);
     for (const stream of ['stdout', 'stderr'] as const) {
       const text = details[stream];
       if (typeof text !== 'string') continue;
       lines.push('', c.bold(`${stream}:`));
       // A program's output keeps its lines but never drives the terminal.
-      lines.push(text === '' ? c.dim('  (empty)') : indent(escapeControlKeepingLines(text.replace(/\n$/, ''))));
+      lines.push(
+        text === '' ? c.dim('  (empty)') : indent(escapeControlKeepingLines(text.replace(/\n$/, ''))),
+      );
     }
     const rest = Object.fromEntries(
-      Object.entries(details).filter(([k]) => !['argv', 'exitCode', 'signal', 'stdout', 'stderr'].includes(k)),
+      Object.entries(details).filter(
+        ([k]) => !['argv', 'exitCode', 'signal', 'stdout', 'stderr'].includes(k),
+      ),
     );
-    if (Object.keys(rest).length > 0) lines.push('', c.bold('details:'), indent(escapeControlKeepingLines(JSON.stringify(rest, null, 2))));
+    if (Object.keys(rest).length > 0)
+      lines.push('', c.bold('details:'), indent(escapeControlKeepingLines(JSON.stringify(rest, null, 2))));
   }
   return lines.join('\n') + '\n';
 }

@@ -72,7 +72,12 @@ Examples:
             EXIT.usage,
           );
         }
-        await followRuns(server, { task: opts.task, status: opts.status, tokenFile: opts.apiTokenFile }, format, stdoutPalette(cmd));
+        await followRuns(
+          server,
+          { task: opts.task, status: opts.status, tokenFile: opts.apiTokenFile },
+          format,
+          stdoutPalette(cmd),
+        );
         return;
       }
       let runs = server
@@ -95,7 +100,10 @@ Examples:
 
 function outputFormat(opts: LogsOptions): Format {
   if (opts.output !== undefined && opts.format !== undefined && opts.output !== opts.format) {
-    throw new CliError(`--output ${opts.output} and --format ${opts.format} disagree: give one of them`, EXIT.usage);
+    throw new CliError(
+      `--output ${opts.output} and --format ${opts.format} disagree: give one of them`,
+      EXIT.usage,
+    );
   }
   const value = opts.output ?? opts.format ?? 'table';
   const flag = opts.output !== undefined ? '--output' : '--format';
@@ -117,16 +125,15 @@ function parseLimit(value: string | undefined): number | undefined {
 function parseSince(value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
   const ms = parseDuration(value);
-  if (ms === undefined) throw new CliError(`--since takes a duration like 30m, 24h or 7d (got ${value})`, EXIT.usage);
+  if (ms === undefined)
+    throw new CliError(`--since takes a duration like 30m, 24h or 7d (got ${value})`, EXIT.usage);
   return new Date(Date.now() - ms);
 }
 
 function localRuns(dataDir: string, opts: LogsOptions, since: Date | undefined): LogRun[] {
   requireDataDir(dataDir);
   return readTaskLogs(dataDir, since ? { since } : {}).filter(
-    (l) =>
-      (!opts.task || l.task === opts.task) &&
-      (!opts.status || l.status === opts.status),
+    (l) => (!opts.task || l.task === opts.task) && (!opts.status || l.status === opts.status),
   );
 }
 

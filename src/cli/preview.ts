@@ -87,7 +87,13 @@ async function fromManifests(path: string, name: string, defaultZone: string): P
     throw new CliError(`the manifests are invalid:\n  ${loaded.problems.map(formatProblem).join('\n  ')}`);
   const schedules = loaded.state.manifests.filter((m) => m.kind === 'Schedule');
   const found = schedules.find((m) => m.metadata.name === name);
-  if (!found) throw notFound('Schedule', name, schedules.map((m) => m.metadata.name), `defined below ${path}`);
+  if (!found)
+    throw notFound(
+      'Schedule',
+      name,
+      schedules.map((m) => m.metadata.name),
+      `defined below ${path}`,
+    );
   return found.spec as ScheduleSpec;
 }
 
@@ -111,7 +117,11 @@ async function fromStore(dataDir: string, name: string): Promise<ScheduleSpec> {
   }
 }
 
-async function fromServer(server: string, name: string, tokenFile: string | undefined): Promise<ScheduleSpec> {
+async function fromServer(
+  server: string,
+  name: string,
+  tokenFile: string | undefined,
+): Promise<ScheduleSpec> {
   const { data } = await callServer<{ objects: Array<{ name: string; spec: ScheduleSpec }> }>(
     server,
     'GET',
@@ -119,6 +129,12 @@ async function fromServer(server: string, name: string, tokenFile: string | unde
     { tokenFile },
   );
   const found = data.objects.find((o) => o.name === name);
-  if (!found) throw notFound('Schedule', name, data.objects.map((o) => o.name), `on ${server}`);
+  if (!found)
+    throw notFound(
+      'Schedule',
+      name,
+      data.objects.map((o) => o.name),
+      `on ${server}`,
+    );
   return found.spec;
 }

@@ -65,7 +65,11 @@ async function runOnServer(server: string, task: string, opts: RunOptions): Prom
       { tokenFile: opts.apiTokenFile },
     );
     if (data.tasks.some((t) => t.name === task)) throw err;
-    throw notFound('Task', task, data.tasks.filter((t) => !t.retired).map((t) => t.name), `on ${server}`);
+    throw notFound(
+      'Task',
+      task,
+      data.tasks.filter((t) => !t.retired).map((t) => t.name),
+      `on ${server}`,
+    );
   }
 }
-

@@ -73,7 +73,9 @@ function syncLines(r: StatusReport, c: Palette): string[] {
 export function registerStatus(program: Command): void {
   const status = program
     .command('status')
-    .description('applied revision, last sync, object counts, drift (objects changed by hand) and next firings')
+    .description(
+      'applied revision, last sync, object counts, drift (objects changed by hand) and next firings',
+    )
     .option('-o, --output <format>', 'text or json', 'text');
   addServerOptions(status, 'ask a running `taskops serve` (its live sync status) instead of the data dir');
   status
@@ -99,7 +101,9 @@ Examples:
         ? (await callServer<StatusReport>(server, 'GET', '/api/v1/status', { tokenFile: opts.apiTokenFile }))
             .data
         : await localReport(cmd);
-      process.stdout.write(format === 'json' ? JSON.stringify(report, null, 2) + '\n' : renderStatus(report, cmd));
+      process.stdout.write(
+        format === 'json' ? JSON.stringify(report, null, 2) + '\n' : renderStatus(report, cmd),
+      );
     });
 }
 

@@ -202,7 +202,12 @@ export class Engine {
       const why = this.state.retired.has(name) ? ' (retired after its run: deleteAfterRun)' : '';
       throw new EngineError(`Task/${name} does not exist in the live state${why}`);
     }
-    const trigger: RunTrigger = { kind: 'manual', name: null, event: null, ...(opts.keep ? { keep: true } : {}) };
+    const trigger: RunTrigger = {
+      kind: 'manual',
+      name: null,
+      event: null,
+      ...(opts.keep ? { keep: true } : {}),
+    };
     const runId = manualRunId();
     return this.runner.startRuns([
       {

@@ -135,7 +135,11 @@ export class SqliteStore implements Store {
   private static openReadOnly(path: string, opts: OpenStoreOptions): SqliteStore {
     if (!existsSync(path)) throw new StoreError(`${path} does not exist`, 'not-found');
     try {
-      const db = new Database(path, { readonly: true, fileMustExist: true, timeout: opts.busyTimeoutMs ?? 5000 });
+      const db = new Database(path, {
+        readonly: true,
+        fileMustExist: true,
+        timeout: opts.busyTimeoutMs ?? 5000,
+      });
       checkSchema(db, path);
       return new SqliteStore(db, path, null);
     } catch (err) {
