@@ -11,6 +11,8 @@ import { registerRun } from './run.js';
 import { registerEmit } from './emit.js';
 import { registerLogs } from './logs.js';
 import { registerPreview } from './preview.js';
+import { registerGet } from './get.js';
+import { registerDescribe } from './describe.js';
 import { registerServe } from './serve.js';
 import { registerImport } from './import.js';
 import { registerDeliveries } from './deliveries.js';
@@ -28,6 +30,8 @@ const COMMANDS: Array<(program: Command) => void> = [
   registerRun,
   registerEmit,
   registerLogs,
+  registerGet,
+  registerDescribe,
   registerPreview,
   registerServe,
   registerImport,
