@@ -64,7 +64,9 @@ describe('taskops emit, run, logs and preview', () => {
     );
     expect(table.stdout).toContain('event:jthompson-logout');
     const csv = await cli('logs', '--format', 'csv');
-    expect(csv.stdout.split('\n')[0]).toBe('RUN,STARTED,TASK,STATUS,DURATION_MS,TRIGGER,TARGET,ATTEMPTS,ERROR');
+    expect(csv.stdout.split('\n')[0]).toBe(
+      'RUN,STARTED,TASK,STATUS,DURATION_MS,TRIGGER,TARGET,ATTEMPTS,ERROR',
+    );
     expect(csv.stdout.trim().split('\n')).toHaveLength(4);
     expect((await cli('logs', '--status', 'failed')).stdout.trim()).toBe('no runs');
     expect((await cli('logs', '--since', 'soon')).code).toBe(64);
