@@ -1,12 +1,11 @@
 import axios from 'axios';
-import type { RunRecord } from '../store/types.js';
+import { FINAL_RUN_STATUSES, type RunRecord } from '../store/types.js';
 import { readApiToken } from './api-token.js';
 import { CliError } from './exit.js';
 import { refused } from './http-client.js';
 import { renderLogLine } from './log-views.js';
 import type { Palette } from './output.js';
 
-const FINISHED = new Set(['succeeded', 'failed', 'skipped', 'interrupted', 'cancelled']);
 
 /**
  * `logs --follow`: reads `GET /api/v1/runs?follow=1` (server-sent events, `event: run` with the record as
@@ -37,9 +36,11 @@ export async function followRuns(
     if (response.status >= 400) {
       throw refused(server, response.status, await readJson(response.data), Boolean(token), filter.tokenFile);
     }
+    const printed = new Set<string>();
     const print = (run: RunRecord) => {
       // The feed sends each change of a run; a row is printed once, when the run has an outcome.
-      if (!FINISHED.has(run.status)) return;
+      if (!FINAL_RUN_STATUSES.includes(run.status) || printed.has(run.runId)) return;
+      printed.add(run.runId);
       process.stdout.write(format === 'table' ? renderLogLine(run, c) : JSON.stringify(run) + '\n');
     };
     await readEvents(response.data, (event, data) => {
