@@ -6,7 +6,6 @@ import { refused } from './http-client.js';
 import { renderLogLine } from './log-views.js';
 import type { Palette } from './output.js';
 
-
 /**
  * `logs --follow`: reads `GET /api/v1/runs?follow=1` (server-sent events, `event: run` with the record as
  * JSON) and prints each run once it has finished, until the server closes the stream or the user hits ^C.

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import type { RunRecord } from '../store/types.js';
-import { parseOutputFormat } from './context.js';
+import { engineConfig, globalOptions, parseOutputFormat, stdoutPalette } from './context.js';
+import { dryRun, renderDryRun } from './dry-run.js';
+import { liveView } from './live-objects.js';
 import { runToCompletion } from './engine-context.js';
-import { CliError } from './exit.js';
+import { CliError, EXIT } from './exit.js';
 import { callServer, checkedServerUrl } from './http-client.js';
 import { notFound } from './names.js';
 import { reportRuns } from './run-summary.js';
@@ -12,6 +14,7 @@ interface RunOptions {
   apiTokenFile?: string;
   output: string;
   keep?: boolean;
+  dryRun?: boolean;
 }
 
 export function registerRun(program: Command): void {
@@ -20,6 +23,10 @@ export function registerRun(program: Command): void {
     .description('run one task now (a manual trigger) and wait for it')
     .argument('<task>', 'the Task name')
     .option('--keep', 'a test run of a deleteAfterRun task: run it, but do not retire it')
+    .option(
+      '--dry-run',
+      'show what each target would get (argv, or the request with its URL masked) and run nothing',
+    )
     .option('--server <url>', 'ask a running `taskops serve` instead of running in this process')
     .option('--api-token-file <file>', 'bearer token for --server (default: $TASKOPS_API_TOKEN)')
     .option('-o, --output <format>', 'text or json', 'text')
@@ -28,15 +35,18 @@ export function registerRun(program: Command): void {
       `
 Without --server the task runs in this process against the data dir, with the engine config's drivers.
 A task with deleteAfterRun is retired by its first successful run, a manual one included; --keep leaves
-it in place. Exit 0 when every run succeeded, 1 otherwise.
+it in place. --dry-run reads the live state only (the data dir read-only, or --server) and resolves the
+templates as the driver would, without reading any secret. Exit 0 when every run succeeded, 1 otherwise.
 
 Examples:
   $ taskops run power-off-gpu-vms
   $ taskops run one-time-migration --keep
+  $ taskops run power-off-gpu-vms --dry-run
   $ taskops run slack-sync-error --server http://127.0.0.1:8080`,
     )
     .action(async (task: string, opts: RunOptions, cmd: Command) => {
       const format = parseOutputFormat(opts.output, ['text', 'json'] as const);
+      if (opts.dryRun) return showDryRun(task, opts, format, cmd);
       const runs = opts.server
         ? await runOnServer(checkedServerUrl(opts.server, '--server'), task, opts)
         : await runToCompletion(cmd, async (engine) => {
@@ -48,6 +58,27 @@ Examples:
           });
       reportRuns(runs, format, cmd);
     });
+}
+
+async function showDryRun(
+  task: string,
+  opts: RunOptions,
+  format: 'text' | 'json',
+  cmd: Command,
+): Promise<void> {
+  const server = opts.server === undefined ? undefined : checkedServerUrl(opts.server, '--server');
+  const view = await liveView(globalOptions(cmd).dataDir, server, opts.apiTokenFile);
+  try {
+    const calls = dryRun(task, view.objects, engineConfig(cmd), view.where);
+    process.stdout.write(
+      format === 'json'
+        ? JSON.stringify(calls, null, 2) + '\n'
+        : renderDryRun(task, calls, stdoutPalette(cmd)),
+    );
+    process.exitCode = calls.some((c) => c.problem) ? EXIT.error : EXIT.ok;
+  } finally {
+    await view.close();
+  }
 }
 
 async function runOnServer(server: string, task: string, opts: RunOptions): Promise<RunRecord[]> {

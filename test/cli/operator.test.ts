@@ -325,3 +325,59 @@ describe('get and describe', () => {
     );
   });
 });
+
+describe('run --dry-run', () => {
+  it('shows the argv of each target and runs nothing', async () => {
+    const r = await cli('run', 'power-off-gpu-vms', '--dry-run');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        'Task/power-off-gpu-vms: dry run, nothing was executed; 3 calls',
+        '  target gpu-ws-01',
+        '    argv: "node" "drivers/vm-power.mjs" "off" "gpu-ws-01"',
+        '  target gpu-ws-02',
+        '    argv: "node" "drivers/vm-power.mjs" "off" "gpu-ws-02"',
+        '  target gpu-ws-03',
+        '    argv: "node" "drivers/vm-power.mjs" "off" "gpu-ws-03"',
+        '',
+      ].join('\n'),
+    );
+    expect(existsSync(vmsFile)).toBe(false);
+    expect((await cli('logs')).stdout).toBe('no runs\n');
+  });
+
+  it('shows a webhook request with its URL masked and its body, reading no secret', async () => {
+    const alerts = path.join(dir, 'alerts');
+    mkdirSync(alerts);
+    writeFileSync(
+      path.join(alerts, 'hook.yaml'),
+      [
+        'apiVersion: taskops/v1',
+        'kind: Webhook',
+        'metadata: { name: hook }',
+        'spec: { url: "https://hooks.example.com/services/T000/B000/SECRETPART?key=abc" }',
+        '---',
+        'apiVersion: taskops/v1',
+        'kind: Task',
+        'metadata: { name: notify }',
+        'spec: { objectType: webhook, target: { name: hook }, action: send, params: { payload: { text: "run ${RUN_ID} of ${TASK}" } } }',
+        '',
+      ].join('\n'),
+    );
+    const data = path.join(dir, 'alerts-data');
+    expect((await runCli(['--data-dir', data, 'reconcile', alerts])).code).toBe(0);
+    const r = await runCli(['--data-dir', data, 'run', 'notify', '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        'Task/notify: dry run, nothing was executed; 1 call',
+        '  target hook',
+        '    POST https://hooks.example.com/…',
+        '    headers: content-type (values not shown)',
+        '    body: {"text":"run dry-run of notify"}',
+        '',
+      ].join('\n'),
+    );
+    expect(r.stdout).not.toContain('SECRETPART');
+  });
+});
