@@ -18,6 +18,8 @@ import { registerImport } from './import.js';
 import { registerDeliveries } from './deliveries.js';
 import { registerReplay } from './replay.js';
 import { registerWebhooks } from './webhooks.js';
+import { registerCompletion } from './completion.js';
+import { registerInit } from './init.js';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -38,6 +40,8 @@ const COMMANDS: Array<(program: Command) => void> = [
   registerDeliveries,
   registerReplay,
   registerWebhooks,
+  registerInit,
+  registerCompletion,
 ];
 
 export function buildProgram(): Command {

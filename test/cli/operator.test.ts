@@ -8,6 +8,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -379,5 +380,69 @@ describe('run --dry-run', () => {
       ].join('\n'),
     );
     expect(r.stdout).not.toContain('SECRETPART');
+  });
+});
+
+describe('completion and init', () => {
+  const complete = (script: string, words: string[]) =>
+    spawnSync(
+      'bash',
+      [
+        '-c',
+        `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _taskops; echo "\${COMPREPLY[*]}"`,
+      ],
+      { encoding: 'utf8' },
+    );
+
+  it('completion bash completes commands, options and kinds in a real bash', async () => {
+    const r = await cli('completion', 'bash');
+    expect(r.code).toBe(0);
+    expect(complete(r.stdout, ['taskops', 'st']).stdout).toBe('status\n');
+    expect(complete(r.stdout, ['taskops', '--data-dir', 'x', 'logs', '--fo']).stdout).toBe(
+      '--follow --format\n',
+    );
+    expect(complete(r.stdout, ['taskops', 'get', 'sch']).stdout).toBe('schedules\n');
+    expect(complete(r.stdout, ['taskops', 'describe', 'ta']).stdout).toBe('task/ tag/\n');
+  });
+
+  it('completion zsh is the same function behind zsh’s bash-completion layer; other shells are refused', async () => {
+    const r = await cli('completion', 'zsh');
+    expect(r.stdout.split('\n').slice(0, 3)).toEqual([
+      '#compdef taskops',
+      '# taskops completion for zsh (taskops completion zsh)',
+      'autoload -U +X bashcompinit && bashcompinit',
+    ]);
+    expect(r.stdout).toContain('complete -o default -F _taskops taskops\n');
+    const fish = await cli('completion', 'fish');
+    expect(fish.code).toBe(64);
+    expect(fish.stderr).toBe('taskops: completion takes bash or zsh (got fish)\n');
+  });
+
+  it('init writes a starter repo that validates, plans and runs; a second init refuses', async () => {
+    const target = path.join(dir, 'ops');
+    const r = await cli('init', target);
+    expect(r.code).toBe(0);
+    for (const file of [
+      'taskops.config.yaml',
+      'manifests/task.yaml',
+      'manifests/schedule.yaml',
+      '.github/workflows/taskops-plan.yml',
+    ])
+      expect(r.stdout).toContain(`created ${path.join(target, file)}\n`);
+    const config = path.join(target, 'taskops.config.yaml');
+    const manifests = path.join(target, 'manifests');
+    expect(readFileSync(config, 'utf8')).toMatch(/^secrets:\n {2}env: \[\]\n {2}files: \[\]\n/m);
+    const own = (...args: string[]) =>
+      runCli(['--data-dir', path.join(target, 'data'), '--config', config, ...args]);
+    expect((await own('validate', manifests)).stdout).toBe('2 manifests in 2 files: OK\n');
+    expect((await own('reconcile', manifests)).code).toBe(0);
+    const run = await own('run', 'say-hello', '--output', 'json');
+    expect(run.code).toBe(0);
+    expect((JSON.parse(run.stdout) as Array<{ details: { stdout: string } }>)[0]!.details.stdout).toBe(
+      'hello, world, from say-hello\n',
+    );
+    const again = await cli('init', target);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already exist: nothing was written;');
   });
 });
