@@ -152,10 +152,17 @@ async function serverRuns(
   const { data } = await callServer<{ runs: RunRecord[] }>(server, 'GET', `/api/v1/runs?${query}`, {
     tokenFile: opts.apiTokenFile,
   });
-  return [...data.runs].sort((a, b) => startOf(a).localeCompare(startOf(b)));
+  return [...data.runs].sort(byStart);
 }
 
 const startOf = (r: LogRun) => r.startedAt ?? ('queuedAt' in r ? r.queuedAt : '');
+
+/** Oldest first; the members of one tag start in the same millisecond, so then by task and target name. */
+const byStart = (a: LogRun, b: LogRun) =>
+  startOf(a).localeCompare(startOf(b)) ||
+  a.task.localeCompare(b.task) ||
+  (a.target.name ?? '').localeCompare(b.target.name ?? '') ||
+  a.runId.localeCompare(b.runId);
 
 function noSuchRun(id: string, runs: LogRun[], server: string | undefined): string {
   const where = server ? `the runs of ${server}` : 'the task logs';
