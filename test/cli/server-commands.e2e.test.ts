@@ -148,3 +148,33 @@ describe('read commands with --server', () => {
       );
   });
 });
+
+describe('serve --log-format pretty', () => {
+  it('writes pino-pretty lines, a failed run among them at WARN with its error', async () => {
+    const pretty = await startServe({
+      globalArgs: [
+        '--data-dir',
+        path.join(dir, 'pretty-data'),
+        '--config',
+        path.join(dir, 'taskops.config.yaml'),
+      ],
+      serveArgs: [path.join(dir, 'repo'), '--log-format', 'pretty', '--no-color'],
+    });
+    try {
+      const run = await runCli(['run', 'disk-check', '--server', pretty.url], {
+        env: { TASKOPS_SERVER: undefined, TASKOPS_API_TOKEN: undefined },
+      });
+      expect(run.code).toBe(0);
+      for (let i = 0; i < 100 && !pretty.output().includes('run failed'); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      const line = pretty
+        .output()
+        .split('\n')
+        .find((l) => l.includes('run failed: disk-check'));
+      expect(line).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] WARN: run failed: disk-check: .*disk full on \/var/);
+      expect(pretty.output()).not.toMatch(/^\{"level"/m);
+    } finally {
+      await pretty.kill('SIGTERM');
+    }
+  }, 30_000);
+});
