@@ -67,7 +67,7 @@ describe('the README tour', () => {
     );
     chmodSync(path.join(bin, 'npx'), 0o755);
     const port = String(await freePort());
-    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, NO_COLOR: '1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, NO_COLOR: '1' };
     for (const k of ['TASKOPS_SERVER', 'TASKOPS_API_TOKEN', 'TASKOPS_DATA_DIR', 'TASKOPS_CONFIG'])
       delete env[k];
     let exports = '';
