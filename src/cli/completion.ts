@@ -35,7 +35,7 @@ function bashScript(program: Command): string {
   const global = [...flagsOf(program), '--help', '--version'].join(' ');
   const cases = program.commands
     .map((c) => {
-      const words = [...flagsOf(c), '--help'];
+      const words = [...c.commands.map((s) => s.name()), ...flagsOf(c), '--help'];
       if (c.name() === 'get') words.push(...KIND_CHOICES);
       if (c.name() === 'describe') words.push(...KIND_CHOICES.map((k) => `${k.replace(/s$/, '')}/`));
       if (c.name() === 'completion') words.push('bash', 'zsh');

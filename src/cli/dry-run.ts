@@ -20,6 +20,8 @@ export interface DryRunCall {
   argv?: string[];
   request?: { method: 'POST'; url: string; headers: string[]; body: string };
   email?: { to: string[]; subject: string; body: string };
+  /** What a driver without an argv or a request of its own would do (VergeOS). */
+  note?: string;
   /** Why the real run would fail before acting (a refused argument, a missing Webhook, no driver). */
   problem?: string;
 }
@@ -84,7 +86,11 @@ function callOf(
     };
   }
   const driver = config.config.drivers?.[task.objectType];
-  const template = driver?.actions[task.action];
+  if (driver?.type === 'vergeos') {
+    const at = driver.urlFrom ? `(from ${secretLabel(driver.urlFrom)})` : maskedUrl(driver.url ?? '');
+    return { note: `VergeOS ${task.action} of ${vars.name ?? 'no target'} through ${at}` };
+  }
+  const template = driver?.actions?.[task.action];
   if (!driver || !template) {
     return { problem: `no driver action ${task.objectType} ${task.action} in the engine config` };
   }
@@ -106,6 +112,7 @@ export function renderDryRun(name: string, calls: readonly DryRunCall[], c: Pale
   for (const call of calls) {
     lines.push(`  target ${call.target === null ? '(none)' : e(call.target)}`);
     if (call.problem) lines.push(`    ${c.red(`would fail: ${e(call.problem)}`)}`);
+    if (call.note) lines.push(`    ${e(call.note)}`);
     if (call.argv) lines.push(`    argv: ${call.argv.map((a) => e(JSON.stringify(a))).join(' ')}`);
     if (call.request) {
       lines.push(`    ${call.request.method} ${e(call.request.url)}`);
