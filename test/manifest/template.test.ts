@@ -38,7 +38,9 @@ describe('expandTemplate', () => {
       expandTemplate('${DATE}', vars({ zone: 'Europe/Paris', now: new Date('2026-01-15T12:00:00Z') })),
     ).toBe('Thu, 15 Jan 2026 13:00:00 CET');
     expect(expandTemplate('${DATE}', vars({ zone: 'Asia/Kolkata' }))).toBe('Thu, 16 Oct 2025 21:08:07 IST');
-    expect(expandTemplate('${DATE}', vars({ zone: 'Asia/Kathmandu' }))).toBe('Thu, 16 Oct 2025 21:23:07 GMT+5:45');
+    expect(expandTemplate('${DATE}', vars({ zone: 'Asia/Kathmandu' }))).toBe(
+      'Thu, 16 Oct 2025 21:23:07 GMT+5:45',
+    );
   });
 
   it('falls back to UTC for ${DATE} when the zone is unknown', () => {
