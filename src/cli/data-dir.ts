@@ -1,4 +1,12 @@
-import { DataDirInUseError, openStore, StoreError, type DataDirHolder, type Store } from '../store/index.js';
+import { existsSync } from 'node:fs';
+import {
+  DataDirInUseError,
+  openStore,
+  STORE_FILE,
+  StoreError,
+  type DataDirHolder,
+  type Store,
+} from '../store/index.js';
 import { CliError } from './exit.js';
 
 /**
@@ -29,4 +37,34 @@ export function serverUrl(holder: DataDirHolder): string {
   if (!holder.listen) return 'URL';
   const listen = holder.listen.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:');
   return `http://${listen}`;
+}
+
+/**
+ * The store for a read command (status, preview, get, describe): opened read-only, never created, so a
+ * mistyped --data-dir is an error that names it instead of an empty store. Never locked: it reads beside
+ * a running serve.
+ */
+export async function openReadOnlyStore(dataDir: string): Promise<Store> {
+  requireDataDir(dataDir);
+  try {
+    return await openStore(dataDir, { readOnly: true });
+  } catch (err) {
+    if (err instanceof StoreError && err.code === 'not-found') {
+      throw new CliError(
+        `the data dir ${dataDir} holds no store (${STORE_FILE}): nothing was reconciled into it yet; ` +
+          'run taskops reconcile or serve with this --data-dir first, or read a running engine with --server URL',
+      );
+    }
+    if (err instanceof StoreError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+/** A read command's data dir must exist: it is an error that names the directory and says where one comes from. */
+export function requireDataDir(dataDir: string): void {
+  if (existsSync(dataDir)) return;
+  throw new CliError(
+    `the data dir ${dataDir} does not exist: give --data-dir (or TASKOPS_DATA_DIR) the directory that ` +
+      'serve or reconcile uses, or read a running engine with --server URL',
+  );
 }

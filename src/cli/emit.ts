@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { codePointLabel, controlCharacterAt, escapeControl } from '../manifest/index.js';
+import { escapeControl } from '../manifest/index.js';
 import type { EventFieldValue } from '../store/types.js';
 import { parseOutputFormat } from './context.js';
 import { runToCompletion } from './engine-context.js';
 import { CliError, EXIT } from './exit.js';
-import { callServer } from './http-client.js';
+import { checkEventInput } from './event-input.js';
+import { callServer, checkedServerUrl } from './http-client.js';
 import { reportRuns } from './run-summary.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -34,10 +35,11 @@ Examples:
     .action(async (type: string, name: string, opts: EmitOptions, cmd: Command) => {
       const format = parseOutputFormat(opts.output, ['text', 'json'] as const);
       const fields = parseFields(opts.field);
-      refuseControlCharacters(opts.object);
       const input = { type, name, object: opts.object ?? null, fields };
+      checkEventInput(input);
       if (opts.server) {
-        const { data } = await callServer<{ id: string }>(opts.server, 'POST', '/api/v1/events', {
+        const server = checkedServerUrl(opts.server, '--server');
+        const { data } = await callServer<{ id: string }>(server, 'POST', '/api/v1/events', {
           body: input,
           tokenFile: opts.apiTokenFile,
         });
@@ -60,16 +62,6 @@ interface EmitOptions {
   server?: string;
   apiTokenFile?: string;
   output: string;
-}
-
-/** An object name reaches drivers and terminals: the event is refused before it is stored. */
-function refuseControlCharacters(object: string | undefined): void {
-  const at = object === undefined ? -1 : controlCharacterAt(object);
-  if (object === undefined || at < 0) return;
-  throw new CliError(
-    `--object ${JSON.stringify(object)} holds the control character ${codePointLabel(object, at)}; object names cannot`,
-    EXIT.usage,
-  );
 }
 
 function parseFields(pairs: string[]): Record<string, EventFieldValue> {

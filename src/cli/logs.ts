@@ -1,87 +1,172 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../config/index.js';
-import { readTaskLogs, type TaskLogLine } from '../engine/index.js';
-import { escapeControl } from '../manifest/index.js';
+import { readTaskLogs } from '../engine/index.js';
+import { RUN_STATUSES, type RunRecord } from '../store/types.js';
 import { globalOptions, stdoutPalette } from './context.js';
+import { requireDataDir } from './data-dir.js';
 import { CliError, EXIT } from './exit.js';
-import { table } from './output.js';
+import { callServer, serverFrom } from './http-client.js';
+import { followRuns } from './follow.js';
+import { renderLogTable, renderRunDetail, toCsv, type LogRun } from './log-views.js';
+import { addServerOptions, type ServerOptions } from './server-options.js';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
-const STATUSES = ['succeeded', 'failed', 'skipped', 'interrupted', 'cancelled'];
+type Format = (typeof FORMATS)[number];
+/** Task-log files hold finished runs only; a server also lists queued, delayed and running ones. */
+const STATUSES: readonly string[] = RUN_STATUSES;
+/** The API's page limit: more needs several pages, which a terminal reader never wants. */
+const MAX_LIMIT = 500;
+
+interface LogsOptions extends ServerOptions {
+  task?: string;
+  status?: string;
+  since?: string;
+  limit?: string;
+  run?: string;
+  follow?: boolean;
+  output?: string;
+  format?: string;
+}
 
 export function registerLogs(program: Command): void {
-  program
+  const logs = program
     .command('logs')
-    .description('read the task logs: every run with time, duration, outcome, trigger and target')
+    .description('read the task logs: every run with its id, time, duration, outcome, trigger and target')
     .option('--task <name>', 'only this task')
     .option('--status <status>', `only runs with this outcome: ${STATUSES.join(', ')}`)
     .option('--since <duration>', 'only runs started within this long (30m, 24h, 7d)')
-    .option('--format <format>', 'table, json (an array) or csv', 'table')
+    .option('--limit <n>', `only the last N runs (1-${MAX_LIMIT})`)
+    .option('--run <id>', "one run in detail: trigger, attempts, a command's argv, exit code and output")
+    .option('-f, --follow', 'keep printing runs as they finish (needs --server or TASKOPS_SERVER)')
+    .option('-o, --output <format>', 'table, json (an array; one object a line with --follow) or csv')
+    .option('--format <format>', 'the same as --output (kept for older scripts)');
+  addServerOptions(logs, 'read the runs of a running `taskops serve` instead of <data-dir>/logs');
+  logs
     .addHelpText(
       'after',
       `
-Reads <data-dir>/logs/runs-YYYY-MM-DD.jsonl, oldest first.
+Reads <data-dir>/logs/runs-YYYY-MM-DD.jsonl, oldest first, or the runs of a running engine with --server.
+The RUN column is the run id (the \${RUN_ID} of templates); durations are milliseconds (numbers in json
+and csv).
 
 Examples:
   $ taskops logs --since 24h
-  $ taskops logs --task power-off-gpu-vms --status failed --format json
-  $ taskops logs --format csv > runs.csv`,
+  $ taskops logs --task power-off-gpu-vms --status failed --output json
+  $ taskops logs --run m-20260301T180000Z-1a2b
+  $ taskops logs --follow --server http://127.0.0.1:8080
+  $ taskops logs --output csv > runs.csv`,
     )
-    .action((opts: { task?: string; status?: string; since?: string; format: string }, cmd: Command) => {
-      if (!(FORMATS as readonly string[]).includes(opts.format)) {
-        throw new CliError(`--format must be one of ${FORMATS.join(', ')} (got ${opts.format})`, EXIT.usage);
-      }
+    .action(async (opts: LogsOptions, cmd: Command) => {
+      const format = outputFormat(opts);
       if (opts.status && !STATUSES.includes(opts.status)) {
         throw new CliError(`--status must be one of ${STATUSES.join(', ')} (got ${opts.status})`, EXIT.usage);
       }
-      let since: Date | undefined;
-      if (opts.since) {
-        const ms = parseDuration(opts.since);
-        if (ms === undefined)
-          throw new CliError(`--since takes a duration like 30m, 24h or 7d (got ${opts.since})`, EXIT.usage);
-        since = new Date(Date.now() - ms);
+      const limit = parseLimit(opts.limit);
+      const since = parseSince(opts.since);
+      const server = serverFrom(opts.server);
+      if (opts.follow) {
+        if (!server) {
+          throw new CliError(
+            '--follow reads a running engine: add --server URL (or set TASKOPS_SERVER); ' +
+              'the files in <data-dir>/logs are only read once',
+            EXIT.usage,
+          );
+        }
+        await followRuns(
+          server,
+          { task: opts.task, status: opts.status, tokenFile: opts.apiTokenFile },
+          format,
+          stdoutPalette(cmd),
+        );
+        return;
       }
-      const lines = readTaskLogs(globalOptions(cmd).dataDir, since ? { since } : {}).filter(
-        (l) => (!opts.task || l.task === opts.task) && (!opts.status || l.status === opts.status),
-      );
-      process.stdout.write(render(lines, opts.format as (typeof FORMATS)[number], cmd));
+      let runs = server
+        ? await serverRuns(server, opts, since, limit)
+        : localRuns(globalOptions(cmd).dataDir, opts, since);
+      if (limit !== undefined && opts.run === undefined) runs = runs.slice(-limit);
+      if (opts.run !== undefined) {
+        const run = runs.find((r) => r.runId === opts.run);
+        if (!run) throw new CliError(noSuchRun(opts.run, runs, server));
+        process.stdout.write(
+          format === 'json' ? JSON.stringify(run, null, 2) + '\n' : renderRunDetail(run, stdoutPalette(cmd)),
+        );
+        return;
+      }
+      if (format === 'json') process.stdout.write(JSON.stringify(runs, null, 2) + '\n');
+      else if (format === 'csv') process.stdout.write(toCsv(runs));
+      else process.stdout.write(renderLogTable(runs, stdoutPalette(cmd)));
     });
 }
 
-function render(lines: TaskLogLine[], format: (typeof FORMATS)[number], cmd: Command): string {
-  if (format === 'json') return JSON.stringify(lines, null, 2) + '\n';
-  // Names and errors come from committers, event senders and programs' stderr: escaped for table and csv.
-  const rows = lines.map((l) =>
-    [
-      l.startedAt,
-      l.task,
-      l.status,
-      `${l.durationMs}ms`,
-      l.trigger.name ? `${l.trigger.kind}:${l.trigger.name}` : l.trigger.kind,
-      l.target.name ? `${l.target.objectType}/${l.target.name}` : l.target.objectType,
-      String(l.attempts),
-      l.error ?? '',
-    ].map(escapeControl),
-  );
-  const header = ['STARTED', 'TASK', 'STATUS', 'DURATION', 'TRIGGER', 'TARGET', 'ATTEMPTS', 'ERROR'];
-  if (format === 'csv') return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
-  if (lines.length === 0) return 'no runs\n';
-  const c = stdoutPalette(cmd);
-  const coloured = rows.map((r) => {
-    const status = r[2]!;
-    r[2] = status === 'succeeded' ? c.green(status) : status === 'failed' ? c.red(status) : c.yellow(status);
-    return r;
-  });
-  return (
-    table(
-      coloured,
-      header.map((h) => c.bold(h)),
-    ) + '\n'
+function outputFormat(opts: LogsOptions): Format {
+  if (opts.output !== undefined && opts.format !== undefined && opts.output !== opts.format) {
+    throw new CliError(
+      `--output ${opts.output} and --format ${opts.format} disagree: give one of them`,
+      EXIT.usage,
+    );
+  }
+  const value = opts.output ?? opts.format ?? 'table';
+  const flag = opts.output !== undefined ? '--output' : '--format';
+  if (!(FORMATS as readonly string[]).includes(value)) {
+    throw new CliError(`${flag} must be one of ${FORMATS.join(', ')} (got ${value})`, EXIT.usage);
+  }
+  return value as Format;
+}
+
+function parseLimit(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_LIMIT) {
+    throw new CliError(`--limit must be a whole number from 1 to ${MAX_LIMIT} (got ${value})`, EXIT.usage);
+  }
+  return n;
+}
+
+function parseSince(value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined)
+    throw new CliError(`--since takes a duration like 30m, 24h or 7d (got ${value})`, EXIT.usage);
+  return new Date(Date.now() - ms);
+}
+
+function localRuns(dataDir: string, opts: LogsOptions, since: Date | undefined): LogRun[] {
+  requireDataDir(dataDir);
+  return readTaskLogs(dataDir, since ? { since } : {}).filter(
+    (l) => (!opts.task || l.task === opts.task) && (!opts.status || l.status === opts.status),
   );
 }
 
-/** RFC 4180 quoting; a leading = + - @ is neutralised so a spreadsheet never evaluates a task name. */
-function csvCell(value: string): string {
-  const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+async function serverRuns(
+  server: string,
+  opts: LogsOptions,
+  since: Date | undefined,
+  limit: number | undefined,
+): Promise<LogRun[]> {
+  const query = new URLSearchParams();
+  if (opts.task) query.set('task', opts.task);
+  if (opts.status) query.set('status', opts.status);
+  if (since) query.set('since', since.toISOString());
+  // The API lists newest first; a run looked up by id may be older than any page we would ask for.
+  query.set('limit', String(opts.run !== undefined ? MAX_LIMIT : (limit ?? MAX_LIMIT)));
+  const { data } = await callServer<{ runs: RunRecord[] }>(server, 'GET', `/api/v1/runs?${query}`, {
+    tokenFile: opts.apiTokenFile,
+  });
+  return [...data.runs].sort(byStart);
+}
+
+const startOf = (r: LogRun) => r.startedAt ?? ('queuedAt' in r ? r.queuedAt : '');
+
+/** Oldest first; the members of one tag start in the same millisecond, so then by task and target name. */
+const byStart = (a: LogRun, b: LogRun) =>
+  startOf(a).localeCompare(startOf(b)) ||
+  a.task.localeCompare(b.task) ||
+  (a.target.name ?? '').localeCompare(b.target.name ?? '') ||
+  a.runId.localeCompare(b.runId);
+
+function noSuchRun(id: string, runs: LogRun[], server: string | undefined): string {
+  const where = server ? `the runs of ${server}` : 'the task logs';
+  const prefix = runs.filter((r) => r.runId.startsWith(id)).map((r) => r.runId);
+  const hint = prefix.length > 0 ? ` (did you mean ${prefix.slice(0, 3).join(', ')}?)` : '';
+  return `no run ${JSON.stringify(id)} in ${where}${hint}: copy the id from the RUN column of taskops logs`;
 }

@@ -11,11 +11,15 @@ import { registerRun } from './run.js';
 import { registerEmit } from './emit.js';
 import { registerLogs } from './logs.js';
 import { registerPreview } from './preview.js';
+import { registerGet } from './get.js';
+import { registerDescribe } from './describe.js';
 import { registerServe } from './serve.js';
 import { registerImport } from './import.js';
 import { registerDeliveries } from './deliveries.js';
 import { registerReplay } from './replay.js';
 import { registerWebhooks } from './webhooks.js';
+import { registerCompletion } from './completion.js';
+import { registerInit } from './init.js';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -28,12 +32,16 @@ const COMMANDS: Array<(program: Command) => void> = [
   registerRun,
   registerEmit,
   registerLogs,
+  registerGet,
+  registerDescribe,
   registerPreview,
   registerServe,
   registerImport,
   registerDeliveries,
   registerReplay,
   registerWebhooks,
+  registerInit,
+  registerCompletion,
 ];
 
 export function buildProgram(): Command {
@@ -45,10 +53,25 @@ export function buildProgram(): Command {
     .option('--data-dir <dir>', 'the embedded store and logs/', './.taskops')
     .option('--config <file>', 'engine settings (default: ./taskops.config.yaml when present)')
     .option('--no-color', 'plain output (also when stdout is not a TTY or NO_COLOR is set)')
-    .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(oneLineError(text)) });
   for (const register of COMMANDS) register(program);
+  // A usage error is one line and where to look, not the whole help scrolling the error away.
+  program.showHelpAfterError("Run 'taskops --help' for the commands and global options.");
+  for (const sub of program.commands) {
+    sub.showHelpAfterError(`Run 'taskops ${sub.name()} --help' for its arguments and options.`);
+  }
   return program;
+}
+
+/** Commander's `error: unknown command 'stauts'\n(Did you mean status?)` as `taskops: unknown command 'stauts' (did you mean status?)`. */
+function oneLineError(text: string): string {
+  const line = text
+    .replace(/^error: /, '')
+    .replace(/\n\(Did you mean/, ' (did you mean')
+    .trim()
+    .replace(/\n+/g, ' ');
+  return `taskops: ${line}\n`;
 }
 
 export async function main(argv: string[]): Promise<number> {

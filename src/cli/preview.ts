@@ -1,29 +1,39 @@
 import type { Command } from 'commander';
 import { previewFirings } from '../engine/index.js';
 import { escapeControl, formatProblem, loadDesiredState, type ScheduleSpec } from '../manifest/index.js';
-import { openStore } from '../store/index.js';
-import { engineConfig, globalOptions, parseOutputFormat } from './context.js';
+import { globalOptions, engineConfig, parseOutputFormat } from './context.js';
+import { openReadOnlyStore } from './data-dir.js';
 import { CliError, EXIT } from './exit.js';
+import { callServer, serverFrom } from './http-client.js';
+import { notFound } from './names.js';
 import { table } from './output.js';
+import { parseInstant } from './instant.js';
+import { addServerOptions, type ServerOptions } from './server-options.js';
 
 /** The seed's engine previews up to this many firings. */
 const MAX_COUNT = 1440;
 
 export function registerPreview(program: Command): void {
-  program
+  const preview = program
     .command('preview')
     .description('the next firings of a schedule, in its time zone')
     .argument('<schedule>', 'the Schedule name')
     .argument('[path]', 'manifests to read it from (default: the live state in the data dir)')
     .option('-n, --count <n>', `how many firings (1-${MAX_COUNT})`, '10')
-    .option('--after <date-time>', 'start after this instant instead of now (ISO 8601)')
-    .option('-o, --output <format>', 'text or json', 'text')
+    .option(
+      '--after <date-time>',
+      "start after this time instead of now: ISO 8601 with an offset (2026-03-01T00:00:00Z), or a wall time in the schedule's zone (2026-03-01T09:00)",
+    )
+    .option('-o, --output <format>', 'text or json', 'text');
+  addServerOptions(preview, 'read the schedule from a running `taskops serve`');
+  preview
     .addHelpText(
       'after',
       `
 Examples:
   $ taskops preview friday-6pm examples/gpu-vms
   $ taskops preview friday-6pm --count 5 --after 2026-03-01T00:00:00Z
+  $ taskops preview friday-6pm --after "2026-03-06 17:00"
   $ taskops preview nightly --output json`,
     )
     .action(async (name: string, path: string | undefined, opts: PreviewOptions, cmd: Command) => {
@@ -35,14 +45,15 @@ Examples:
           EXIT.usage,
         );
       }
-      const after = opts.after ? new Date(opts.after) : new Date();
-      if (Number.isNaN(after.getTime()))
-        throw new CliError(`--after is not a date-time: ${opts.after}`, EXIT.usage);
       const defaultZone = engineConfig(cmd).config.defaultTimezone;
+      const server = serverFrom(opts.server);
       const spec = path
         ? await fromManifests(path, name, defaultZone)
-        : await fromStore(globalOptions(cmd).dataDir, name);
+        : server
+          ? await fromServer(server, name, opts.apiTokenFile)
+          : await fromStore(globalOptions(cmd).dataDir, name);
       const zone = spec.timezone ?? defaultZone;
+      const after = opts.after === undefined ? new Date() : parseInstant(opts.after, zone, '--after');
       const firings = previewFirings(spec, { after, count, defaultZone });
       if (format === 'json') {
         process.stdout.write(
@@ -64,7 +75,7 @@ Examples:
     });
 }
 
-interface PreviewOptions {
+interface PreviewOptions extends ServerOptions {
   count: string;
   after?: string;
   output: string;
@@ -74,21 +85,56 @@ async function fromManifests(path: string, name: string, defaultZone: string): P
   const loaded = await loadDesiredState(path, { revision: 'preview', defaultZone });
   if (!loaded.state)
     throw new CliError(`the manifests are invalid:\n  ${loaded.problems.map(formatProblem).join('\n  ')}`);
-  const found = loaded.state.manifests.find((m) => m.kind === 'Schedule' && m.metadata.name === name);
-  if (!found) throw new CliError(`Schedule/${name} is not defined below ${path}`);
+  const schedules = loaded.state.manifests.filter((m) => m.kind === 'Schedule');
+  const found = schedules.find((m) => m.metadata.name === name);
+  if (!found)
+    throw notFound(
+      'Schedule',
+      name,
+      schedules.map((m) => m.metadata.name),
+      `defined below ${path}`,
+    );
   return found.spec as ScheduleSpec;
 }
 
 async function fromStore(dataDir: string, name: string): Promise<ScheduleSpec> {
-  const store = await openStore(dataDir);
+  const store = await openReadOnlyStore(dataDir);
   try {
     const live = await store.getObject('Schedule', name);
-    if (!live)
-      throw new CliError(
-        `Schedule/${name} is not in the live state of ${dataDir} (give a manifests path to preview from files)`,
+    if (!live) {
+      const names = (await store.listObjects('Schedule')).map((o) => o.name);
+      throw notFound(
+        'Schedule',
+        name,
+        names,
+        `in the live state of ${dataDir}`,
+        'give a manifests path to preview from files',
       );
+    }
     return live.spec;
   } finally {
     await store.close();
   }
+}
+
+async function fromServer(
+  server: string,
+  name: string,
+  tokenFile: string | undefined,
+): Promise<ScheduleSpec> {
+  const { data } = await callServer<{ objects: Array<{ name: string; spec: ScheduleSpec }> }>(
+    server,
+    'GET',
+    '/api/v1/objects?kind=Schedule',
+    { tokenFile },
+  );
+  const found = data.objects.find((o) => o.name === name);
+  if (!found)
+    throw notFound(
+      'Schedule',
+      name,
+      data.objects.map((o) => o.name),
+      `on ${server}`,
+    );
+  return found.spec;
 }

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { pino, destination } from 'pino';
 import { driverCatalog } from '../config/index.js';
 import { parseDuration } from '../config/index.js';
 import { createEngine, type EngineLogger } from '../engine/index.js';
@@ -8,11 +7,12 @@ import { GitSource } from '../source/index.js';
 import { DataDirInUseError, openStore, StoreError, type Store } from '../store/index.js';
 import { buildServer, isLoopback, Metrics } from '../server/index.js';
 import { GitOpsLoop } from '../server/gitops.js';
-import { redactCredentials } from '../text/redact.js';
 import { readApiToken } from './api-token.js';
 import { engineConfig, globalOptions } from './context.js';
 import { CliError, EXIT } from './exit.js';
+import { useColour } from './output.js';
 import { chooseSource, displayRoot, parseShare } from './reconcile.js';
+import { logRunFinished, serveLogger } from './serve-log.js';
 
 interface ServeOptions {
   listen: string;
@@ -24,6 +24,7 @@ interface ServeOptions {
   ref?: string;
   path?: string;
   logLevel: string;
+  logFormat: string;
 }
 
 /** How often the engine looks for changes another process (a `taskops reconcile`) wrote to the store. */
@@ -56,6 +57,7 @@ export function registerServe(program: Command): void {
     .option('--ref <branch>', 'with --repo: branch, tag or commit')
     .option('--path <subdir>', 'with --repo: folder of the manifests inside the repository')
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
+    .option('--log-format <format>', 'auto (pretty on a terminal, else JSON lines), json or pretty', 'auto')
     .addHelpText(
       'after',
       `
@@ -88,14 +90,10 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
     );
   }
   const source = chooseSource(path, { ...opts, output: 'text' }, dataDir);
-  const log = pino(
-    {
-      level: opts.logLevel,
-      redact: ['req.headers.authorization'],
-      // On the finished line, so no message, field or error (git's stderr quotes remotes) shows a credential.
-      hooks: { streamWrite: redactCredentials },
-    },
-    destination(2),
+  const log = serveLogger(
+    opts.logLevel,
+    opts.logFormat,
+    useColour(process.stderr, !globalOptions(cmd).color),
   );
   const engineLog: EngineLogger = {
     info: (msg, data) => log.info(data ?? {}, msg),
@@ -112,16 +110,7 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
     logger: engineLog,
     onRunFinished: (run, result) => {
       metrics.runFinished(run, result);
-      log.info(
-        {
-          runId: run.runId,
-          task: run.task,
-          status: run.status,
-          target: run.target.name,
-          durationMs: run.durationMs,
-        },
-        'run finished',
-      );
+      logRunFinished(log, run);
     },
   });
   metrics.watchRecording(() => engine.recordingHealth());

@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { escapeControl } from '../manifest/index.js';
 import { KINDS } from '../manifest/types.js';
 import { statusReport, type StatusReport } from '../server/index.js';
-import { openStore, StoreError, type Store } from '../store/index.js';
 import { engineConfig, globalOptions, parseOutputFormat, stdoutPalette } from './context.js';
-import { CliError } from './exit.js';
+import { openReadOnlyStore } from './data-dir.js';
+import { callServer, serverFrom } from './http-client.js';
 import { table, type Palette } from './output.js';
+import { addServerOptions, type ServerOptions } from './server-options.js';
 
 const FORMATS = ['text', 'json'] as const;
 
@@ -70,10 +71,14 @@ function syncLines(r: StatusReport, c: Palette): string[] {
 }
 
 export function registerStatus(program: Command): void {
-  program
+  const status = program
     .command('status')
-    .description('applied revision, object counts, drift (objects changed by hand) and next schedule firings')
-    .option('-o, --output <format>', 'text or json', 'text')
+    .description(
+      'applied revision, last sync, object counts, drift (objects changed by hand) and next firings',
+    )
+    .option('-o, --output <format>', 'text or json', 'text');
+  addServerOptions(status, 'ask a running `taskops serve` (its live sync status) instead of the data dir');
+  status
     .addHelpText(
       'after',
       `
@@ -82,25 +87,32 @@ applied, unchanged, pending, or why nothing was applied (source-failed, invalid 
 refused by a safety rule, stale-plan). Drift lists live objects taskops manages whose content differs from what it last applied (changed
 through the API since); the next reconcile puts them back to the source.
 
+Without --server, status reads the data dir read-only (it never creates a store) and needs no engine.
+
 Examples:
   $ taskops status
+  $ taskops status --server http://127.0.0.1:8080
   $ taskops --data-dir /var/lib/taskops status --output json | jq .drift`,
     )
-    .action(async (opts: { output: string }, cmd: Command) => {
+    .action(async (opts: { output: string } & ServerOptions, cmd: Command) => {
       const format = parseOutputFormat(opts.output, FORMATS);
-      let store: Store;
-      try {
-        store = await openStore(globalOptions(cmd).dataDir);
-      } catch (err) {
-        throw err instanceof StoreError ? new CliError(err.message) : err;
-      }
-      try {
-        const report = await statusReport(store, new Date(), engineConfig(cmd).config.defaultTimezone);
-        process.stdout.write(
-          format === 'json' ? JSON.stringify(report, null, 2) + '\n' : renderStatus(report, cmd),
-        );
-      } finally {
-        await store.close();
-      }
+      const server = serverFrom(opts.server);
+      const report = server
+        ? (await callServer<StatusReport>(server, 'GET', '/api/v1/status', { tokenFile: opts.apiTokenFile }))
+            .data
+        : await localReport(cmd);
+      process.stdout.write(
+        format === 'json' ? JSON.stringify(report, null, 2) + '\n' : renderStatus(report, cmd),
+      );
     });
+}
+
+async function localReport(cmd: Command): Promise<StatusReport> {
+  const zone = engineConfig(cmd).config.defaultTimezone;
+  const store = await openReadOnlyStore(globalOptions(cmd).dataDir);
+  try {
+    return await statusReport(store, new Date(), zone);
+  } finally {
+    await store.close();
+  }
 }

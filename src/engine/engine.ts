@@ -192,14 +192,22 @@ export class Engine {
     return event;
   }
 
-  /** A manual run of one task (every target of it); resolves with the runs once they are queued. */
-  async runTask(name: string): Promise<RunRecord[]> {
+  /**
+   * A manual run of one task (every target of it); resolves with the runs once they are queued. `keep` is
+   * a test run of a deleteAfterRun task: it runs as usual but does not retire the task.
+   */
+  async runTask(name: string, opts: { keep?: boolean } = {}): Promise<RunRecord[]> {
     const task = this.state.tasks.get(name);
     if (!task) {
       const why = this.state.retired.has(name) ? ' (retired after its run: deleteAfterRun)' : '';
       throw new EngineError(`Task/${name} does not exist in the live state${why}`);
     }
-    const trigger: RunTrigger = { kind: 'manual', name: null, event: null };
+    const trigger: RunTrigger = {
+      kind: 'manual',
+      name: null,
+      event: null,
+      ...(opts.keep ? { keep: true } : {}),
+    };
     const runId = manualRunId();
     return this.runner.startRuns([
       {

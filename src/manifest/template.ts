@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { zoneAbbreviation } from '../text/zone-abbreviation.js';
 import { jsonDepthExcess, valueDepthExceeds } from './depth.js';
 import { compileJsonText, type JsonTextPart } from './json-template.js';
 import { LIMITS } from './limits.js';
@@ -116,14 +117,17 @@ export function compileTemplate(text: string): TemplatePiece[] {
 
 let lastDate = { second: Number.NaN, zone: '', text: '' };
 
-/** `Thu, 16 Oct 2025 11:38:07 EDT`: RFC 2822 layout with the zone's abbreviation (or GMT+1 where none exists). */
+/**
+ * `Thu, 16 Oct 2025 11:38:07 EDT`: RFC 2822 layout with the zone's abbreviation as `preview` shows it (CET, IST,
+ * AEDT: en-US alone names only American zones), or GMT+5:45 where the zone has none.
+ */
 export function formatDate(now: Date, zone: string): string {
   const second = Math.floor(now.getTime() / 1000);
   // Busy deliveries format the same second over and over; luxon formatting is the costly part.
   if (lastDate.second === second && lastDate.zone === zone) return lastDate.text;
   let dt = DateTime.fromJSDate(now, { zone }).setLocale('en-US');
   if (!dt.isValid) dt = DateTime.fromJSDate(now, { zone: 'UTC' }).setLocale('en-US');
-  const text = dt.toFormat('ccc, dd LLL yyyy HH:mm:ss ZZZZ');
+  const text = `${dt.toFormat('ccc, dd LLL yyyy HH:mm:ss')} ${zoneAbbreviation(now, dt.zoneName ?? 'UTC')}`;
   lastDate = { second, zone, text };
   return text;
 }

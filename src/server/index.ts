@@ -12,3 +12,4 @@ export {
   type DeliveryView,
   type DeliveryQuery,
 } from './deliveries.js';
+export { EVENT_BODY } from './routes/events.js';

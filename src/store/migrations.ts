@@ -135,3 +135,21 @@ export function migrate(db: Database.Database, dbPath: string): void {
       db.prepare('UPDATE schema_version SET version = ?').run(MIGRATIONS.length);
   }).immediate();
 }
+
+/** A read-only open cannot migrate: the schema must already be this taskops's. */
+export function checkSchema(db: Database.Database, dbPath: string): void {
+  const hasTable = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'")
+    .get();
+  const row = hasTable
+    ? (db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined)
+    : undefined;
+  const current = row?.version ?? 0;
+  if (current === MIGRATIONS.length) return;
+  throw new Error(
+    current > MIGRATIONS.length
+      ? `${dbPath} has schema version ${current}, newer than this taskops (${MIGRATIONS.length}): upgrade taskops`
+      : `${dbPath} has schema version ${current}, older than this taskops (${MIGRATIONS.length}): ` +
+          'run taskops serve or reconcile once to migrate it',
+  );
+}

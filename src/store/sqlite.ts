@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Kind } from '../manifest/types.js';
@@ -6,7 +6,7 @@ import { ActivityTables } from './activity.js';
 import { lockDataDir, type DataDirLock } from './datadir-lock.js';
 import { StoreError } from './errors.js';
 import { FiringTable } from './firings.js';
-import { migrate } from './migrations.js';
+import { checkSchema, migrate } from './migrations.js';
 import { objectFromRow, type ObjectRow } from './rows.js';
 import { SyncStatusTable } from './sync-status.js';
 import type {
@@ -42,9 +42,14 @@ export interface OpenStoreOptions {
    * commands, and tests that put two engines on one store to prove the store's transitions keep them apart).
    */
   lock?: { command: string; listen?: string; startedAt: Date };
+  /**
+   * Open an existing store for reading only (the read commands): never created, migrated or written, so a
+   * mistyped --data-dir cannot leave an empty store behind. A missing file fails with StoreError('not-found').
+   */
+  readOnly?: boolean;
 }
 
-/** Opens (creating when needed) the embedded store at `<dataDir>/taskops.db`. */
+/** Opens (creating when needed, unless read-only) the embedded store at `<dataDir>/taskops.db`. */
 export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): Promise<SqliteStore> {
   return SqliteStore.open(dataDir, opts);
 }
@@ -111,6 +116,7 @@ export class SqliteStore implements Store {
   static open(dataDir: string, opts: OpenStoreOptions = {}): SqliteStore {
     const path = join(resolve(dataDir), STORE_FILE);
     // Before the database is touched: a refused second engine must not even migrate it.
+    if (opts.readOnly) return SqliteStore.openReadOnly(path, opts);
     const lock = opts.lock ? lockDataDir(dataDir, opts.lock) : null;
     try {
       mkdirSync(resolve(dataDir), { recursive: true });
@@ -122,6 +128,21 @@ export class SqliteStore implements Store {
       return new SqliteStore(db, path, lock);
     } catch (err) {
       lock?.release();
+      throw translate(err, path, 'open the store');
+    }
+  }
+
+  private static openReadOnly(path: string, opts: OpenStoreOptions): SqliteStore {
+    if (!existsSync(path)) throw new StoreError(`${path} does not exist`, 'not-found');
+    try {
+      const db = new Database(path, {
+        readonly: true,
+        fileMustExist: true,
+        timeout: opts.busyTimeoutMs ?? 5000,
+      });
+      checkSchema(db, path);
+      return new SqliteStore(db, path, null);
+    } catch (err) {
       throw translate(err, path, 'open the store');
     }
   }

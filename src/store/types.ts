@@ -139,6 +139,8 @@ export interface RunTrigger {
   scheduledFor?: string;
   /** Schedule runs: true when the run stands in for a slot missed during downtime, a suspend or a clock jump. */
   catchUp?: boolean;
+  /** Manual runs (`run --keep`): a test run that leaves a deleteAfterRun task in place. */
+  keep?: boolean;
 }
 
 /** What became of a schedule slot: its runs were started, or it was reported missed and never run. */

@@ -53,18 +53,20 @@ describe('taskops emit, run, logs and preview', () => {
   it('run of an unknown task exits 1 with a clear message', async () => {
     const r = await cli('run', 'no-such-task');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('Task/no-such-task does not exist in the live state');
+    expect(r.stderr).toBe('taskops: Task/no-such-task is not in the live state\n');
   });
 
   it('logs prints a table, csv, and filters by status and --since', async () => {
     await cli('emit', 'users', 'logout', '--object', 'JThompson');
     const table = await cli('logs');
     expect(table.stdout.split('\n')[0]).toMatch(
-      /^STARTED\s+TASK\s+STATUS\s+DURATION\s+TRIGGER\s+TARGET\s+ATTEMPTS\s+ERROR$/,
+      /^RUN\s+STARTED\s+TASK\s+STATUS\s+DURATION\s+TRIGGER\s+TARGET\s+ATTEMPTS\s+ERROR$/,
     );
     expect(table.stdout).toContain('event:jthompson-logout');
     const csv = await cli('logs', '--format', 'csv');
-    expect(csv.stdout.split('\n')[0]).toBe('STARTED,TASK,STATUS,DURATION,TRIGGER,TARGET,ATTEMPTS,ERROR');
+    expect(csv.stdout.split('\n')[0]).toBe(
+      'RUN,STARTED,TASK,STATUS,DURATION_MS,TRIGGER,TARGET,ATTEMPTS,ERROR',
+    );
     expect(csv.stdout.trim().split('\n')).toHaveLength(4);
     expect((await cli('logs', '--status', 'failed')).stdout.trim()).toBe('no runs');
     expect((await cli('logs', '--since', 'soon')).code).toBe(64);
@@ -101,9 +103,9 @@ describe('global options', () => {
       env: { TASKOPS_DATA_DIR: elsewhere },
     });
     expect((JSON.parse(r.stdout) as { objects: { Task: { total: number } } }).objects.Task.total).toBe(2);
+    // The variable is used without the flag: its (storeless) data dir is the one the error names.
     const fromEnv = await runCli(['status', '--output', 'json'], { env: { TASKOPS_DATA_DIR: elsewhere } });
-    expect((JSON.parse(fromEnv.stdout) as { objects: { Task: { total: number } } }).objects.Task.total).toBe(
-      0,
-    );
+    expect(fromEnv.code).toBe(1);
+    expect(fromEnv.stderr).toContain(`the data dir ${elsewhere} holds no store (taskops.db)`);
   });
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { contentHash } from '../../src/store/hash.js';
@@ -21,7 +22,18 @@ describe('taskops status', () => {
     data.cleanup();
   });
 
-  it('says nothing has been applied on a fresh data dir', async () => {
+  it('refuses a data dir that does not exist, naming it, and creates nothing', async () => {
+    const r = await cli('status');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `taskops: the data dir ${dataDir} does not exist: give --data-dir (or TASKOPS_DATA_DIR) the directory ` +
+        'that serve or reconcile uses, or read a running engine with --server URL\n',
+    );
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it('says nothing has been applied on a store that has applied nothing yet', async () => {
+    await (await openStore(dataDir)).close();
     const r = await cli('status');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Applied revision: none yet');

@@ -32,6 +32,17 @@ describe('expandTemplate', () => {
     expect(expandTemplate('${DATE}', vars({ zone: 'UTC' }))).toBe('Thu, 16 Oct 2025 15:38:07 UTC');
   });
 
+  it('names the zone in ${DATE} as preview does outside the US too (CET, IST), with GMT+5:45 only where none exists', () => {
+    expect(expandTemplate('${DATE}', vars({ zone: 'Europe/Berlin' }))).toBe('Thu, 16 Oct 2025 17:38:07 CEST');
+    expect(
+      expandTemplate('${DATE}', vars({ zone: 'Europe/Paris', now: new Date('2026-01-15T12:00:00Z') })),
+    ).toBe('Thu, 15 Jan 2026 13:00:00 CET');
+    expect(expandTemplate('${DATE}', vars({ zone: 'Asia/Kolkata' }))).toBe('Thu, 16 Oct 2025 21:08:07 IST');
+    expect(expandTemplate('${DATE}', vars({ zone: 'Asia/Kathmandu' }))).toBe(
+      'Thu, 16 Oct 2025 21:23:07 GMT+5:45',
+    );
+  });
+
   it('falls back to UTC for ${DATE} when the zone is unknown', () => {
     expect(expandTemplate('${DATE}', vars({ zone: 'Mars/Olympus' }))).toBe('Thu, 16 Oct 2025 15:38:07 UTC');
   });

@@ -437,7 +437,9 @@ export class Runner {
       return;
     }
     this.ended(done, result);
-    if (status !== 'interrupted') await this.afterRun(done, task, result, job.event);
+    // `keep` lives on the admitted run (run --keep in this process): the store's record does not carry it.
+    if (status !== 'interrupted')
+      await this.afterRun(done, task, result, job.event, job.run.trigger.keep === true);
   }
 
   /** Why a webhook task must not send now (its webhook answered 410 Gone), or null. */
@@ -573,8 +575,10 @@ export class Runner {
     task: TaskSpec,
     result: DriverResult,
     event: EngineEvent | null,
+    keep = false,
   ): Promise<void> {
-    if (run.status === 'succeeded' && task.deleteAfterRun && !this.opts.state().retired.has(run.task)) {
+    const retires = task.deleteAfterRun && !keep;
+    if (run.status === 'succeeded' && retires && !this.opts.state().retired.has(run.task)) {
       const at = this.opts.clock.now();
       await this.opts.store.retireTask(run.task, at);
       const revision = (await this.opts.store.getAppliedRevision())?.revision ?? '';

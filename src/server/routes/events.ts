@@ -5,8 +5,8 @@ import type { Metrics } from '../metrics.js';
 
 const ID = { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' } as const;
 
-/** The event body: bounded in every dimension, unknown fields refused. */
-const EVENT_BODY = {
+/** The event body: bounded in every dimension, unknown fields refused (in-process `taskops emit` checks the same). */
+export const EVENT_BODY = {
   type: 'object',
   additionalProperties: false,
   required: ['type', 'name'],

@@ -74,16 +74,29 @@ export function taskRoutes(app: FastifyInstance, engine: Engine, store: Store, f
     },
   );
 
-  app.post<{ Params: { name: string } }>('/api/v1/tasks/:name/run', async (request, reply) => {
-    try {
-      const runs = await engine.runTask(request.params.name);
-      return reply.code(202).send({ runs });
-    } catch (err) {
-      if (err instanceof EngineError)
-        return reply.code(404).send({ error: 'not_found', message: err.message });
-      throw err;
-    }
-  });
+  app.post<{ Params: { name: string }; Querystring: { keep?: string } }>(
+    '/api/v1/tasks/:name/run',
+    // keep=1: a test run of a deleteAfterRun task that leaves it in place (taskops run --keep --server).
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { keep: { enum: ['1', 'true'] } },
+        },
+      },
+    },
+    async (request, reply) => {
+      try {
+        const runs = await engine.runTask(request.params.name, { keep: request.query.keep !== undefined });
+        return reply.code(202).send({ runs });
+      } catch (err) {
+        if (err instanceof EngineError)
+          return reply.code(404).send({ error: 'not_found', message: err.message });
+        throw err;
+      }
+    },
+  );
 
   app.get<{ Params: { id: string } }>('/api/v1/runs/:id', async (request, reply) => {
     const run = await store.getRun(request.params.id);
