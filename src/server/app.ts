@@ -67,6 +67,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     },
   });
   capConnections(app.server, limits);
+  opts.metrics.watchPendingWork(() => opts.engine);
   jsonBodiesOnly(app, limits.maxDepth);
 
   // onRequest hooks run in this order: security headers (on refusals too), load shedding, then the

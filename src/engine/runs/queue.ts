@@ -111,6 +111,11 @@ export class RunQueue {
     return this.pending.length + this.running;
   }
 
+  /** Jobs waiting for a slot. */
+  get waiting(): number {
+    return this.pending.length;
+  }
+
   get parkedJobs(): Job[] {
     return [...this.parked];
   }
