@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/index.js';
 import type { SecretPolicy } from '../manifest/index.js';
 import type { Store } from '../store/types.js';
+import { accessLog } from './access-log.js';
 import { bearerAuth } from './auth.js';
 import { jsonBodiesOnly } from './body.js';
 import { replyWithError } from './errors.js';
@@ -60,6 +61,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   const app = Fastify({
     ...logging,
     ...timeoutOptions(limits),
+    // Replaced by accessLog: one line per request, at debug unless it was refused or failed.
+    disableRequestLogging: true,
     bodyLimit: limits.bodyBytes,
     // Reject unknown fields and wrong types instead of silently stripping or coercing them.
     ajv: {
@@ -67,6 +70,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     },
   });
   capConnections(app.server, limits);
+  accessLog(app);
   opts.metrics.watchPendingWork(() => opts.engine);
   jsonBodiesOnly(app, limits.maxDepth);
 
