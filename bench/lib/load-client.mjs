@@ -4,7 +4,8 @@
  * loop (autocannon and wrk are not installed). Keep-alive sockets, one request in flight per connection.
  * Closed loop by default (each connection sends again as soon as it has an answer); with `rate`, an open
  * loop paced to that many requests per second in all (a late connection sends at once, never in a burst).
- * Input: one JSON argument {url, method?, body?, headers?, connections, durationMs, rate?}.
+ * Input: one JSON argument {url, method?, body?, bodies?, headers?, connections, durationMs, rate?, collectIds?}
+ * (`bodies`: request k sends bodies[k % length]).
  * Output: one JSON line {sent, statuses, errors, seconds, latencyMs: {p50, p99, max}, cpuSeconds, acceptedIds?}.
  */
 import http from 'node:http';
@@ -13,8 +14,7 @@ const opts = JSON.parse(process.argv[2] ?? '{}');
 const target = new URL(opts.url);
 const connections = opts.connections ?? 32;
 const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
-const body = opts.body === undefined ? undefined : Buffer.from(opts.body);
-const headers = { ...(opts.headers ?? {}), ...(body ? { 'content-length': String(body.length) } : {}) };
+const bodies = (opts.bodies ?? (opts.body === undefined ? [] : [opts.body])).map((b) => Buffer.from(b));
 const statuses = {};
 const latencies = [];
 const acceptedIds = [];
@@ -23,6 +23,8 @@ let errors = 0;
 
 function once() {
   return new Promise((resolve) => {
+    const body = bodies.length > 0 ? bodies[sent % bodies.length] : undefined;
+    const headers = { ...(opts.headers ?? {}), ...(body ? { 'content-length': String(body.length) } : {}) };
     const started = performance.now();
     const req = http.request(target, { method: opts.method ?? 'POST', agent, headers }, (res) => {
       const chunks = [];

@@ -10,6 +10,8 @@ export interface LoadOptions {
   url: string;
   method?: string;
   body?: string;
+  /** Request k sends bodies[k % length]. */
+  bodies?: string[];
   headers?: Record<string, string>;
   connections: number;
   durationMs: number;

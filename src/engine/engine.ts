@@ -37,12 +37,12 @@ export interface EngineOptions {
   instanceId?: string;
   /** How long a run's claim holds without renewal (default 15 s); renewed every third of it. */
   leaseMs?: number;
-  /** Back-pressure: unprocessed events plus runs waiting for a slot, at most (default 2,000). */
+  /** Back-pressure: unprocessed events plus runs waiting for a slot, at most (default 500). */
   maxPendingWork?: number;
 }
 
 export const DEFAULT_LEASE_MS = 15_000;
-export const DEFAULT_MAX_PENDING_WORK = 2_000;
+export const DEFAULT_MAX_PENDING_WORK = 500;
 /** What a refused client is told to wait: the default bound drains in well under a second. */
 const OVERLOAD_RETRY_AFTER_S = 1;
 

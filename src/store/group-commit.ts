@@ -34,7 +34,7 @@ export class GroupCommit {
   enqueue<T>(what: string, apply: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ what, apply, resolve: resolve as (value: unknown) => void, reject });
-      if (this.queue.length === 1) setImmediate(() => this.flush());
+      if (this.queue.length === 1) process.nextTick(() => this.flush());
     });
   }
 
