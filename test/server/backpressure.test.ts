@@ -128,3 +128,61 @@ describe('back-pressure on event intake', () => {
     expect((await fixture.store.listRuns({})).length).toBe(ok);
   });
 });
+
+describe('execution under busy intake', () => {
+  it('keeps running while clients post as fast as they can: at the end of intake, only the bounded backlog is left', async () => {
+    const busy = await engineFixture({
+      config: { maxPendingWork: 20, drivers: { jobs: { type: 'noop', actions: { ok: ['unused'] } } } },
+      manifests: {
+        'm.yaml': docs(
+          doc('Task', 'n', {
+            objectType: 'jobs',
+            target: { name: 'obj' },
+            action: 'ok',
+            concurrency: 'allow',
+          }),
+          doc('EventTrigger', 'go', { event: { type: 'jobs', name: 'go' }, tasks: ['n'] }),
+        ),
+      },
+    });
+    const server = buildServer({
+      engine: busy.engine,
+      store: busy.store,
+      metrics: new Metrics(),
+      sync,
+      defaultZone: 'UTC',
+      apiToken: TOKEN,
+      now: () => busy.clock.now(),
+    });
+    const base = await server.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      let accepted = 0;
+      let refused = 0;
+      // 16 clients, 15 posts each: bounded, and far more than the bound at once.
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          for (let i = 0; i < 15; i++) {
+            const res = await fetch(`${base}/api/v1/events`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+              body: JSON.stringify({ type: 'jobs', name: 'go' }),
+            });
+            await res.arrayBuffer();
+            if (res.status === 202) accepted++;
+            else if (res.status === 429) refused++;
+            else throw new Error(`unexpected ${res.status}`);
+          }
+        }),
+      );
+      const ended = (await busy.store.listRuns({})).filter((r) => r.status === 'succeeded').length;
+      expect(accepted + refused).toBe(240);
+      // Whatever was accepted and not yet run is within the bound (plus the runs executing right now).
+      expect(accepted - ended).toBeLessThanOrEqual(20 + 8);
+      await busy.engine.whenIdle();
+      expect((await busy.store.listRuns({})).filter((r) => r.status === 'succeeded').length).toBe(accepted);
+    } finally {
+      await server.close();
+      await busy.close();
+    }
+  });
+});
