@@ -42,7 +42,13 @@ async function main(): Promise<void> {
   const serve = await startServe({
     globalArgs: ['--config', config, '--data-dir', dataDir],
     serveArgs: [manifests],
-    env: { TASKOPS_API_TOKEN: TOKEN },
+    // BENCH_MAX_PENDING_WORK tries another bound; without it, serve's default.
+    env: {
+      TASKOPS_API_TOKEN: TOKEN,
+      ...(process.env.BENCH_MAX_PENDING_WORK
+        ? { TASKOPS_MAX_PENDING_WORK: process.env.BENCH_MAX_PENDING_WORK }
+        : {}),
+    },
     logLevel: 'info',
   });
   const pid = serve.proc.pid!;
@@ -108,6 +114,20 @@ async function main(): Promise<void> {
       .filter((r) => ids.has(r.id))
       .map((r) => Date.parse(r.started) - Date.parse(r.at))
       .sort((a, b) => a - b);
+    // The tail by second of acceptance: a stall shows as one bad second, a slow drain as a rising line.
+    const bySecond = new Map<number, number[]>();
+    const firstAt = Math.min(...rows.filter((r) => ids.has(r.id)).map((r) => Date.parse(r.at)));
+    for (const r of rows.filter((x) => ids.has(x.id))) {
+      const sec = Math.floor((Date.parse(r.at) - firstAt) / 1000);
+      bySecond.set(sec, [...(bySecond.get(sec) ?? []), Date.parse(r.started) - Date.parse(r.at)]);
+    }
+    console.log(
+      '  max wait by second of acceptance (ms): ' +
+        [...bySecond.entries()]
+          .sort((a, b) => a[0] - b[0])
+          .map(([sec, l]) => `${sec}:${Math.max(...l)}`)
+          .join(' '),
+    );
     const p50 = percentile(latencies, 50);
     const p99 = percentile(latencies, 99);
     printResult(
