@@ -12,7 +12,9 @@ const sync: SyncController = {
 let fixture: EngineFixture;
 
 beforeEach(async () => {
-  fixture = await engineFixture({ manifests: { 'm.yaml': doc('Tag', 'gpu', { category: 'vms', members: ['vm-1'] }) } });
+  fixture = await engineFixture({
+    manifests: { 'm.yaml': doc('Tag', 'gpu', { category: 'vms', members: ['vm-1'] }) },
+  });
 });
 afterEach(async () => fixture.close());
 
