@@ -1,4 +1,12 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+import { readFileSync } from 'node:fs';
 
-process.exitCode = await main(process.argv);
+const args = process.argv.slice(2);
+// `--version` alone needs none of the CLI: answered before its modules (fastify, ajv, nodemailer…) load.
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  process.stdout.write(`${pkg.version}\n`);
+} else {
+  const { main } = await import('../dist/cli/main.js');
+  process.exitCode = await main(process.argv);
+}
