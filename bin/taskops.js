@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 
-// `--version` alone answers before the CLI (and every driver it imports) is loaded: scripts ask it often.
 const args = process.argv.slice(2);
+// `--version` alone needs none of the CLI: answered before its modules (fastify, ajv, nodemailer…) load.
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
-  process.stdout.write(
-    `${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`,
-  );
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  process.stdout.write(`${pkg.version}\n`);
 } else {
   const { main } = await import('../dist/cli/main.js');
   process.exitCode = await main(process.argv);

@@ -100,6 +100,9 @@ export async function benchEngine(
     defaultZone: resolved.config.defaultTimezone,
     catchUpWindowMs: resolved.catchUpWindowMs,
     maxConcurrentRuns: resolved.config.maxConcurrentRuns,
+    ...(resolved.config.maxPendingWork !== undefined
+      ? { maxPendingWork: resolved.config.maxPendingWork }
+      : {}),
     onRunFinished: (run) => finished.push(run),
   });
   await engine.start();

@@ -90,6 +90,10 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv)
     // Keep non-numbers as text so the schema names the bad value instead of NaN.
     raw.maxConcurrentRuns = Number.isNaN(n) ? env.TASKOPS_MAX_CONCURRENT_RUNS : n;
   }
+  if (env.TASKOPS_MAX_PENDING_WORK) {
+    const n = Number(env.TASKOPS_MAX_PENDING_WORK);
+    raw.maxPendingWork = Number.isNaN(n) ? env.TASKOPS_MAX_PENDING_WORK : n;
+  }
   if (env.TASKOPS_SMTP_URL || env.TASKOPS_SMTP_FROM) {
     const smtp = { ...((raw.smtp as Record<string, unknown>) ?? {}) };
     if (env.TASKOPS_SMTP_URL) smtp.url = env.TASKOPS_SMTP_URL;

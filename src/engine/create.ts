@@ -42,6 +42,7 @@ export function createEngine(opts: CreateEngineOptions): Engine {
     defaultZone: config.defaultTimezone,
     catchUpWindowMs,
     maxConcurrentRuns: config.maxConcurrentRuns,
+    ...(config.maxPendingWork !== undefined ? { maxPendingWork: config.maxPendingWork } : {}),
     retentionDays: config.retention?.days ?? 30,
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.random ? { random: opts.random } : {}),

@@ -17,9 +17,15 @@ import { Runner, type RunRequest } from './runs/runner.js';
 import { Scheduler, systemClock, type Clock, type FireEvent, type MissedEvent } from './schedule/index.js';
 import { buildState, type EngineState } from './state.js';
 import { TaskLogWriter } from './tasklog.js';
-import { EngineError, silentLogger, type EngineLogger, type EventInput } from './types.js';
+import {
+  EngineError,
+  EngineOverloadedError,
+  silentLogger,
+  type EngineLogger,
+  type EventInput,
+} from './types.js';
 
-export { EngineError, type EngineLogger, type EventInput } from './types.js';
+export { EngineError, EngineOverloadedError, type EngineLogger, type EventInput } from './types.js';
 
 export interface EngineOptions {
   store: Store;
@@ -39,9 +45,14 @@ export interface EngineOptions {
   instanceId?: string;
   /** How long a run's claim holds without renewal (default 15 s); renewed every third of it. */
   leaseMs?: number;
+  /** Back-pressure: unprocessed events plus runs waiting for a slot, at most (default 500). */
+  maxPendingWork?: number;
 }
 
 export const DEFAULT_LEASE_MS = 15_000;
+export const DEFAULT_MAX_PENDING_WORK = 500;
+/** What a refused client is told to wait: the default bound drains in well under a second. */
+const OVERLOAD_RETRY_AFTER_S = 1;
 
 const PRUNE_EVERY_MS = 6 * 3_600_000;
 
@@ -92,7 +103,7 @@ export class Engine {
     this.intake = new EventIntake(
       opts.store,
       (event) => matchEvent(event, this.state.triggerIndex, this.state.tags).length === 0,
-      (event) => this.track(this.processEventDurably(event)),
+      (event) => this.tracked(this.processEventDurably(event)),
     );
     this.scheduler = new Scheduler({
       clock: this.clock,
@@ -179,6 +190,10 @@ export class Engine {
    */
   async submitEvent(input: EventInput, system = false): Promise<EngineEvent> {
     if (!this.accepting) throw new EngineError('the engine is shutting down and takes no new events');
+    // The engine's own events are never refused: they follow runs already admitted, and would be lost.
+    const limit = this.maxPendingWork;
+    if (!system && this.pendingWork >= limit)
+      throw new EngineOverloadedError(this.pendingWork, limit, OVERLOAD_RETRY_AFTER_S);
     const event: EngineEvent = {
       id: newEventId(this.clock.now()),
       type: input.type,
@@ -270,6 +285,15 @@ export class Engine {
     } while (this.inFlight.size > 0 || this.runner.size > 0);
   }
 
+  /** Events accepted and not yet processed, plus runs waiting for a slot: what back-pressure bounds. */
+  get pendingWork(): number {
+    return this.intake.unprocessed + this.runner.waiting;
+  }
+
+  get maxPendingWork(): number {
+    return this.opts.maxPendingWork ?? DEFAULT_MAX_PENDING_WORK;
+  }
+
   /** Whether every run transition and event is being recorded (`/readyz`, metrics). */
   recordingHealth(): RecordingHealth {
     return this.runner.health.snapshot();
@@ -316,9 +340,18 @@ export class Engine {
   }
 
   private track<T>(promise: Promise<T>): void {
-    const p = promise.catch((err: unknown) => this.log.error('engine step failed', { error: String(err) }));
+    void this.tracked(promise);
+  }
+
+  /** `promise` waited for by whenIdle; resolves when it settles, its failure logged. */
+  private tracked<T>(promise: Promise<T>): Promise<void> {
+    const p = promise.then(
+      () => undefined,
+      (err: unknown) => this.log.error('engine step failed', { error: String(err) }),
+    );
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p));
+    return p;
   }
 
   /** `processEvent`, retried with backoff on the clock while the store refuses the write (the event stays pending). */

@@ -1,4 +1,11 @@
-export { Engine, EngineError, type EngineOptions, type EngineLogger, type EventInput } from './engine.js';
+export {
+  Engine,
+  EngineError,
+  EngineOverloadedError,
+  type EngineOptions,
+  type EngineLogger,
+  type EventInput,
+} from './engine.js';
 export { createEngine, type CreateEngineOptions } from './create.js';
 export { matchEvent, type EventMatch, type TriggerDefinition } from './events/match.js';
 export { TaskLogWriter, readTaskLogs, type TaskLogLine } from './tasklog.js';

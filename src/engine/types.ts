@@ -20,4 +20,19 @@ export class EngineError extends Error {
   }
 }
 
+/** Refused for back-pressure: the engine holds as much pending work as it may; the caller retries later. */
+export class EngineOverloadedError extends EngineError {
+  constructor(
+    readonly pendingWork: number,
+    readonly limit: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(
+      `the engine has ${pendingWork} events and runs waiting (maxPendingWork ${limit}); ` +
+        `the event was not accepted: retry in ${retryAfterSeconds} s`,
+    );
+    this.name = 'EngineOverloadedError';
+  }
+}
+
 export const silentLogger: EngineLogger = { info: () => {}, warn: () => {}, error: () => {} };

@@ -319,6 +319,10 @@ export interface EngineConfig {
    */
   maxConcurrentRuns?: number;
   /**
+   * Back-pressure: events accepted but not yet processed plus runs waiting for a slot, at most. Above it POST /api/v1/events answers 429 with Retry-After.
+   */
+  maxPendingWork?: number;
+  /**
    * How long task logs and run records are kept.
    */
   retention?: {

@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/index.js';
 import type { SecretPolicy } from '../manifest/index.js';
 import type { Store } from '../store/types.js';
+import { accessLog } from './access-log.js';
 import { bearerAuth } from './auth.js';
 import { jsonBodiesOnly } from './body.js';
 import { replyWithError } from './errors.js';
@@ -61,6 +62,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   const app = Fastify({
     ...logging,
     ...timeoutOptions(limits),
+    // Replaced by accessLog: one line per request, at debug unless it was refused or failed.
+    disableRequestLogging: true,
     bodyLimit: limits.bodyBytes,
     // Reject unknown fields and wrong types instead of silently stripping or coercing them.
     ajv: {
@@ -68,6 +71,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     },
   });
   capConnections(app.server, limits);
+  accessLog(app);
+  opts.metrics.watchPendingWork(() => opts.engine);
   jsonBodiesOnly(app, limits.maxDepth);
 
   // onRequest hooks run in this order: security headers (on refusals too), load shedding, then the

@@ -37,6 +37,24 @@ export class Metrics {
     help: 'Events accepted through the API.',
     registers: [this.registry],
   });
+  private readonly refused = new Counter({
+    name: 'taskops_events_refused_total',
+    help: 'Events refused through the API with 429 because the engine held maxPendingWork.',
+    registers: [this.registry],
+  });
+  private pending: (() => { pendingWork: number; maxPendingWork: number }) | null = null;
+  private readonly pendingWork: Gauge = new Gauge({
+    name: 'taskops_pending_work',
+    help: 'Events accepted and not yet processed, plus runs waiting for a slot.',
+    registers: [this.registry],
+    collect: (): void => this.pendingWork.set(this.pending?.().pendingWork ?? 0),
+  });
+  private readonly pendingWorkLimit: Gauge = new Gauge({
+    name: 'taskops_pending_work_limit',
+    help: 'maxPendingWork: above it, POST /api/v1/events answers 429.',
+    registers: [this.registry],
+    collect: (): void => this.pendingWorkLimit.set(this.pending?.().maxPendingWork ?? 0),
+  });
   private readonly reconciles = new Counter({
     name: 'taskops_reconcile_total',
     help: 'Reconcile attempts by reason (applied, unchanged, pending, source-failed, invalid, refused, stale-plan) or error.',
@@ -73,6 +91,11 @@ export class Metrics {
     this.recording = source;
   }
 
+  /** Where the back-pressure figures come from (the engine), read at each scrape. */
+  watchPendingWork(source: () => { pendingWork: number; maxPendingWork: number }): void {
+    this.pending = source;
+  }
+
   private collectRecording(): void {
     const health = this.recording?.();
     if (!health) return;
@@ -94,6 +117,10 @@ export class Metrics {
 
   eventReceived(): void {
     this.events.inc();
+  }
+
+  eventRefused(): void {
+    this.refused.inc();
   }
 
   reconciled(outcome: string, appliedAt: Date | null): void {

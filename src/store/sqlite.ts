@@ -6,6 +6,7 @@ import { ActivityTables } from './activity.js';
 import { lockDataDir, type DataDirLock } from './datadir-lock.js';
 import { StoreError } from './errors.js';
 import { FiringTable } from './firings.js';
+import { GroupCommit } from './group-commit.js';
 import { checkSchema, migrate } from './migrations.js';
 import { objectFromRow, type ObjectRow } from './rows.js';
 import { SyncStatusTable } from './sync-status.js';
@@ -68,17 +69,11 @@ export class SqliteStore implements Store {
   // The hot writes' transactions, made once: a new better-sqlite3 transaction wrapper per call cost about
   // as much as the BEGIN IMMEDIATE … COMMIT itself.
   private readonly setMetaTx: WriteTransaction<[key: string, value: string]>;
-  private readonly addEventTx: WriteTransaction<[event: EngineEvent]>;
-  private readonly addEventsTx: WriteTransaction<
-    [events: readonly EngineEvent[], processed: ReadonlySet<string>, at: string]
-  >;
-  private readonly markEventProcessedTx: WriteTransaction<[id: string, at: string]>;
+  /** Events and run transitions asked for in one turn of the event loop share one commit. */
+  private readonly group: GroupCommit;
   private readonly recordFiringTx: WriteTransaction<
     [schedule: string, scheduledFor: string, outcome: FiringOutcome, catchUp: boolean, recordedAt: string],
     boolean
-  >;
-  private readonly insertRunsTx: WriteTransaction<
-    [runs: readonly RunRecord[], processedEvent: string | undefined, at: string, inserted: boolean[]]
   >;
 
   private constructor(
@@ -93,20 +88,8 @@ export class SqliteStore implements Store {
     this.setMetaStmt = db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     );
-    const activity = this.activity;
     this.setMetaTx = this.writeTransaction((key, value) => void this.setMetaStmt.run(key, value));
-    this.addEventTx = this.writeTransaction((event) => activity.addEvent(event));
-    this.addEventsTx = this.writeTransaction((events, processed, at) => {
-      for (const e of events) {
-        if (processed.has(e.id)) activity.addProcessedEvent(e, at);
-        else activity.addEvent(e);
-      }
-    });
-    this.markEventProcessedTx = this.writeTransaction((id, at) => activity.markEventProcessed(id, at));
-    this.insertRunsTx = this.writeTransaction((runs, processedEvent, at, inserted) => {
-      for (const run of runs) inserted.push(activity.insertRun(run));
-      if (processedEvent !== undefined) activity.markEventProcessed(processedEvent, at);
-    });
+    this.group = new GroupCommit(db, (err, what) => translate(err, path, what));
     const firings = this.firings;
     this.recordFiringTx = this.writeTransaction((schedule, scheduledFor, outcome, catchUp, recordedAt) =>
       firings.record(schedule, scheduledFor, outcome, catchUp, recordedAt),
@@ -147,7 +130,9 @@ export class SqliteStore implements Store {
     }
   }
 
+  // Every call outside the group commit first commits the group: it sees every write asked for before it.
   async listObjects(kind?: Kind): Promise<LiveObject[]> {
+    this.group.flush();
     const rows = (
       kind
         ? this.db.prepare('SELECT * FROM objects WHERE kind = ? ORDER BY kind, name').all(kind)
@@ -157,6 +142,7 @@ export class SqliteStore implements Store {
   }
 
   async getObject<K extends Kind>(kind: K, name: string): Promise<LiveObject<K> | undefined> {
+    this.group.flush();
     const row = this.db.prepare('SELECT * FROM objects WHERE kind = ? AND name = ?').get(kind, name) as
       ObjectRow | undefined;
     return row ? (objectFromRow(row) as LiveObject<K>) : undefined;
@@ -168,6 +154,7 @@ export class SqliteStore implements Store {
     at: Date,
     opts: ApplyWritesOptions = {},
   ): Promise<void> {
+    this.group.flush();
     const now = at.toISOString();
     const upsert = this.db.prepare(
       `INSERT INTO objects (kind, name, metadata, spec, hash, applied_hash, managed_by, revision, updated_at)
@@ -208,6 +195,7 @@ export class SqliteStore implements Store {
   }
 
   async putObjectByHand(object: ObjectContent, at: Date): Promise<void> {
+    this.group.flush();
     // On an existing object only the content changes: a taskops object stays taskops-managed, and
     // its applied_hash no longer matches, which is how drift shows.
     const sql = `INSERT INTO objects (kind, name, metadata, spec, hash, applied_hash, managed_by, revision, updated_at)
@@ -228,6 +216,7 @@ export class SqliteStore implements Store {
   }
 
   async retireTask(name: string, at: Date): Promise<void> {
+    this.group.flush();
     this.write(`retire Task/${name}`, () => {
       const info = this.db
         .prepare(`UPDATE objects SET retired_at = ? WHERE kind = 'Task' AND name = ?`)
@@ -239,6 +228,7 @@ export class SqliteStore implements Store {
   }
 
   async getAppliedRevision(): Promise<AppliedRevision | null> {
+    this.group.flush();
     const row = this.db.prepare('SELECT revision, applied_at FROM state WHERE id = 1').get() as {
       revision: string | null;
       applied_at: string | null;
@@ -249,39 +239,52 @@ export class SqliteStore implements Store {
   }
 
   async generation(): Promise<number> {
+    this.group.flush();
     return this.readGeneration();
   }
 
   async recordSyncAttempt(attempt: SyncAttempt): Promise<void> {
+    this.group.flush();
     this.write('record the reconcile attempt', () => this.syncStatus.record(attempt));
   }
 
   async getSyncStatus(): Promise<SyncStatusRecord | null> {
+    this.group.flush();
     return this.syncStatus.get();
   }
 
   async getMeta(key: string): Promise<string | undefined> {
+    this.group.flush();
     const row = this.getMetaStmt.get(key) as { value: string } | undefined;
     return row?.value;
   }
 
   async setMeta(key: string, value: string): Promise<void> {
+    this.group.flush();
     this.setMetaTx(`set meta ${key}`, key, value);
   }
 
   async addEvent(event: EngineEvent): Promise<void> {
-    this.addEventTx('store an event', event);
+    return this.group.enqueue('store an event', () => this.activity.addEvent(event));
   }
 
   async addEvents(events: readonly EngineEvent[], processed: ReadonlySet<string> = new Set()): Promise<void> {
-    this.addEventsTx(`store ${events.length} events`, events, processed, new Date().toISOString());
+    const at = new Date().toISOString();
+    return this.group.enqueue(`store ${events.length} events`, () => {
+      for (const e of events) {
+        if (processed.has(e.id)) this.activity.addProcessedEvent(e, at);
+        else this.activity.addEvent(e);
+      }
+    });
   }
 
   async pendingEvents(limit?: number): Promise<StoredEvent[]> {
+    this.group.flush();
     return this.activity.pendingEvents(limit);
   }
 
   async pruneActivity(before: Date): Promise<number> {
+    this.group.flush();
     let removed = 0;
     this.write('prune old runs, events and firings', () => {
       removed = this.activity.prune(before.toISOString()) + this.firings.prune(before.toISOString());
@@ -290,19 +293,22 @@ export class SqliteStore implements Store {
   }
 
   async eventsSince(since: Date, limit = 100_000): Promise<StoredEvent[]> {
+    this.group.flush();
     return this.activity.eventsSince(since.toISOString(), limit);
   }
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {
+    this.group.flush();
     return this.activity.getEvent(id);
   }
 
   async markEventProcessed(id: string): Promise<void> {
-    this.markEventProcessedTx(`mark event ${id} processed`, id, new Date().toISOString());
+    const at = new Date().toISOString();
+    return this.group.enqueue(`mark event ${id} processed`, () => this.activity.markEventProcessed(id, at));
   }
 
   async insertRun(run: RunRecord): Promise<boolean> {
-    return this.single(`store run ${run.runId}`, () => this.activity.insertRun(run));
+    return this.group.enqueue(`store run ${run.runId}`, () => this.activity.insertRun(run));
   }
 
   async insertRuns(runs: readonly RunRecord[], opts: { processedEvent?: string } = {}): Promise<boolean[]> {
@@ -310,34 +316,40 @@ export class SqliteStore implements Store {
     const what = opts.processedEvent
       ? `store the runs of event ${opts.processedEvent}`
       : `store runs ${runs.map((r) => r.runId).join(', ')}`;
-    this.insertRunsTx(what, runs, opts.processedEvent, new Date().toISOString(), inserted);
-    return inserted;
+    const at = new Date().toISOString();
+    return this.group.enqueue(what, () => {
+      for (const run of runs) inserted.push(this.activity.insertRun(run));
+      if (opts.processedEvent !== undefined) this.activity.markEventProcessed(opts.processedEvent, at);
+      return inserted;
+    });
   }
 
-  // The transitions are single UPDATE statements, atomic on their own: no BEGIN … COMMIT around them.
+  // Each transition is one compare-and-set UPDATE; the group commit puts those of one turn in one transaction.
   async claimRun(runId: string, from: WaitingRunStatus, claim: RunClaim): Promise<RunRecord | null> {
-    return this.single(`claim run ${runId}`, () => this.activity.claimRun(runId, from, claim));
+    return this.group.enqueue(`claim run ${runId}`, () => this.activity.claimRun(runId, from, claim));
   }
 
   async renewLeases(owner: string, runIds: readonly string[], until: Date): Promise<string[]> {
+    this.group.flush();
     return this.single(`renew the leases of ${owner}`, () => this.activity.renewLeases(owner, runIds, until));
   }
 
   async delayRun(runId: string, owner: string, retry: RunRetry): Promise<RunRecord | null> {
-    return this.single(`delay run ${runId}`, () => this.activity.delayRun(runId, owner, retry));
+    return this.group.enqueue(`delay run ${runId}`, () => this.activity.delayRun(runId, owner, retry));
   }
 
   async finishRun(runId: string, owner: string, outcome: RunOutcome): Promise<RunRecord | null> {
-    return this.single(`record the end of run ${runId}`, () =>
+    return this.group.enqueue(`record the end of run ${runId}`, () =>
       this.activity.finishRun(runId, owner, outcome),
     );
   }
 
   async cancelRun(runId: string, from: WaitingRunStatus, end: RunCancel): Promise<RunRecord | null> {
-    return this.single(`end run ${runId}`, () => this.activity.cancelRun(runId, from, end));
+    return this.group.enqueue(`end run ${runId}`, () => this.activity.cancelRun(runId, from, end));
   }
 
   async interruptExpired(now: Date, maxInterruptions: number): Promise<RunRecord[]> {
+    this.group.flush();
     return this.single('interrupt runs whose lease expired', () =>
       this.activity.interruptExpired(now, maxInterruptions),
     );
@@ -348,6 +360,7 @@ export class SqliteStore implements Store {
     scheduledFor: Date,
     firing: { outcome: FiringOutcome; catchUp: boolean; recordedAt: Date },
   ): Promise<boolean> {
+    this.group.flush();
     const slot = scheduledFor.toISOString();
     return this.recordFiringTx(
       `record the firing of Schedule/${schedule} at ${slot}`,
@@ -360,22 +373,28 @@ export class SqliteStore implements Store {
   }
 
   async lastFirings(): Promise<Map<string, Date>> {
+    this.group.flush();
     return this.firings.latest();
   }
 
   async listFirings(schedule?: string): Promise<FiringRecord[]> {
+    this.group.flush();
     return this.firings.list(schedule);
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
+    this.group.flush();
     return this.activity.getRun(runId);
   }
 
   async listRuns(filter?: RunFilter): Promise<RunRecord[]> {
+    this.group.flush();
     return this.activity.listRuns(filter);
   }
 
   async close(): Promise<void> {
+    // Writes asked for just before close still commit.
+    this.group.flush();
     if (this.db.open) this.db.close();
     this.lock?.release();
   }
@@ -394,11 +413,18 @@ export class SqliteStore implements Store {
    * new page then fail as they would on a full disk. For exercising disk-full handling.
    */
   limitPages(pages: number | null): void {
+    this.group.flush();
     this.db.pragma(`max_page_count = ${pages === null ? 4294967294 : Math.max(1, Math.floor(pages))}`);
+  }
+
+  /** Transactions the group commit made and the writes in them, since open (benches, tests). */
+  groupCommitStats(): { commits: number; writes: number } {
+    return { commits: this.group.commits, writes: this.group.writes };
   }
 
   /** Pages the file holds now (SQLite `page_count`). */
   pageCount(): number {
+    this.group.flush();
     return this.db.pragma('page_count', { simple: true }) as number;
   }
 

@@ -32,6 +32,8 @@ export async function startServe(opts: {
   serveArgs: string[];
   env?: Record<string, string>;
   port?: number;
+  /** serve's --log-level; default warn (benches measure the default, info). */
+  logLevel?: string;
 }): Promise<ServeProcess> {
   const port = opts.port ?? (await freePort());
   const proc = spawn(
@@ -44,7 +46,7 @@ export async function startServe(opts: {
       '--listen',
       `127.0.0.1:${port}`,
       '--log-level',
-      'warn',
+      opts.logLevel ?? 'warn',
     ],
     { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -1,5 +1,6 @@
 import type { TaskSpec } from '../../manifest/types.js';
 import type { EngineEvent, RunRecord, WaitingRunStatus } from '../../store/types.js';
+import { Deque } from './deque.js';
 
 export type ConcurrencyPolicy = 'allow' | 'forbid' | 'replace';
 
@@ -28,7 +29,7 @@ export type Admission = 'start' | 'wait' | 'skip';
  * forbid: a new job for a busy key is skipped; replace: the busy key's jobs are aborted, the new one admitted.
  */
 export class RunQueue {
-  private readonly pending: Job[] = [];
+  private readonly pending = new Deque<Job>();
   private readonly busy = new Map<string, Set<Job>>();
   private readonly reserved = new Set<Job>();
   private readonly parked = new Set<Job>();
@@ -108,6 +109,11 @@ export class RunQueue {
   /** Jobs waiting for a slot or executing (parked ones not counted). */
   get size(): number {
     return this.pending.length + this.running;
+  }
+
+  /** Jobs waiting for a slot. */
+  get waiting(): number {
+    return this.pending.length;
   }
 
   get parkedJobs(): Job[] {

@@ -98,6 +98,11 @@ export class Runner {
     return this.queue.size;
   }
 
+  /** Runs waiting for a slot. */
+  get waiting(): number {
+    return this.queue.waiting;
+  }
+
   /** Resolves when nothing executes or waits for a slot; with `delayed`, also when no run waits for a retry. */
   async whenIdle(opts: { delayed?: boolean } = {}): Promise<void> {
     for (;;) {

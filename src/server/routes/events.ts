@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Engine } from '../../engine/index.js';
+import { EngineOverloadedError, type Engine } from '../../engine/index.js';
 import type { EventFieldValue } from '../../store/types.js';
 import type { Metrics } from '../metrics.js';
 
@@ -42,7 +42,18 @@ export function eventRoutes(app: FastifyInstance, engine: Engine, metrics: Metri
     { schema: { body: EVENT_BODY } },
     async (request, reply) => {
       // 202 only after the event is stored: a crash after this answer still processes it.
-      const event = await engine.submitEvent(request.body);
+      let event;
+      try {
+        event = await engine.submitEvent(request.body);
+      } catch (err) {
+        if (!(err instanceof EngineOverloadedError)) throw err;
+        // Refused before anything was stored: the client keeps the event and sends it again later.
+        metrics.eventRefused();
+        return reply
+          .code(429)
+          .header('retry-after', String(err.retryAfterSeconds))
+          .send({ error: 'overloaded', message: err.message });
+      }
       metrics.eventReceived();
       return reply.code(202).send({ id: event.id });
     },
