@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   DataDirInUseError,
   openStore,
@@ -67,4 +69,20 @@ export function requireDataDir(dataDir: string): void {
     `the data dir ${dataDir} does not exist: give --data-dir (or TASKOPS_DATA_DIR) the directory that ` +
       'serve or reconcile uses, or read a running engine with --server URL',
   );
+}
+
+/**
+ * The live state a dry run plans against: the data dir's store opened read-only, or, before anything was
+ * reconciled into it, an empty store in a temporary folder removed on close. A dry run never creates state.
+ */
+export async function openDryRunStore(dataDir: string): Promise<Store> {
+  if (existsSync(join(dataDir, STORE_FILE))) return openReadOnlyStore(dataDir);
+  const scratch = mkdtempSync(join(tmpdir(), 'taskops-dry-run-'));
+  const store = await openStore(scratch);
+  const close = store.close.bind(store);
+  store.close = async () => {
+    await close();
+    rmSync(scratch, { recursive: true, force: true });
+  };
+  return store;
 }

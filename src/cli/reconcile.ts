@@ -19,7 +19,7 @@ import {
   type ReconcileOutcome,
 } from '../reconcile/index.js';
 import { FolderSource, GitSource, SourceError, type Source } from '../source/index.js';
-import { openStore, StoreError } from '../store/index.js';
+import { StoreError } from '../store/index.js';
 import {
   engineConfig,
   globalOptions,
@@ -28,7 +28,7 @@ import {
   parseOutputFormat,
   stdoutPalette,
 } from './context.js';
-import { openOneShotStore } from './data-dir.js';
+import { openDryRunStore, openOneShotStore } from './data-dir.js';
 import { CliError, EXIT } from './exit.js';
 import { callServer } from './http-client.js';
 import type { Palette } from './output.js';
@@ -114,9 +114,7 @@ async function run(path: string | undefined, opts: ReconcileOptions, cmd: Comman
   const safety = { allowDeleteAll: opts.allowDeleteAll ?? false, maxDeleteShare: opts.maxDeleteShare };
   // A dry run only reads; an apply holds the data dir, so it never writes beside a running serve.
   const store = dryRun
-    ? await openStore(dataDir).catch((err: unknown) => {
-        throw asCliError(err, false);
-      })
+    ? await openDryRunStore(dataDir)
     : await openOneShotStore(
         dataDir,
         'reconcile',

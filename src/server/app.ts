@@ -1,6 +1,6 @@
 import helmet from '@fastify/helmet';
 import underPressure from '@fastify/under-pressure';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/index.js';
 import type { SecretPolicy } from '../manifest/index.js';
 import type { Store } from '../store/types.js';
@@ -63,7 +63,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     ...logging,
     ...timeoutOptions(limits),
     // Replaced by accessLog: one line per request, at debug unless it was refused or failed.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.bodyBytes,
     // Reject unknown fields and wrong types instead of silently stripping or coercing them.
     ajv: {

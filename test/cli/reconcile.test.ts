@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { contentHash } from '../../src/store/hash.js';
@@ -48,6 +48,20 @@ describe('taskops reconcile', () => {
     expect(r.stdout).toContain('  + Task/t0\n');
     expect(r.stdout.trimEnd().split('\n').pop()).toBe('Plan: 3 to create, 0 to update, 0 to delete.');
     expect(await liveNames()).toEqual([]);
+  });
+
+  it('--dry-run creates no data dir and leaves an existing store byte-identical', async () => {
+    repo.write(manifests(1));
+    const fresh = await reconcile('manifests', '--dry-run');
+    expect(fresh.code).toBe(0);
+    expect(fresh.stdout.trimEnd().split('\n').pop()).toBe('Plan: 2 to create, 0 to update, 0 to delete.');
+    expect(existsSync(dataDir)).toBe(false);
+    expect((await reconcile('manifests')).code).toBe(0);
+    repo.write(manifests(2));
+    const before = readFileSync(join(dataDir, 'taskops.db'));
+    const dry = await reconcile('manifests', '--dry-run');
+    expect(dry.stdout.trimEnd().split('\n').pop()).toBe('Plan: 1 to create, 0 to update, 0 to delete.');
+    expect(readFileSync(join(dataDir, 'taskops.db')).equals(before)).toBe(true);
   });
 
   it('applies the plan, writes one audit line per change, and a second reconcile prints No changes', async () => {
