@@ -1,5 +1,6 @@
+import { join, relative } from 'node:path';
 import { ManifestError, type ManifestProblem } from '../manifest/index.js';
-import type { DesiredState } from '../manifest/types.js';
+import { objectKey, type DesiredState, type SourceLocation } from '../manifest/types.js';
 import type { Source, SourceSnapshot } from '../source/types.js';
 import { StoreError } from '../store/errors.js';
 import type { LiveObject, Store, SyncAttempt, SyncReason } from '../store/types.js';
@@ -55,6 +56,8 @@ export interface ReconcileOutcome {
   message: string | null;
   /** The audit log the applied changes were appended to. */
   auditFile: string | null;
+  /** Where each declared object is defined, by `Kind/name` (null when the manifests were not loaded). */
+  sources: ReadonlyMap<string, SourceLocation> | null;
 }
 
 const NO_CHANGES: PlanSummary = { create: 0, update: 0, delete: 0 };
@@ -87,7 +90,15 @@ async function attempt(
   at: Date,
   opts: ReconcileOnceOptions,
 ): Promise<ReconcileOutcome> {
-  const base = { at, plan: null, generation: null, summary: NO_CHANGES, problems: [], auditFile: null };
+  const base = {
+    at,
+    plan: null,
+    generation: null,
+    summary: NO_CHANGES,
+    problems: [],
+    auditFile: null,
+    sources: null,
+  };
   let snap: SourceSnapshot;
   try {
     snap = await source.fetch();
@@ -114,7 +125,8 @@ async function attempt(
     const firingOpts = { now: at, defaultZone: opts.load?.defaultZone ?? 'UTC' };
     const withTimes = withFirings(diff(state, live), state, live, firingOpts);
     const plan = withRefusal(await withRecordedEvents(withTimes, state, live, store, at), opts.safety);
-    const planned = { ...base, revision, plan, generation, summary: { ...plan.summary } };
+    const sources = sourcesOf(state, snap.root, opts.load?.displayRoot ?? '.');
+    const planned = { ...base, revision, plan, generation, summary: { ...plan.summary }, sources };
     if (plan.refused) return { ...planned, reason: 'refused', ok: false, message: plan.refused.message };
     if (opts.mode === 'plan') {
       return { ...planned, reason: planHasChanges(plan) ? 'pending' : 'unchanged', ok: true, message: null };
@@ -127,6 +139,16 @@ async function attempt(
   } finally {
     await snap.cleanup?.();
   }
+}
+
+/** Each object's place, named as problems name files: under the display root, never a temp checkout. */
+function sourcesOf(state: DesiredState, root: string, display: string): ReadonlyMap<string, SourceLocation> {
+  return new Map(
+    state.manifests.map((m) => {
+      const file = join(display, relative(root, m.source.file));
+      return [objectKey(m.kind, m.metadata.name), { ...m.source, file }] as const;
+    }),
+  );
 }
 
 /** Changed EventTriggers are replayed against the events the store recorded in the last week. */

@@ -19,7 +19,7 @@ import { RunFeed } from './run-feed.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { taskRoutes } from './routes/tasks.js';
 import { statusReport } from './status.js';
-import type { SyncController } from './types.js';
+import type { SourceLookup, SyncController } from './types.js';
 
 export interface ServerOptions {
   engine: Engine;
@@ -149,13 +149,23 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   });
   // Open streams are never idle: end them, or closing the server would wait for every follower to leave.
   app.addHook('preClose', async () => feed.endAll());
-  taskRoutes(app, opts.engine, opts.store, feed);
+  // Every listing says where its objects are declared, when the GitOps loop knows (serve's loop does).
+  const sourceOf: SourceLookup = (kind, name) => opts.sync.sourceOf?.(kind, name);
+  taskRoutes(app, opts.engine, opts.store, feed, sourceOf);
   deliveryRoutes(app, opts.engine, opts.store);
-  scheduleRoutes(app, opts.engine, opts.defaultZone, opts.now ?? (() => new Date()));
+  scheduleRoutes(app, opts.engine, opts.defaultZone, opts.now ?? (() => new Date()), sourceOf);
   dashboardRoutes(app, {
     apiToken: opts.apiToken,
     ...(opts.dashboardDir !== undefined ? { dir: opts.dashboardDir } : {}),
   });
-  objectRoutes(app, opts.engine, opts.store, opts.defaultZone, opts.driverCatalog, opts.secretPolicy);
+  objectRoutes(
+    app,
+    opts.engine,
+    opts.store,
+    sourceOf,
+    opts.defaultZone,
+    opts.driverCatalog,
+    opts.secretPolicy,
+  );
   return app;
 }

@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'chokidar';
 import { systemClock, type Clock, type Engine, type EngineLogger } from '../engine/index.js';
-import { formatProblem } from '../manifest/index.js';
+import { formatProblem, objectKey, type Kind } from '../manifest/index.js';
 import {
   reconcileOnce,
   type LoadDesiredOptions,
@@ -11,7 +11,7 @@ import type { Source } from '../source/index.js';
 import type { Store, SyncStatusRecord } from '../store/types.js';
 import { redactCredentials } from '../text/redact.js';
 import type { Metrics } from './metrics.js';
-import type { SyncController, SyncOutcome } from './types.js';
+import type { ObjectSource, SyncController, SyncOutcome } from './types.js';
 
 export interface GitOpsOptions {
   source: Source;
@@ -44,6 +44,11 @@ export class GitOpsLoop implements SyncController {
   private cancelDebounce: (() => void) | null = null;
   private watcher: FSWatcher | null = null;
   private readonly clock: Clock;
+  /**
+   * Where each object of the live revision is declared. Memory is enough: every start syncs first. Only an
+   * applied or unchanged outcome replaces it, since the live objects then are that revision's.
+   */
+  private sources: ReadonlyMap<string, ObjectSource> = new Map();
 
   constructor(private readonly opts: GitOpsOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -51,6 +56,10 @@ export class GitOpsLoop implements SyncController {
 
   describe(): { source: string; autoApply: boolean } {
     return { source: redactCredentials(this.opts.source.describe()), autoApply: this.opts.autoApply };
+  }
+
+  sourceOf(kind: Kind, name: string): ObjectSource | undefined {
+    return this.sources.get(objectKey(kind, name));
   }
 
   /** One sync at a time; a request during a sync runs once more after it, so no commit is missed. */
@@ -130,6 +139,9 @@ export class GitOpsLoop implements SyncController {
       throw err;
     }
     metrics.reconciled(outcome.reason, outcome.reason === 'applied' ? outcome.at : null);
+    if (outcome.sources && (outcome.reason === 'applied' || outcome.reason === 'unchanged')) {
+      this.sources = new Map([...outcome.sources].map(([key, { file, line }]) => [key, { file, line }]));
+    }
     if (outcome.reason === 'applied') {
       await engine.reload();
       logger.info('applied revision', { revision: outcome.revision, ...outcome.summary });

@@ -1,3 +1,4 @@
+import type { Kind } from '../manifest/index.js';
 import type { SyncReason } from '../store/types.js';
 
 /**
@@ -42,4 +43,15 @@ export interface SyncController {
   describe(): { source: string; autoApply: boolean };
   /** Fetches the source now and reconciles; concurrent calls share one run. */
   syncNow(): Promise<SyncOutcome>;
+  /** Where a live object is declared in the source, when it came from there (absent: not known). */
+  sourceOf?(kind: Kind, name: string): ObjectSource | undefined;
 }
+
+/** An object's file (relative to the display root) and 1-based line, as the listings serve it. */
+export interface ObjectSource {
+  file: string;
+  line: number;
+}
+
+/** The listings' lookup of `source`; never throws, answers undefined for an object not from the source. */
+export type SourceLookup = (kind: Kind, name: string) => ObjectSource | undefined;

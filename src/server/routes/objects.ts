@@ -3,6 +3,7 @@ import type { Engine } from '../../engine/index.js';
 import { KINDS, validateObject, type Kind, type Manifest, type SecretPolicy } from '../../manifest/index.js';
 import { contentHash } from '../../store/hash.js';
 import type { LiveObject, Store } from '../../store/types.js';
+import type { SourceLookup } from '../types.js';
 
 const NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$';
 
@@ -19,6 +20,7 @@ export function objectRoutes(
   app: FastifyInstance,
   engine: Engine,
   store: Store,
+  sourceOf: SourceLookup,
   defaultZone: string,
   driverCatalog?: Record<string, string[]>,
   secretPolicy?: SecretPolicy,
@@ -40,7 +42,7 @@ export function objectRoutes(
     },
     async (request) => {
       const objects = await store.listObjects(request.query.kind as Kind | undefined);
-      return { objects: objects.map(view) };
+      return { objects: objects.map((o) => view(o, sourceOf)) };
     },
   );
 
@@ -96,12 +98,16 @@ export function objectRoutes(
         new Date(),
       );
       await engine.reload();
-      return reply.code(existed ? 200 : 201).send({ object: view((await store.getObject(kind, name))!) });
+      return reply
+        .code(existed ? 200 : 201)
+        .send({ object: view((await store.getObject(kind, name))!, sourceOf) });
     },
   );
 }
 
-function view(o: LiveObject) {
+function view(o: LiveObject, sourceOf: SourceLookup) {
+  // Only what came from the source has a place there; an object made through the API has none.
+  const source = o.managedBy === 'taskops' ? sourceOf(o.kind, o.name) : undefined;
   return {
     kind: o.kind,
     name: o.name,
@@ -112,5 +118,6 @@ function view(o: LiveObject) {
     drift: o.managedBy === 'taskops' && o.appliedHash != null && o.appliedHash !== o.hash,
     metadata: o.metadata,
     spec: o.spec,
+    ...(source ? { source } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { previewFirings, type Engine } from '../../engine/index.js';
+import type { SourceLookup } from '../types.js';
 
 interface SchedulesQuery {
   count?: string;
@@ -14,6 +15,7 @@ export function scheduleRoutes(
   engine: Engine,
   defaultZone: string,
   now: () => Date,
+  sourceOf: SourceLookup,
 ): void {
   app.get<{ Querystring: SchedulesQuery }>(
     '/api/v1/schedules',
@@ -31,12 +33,14 @@ export function scheduleRoutes(
       const state = engine.liveState;
       const after = now();
       const schedules = [...state.schedules].map(([name, spec]) => {
+        const source = sourceOf('Schedule', name);
         const base = {
           name,
           timezone: spec.timezone ?? defaultZone,
           enabled: spec.enabled !== false,
           tasks: state.tasksBySchedule.get(name) ?? [],
           spec,
+          ...(source ? { source } : {}),
         };
         try {
           const firings = spec.enabled === false ? [] : previewFirings(spec, { after, count, defaultZone });

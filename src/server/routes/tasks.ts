@@ -9,6 +9,7 @@ import {
   type Store,
 } from '../../store/types.js';
 import type { RunFeed } from '../run-feed.js';
+import type { SourceLookup } from '../types.js';
 import { streamRuns } from './runs-stream.js';
 
 interface RunsQuery {
@@ -20,7 +21,13 @@ interface RunsQuery {
   follow?: string;
 }
 
-export function taskRoutes(app: FastifyInstance, engine: Engine, store: Store, feed: RunFeed): void {
+export function taskRoutes(
+  app: FastifyInstance,
+  engine: Engine,
+  store: Store,
+  feed: RunFeed,
+  sourceOf: SourceLookup,
+): void {
   app.get<{ Querystring: { limit?: string } }>(
     '/api/v1/tasks',
     {
@@ -54,6 +61,7 @@ export function taskRoutes(app: FastifyInstance, engine: Engine, store: Store, f
           const triggers = state.triggers.filter((t) => t.spec.tasks.includes(name)).map((t) => t.name);
           // What the target names, from the driver registry: the dashboard never tests a driver name.
           const targetKind = builtInDriver(spec.objectType)?.target ?? 'objects';
+          const source = sourceOf('Task', name);
           return {
             name,
             retired: false,
@@ -62,6 +70,7 @@ export function taskRoutes(app: FastifyInstance, engine: Engine, store: Store, f
             triggers,
             nextFirings: firings,
             lastRun: lastRuns.get(name),
+            ...(source ? { source } : {}),
           };
         });
       const retired = [...state.retired]
