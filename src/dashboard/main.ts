@@ -64,7 +64,8 @@ function App() {
     </header>
     <p class="readonly" role="note">
       Read-only view of the live state. Configuration lives in git: change the manifests and commit; this
-      dashboard never edits it. Its only writes are operational actions such as <strong>Run now</strong>.
+      dashboard never edits it. Its only writes are operational actions: <strong>Run now</strong>,
+      <strong>Replay</strong> a delivery and <strong>Re-enable</strong> a webhook its receiver disabled.
     </p>
     <main><${Page} ...${route} /></main>
   `;

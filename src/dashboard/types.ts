@@ -32,6 +32,29 @@ export interface RunSummary {
   attempts: number | unknown[];
   error: string | null;
   details?: unknown;
+  /** Set on a webhook delivery only (its Standard Webhooks id): what makes a run replayable. */
+  delivery?: { id: string } | null;
+}
+
+/** One webhook delivery as `GET /api/v1/deliveries` lists it. */
+export interface DeliveryView {
+  runId: string;
+  task: string;
+  webhook: string | null;
+  status: string;
+  trigger: RunSummary['trigger'];
+  queuedAt: string;
+  finishedAt: string | null;
+  attempts: number;
+  error: string | null;
+  lastError: string | null;
+}
+
+/** A Webhook its receiver disabled with 410 Gone: deliveries fail at once until it is re-enabled. */
+export interface DisabledWebhook {
+  status: number;
+  at: string;
+  runId: string;
 }
 
 export interface TaskView {
@@ -99,4 +122,5 @@ export interface StatusView {
   drift: Array<{ kind: string; name: string; [k: string]: unknown }>;
   nextFirings: Array<{ schedule: string; at: string; tasks: string[] }>;
   sync?: SyncView | null;
+  disabledWebhooks?: Record<string, DisabledWebhook>;
 }

@@ -19,6 +19,8 @@ let guarded: ServeProcess;
 let slack: http.Server;
 let slackUrl: string;
 let slackHits = 0;
+/** What Slack answers; 410 Gone makes taskops disable the webhook until it is re-enabled. */
+let slackStatus = 500;
 /** Another site on this machine (a different port is the same site to the browser, not the same origin). */
 let attacker: http.Server;
 let attackerUrl: string;
@@ -69,7 +71,7 @@ beforeAll(async () => {
     req.resume();
     req.on('end', () => {
       slackHits++;
-      res.writeHead(500, { 'content-type': 'text/plain' }).end('slack is down');
+      res.writeHead(slackStatus, { 'content-type': 'text/plain' }).end('slack is down');
     });
   });
   slackUrl = await listen(slack);
@@ -96,7 +98,11 @@ afterAll(async () => {
 const newContext = (): Promise<BrowserContext> =>
   browser.newContext({ timezoneId: 'Europe/Berlin', viewport: { width: 1360, height: 900 } });
 
-async function waitForRun(base: string, query: string, done: (r: { status: string }) => boolean) {
+async function waitForRun(
+  base: string,
+  query: string,
+  done: (r: { runId: string; status: string }) => boolean,
+) {
   const deadline = Date.now() + 20_000;
   for (;;) {
     const { runs } = (await (await fetch(`${base}/api/v1/runs?${query}`)).json()) as {
@@ -196,6 +202,80 @@ describe('the Tasks Dashboard in headless Chromium', () => {
     await page.locator('[data-webhook="slack-ops"] .badge.failing').waitFor();
     await screenshot(page, 'webhooks');
     await context.close();
+  });
+
+  it("a failed delivery's Replay makes a new run with trigger replay that appears live", async () => {
+    const failed = await waitForRun(open.url, 'task=slack-sync-error', (r) => r.status === 'failed');
+    const context = await newContext();
+    const logs = await context.newPage();
+    await logs.goto(`${open.url}/#/logs`);
+    await logs.locator('.live.on').waitFor();
+    const replays = logs.locator('table.runs tbody tr', { hasText: `replay ${failed.runId}` });
+    expect(await replays.count()).toBe(0);
+
+    const page = await context.newPage();
+    await page.goto(`${open.url}/#/webhooks`);
+    const row = page.locator(`[data-webhook="slack-ops"] tr[data-delivery="${failed.runId}"]`);
+    await row.getByText('HTTP 500').first().waitFor();
+    await row.getByRole('button', { name: 'Replay' }).click();
+    await row.getByText('Replay queued as').waitFor();
+    const replayId = await row.locator('.ok a').textContent();
+
+    // No reload: the replay arrives in the log view over server-sent events, named after what it replays.
+    await expect.poll(() => replays.count(), { timeout: 15_000 }).toBe(1);
+    expect(await replays.first().getAttribute('data-run')).toBe(replayId);
+    const runs = (await (await fetch(`${open.url}/api/v1/runs?task=slack-sync-error`)).json()) as {
+      runs: Array<{ runId: string; trigger: { kind: string; name: string } }>;
+    };
+    expect(runs.runs.find((r) => r.runId === replayId)?.trigger).toMatchObject({
+      kind: 'replay',
+      name: failed.runId,
+    });
+    await screenshot(page, 'webhooks-replay');
+
+    // The failed run's own page offers Replay too; the replay's page links back to the run it replays.
+    await page.goto(`${open.url}/#/runs/${encodeURIComponent(failed.runId)}`);
+    await page.getByRole('button', { name: 'Replay' }).waitFor();
+    await page.goto(`${open.url}/#/runs/${encodeURIComponent(replayId!)}`);
+    await page.locator('dd', { hasText: 'replay of' }).getByRole('link', { name: failed.runId }).waitFor();
+    await context.close();
+  });
+
+  it('a webhook its receiver disabled with 410 shows Re-enable, which sends deliveries again', async () => {
+    slackStatus = 410;
+    try {
+      const before = await waitForRun(open.url, 'task=slack-sync-error', () => true);
+      const res = await fetch(`${open.url}/api/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'syncs', name: 'error', object: 'nightly' }),
+      });
+      expect(res.status).toBe(202);
+      await waitForRun(
+        open.url,
+        'task=slack-sync-error',
+        (r) => r.status === 'failed' && r.runId !== before.runId,
+      );
+      const disabled = async () =>
+        Object.keys(
+          ((await (await fetch(`${open.url}/api/v1/status`)).json()) as { disabledWebhooks: object })
+            .disabledWebhooks,
+        );
+      await expect.poll(disabled).toEqual(['slack-ops']);
+      const context = await newContext();
+      const page = await context.newPage();
+      await page.goto(`${open.url}/#/webhooks`);
+      const alert = page.locator('[data-webhook="slack-ops"] .disabled-webhook');
+      await alert.getByText('HTTP 410').waitFor();
+      await screenshot(page, 'webhooks-disabled');
+      await alert.getByRole('button', { name: 'Re-enable' }).click();
+      await page.getByText('Deliveries are sent again.').waitFor();
+      expect(await disabled()).toEqual([]);
+      await expect.poll(() => alert.count()).toBe(0);
+      await context.close();
+    } finally {
+      slackStatus = 500;
+    }
   });
 
   it('with a token, a visitor who has not logged in sees only the login page', async () => {

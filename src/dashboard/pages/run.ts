@@ -1,5 +1,6 @@
 import { useEffect } from 'preact/hooks';
-import { Badge, Problem, taskLink, triggerText, When } from '../components.js';
+import { ReplayButton } from '../actions.js';
+import { Badge, link, Problem, taskLink, triggerText, When } from '../components.js';
 import { attemptCount, duration } from '../format.js';
 import { html } from '../html.js';
 import { useApi } from '../hooks.js';
@@ -66,11 +67,21 @@ export function RunDetail({ id }: { id: string }) {
   const attempts = attemptsOf(run);
   return html`
     <h1>Run <code>${run.runId}</code> <${Badge} status=${run.status} /></h1>
+    ${
+      // A failed webhook delivery can be sent again, with the same webhook-id and body.
+      run.delivery && run.status === 'failed' ? html`<p><${ReplayButton} runId=${run.runId} /></p>` : null
+    }
     <dl class="facts">
       <dt>Task</dt>
       <dd>${taskLink(run.task)}</dd>
       <dt>Trigger</dt>
-      <dd>${triggerText(run.trigger)}${run.trigger.event ? ` (event ${run.trigger.event})` : ''}</dd>
+      <dd>
+        ${
+          run.trigger.kind === 'replay' && run.trigger.name
+            ? html`replay of ${link(`#/runs/${encodeURIComponent(run.trigger.name)}`, run.trigger.name)}`
+            : triggerText(run.trigger)
+        }${run.trigger.event ? ` (event ${run.trigger.event})` : ''}
+      </dd>
       <dt>Target</dt>
       <dd>${run.target ? `${run.target.objectType} ${run.target.name ?? ''}` : '—'}</dd>
       <dt>Queued</dt>

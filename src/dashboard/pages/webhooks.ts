@@ -1,11 +1,21 @@
-import { Badge, Problem, runLink, SourceRef, taskLink, When } from '../components.js';
+import { ReenableButton, ReplayButton } from '../actions.js';
+import { Badge, link, Problem, runLink, SourceRef, taskLink, triggerText, When } from '../components.js';
 import { q } from '../api.js';
 import { html } from '../html.js';
 import { useApi } from '../hooks.js';
-import type { ObjectView, RunSummary, TaskView } from '../types.js';
+import type {
+  DeliveryView,
+  DisabledWebhook,
+  ObjectView,
+  RunSummary,
+  StatusView,
+  TaskView,
+} from '../types.js';
 
 /** How many recent deliveries of each task the health is judged on. */
 const RECENT = 20;
+/** How many dead letters the page lists, newest first (the CLI's `taskops deliveries --failed` has them all). */
+const FAILED_SHOWN = 100;
 
 interface WebhookSpec {
   url?: string;
@@ -47,22 +57,87 @@ function Health({ task }: { task: string }) {
   </tr>`;
 }
 
-/** Webhooks: where they deliver (secrets shown only as their reference) and their delivery health. */
+/** The receiver answered 410 Gone: nothing is sent until an operator re-enables it (or git changes it). */
+function Disabled({
+  name,
+  disabled,
+  onEnabled,
+}: {
+  name: string;
+  disabled: DisabledWebhook;
+  onEnabled: () => void;
+}) {
+  return html`<div class="disabled-webhook" role="alert">
+    <${Badge} status="disabled" /> Disabled by the receiver: HTTP ${disabled.status}
+    <${When} at=${disabled.at} />
+    in ${link(`#/runs/${encodeURIComponent(disabled.runId)}`, 'this delivery')}; deliveries fail at once.
+    <${ReenableButton} webhook=${name} onEnabled=${onEnabled} />
+  </div>`;
+}
+
+/** The dead letters of one Webhook: deliveries that ended failed, each with Replay. */
+function FailedDeliveries({
+  deliveries,
+  onReplayed,
+}: {
+  deliveries: DeliveryView[];
+  onReplayed: () => void;
+}) {
+  if (deliveries.length === 0) return null;
+  return html`<h3>Failed deliveries</h3>
+    <table class="compact failed-deliveries">
+      <thead>
+        <tr>
+          <th>Queued</th>
+          <th>Task</th>
+          <th>Trigger</th>
+          <th>Attempts</th>
+          <th>Last error</th>
+          <th></th>
+        </tr>
+      </thead>
+      <tbody>
+        ${deliveries.map(
+          (d) =>
+            html`<tr key=${d.runId} data-delivery=${d.runId}>
+              <td>${link(`#/runs/${encodeURIComponent(d.runId)}`, html`<${When} at=${d.queuedAt} />`)}</td>
+              <td>${taskLink(d.task)}</td>
+              <td>${triggerText(d.trigger)}</td>
+              <td>${d.attempts}</td>
+              <td class="error-text">${d.lastError ?? d.error ?? ''}</td>
+              <td><${ReplayButton} runId=${d.runId} onReplayed=${onReplayed} /></td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>`;
+}
+
+/**
+ * Webhooks: where they deliver (secrets shown only as their reference), their delivery health, the failed
+ * deliveries with Replay, and Re-enable for one its receiver disabled.
+ */
 export function Webhooks() {
   const objects = useApi<{ objects: ObjectView[] }>('/api/v1/objects?kind=Webhook');
   const tasks = useApi<{ tasks: TaskView[] }>('/api/v1/tasks');
+  const failed = useApi<{ deliveries: DeliveryView[] }>(
+    `/api/v1/deliveries${q({ failed: '1', limit: String(FAILED_SHOWN) })}`,
+  );
+  const status = useApi<StatusView>('/api/v1/status');
   const webhooks = objects.data?.objects ?? [];
   return html`
     <h1>Webhooks</h1>
-    <${Problem} error=${objects.error} />
+    <${Problem} error=${objects.error ?? failed.error} />
     ${objects.data && webhooks.length === 0 ? html`<p class="muted">No webhooks.</p>` : null}
     ${webhooks.map((o) => {
       const spec = o.spec as WebhookSpec;
       const users = (tasks.data?.tasks ?? []).filter(
         (t) => t.targetKind === 'webhook' && t.spec?.target?.name === o.name,
       );
+      const disabled = status.data?.disabledWebhooks?.[o.name];
+      const dead = (failed.data?.deliveries ?? []).filter((d) => d.webhook === o.name);
       return html`<section class="object" data-webhook=${o.name} key=${o.name}>
         <h2>${o.name} <${SourceRef} source=${o.source} /></h2>
+        ${disabled ? html`<${Disabled} name=${o.name} disabled=${disabled} onEnabled=${status.reload} />` : null}
         <p>
           ${spec.url ? html`URL <code>${spec.url}</code>` : html`URL from ${secretRef(spec.urlFrom)}`} · auth
           ${spec.auth?.type ?? 'none'} · ${spec.retries ?? 3} retries · timeout ${spec.timeoutSeconds ?? 10} s
@@ -84,6 +159,7 @@ export function Webhooks() {
               </table>`
             : html`<p class="muted">No task delivers to it.</p>`
         }
+        <${FailedDeliveries} deliveries=${dead} onReplayed=${failed.reload} />
       </section>`;
     })}
   `;
