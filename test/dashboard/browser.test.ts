@@ -151,6 +151,11 @@ describe('the Tasks Dashboard in headless Chromium', () => {
       await screenshot(page, name);
     }
     expect(await page.locator('#tags').textContent()).toContain('gpu-ws-03');
+    // Each object names where it is declared in the repo, as file:line.
+    expect(await page.locator('#tags .source').first().textContent()).toMatch(/gpu-vms\/tag\.yaml:\d+$/);
+    await page.goto(`${open.url}/#/tasks`);
+    const powerOn = page.locator('tr', { hasText: 'power-on-gpu-vms' }).locator('.source');
+    await expect.poll(() => powerOn.textContent()).toMatch(/gpu-vms\/tasks\.yaml:2$/);
     await context.close();
   });
 
