@@ -22,6 +22,12 @@ const NAV: Array<[string, string]> = [
   ['logs', 'Task logs'],
 ];
 
+// Plain text: htm drops a space next to a line break beside an element, which prettier puts anywhere.
+const READ_ONLY =
+  'Read-only view of the live state. Configuration lives in git: change the manifests and commit; ' +
+  'this dashboard never edits it. Its only writes are operational actions: Run now, Replay a failed ' +
+  'delivery and Re-enable a webhook its receiver disabled.';
+
 function Page({ parts, query }: { parts: string[]; query: URLSearchParams }) {
   const [section, name] = parts;
   switch (section) {
@@ -62,11 +68,7 @@ function App() {
       </nav>
       ${session.data?.tokenRequired ? html`<button class="link" onClick=${logout}>Log out</button>` : null}
     </header>
-    <p class="readonly" role="note">
-      Read-only view of the live state. Configuration lives in git: change the manifests and commit; this
-      dashboard never edits it. Its only writes are operational actions: <strong>Run now</strong>,
-      <strong>Replay</strong> a delivery and <strong>Re-enable</strong> a webhook its receiver disabled.
-    </p>
+    <p class="readonly" role="note">${READ_ONLY}</p>
     <main><${Page} ...${route} /></main>
   `;
 }

@@ -34,6 +34,8 @@ export async function startServe(opts: {
   port?: number;
   /** serve's --log-level; default warn (benches measure the default, info). */
   logLevel?: string;
+  /** The working directory, so a relative PATH names files as an operator's would; default this one. */
+  cwd?: string;
 }): Promise<ServeProcess> {
   const port = opts.port ?? (await freePort());
   const proc = spawn(
@@ -48,7 +50,11 @@ export async function startServe(opts: {
       '--log-level',
       opts.logLevel ?? 'warn',
     ],
-    { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    },
   );
   let output = '';
   proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));

@@ -33,6 +33,17 @@ const secretRef = (ref: Record<string, string> | undefined) =>
         .join(', ')
     : '';
 
+/** How it delivers, as one line of text (htm would drop the spaces at line breaks between parts). */
+const facts = (spec: WebhookSpec): string =>
+  [
+    `auth ${spec.auth?.type ?? 'none'}`,
+    `${spec.retries ?? 3} retries`,
+    `timeout ${spec.timeoutSeconds ?? 10} s`,
+    ...(spec.signingSecretFrom ? ['signed'] : []),
+  ]
+    .map((fact) => ` · ${fact}`)
+    .join('');
+
 /** Delivery health of one task's webhook: the share of its recent runs that succeeded and the last failure. */
 function Health({ task }: { task: string }) {
   const runs = useApi<{ runs: RunSummary[] }>(`/api/v1/runs${q({ task, limit: String(RECENT) })}`);
@@ -67,10 +78,14 @@ function Disabled({
   disabled: DisabledWebhook;
   onEnabled: () => void;
 }) {
+  // Explicit spaces: htm drops the ones next to a line break beside an element.
+  const sp = ' ';
   return html`<div class="disabled-webhook" role="alert">
-    <${Badge} status="disabled" /> Disabled by the receiver: HTTP ${disabled.status}
-    <${When} at=${disabled.at} />
-    in ${link(`#/runs/${encodeURIComponent(disabled.runId)}`, 'this delivery')}; deliveries fail at once.
+    <${Badge} status="disabled" />${sp}Disabled by the receiver: HTTP ${disabled.status} at${sp}
+    <${When}
+      at=${disabled.at}
+    />${sp}in${sp}${link(`#/runs/${encodeURIComponent(disabled.runId)}`, 'this delivery')}; deliveries fail at
+    once until it is re-enabled (or the Webhook changes in git).${sp}
     <${ReenableButton} webhook=${name} onEnabled=${onEnabled} />
   </div>`;
 }
@@ -139,9 +154,7 @@ export function Webhooks() {
         <h2>${o.name} <${SourceRef} source=${o.source} /></h2>
         ${disabled ? html`<${Disabled} name=${o.name} disabled=${disabled} onEnabled=${status.reload} />` : null}
         <p>
-          ${spec.url ? html`URL <code>${spec.url}</code>` : html`URL from ${secretRef(spec.urlFrom)}`} · auth
-          ${spec.auth?.type ?? 'none'} · ${spec.retries ?? 3} retries · timeout ${spec.timeoutSeconds ?? 10} s
-          ${spec.signingSecretFrom ? '· signed' : ''}
+          ${spec.url ? html`URL <code>${spec.url}</code>` : `URL from ${secretRef(spec.urlFrom)}`}${facts(spec)}
         </p>
         ${
           users.length
