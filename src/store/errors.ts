@@ -2,7 +2,7 @@
 export class StoreError extends Error {
   constructor(
     message: string,
-    readonly code: 'locked' | 'in-use' | 'stale-plan' | 'not-found' | 'io' = 'io',
+    readonly code: 'locked' | 'in-use' | 'stale-plan' | 'not-found' | 'fenced' | 'io' = 'io',
     options?: { cause?: unknown },
   ) {
     super(message, options);

@@ -13,3 +13,5 @@ export {
   type DataDirHolder,
   type DataDirLock,
 } from './datadir-lock.js';
+export { PostgresStore, describePostgresUrl, CHANGES_CHANNEL, type OpenPostgresOptions } from './postgres.js';
+export { PG_MIGRATIONS } from './postgres-migrations.js';

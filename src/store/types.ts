@@ -43,6 +43,46 @@ export interface ApplyWritesOptions {
    * between reading it for a plan and applying that plan, so the plan may be stale.
    */
   expectGeneration?: number;
+  /**
+   * A replica's leadership as it believed it when it planned: the store refuses the write (StoreError
+   * 'fenced') unless that lease is still the live one. Stores without replicas (SQLite) have no leader.
+   */
+  fence?: LeaderFence;
+}
+
+/** The fencing token of a leader: who led, and the epoch its lease was taken at. */
+export interface LeaderFence {
+  replica: string;
+  epoch: number;
+}
+
+/** The leader lease after a replica tried to take or renew it. */
+export interface LeaderTerm {
+  /** The replica that holds the lease now. */
+  leader: string;
+  epoch: number;
+  leaseUntil: Date;
+  /** True when the caller holds it. */
+  leading: boolean;
+}
+
+/** A replica with a live heartbeat. */
+export interface ReplicaPeer {
+  id: string;
+  /** Its API address, as it was told to listen. */
+  listen: string | null;
+  seenAt: string;
+}
+
+/** What replicas sharing one store coordinate through it: a PostgreSQL store has it, SQLite does not. */
+export interface ReplicaRegistry {
+  lead(replica: string, leaseMs: number): Promise<LeaderTerm>;
+  resign(replica: string): Promise<void>;
+  heartbeat(replica: string, listen: string | null): Promise<void>;
+  peers(ttlMs: number): Promise<ReplicaPeer[]>;
+  leave(replica: string): Promise<void>;
+  /** `onChange` after any other process's object write commits; `onLost` when the feed breaks. */
+  watchChanges(onChange: () => void, onLost: (err: Error) => void): Promise<void>;
 }
 
 export interface AppliedRevision {
@@ -275,7 +315,7 @@ export interface Store {
   generation(): Promise<number>;
 
   /** Records a reconcile attempt; `applied` and `unchanged` ones also become the last applied revision. */
-  recordSyncAttempt(attempt: SyncAttempt): Promise<void>;
+  recordSyncAttempt(attempt: SyncAttempt, fence?: LeaderFence): Promise<void>;
   /** The last recorded reconcile attempt (null before the first). */
   getSyncStatus(): Promise<SyncStatusRecord | null>;
 
@@ -352,4 +392,7 @@ export interface Store {
   pruneActivity(before: Date): Promise<number>;
 
   close(): Promise<void>;
+
+  /** Present when several engines may share the store (PostgreSQL): leader lease, heartbeats, change feed. */
+  readonly replicas?: ReplicaRegistry;
 }
