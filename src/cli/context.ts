@@ -9,6 +9,8 @@ export interface GlobalOptions {
   dataDir: string;
   config?: string;
   color: boolean;
+  /** A postgres:// URL: the shared store instead of SQLite in the data dir (see store.ts). */
+  storeUrl?: string;
 }
 
 export function globalOptions(cmd: Command): GlobalOptions {
@@ -18,7 +20,7 @@ export function globalOptions(cmd: Command): GlobalOptions {
   // A flag wins over the environment, which wins over the built-in default.
   const fromFlag = root.getOptionValueSource('dataDir') === 'cli';
   const dataDir = fromFlag ? opts.dataDir : (process.env.TASKOPS_DATA_DIR ?? opts.dataDir);
-  return { dataDir, config: opts.config, color: opts.color };
+  return { dataDir, config: opts.config, color: opts.color, storeUrl: opts.storeUrl };
 }
 
 export function stdoutPalette(cmd: Command): Palette {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DataDirInUseError,
-  openStore,
+  openSelectedStore,
   STORE_FILE,
   StoreError,
   type DataDirHolder,
@@ -14,11 +14,18 @@ import { CliError } from './exit.js';
 /**
  * The store for a one-shot command that changes the data dir (`reconcile` that applies, `run`, in-process
  * `emit`), held for the command's whole life so it never races an engine: refused while `serve` (or
- * another such command) holds the data dir. `instead` says what to run against a serve.
+ * another such command) holds the data dir. `instead` says what to run against a serve. With a store `url`
+ * (PostgreSQL, see store.ts) there is no lock: the store is shared with the serve replicas, whose
+ * transitions keep them apart.
  */
-export async function openOneShotStore(dataDir: string, command: string, instead: string): Promise<Store> {
+export async function openOneShotStore(
+  dataDir: string,
+  command: string,
+  instead: string,
+  url: string | null = null,
+): Promise<Store> {
   try {
-    return await openStore(dataDir, { lock: { command, startedAt: new Date() } });
+    return await openSelectedStore({ dataDir, url }, { lock: { command, startedAt: new Date() } });
   } catch (err) {
     if (err instanceof DataDirInUseError) throw new CliError(inUseMessage(err, instead));
     if (err instanceof StoreError) throw new CliError(err.message);
@@ -44,12 +51,12 @@ export function serverUrl(holder: DataDirHolder): string {
 /**
  * The store for a read command (status, preview, get, describe): opened read-only, never created, so a
  * mistyped --data-dir is an error that names it instead of an empty store. Never locked: it reads beside
- * a running serve.
+ * a running serve. With a store `url`, the PostgreSQL store instead (no data dir needed).
  */
-export async function openReadOnlyStore(dataDir: string): Promise<Store> {
-  requireDataDir(dataDir);
+export async function openReadOnlyStore(dataDir: string, url: string | null = null): Promise<Store> {
+  if (!url) requireDataDir(dataDir);
   try {
-    return await openStore(dataDir, { readOnly: true });
+    return await openSelectedStore({ dataDir, url }, { readOnly: true });
   } catch (err) {
     if (err instanceof StoreError && err.code === 'not-found') {
       throw new CliError(

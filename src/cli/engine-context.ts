@@ -4,6 +4,7 @@ import type { Store } from '../store/index.js';
 import type { RunRecord } from '../store/types.js';
 import { engineConfig, globalOptions } from './context.js';
 import { openOneShotStore } from './data-dir.js';
+import { storeUrl } from './store.js';
 import { CliError } from './exit.js';
 
 export interface OneShotEngine {
@@ -22,7 +23,7 @@ export interface OneShotEngine {
 export async function oneShotEngine(cmd: Command): Promise<OneShotEngine> {
   const { dataDir } = globalOptions(cmd);
   const config = engineConfig(cmd);
-  const store = await openOneShotStore(dataDir, cmd.name(), 'Run it there: add --server URL.');
+  const store = await openOneShotStore(dataDir, cmd.name(), 'Run it there: add --server URL.', storeUrl(cmd));
   const finished: RunRecord[] = [];
   const engine = createEngine({ store, dataDir, config, onRunFinished: (run) => finished.push(run) });
   await engine.startOneShot();

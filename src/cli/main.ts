@@ -52,6 +52,10 @@ export function buildProgram(): Command {
     .version(VERSION)
     .option('--data-dir <dir>', 'the embedded store and logs/', './.taskops')
     .option('--config <file>', 'engine settings (default: ./taskops.config.yaml when present)')
+    .option(
+      '--store-url <url>',
+      'a PostgreSQL store (postgres://…) that several serve replicas share (default: $TASKOPS_STORE_URL, then store.urlFrom, then SQLite in the data dir)',
+    )
     .option('--no-color', 'plain output (also when stdout is not a TTY or NO_COLOR is set)')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(oneLineError(text)) });

@@ -3,6 +3,7 @@ import { previewFirings } from '../engine/index.js';
 import { escapeControl, formatProblem, loadDesiredState, type ScheduleSpec } from '../manifest/index.js';
 import { globalOptions, engineConfig, parseOutputFormat } from './context.js';
 import { openReadOnlyStore } from './data-dir.js';
+import { storeUrl } from './store.js';
 import { CliError, EXIT } from './exit.js';
 import { callServer, serverFrom } from './http-client.js';
 import { notFound } from './names.js';
@@ -51,7 +52,7 @@ Examples:
         ? await fromManifests(path, name, defaultZone)
         : server
           ? await fromServer(server, name, opts.apiTokenFile)
-          : await fromStore(globalOptions(cmd).dataDir, name);
+          : await fromStore(globalOptions(cmd).dataDir, name, storeUrl(cmd));
       const zone = spec.timezone ?? defaultZone;
       const after = opts.after === undefined ? new Date() : parseInstant(opts.after, zone, '--after');
       const firings = previewFirings(spec, { after, count, defaultZone });
@@ -97,8 +98,8 @@ async function fromManifests(path: string, name: string, defaultZone: string): P
   return found.spec as ScheduleSpec;
 }
 
-async function fromStore(dataDir: string, name: string): Promise<ScheduleSpec> {
-  const store = await openReadOnlyStore(dataDir);
+async function fromStore(dataDir: string, name: string, url: string | null): Promise<ScheduleSpec> {
+  const store = await openReadOnlyStore(dataDir, url);
   try {
     const live = await store.getObject('Schedule', name);
     if (!live) {

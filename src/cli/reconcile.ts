@@ -19,7 +19,7 @@ import {
   type ReconcileOutcome,
 } from '../reconcile/index.js';
 import { FolderSource, GitSource, SourceError, type Source } from '../source/index.js';
-import { StoreError } from '../store/index.js';
+import { openSelectedStore, StoreError } from '../store/index.js';
 import {
   engineConfig,
   globalOptions,
@@ -29,6 +29,7 @@ import {
   stdoutPalette,
 } from './context.js';
 import { openDryRunStore, openOneShotStore } from './data-dir.js';
+import { storeUrl } from './store.js';
 import { CliError, EXIT } from './exit.js';
 import { callServer } from './http-client.js';
 import type { Palette } from './output.js';
@@ -114,11 +115,16 @@ async function run(path: string | undefined, opts: ReconcileOptions, cmd: Comman
   const safety = { allowDeleteAll: opts.allowDeleteAll ?? false, maxDeleteShare: opts.maxDeleteShare };
   // A dry run only reads; an apply holds the data dir, so it never writes beside a running serve.
   const store = dryRun
-    ? await openDryRunStore(dataDir)
+    ? storeUrl(cmd)
+      ? await openSelectedStore({ dataDir, url: storeUrl(cmd) }).catch((err: unknown) => {
+          throw asCliError(err, false);
+        })
+      : await openDryRunStore(dataDir)
     : await openOneShotStore(
         dataDir,
         'reconcile',
         'It applies its own source: commit the change there, then have it sync now with taskops reconcile --server URL.',
+        storeUrl(cmd),
       );
   let outcome: ReconcileOutcome;
   try {

@@ -1,18 +1,20 @@
 import type { Command } from 'commander';
 import { driverCatalog } from '../config/index.js';
 import { parseDuration } from '../config/index.js';
-import { createEngine, type EngineLogger } from '../engine/index.js';
+import { createEngine, replicaId, type EngineLogger } from '../engine/index.js';
 import { secretPolicy } from '../manifest/index.js';
 import { GitSource } from '../source/index.js';
-import { DataDirInUseError, openStore, StoreError, type Store } from '../store/index.js';
+import { DataDirInUseError, openSelectedStore, StoreError, type Store } from '../store/index.js';
 import { buildServer, isLoopback, Metrics } from '../server/index.js';
 import { GitOpsLoop } from '../server/gitops.js';
+import { ReplicaMembership } from '../server/replicas.js';
 import { readApiToken } from './api-token.js';
 import { engineConfig, globalOptions } from './context.js';
 import { CliError, EXIT } from './exit.js';
 import { useColour } from './output.js';
 import { chooseSource, displayRoot, parseShare } from './reconcile.js';
 import { logRunFinished, serveLogger } from './serve-log.js';
+import { storeUrl } from './store.js';
 
 interface ServeOptions {
   listen: string;
@@ -27,8 +29,12 @@ interface ServeOptions {
   logFormat: string;
 }
 
-/** How often the engine looks for changes another process (a `taskops reconcile`) wrote to the store. */
+/**
+ * How often the engine looks for changes another process (a `taskops reconcile`, the leader replica) wrote to
+ * the store. With PostgreSQL the change feed (LISTEN/NOTIFY) reloads at once; this poll only backs it up.
+ */
 const STORE_WATCH_MS = 2000;
+const DEFAULT_LEADER_LEASE_MS = 10_000;
 /** SIGTERM to exit, at most: runs get most of it, the rest is for flushing and closing. */
 const SHUTDOWN_DEADLINE_MS = 8000;
 
@@ -100,21 +106,38 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
     warn: (msg, data) => log.warn(data ?? {}, msg),
     error: (msg, data) => log.error(data ?? {}, msg),
   };
-  const store = await openEngineStore(dataDir, opts.listen);
-  const metrics = new Metrics();
+  const store = await openEngineStore(dataDir, storeUrl(cmd), opts.listen);
+  // Replicas share a PostgreSQL store: each has an id (runs' owner, status, metrics, its task-log files).
+  const registry = store.replicas;
+  const replica = registry ? chooseReplicaId(resolved.config.store?.replicaId) : null;
+  const metrics = new Metrics(replica ? { replica } : {});
   const secrets = secretPolicy(resolved.config.secrets);
   const engine = createEngine({
     store,
     dataDir,
     config: resolved,
     logger: engineLog,
+    ...(replica ? { instanceId: replica, taskLogReplica: replica } : {}),
     onRunFinished: (run, result) => {
       metrics.runFinished(run, result);
       logRunFinished(log, run);
     },
   });
   metrics.watchRecording(() => engine.recordingHealth());
-  const gitops = new GitOpsLoop({
+  let gitops: GitOpsLoop | null = null;
+  const membership =
+    registry && replica
+      ? new ReplicaMembership({
+          registry,
+          id: replica,
+          listen: opts.listen,
+          leaseMs: leaderLeaseMs(resolved.config.store?.leaderLease),
+          logger: engineLog,
+          // A new leader follows the source at once instead of at its next poll.
+          onLead: () => void gitops?.syncNow().catch(() => undefined),
+        })
+      : null;
+  gitops = new GitOpsLoop({
     source,
     ...(source instanceof GitSource ? {} : { watchFolder: path ?? '.' }),
     store,
@@ -130,6 +153,7 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
       defaultZone: resolved.config.defaultTimezone,
       displayRoot: displayRoot(source, path),
     },
+    ...(membership ? { leadership: membership } : {}),
   });
   let ready = false;
   const app = buildServer({
@@ -143,6 +167,7 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
     apiToken: token,
     logger: log,
     isReady: () => ready,
+    ...(membership ? { replica: () => membership.status() } : {}),
   });
 
   // The listener first: a serve that cannot be reached must not recover, apply or schedule anything.
@@ -160,6 +185,13 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
     await store.close();
     throw err;
   }
+  if (registry) {
+    await registry.watchChanges(
+      () => void engine.reloadIfChanged().catch((err: unknown) => log.error({ err }, 'reload failed')),
+      (err) => log.warn({ error: err.message }, 'the store change feed broke: reloading on the poll only'),
+    );
+  }
+  await membership?.start();
   const first = await gitops.syncNow().catch(() => null);
   if (first?.error)
     log.warn({ error: first.error }, 'the first sync was refused; serving the last applied state');
@@ -169,7 +201,10 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
     STORE_WATCH_MS,
   );
   ready = true;
-  log.info({ listen: `${host}:${port}`, source: source.describe(), dataDir }, 'taskops serving');
+  log.info(
+    { listen: `${host}:${port}`, source: source.describe(), dataDir, ...(replica ? { replica } : {}) },
+    'taskops serving',
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -181,6 +216,7 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
     clearInterval(storeWatch);
     await app.close();
     await gitops.stop();
+    await membership?.stop();
     await engine.stop(SHUTDOWN_DEADLINE_MS);
     await store.close();
     log.flush();
@@ -192,10 +228,34 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
   await new Promise<never>(() => undefined);
 }
 
-/** The store, with the data dir locked for this serve: a second engine on it is refused (exit 1). */
-async function openEngineStore(dataDir: string, listen: string): Promise<Store> {
+/** This replica's id: the config's, else TASKOPS_REPLICA_ID, else host-pid-random. */
+function chooseReplicaId(configured: string | undefined): string {
+  const id = process.env.TASKOPS_REPLICA_ID || configured || replicaId();
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(id))
+    throw new CliError(
+      `TASKOPS_REPLICA_ID must be letters, digits, '.', '_' or '-' (up to 63, names files and metrics); got ${JSON.stringify(id)}`,
+    );
+  return id;
+}
+
+function leaderLeaseMs(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_LEADER_LEASE_MS;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < 1000)
+    throw new CliError(`store.leaderLease takes a duration of at least 1s, like 10s (got ${value})`);
+  return ms;
+}
+
+/**
+ * The store: SQLite with the data dir locked for this serve (a second engine on it is refused, exit 1), or
+ * the shared PostgreSQL store that several serve replicas open at once.
+ */
+async function openEngineStore(dataDir: string, url: string | null, listen: string): Promise<Store> {
   try {
-    return await openStore(dataDir, { lock: { command: 'serve', listen, startedAt: new Date() } });
+    return await openSelectedStore(
+      { dataDir, url },
+      { lock: { command: 'serve', listen, startedAt: new Date() } },
+    );
   } catch (err) {
     if (err instanceof DataDirInUseError && err.holder.command === 'serve') {
       throw new CliError(

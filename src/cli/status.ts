@@ -4,6 +4,7 @@ import { KINDS } from '../manifest/types.js';
 import { statusReport, type StatusReport } from '../server/index.js';
 import { engineConfig, globalOptions, parseOutputFormat, stdoutPalette } from './context.js';
 import { openReadOnlyStore } from './data-dir.js';
+import { storeUrl } from './store.js';
 import { callServer, serverFrom } from './http-client.js';
 import { table, type Palette } from './output.js';
 import { addServerOptions, type ServerOptions } from './server-options.js';
@@ -109,7 +110,7 @@ Examples:
 
 async function localReport(cmd: Command): Promise<StatusReport> {
   const zone = engineConfig(cmd).config.defaultTimezone;
-  const store = await openReadOnlyStore(globalOptions(cmd).dataDir);
+  const store = await openReadOnlyStore(globalOptions(cmd).dataDir, storeUrl(cmd));
   try {
     return await statusReport(store, new Date(), zone);
   } finally {

@@ -3,6 +3,7 @@ import { enableWebhook } from '../engine/index.js';
 import { escapeControl } from '../manifest/index.js';
 import { globalOptions } from './context.js';
 import { openOneShotStore } from './data-dir.js';
+import { storeUrl } from './store.js';
 import { CliError } from './exit.js';
 import { callServer } from './http-client.js';
 
@@ -40,6 +41,7 @@ Examples:
           globalOptions(cmd).dataDir,
           'webhooks enable',
           'Run it there: add --server URL.',
+          storeUrl(cmd),
         );
         try {
           if (!(await store.getObject('Webhook', name)))

@@ -19,6 +19,7 @@ export interface CreateEngineOptions {
   onRunFinished?: EngineOptions['onRunFinished'];
   instanceId?: EngineOptions['instanceId'];
   leaseMs?: EngineOptions['leaseMs'];
+  taskLogReplica?: EngineOptions['taskLogReplica'];
 }
 
 /** An engine wired from the engine config: drivers built; command folders and CA files relative to the config file. */
@@ -50,6 +51,7 @@ export function createEngine(opts: CreateEngineOptions): Engine {
     ...(opts.onRunFinished ? { onRunFinished: opts.onRunFinished } : {}),
     ...(opts.instanceId ? { instanceId: opts.instanceId } : {}),
     ...(opts.leaseMs ? { leaseMs: opts.leaseMs } : {}),
+    ...(opts.taskLogReplica ? { taskLogReplica: opts.taskLogReplica } : {}),
   });
   for (const [name, source] of Object.entries(config.eventSources ?? {})) {
     if (!source) continue;

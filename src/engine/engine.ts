@@ -47,6 +47,8 @@ export interface EngineOptions {
   leaseMs?: number;
   /** Back-pressure: unprocessed events plus runs waiting for a slot, at most (default 500). */
   maxPendingWork?: number;
+  /** With replicas on a shared store: the id this engine's task-log files are named with. */
+  taskLogReplica?: string;
 }
 
 export const DEFAULT_LEASE_MS = 15_000;
@@ -82,7 +84,7 @@ export class Engine {
     this.clock = opts.clock ?? systemClock;
     this.random = opts.random ?? Math.random;
     this.log = opts.logger ?? silentLogger;
-    this.taskLog = new TaskLogWriter(opts.dataDir);
+    this.taskLog = new TaskLogWriter(opts.dataDir, opts.taskLogReplica);
     this.runner = new Runner({
       store: opts.store,
       drivers: opts.drivers,

@@ -9,6 +9,7 @@ export {
 export { createEngine, type CreateEngineOptions } from './create.js';
 export { matchEvent, type EventMatch, type TriggerDefinition } from './events/match.js';
 export { TaskLogWriter, readTaskLogs, type TaskLogLine } from './tasklog.js';
+export { replicaId } from './runs/ids.js';
 export {
   ManualClock,
   systemClock,

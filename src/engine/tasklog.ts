@@ -27,7 +27,8 @@ export interface TaskLogLine {
   details?: unknown;
 }
 
-const FILE = /^runs-(\d{4}-\d{2}-\d{2})\.jsonl$/;
+/** `runs-DAY.jsonl`, or `runs-DAY.REPLICA.jsonl` when several replicas share the logs folder. */
+const FILE = /^runs-(\d{4}-\d{2}-\d{2})(?:\.[A-Za-z0-9_-][A-Za-z0-9_.-]*)?\.jsonl$/;
 
 /**
  * Appends finished runs to daily JSONL files (by the run's UTC start day); each line is written whole with
@@ -38,7 +39,11 @@ export class TaskLogWriter {
   readonly dir: string;
   private file: { day: string; fd: number } | null = null;
 
-  constructor(dataDir: string) {
+  /** `replica`: with several engines on one shared store, each writes files of its own, named with its id. */
+  constructor(
+    dataDir: string,
+    private readonly replica?: string,
+  ) {
     this.dir = path.join(dataDir, 'logs');
     mkdirSync(this.dir, { recursive: true });
   }
@@ -104,13 +109,17 @@ export class TaskLogWriter {
   private fileFor(day: string): number {
     if (this.file?.day === day) return this.file.fd;
     this.close();
-    const fd = openSync(path.join(this.dir, `runs-${day}.jsonl`), 'a');
+    const name = this.replica ? `runs-${day}.${this.replica}.jsonl` : `runs-${day}.jsonl`;
+    const fd = openSync(path.join(this.dir, name), 'a');
     this.file = { day, fd };
     return fd;
   }
 }
 
-/** Reads task-log lines from the files in `dataDir/logs`, oldest first; a torn last line is skipped. */
+/**
+ * Reads task-log lines from the files in `dataDir/logs`, every replica's, merged oldest first; a torn last
+ * line is skipped.
+ */
 export function readTaskLogs(dataDir: string, opts: { since?: Date } = {}): TaskLogLine[] {
   const dir = path.join(dataDir, 'logs');
   let names: string[];

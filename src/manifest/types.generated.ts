@@ -387,6 +387,7 @@ export interface EngineConfig {
      */
     files?: string[];
   };
+  store?: StoreConfig;
   /**
    * Limits on where webhooks may deliver.
    */
@@ -474,6 +475,23 @@ export interface DriverConfig {
    * vergeos: how long VM name-to-key and tag look-ups are reused before asking again.
    */
   cacheSeconds?: number;
+}
+/**
+ * Where the live state is kept. Default: SQLite in <data-dir>/taskops.db, one engine per data dir. With urlFrom, a PostgreSQL database that several `taskops serve` replicas share (one leader follows the source; all take events and run tasks).
+ */
+export interface StoreConfig {
+  /**
+   * The postgres:// URL, credentials included, by reference: the operator's own, not subject to the secrets allowlist. --store-url and TASKOPS_STORE_URL override it.
+   */
+  urlFrom?: SecretRef;
+  /**
+   * This replica's id in status, metrics, run owners and task-log file names (default: hostname-pid-random). TASKOPS_REPLICA_ID overrides it.
+   */
+  replicaId?: string;
+  /**
+   * How long a leader's lease holds without renewal: the longest a dead leader's source goes unfollowed. Renewed every third of it.
+   */
+  leaderLease?: string;
 }
 export interface EventSourceConfig {
   /**

@@ -1,4 +1,4 @@
-import type { ObjectWrite, Store } from '../store/types.js';
+import type { LeaderFence, ObjectWrite, Store } from '../store/types.js';
 import { appendAudit, auditLogPath } from '../store/audit.js';
 import type { Plan } from './plan.js';
 import { checkSafety, type SafetyOptions } from './safety.js';
@@ -8,6 +8,8 @@ export interface ApplyOptions extends SafetyOptions {
   dataDir: string;
   /** The store generation the plan's live state was read at; a later write makes the apply refuse. */
   expectGeneration?: number;
+  /** A replica leader's token, checked by the store in the apply's transaction. */
+  fence?: LeaderFence;
 }
 
 export interface ApplyResult {
@@ -42,7 +44,10 @@ export function planWrites(plan: Plan): ObjectWrite[] {
 export async function apply(plan: Plan, store: Store, opts: ApplyOptions): Promise<ApplyResult> {
   checkSafety(plan, opts);
   const writes = planWrites(plan);
-  const writeOpts = opts.expectGeneration === undefined ? {} : { expectGeneration: opts.expectGeneration };
+  const writeOpts = {
+    ...(opts.expectGeneration === undefined ? {} : { expectGeneration: opts.expectGeneration }),
+    ...(opts.fence ? { fence: opts.fence } : {}),
+  };
   await store.applyWrites(writes, plan.revision, opts.at, writeOpts);
   const at = opts.at.toISOString();
   appendAudit(

@@ -3,7 +3,7 @@ import { ManifestError, type ManifestProblem } from '../manifest/index.js';
 import { objectKey, type DesiredState, type SourceLocation } from '../manifest/types.js';
 import type { Source, SourceSnapshot } from '../source/types.js';
 import { StoreError } from '../store/errors.js';
-import type { LiveObject, Store, SyncAttempt, SyncReason } from '../store/types.js';
+import type { LeaderFence, LiveObject, Store, SyncAttempt, SyncReason } from '../store/types.js';
 import { redactCredentials } from '../text/redact.js';
 import { apply } from './apply.js';
 import { loadDesired, type LoadDesiredOptions } from './desired.js';
@@ -35,6 +35,8 @@ export interface ReconcileOnceOptions {
    * is at another revision or the live state at another generation than when it was saved.
    */
   savedPlan?: SavedPlan;
+  /** A replica leader's token: the store refuses the apply and the record once another replica leads. */
+  fence?: LeaderFence;
 }
 
 /** What one reconcile step did, as data: callers branch on `reason`, never on error classes. */
@@ -80,7 +82,7 @@ export async function reconcileOnce(
 ): Promise<ReconcileOutcome> {
   const at = clock.now();
   const outcome = redacted(await attempt(source, store, at, opts));
-  if (opts.record) await store.recordSyncAttempt(toSyncAttempt(outcome));
+  if (opts.record) await store.recordSyncAttempt(toSyncAttempt(outcome), opts.fence);
   return outcome;
 }
 
@@ -179,6 +181,7 @@ async function applyAt(
       dataDir: opts.dataDir,
       ...opts.safety,
       expectGeneration: planned.generation,
+      ...(opts.fence ? { fence: opts.fence } : {}),
     });
     const reason = planHasChanges(plan) ? 'applied' : 'unchanged';
     return { ...planned, reason, ok: true, message: null, auditFile: result.auditFile };

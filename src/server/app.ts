@@ -18,6 +18,7 @@ import { objectRoutes } from './routes/objects.js';
 import { RunFeed } from './run-feed.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { taskRoutes } from './routes/tasks.js';
+import type { ReplicaStatus } from './replicas.js';
 import { statusReport } from './status.js';
 import type { SourceLookup, SyncController } from './types.js';
 
@@ -43,6 +44,8 @@ export interface ServerOptions {
   limits?: Partial<ServerLimits>;
   /** The clock for status reports (tests pass the engine's). */
   now?: () => Date;
+  /** With replicas on a shared store: this replica, the leader and the live peers, for the status. */
+  replica?: () => Promise<ReplicaStatus>;
   /** False until the engine has started; /readyz answers 503 before. */
   isReady?: () => boolean;
   /** The built dashboard; default dist/dashboard. */
@@ -138,9 +141,15 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   app.get('/metrics', async (_request, reply) =>
     reply.header('content-type', opts.metrics.registry.contentType).send(await opts.metrics.render()),
   );
-  app.get('/api/v1/status', async () =>
-    statusReport(opts.store, (opts.now ?? (() => new Date()))(), opts.defaultZone, opts.sync.describe()),
-  );
+  app.get('/api/v1/status', async () => {
+    const report = await statusReport(
+      opts.store,
+      (opts.now ?? (() => new Date()))(),
+      opts.defaultZone,
+      opts.sync.describe(),
+    );
+    return opts.replica ? { ...report, replica: await opts.replica() } : report;
+  });
   app.post('/api/v1/sync', async () => opts.sync.syncNow());
   eventRoutes(app, opts.engine, opts.metrics);
   const feed = new RunFeed({

@@ -8,7 +8,7 @@ import {
   type SafetyOptions,
 } from '../reconcile/index.js';
 import type { Source } from '../source/index.js';
-import type { Store, SyncStatusRecord } from '../store/types.js';
+import type { LeaderFence, Store, SyncStatusRecord } from '../store/types.js';
 import { redactCredentials } from '../text/redact.js';
 import type { Metrics } from './metrics.js';
 import type { ObjectSource, SyncController, SyncOutcome } from './types.js';
@@ -28,6 +28,11 @@ export interface GitOpsOptions {
   load: Omit<LoadDesiredOptions, 'revision'>;
   /** The poll timer and the watch debounce run on it (tests pass a ManualClock). */
   clock?: Clock;
+  /**
+   * With replicas: only the leader follows the source, and its applies carry the fencing token. A replica
+   * that does not lead answers a sync with the leader's last recorded attempt.
+   */
+  leadership?: { fence(): LeaderFence | null };
 }
 
 const WATCH_DEBOUNCE_MS = 300;
@@ -119,6 +124,8 @@ export class GitOpsLoop implements SyncController {
 
   private async syncOnce(): Promise<SyncOutcome> {
     const { store, engine, logger, metrics } = this.opts;
+    const fence = this.opts.leadership?.fence();
+    if (fence === null) return followerOutcome(await store.getSyncStatus());
     let previous: SyncStatusRecord | null;
     let outcome: ReconcileOutcome;
     try {
@@ -129,6 +136,7 @@ export class GitOpsLoop implements SyncController {
         record: true,
         safety: this.opts.safety,
         load: this.opts.load,
+        ...(fence ? { fence } : {}),
       });
     } catch (err) {
       // Not a verdict on the revision: the store failed, and the next poll tries again.
@@ -181,6 +189,17 @@ export class GitOpsLoop implements SyncController {
         this.opts.logger.error('could not emit system/reconcile-failed', { error: String(err) }),
       );
   }
+}
+
+/** A replica that does not lead fetches nothing: it answers with the leader's last recorded attempt. */
+function followerOutcome(record: SyncStatusRecord | null): SyncOutcome {
+  const last = record?.lastAttempt;
+  return {
+    outcome: last?.reason ?? 'pending',
+    revision: last?.revision ?? null,
+    summary: last ? { ...last.summary } : { create: 0, update: 0, delete: 0 },
+    error: null,
+  };
 }
 
 /** The outcome as `POST /api/v1/sync` answers it. */

@@ -82,7 +82,9 @@ export class Metrics {
     collect: () => this.collectRecording(),
   });
 
-  constructor() {
+  /** `replica`: every series carries it, so one dashboard tells the replicas of a set apart. */
+  constructor(opts: { replica?: string } = {}) {
+    if (opts.replica) this.registry.setDefaultLabels({ replica: opts.replica });
     collectDefaultMetrics({ register: this.registry, prefix: 'taskops_process_' });
   }
 

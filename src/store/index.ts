@@ -15,3 +15,4 @@ export {
 } from './datadir-lock.js';
 export { PostgresStore, describePostgresUrl, CHANGES_CHANNEL, type OpenPostgresOptions } from './postgres.js';
 export { PG_MIGRATIONS } from './postgres-migrations.js';
+export { openSelectedStore, isPostgresUrl, type StoreLocation } from './open.js';

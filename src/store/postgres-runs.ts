@@ -62,6 +62,7 @@ const SQL = {
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
   insertRun: `INSERT INTO runs (${RUN_COLUMNS.join(', ')})
     VALUES (${RUN_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (run_id) DO NOTHING`,
+  eventsSince: 'SELECT * FROM events WHERE at >= $1 ORDER BY at, seq LIMIT $2',
   getRun: 'SELECT * FROM runs WHERE run_id = $1',
   getEvent: 'SELECT * FROM events WHERE id = $1',
   pendingEvents: `SELECT * FROM events WHERE status = 'pending' ORDER BY seq LIMIT $1`,
@@ -142,6 +143,11 @@ export const pgActivity = {
 
   async pendingEvents(db: Queryable, limit = 100): Promise<StoredEvent[]> {
     return (await named<EventRow>(db, 'pendingEvents', [limit])).map(eventFromRow);
+  },
+
+  /** Events recorded at or after `since` (processed or not), oldest first, at most `limit`. */
+  async eventsSince(db: Queryable, since: string, limit: number): Promise<StoredEvent[]> {
+    return (await named<EventRow>(db, 'eventsSince', [since, limit])).map(eventFromRow);
   },
 
   async getEvent(db: Queryable, id: string): Promise<StoredEvent | undefined> {
@@ -245,6 +251,8 @@ export const pgActivity = {
     const params: unknown[] = [];
     const param = (value: unknown) => `$${params.push(value)}`;
     if (filter.task !== undefined) where.push(`task = ${param(filter.task)}`);
+    if (filter.objectType !== undefined) where.push(`target_object_type = ${param(filter.objectType)}`);
+    if (filter.target !== undefined) where.push(`target_name = ${param(filter.target)}`);
     if (filter.status && filter.status.length > 0)
       where.push(`status = ANY(${param(filter.status)}::text[])`);
     if (filter.since !== undefined) where.push(`queued_at >= ${param(filter.since)}`);

@@ -296,6 +296,10 @@ export class PostgresStore implements Store {
     return this.run('read pending events', (db) => pgActivity.pendingEvents(db, limit));
   }
 
+  async eventsSince(since: Date, limit = 100_000): Promise<StoredEvent[]> {
+    return this.run('read recent events', (db) => pgActivity.eventsSince(db, since.toISOString(), limit));
+  }
+
   async getEvent(id: string): Promise<StoredEvent | undefined> {
     return this.run(`read event ${id}`, (db) => pgActivity.getEvent(db, id));
   }

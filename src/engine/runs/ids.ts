@@ -26,3 +26,12 @@ export function newEventId(now: Date): string {
 export function engineInstanceId(): string {
   return `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
 }
+
+/** A replica's id, fit for file names and metric labels: `host-pid-random`. */
+export function replicaId(): string {
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9_-]+/g, '-')
+      .slice(0, 40) || 'host';
+  return `${host}-${process.pid}-${randomUUID().slice(0, 6)}`;
+}
