@@ -63,6 +63,24 @@ const SQL = {
   insertRun: `INSERT INTO runs (${RUN_COLUMNS.join(', ')})
     VALUES (${RUN_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (run_id) DO NOTHING`,
   eventsSince: 'SELECT * FROM events WHERE at >= $1 ORDER BY at, seq LIMIT $2',
+  // One statement, so one round trip: the event's runs and its acknowledgement commit together, and nothing
+  // is stored when the event to mark does not exist. Rows arrive as JSON named by column (runToRow).
+  insertRunsMarking: `WITH ev AS (
+      UPDATE events SET status = 'processed', processed_at = $2 WHERE id = $3 RETURNING id
+    ), ins AS (
+      INSERT INTO runs SELECT r.* FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(doc, n),
+        jsonb_populate_record(NULL::runs, e.doc) AS r
+      WHERE $3::text IS NULL OR EXISTS (SELECT 1 FROM ev)
+      ORDER BY e.n
+      ON CONFLICT (run_id) DO NOTHING RETURNING run_id
+    )
+    SELECT (SELECT count(*) FROM ev)::int AS marked, COALESCE((SELECT array_agg(run_id) FROM ins), '{}') AS inserted`,
+  // Several events in one statement, stored in the order given (seq follows the ordinality).
+  insertEvents: `INSERT INTO events (id, type, name, object, fields, at, status, processed_at, origin)
+    SELECT r.id, r.type, r.name, r.object, r.fields, r.at, r.status, r.processed_at, r.origin
+    FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(doc, n), jsonb_populate_record(NULL::events, e.doc) AS r
+    ORDER BY e.n
+    ON CONFLICT (id) DO NOTHING`,
   getRun: 'SELECT * FROM runs WHERE run_id = $1',
   getEvent: 'SELECT * FROM events WHERE id = $1',
   pendingEvents: `SELECT * FROM events WHERE status = 'pending' ORDER BY seq LIMIT $1`,
@@ -139,6 +157,55 @@ export const pgActivity = {
       processedAt,
       event.origin ?? 'external',
     ]);
+  },
+
+  /** Several events in one statement; those in `processed` are stored as processed at `at`. */
+  async addEvents(
+    db: Queryable,
+    events: readonly EngineEvent[],
+    processed: ReadonlySet<string>,
+    at: string,
+  ): Promise<void> {
+    if (events.length === 0) return;
+    const rows = events.map((e) => ({
+      id: e.id,
+      type: e.type,
+      name: e.name,
+      object: e.object,
+      fields: JSON.stringify(e.fields),
+      at: e.at,
+      status: processed.has(e.id) ? 'processed' : 'pending',
+      processed_at: processed.has(e.id) ? at : null,
+      origin: e.origin ?? 'external',
+    }));
+    await named(db, 'insertEvents', [JSON.stringify(rows)]);
+  },
+
+  /**
+   * The runs, inserted or ignored by id, with `processedEvent` marked processed in the same statement. One
+   * boolean per run: inserted or already there. Not-found (and nothing stored) when the event does not exist.
+   */
+  async insertRuns(
+    db: Queryable,
+    runs: readonly RunRecord[],
+    processedEvent: string | undefined,
+    at: string,
+  ): Promise<boolean[]> {
+    const [row] = await named<{ marked: number; inserted: string[] }>(db, 'insertRunsMarking', [
+      JSON.stringify(runs.map(runToRow)),
+      at,
+      processedEvent ?? null,
+    ]);
+    if (processedEvent !== undefined && row!.marked === 0)
+      throw new StoreError(`no event with id ${processedEvent} in the store`, 'not-found');
+    const inserted = new Set(row!.inserted);
+    // A run id given twice in one call is inserted once: the first stands, as with one insert after another.
+    const seen = new Set<string>();
+    return runs.map((r) => {
+      const first = inserted.has(r.runId) && !seen.has(r.runId);
+      seen.add(r.runId);
+      return first;
+    });
   },
 
   async pendingEvents(db: Queryable, limit = 100): Promise<StoredEvent[]> {

@@ -287,9 +287,7 @@ export class PostgresStore implements Store {
 
   async addEvents(events: readonly EngineEvent[], processed: ReadonlySet<string> = new Set()): Promise<void> {
     const at = new Date().toISOString();
-    await this.transaction(`store ${events.length} events`, async (db) => {
-      for (const e of events) await pgActivity.addEvent(db, e, processed.has(e.id) ? at : null);
-    });
+    await this.run(`store ${events.length} events`, (db) => pgActivity.addEvents(db, events, processed, at));
   }
 
   async pendingEvents(limit?: number): Promise<StoredEvent[]> {
@@ -318,13 +316,9 @@ export class PostgresStore implements Store {
     const what = opts.processedEvent
       ? `store the runs of event ${opts.processedEvent}`
       : `store runs ${runs.map((r) => r.runId).join(', ')}`;
-    return this.transaction(what, async (db) => {
-      const inserted: boolean[] = [];
-      for (const run of runs) inserted.push(await pgActivity.insertRun(db, run));
-      if (opts.processedEvent !== undefined)
-        await pgActivity.markEventProcessed(db, opts.processedEvent, new Date().toISOString());
-      return inserted;
-    });
+    return this.run(what, (db) =>
+      pgActivity.insertRuns(db, runs, opts.processedEvent, new Date().toISOString()),
+    );
   }
 
   async claimRun(runId: string, from: WaitingRunStatus, claim: RunClaim): Promise<RunRecord | null> {
@@ -369,22 +363,25 @@ export class PostgresStore implements Store {
     firing: { outcome: FiringOutcome; catchUp: boolean; recordedAt: Date },
   ): Promise<boolean> {
     const slot = scheduledFor.toISOString();
-    return this.transaction(`record the firing of Schedule/${schedule} at ${slot}`, async (db) => {
-      // DO NOTHING: the loser of a race learns it lost from the row count, with no error and no second row.
-      const inserted = await db.query(
-        `INSERT INTO firings (schedule, scheduled_for, outcome, catch_up, recorded_at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (schedule, scheduled_for) DO NOTHING`,
-        [schedule, slot, firing.outcome, firing.catchUp ? 1 : 0, firing.recordedAt.toISOString()],
-      );
-      if (inserted.rowCount === 0) return false;
-      // GREATEST: a slot recorded after a later one (a slow replica, a clock stepped back) never moves it back.
-      await db.query(
-        `INSERT INTO firing_watermarks (schedule, scheduled_for) VALUES ($1, $2)
-         ON CONFLICT (schedule) DO UPDATE SET scheduled_for = GREATEST(firing_watermarks.scheduled_for, excluded.scheduled_for)`,
-        [schedule, slot],
-      );
-      return true;
-    });
+    // One statement: the slot and its watermark commit together. DO NOTHING: the loser of a race learns it
+    // lost from the count, with no error and no second row. GREATEST: a slot recorded after a later one (a
+    // slow replica, a clock stepped back) never moves the watermark back.
+    const { rows } = await this.read(
+      `record the firing of Schedule/${schedule} at ${slot}`,
+      `WITH won AS (
+         INSERT INTO firings (schedule, scheduled_for, outcome, catch_up, recorded_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (schedule, scheduled_for) DO NOTHING
+         RETURNING schedule, scheduled_for
+       ), mark AS (
+         INSERT INTO firing_watermarks (schedule, scheduled_for) SELECT schedule, scheduled_for FROM won
+         ON CONFLICT (schedule) DO UPDATE
+           SET scheduled_for = GREATEST(firing_watermarks.scheduled_for, excluded.scheduled_for)
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM won)::int AS won, (SELECT count(*) FROM mark)::int AS marked`,
+      [schedule, slot, firing.outcome, firing.catchUp ? 1 : 0, firing.recordedAt.toISOString()],
+    );
+    return (rows[0] as { won: number }).won > 0;
   }
 
   async lastFirings(): Promise<Map<string, Date>> {
