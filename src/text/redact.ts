@@ -26,8 +26,15 @@ const ENCODED_USERINFO =
 const SCP_WITH_PASSWORD =
   /(^|[\s"'(<=,;[{])[^\s/:@"'<>]+:[^\s/@"'<>]+@(?=(?:\[[0-9a-f:.]+\]|[a-z0-9.-]+):)/gi;
 
+/**
+ * A password given as a URL query parameter or a libpq keyword (`postgres://db/x?password=…`,
+ * `password=… host=db`), which the forms above do not see.
+ */
+const PASSWORD_PARAMETER = /(\b(?:password|sslpassword)=)[^\s&#"'<>]+/gi;
+
 /** `text` with every URL's userinfo replaced by `***`: `https://oauth2:TOKEN@host/x` → `https://***@host/x`. */
 export function redactCredentials(text: string): string {
+  if (/password=/i.test(text)) text = text.replace(PASSWORD_PARAMETER, `$1${REDACTED_USERINFO}`);
   if (!text.includes('@') && !/%(?:25)*40/i.test(text)) return text;
   return text
     .replace(SCHEME_USERINFO, `$1${REDACTED_USERINFO}@`)

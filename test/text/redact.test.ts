@@ -16,6 +16,18 @@ describe('redactCredentials', () => {
     expect(redactCredentials(input)).toBe(expected);
   });
 
+  it('masks a password given as a query parameter or a libpq keyword (a PostgreSQL store URL)', () => {
+    expect(redactCredentials('postgres://db:5432/taskops?user=app&password=s3cret&sslmode=require')).toBe(
+      'postgres://db:5432/taskops?user=app&password=***&sslmode=require',
+    );
+    expect(redactCredentials('host=db password=s3cret dbname=taskops')).toBe(
+      'host=db password=*** dbname=taskops',
+    );
+    expect(redactCredentials('postgres://app:pw@db/x?sslpassword=k3y')).toBe(
+      'postgres://***@db/x?sslpassword=***',
+    );
+  });
+
   it('masks every URL inside a longer text, quoted or not, and keeps the rest', () => {
     const text =
       "fatal: unable to access 'https://oauth2:TOKEN@host/x.git/': Could not resolve host\n" +
