@@ -35,6 +35,11 @@ interface ServeOptions {
  */
 const STORE_WATCH_MS = 2000;
 const DEFAULT_LEADER_LEASE_MS = 10_000;
+/**
+ * With replicas: how old a pending event must be before another replica takes it on. The replica that took
+ * it processes it within milliseconds; one still pending after this was left by a replica that died.
+ */
+const STRANDED_EVENT_MS = 15_000;
 /** SIGTERM to exit, at most: runs get most of it, the rest is for flushing and closing. */
 const SHUTDOWN_DEADLINE_MS = 8000;
 
@@ -200,6 +205,17 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
     () => void engine.reloadIfChanged().catch((err: unknown) => log.error({ err }, 'reload failed')),
     STORE_WATCH_MS,
   );
+  let adopting = false;
+  const strandedEvents = registry
+    ? setInterval(() => {
+        if (adopting) return;
+        adopting = true;
+        engine
+          .recoverPendingEvents(new Date(Date.now() - STRANDED_EVENT_MS))
+          .catch((err: unknown) => log.error({ err }, 'could not take on events left by a stopped replica'))
+          .finally(() => (adopting = false));
+      }, STRANDED_EVENT_MS / 3)
+    : null;
   ready = true;
   log.info(
     { listen: `${host}:${port}`, source: source.describe(), dataDir, ...(replica ? { replica } : {}) },
@@ -214,6 +230,7 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
     const force = setTimeout(() => process.exit(EXIT.error), SHUTDOWN_DEADLINE_MS + 1500);
     force.unref();
     clearInterval(storeWatch);
+    if (strandedEvents) clearInterval(strandedEvents);
     await app.close();
     await gitops.stop();
     await membership?.stop();

@@ -154,6 +154,18 @@ export class Engine {
     for (const source of this.sources) source.start();
   }
 
+  /**
+   * Events another engine on the shared store acknowledged but did not turn into runs before it died
+   * (replicas): the pending ones stored before `before` are processed here. Processing an event twice is
+   * harmless: its runs' ids derive from it, so the second pass finds them there and starts nothing.
+   */
+  async recoverPendingEvents(before: Date): Promise<number> {
+    const cutoff = before.toISOString();
+    const stranded = (await this.opts.store.pendingEvents(500)).filter((e) => e.at < cutoff);
+    for (const event of stranded) if (this.accepting) await this.processEventDurably(event);
+    return stranded.length;
+  }
+
   /** An outside source of events (VergeOS logs and alarms), started with the engine and stopped with it. */
   addEventSource(source: EventSource): void {
     this.sources.push(source);

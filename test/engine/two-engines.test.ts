@@ -95,6 +95,38 @@ describe('two engines on one store', () => {
     expect(readTaskLogs(f.dataDir)).toHaveLength(30);
   });
 
+  it('takes on the events a stopped replica acknowledged but never processed, once they are old enough, once', async () => {
+    const records = recordsFile();
+    fixture = await engineFixture({ config: config(records), manifests: MANIFESTS });
+    const f = fixture;
+    const b = await secondEngine(f, new ManualClock(f.clock.now()), 'engine-b');
+    await b.start();
+    // Engine a acknowledged these (stored, 202) and died before matching them.
+    const stored = (i: number, at: Date) => ({
+      id: `evt_left_${i}`,
+      type: 'jobs',
+      name: 'go',
+      object: null,
+      fields: {},
+      at: at.toISOString(),
+    });
+    const now = f.clock.now();
+    await f.store.addEvents([stored(0, new Date(now.getTime() - 20_000)), stored(1, now)]);
+    expect(await b.recoverPendingEvents(new Date(now.getTime() - 15_000))).toBe(1);
+    await b.whenIdle();
+    expect(recorded(records)).toHaveLength(1);
+    expect((await f.store.pendingEvents()).map((e) => e.id)).toEqual(['evt_left_1']);
+    // Both engines sweeping the same events at once: each event still makes one run.
+    await Promise.all([
+      b.recoverPendingEvents(new Date(now.getTime() + 1)),
+      f.engine.recoverPendingEvents(new Date(now.getTime() + 1)),
+    ]);
+    await Promise.all([b.whenIdle(), f.engine.whenIdle()]);
+    expect(recorded(records)).toHaveLength(2);
+    expect(new Set(recorded(records)).size).toBe(2);
+    expect(await f.store.pendingEvents()).toEqual([]);
+  });
+
   it("never interrupts another engine's live run when it starts", async () => {
     const records = recordsFile();
     fixture = await engineFixture({ config: config(records, 1500), manifests: MANIFESTS });
