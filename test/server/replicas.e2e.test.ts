@@ -72,9 +72,6 @@ describe('three serve replicas on one PostgreSQL', () => {
     const dataDir = path.join(work.dir, 'data');
     const config = path.join(work.dir, 'taskops.config.yaml');
     writeFileSync(config, `store:\n  urlFrom: {env: PG_STORE_URL}\n  leaderLease: ${LEASE_MS / 1000}s\n`);
-    // Staggered one-time slots, one every 2 s from 8 s on: about three before the kill, the rest after.
-    const t0 = Math.ceil(Date.now() / 1000) * 1000;
-    const slots = Array.from({ length: 9 }, (_, i) => t0 + 8000 + i * 2000);
     writeFileSync(
       path.join(manifests, 'm.yaml'),
       docs(
@@ -100,7 +97,6 @@ describe('three serve replicas on one PostgreSQL', () => {
         }),
       ),
     );
-    writeFileSync(path.join(manifests, 'slots.yaml'), slotManifests('once', slots, 'hook'));
 
     // Each replica finds the store its own way: the config's urlFrom, TASKOPS_STORE_URL, --store-url.
     const ways: Record<string, { globalArgs: string[]; env: Record<string, string> }> = {
@@ -127,6 +123,12 @@ describe('three serve replicas on one PostgreSQL', () => {
     expect(views.filter((v) => v.leading).map((v) => v.id)).toEqual([views[0]!.leader]);
     const leader = views[0]!.leader!;
     const survivors = IDS.filter((id) => id !== leader);
+
+    // Staggered one-time slots, one every 2 s from 6 s on: about three before the kill, the rest after. Added
+    // once all replicas run (a slot past before its schedule exists is never due): the leader applies them.
+    const t0 = Math.ceil(Date.now() / 1000) * 1000;
+    const slots = Array.from({ length: 9 }, (_, i) => t0 + 6000 + i * 2000);
+    writeFileSync(path.join(manifests, 'slots.yaml'), slotManifests('once', slots, 'hook'));
 
     // Events round-robin to the three APIs.
     const post = async (id: string, user: string) => {
