@@ -195,6 +195,8 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
       () => void engine.reloadIfChanged().catch((err: unknown) => log.error({ err }, 'reload failed')),
       (err) => log.warn({ error: err.message }, 'the store change feed broke: reloading on the poll only'),
     );
+    // An apply that committed between the engine's start and the LISTEN was never notified here.
+    await engine.reloadIfChanged();
   }
   await membership?.start();
   const first = await gitops.syncNow().catch(() => null);

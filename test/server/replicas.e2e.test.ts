@@ -161,8 +161,8 @@ describe('three serve replicas on one PostgreSQL', () => {
     );
     const failoverMs = Date.now() - killedAt;
     console.log(`leadership moved from ${leader} to ${next.id} in ${failoverMs} ms (lease ${LEASE_MS} ms)`);
-    // Within the lease, plus the third of it between a survivor's tries, plus polling.
-    expect(failoverMs).toBeLessThan(LEASE_MS + LEASE_MS / 3 + 500);
+    // Within the lease (a survivor tries again as the dead leader's lease runs out), plus polling and load.
+    expect(failoverMs).toBeLessThan(LEASE_MS + 500);
     expect(next.epoch).toBeGreaterThan(views[0]!.epoch!);
 
     // The new leader follows the source: a slot added now is applied by it and fires once.
