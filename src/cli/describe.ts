@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { previewFirings } from '../engine/index.js';
 import { escapeControl, loadDesiredState, type ScheduleSpec } from '../manifest/index.js';
 import type { LiveObject, RunRecord } from '../store/types.js';
+import { storeUrl } from './store.js';
 import { engineConfig, globalOptions, parseOutputFormat, stdoutPalette } from './context.js';
 import { CliError, EXIT } from './exit.js';
 import { serverFrom } from './http-client.js';
@@ -52,7 +53,12 @@ Examples:
       const kind = parseKind(ref.slice(0, slash));
       const name = ref.slice(slash + 1);
       const defaultZone = engineConfig(cmd).config.defaultTimezone;
-      const view = await liveView(globalOptions(cmd).dataDir, serverFrom(opts.server), opts.apiTokenFile);
+      const view = await liveView(
+        globalOptions(cmd).dataDir,
+        serverFrom(opts.server),
+        opts.apiTokenFile,
+        storeUrl(cmd),
+      );
       try {
         const object = view.objects.find((o) => o.kind === kind && o.name === name);
         if (!object)

@@ -3,6 +3,7 @@ import { previewFirings } from '../engine/index.js';
 import { escapeControl } from '../manifest/index.js';
 import type { ScheduleSpec } from '../manifest/types.js';
 import type { LiveObject } from '../store/types.js';
+import { storeUrl } from './store.js';
 import { engineConfig, globalOptions, parseOutputFormat, stdoutPalette } from './context.js';
 import { serverFrom } from './http-client.js';
 import { KIND_CHOICES, liveView, parseKind } from './live-objects.js';
@@ -39,7 +40,12 @@ Examples:
       ) => {
         const format = parseOutputFormat(opts.output, ['text', 'json'] as const);
         const kind = parseKind(kindWord);
-        const view = await liveView(globalOptions(cmd).dataDir, serverFrom(opts.server), opts.apiTokenFile);
+        const view = await liveView(
+          globalOptions(cmd).dataDir,
+          serverFrom(opts.server),
+          opts.apiTokenFile,
+          storeUrl(cmd),
+        );
         try {
           const all = view.objects.filter((o) => o.kind === kind);
           const shown = name === undefined ? all : all.filter((o) => o.name === name);

@@ -19,6 +19,8 @@ export async function liveView(
   dataDir: string,
   server: string | undefined,
   tokenFile: string | undefined,
+  /** A PostgreSQL store's URL (store.ts), read instead of the data dir's SQLite file. */
+  storeUrl: string | null = null,
 ): Promise<LiveView> {
   if (server) {
     const { data } = await callServer<{ objects: LiveObject[] }>(server, 'GET', '/api/v1/objects', {
@@ -39,7 +41,7 @@ export async function liveView(
       close: async () => undefined,
     };
   }
-  const store = await openReadOnlyStore(dataDir);
+  const store = await openReadOnlyStore(dataDir, storeUrl);
   try {
     return {
       objects: await store.listObjects(),

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { RunRecord } from '../store/types.js';
+import { storeUrl } from './store.js';
 import { engineConfig, globalOptions, parseOutputFormat, stdoutPalette } from './context.js';
 import { dryRun, renderDryRun } from './dry-run.js';
 import { liveView } from './live-objects.js';
@@ -67,7 +68,7 @@ async function showDryRun(
   cmd: Command,
 ): Promise<void> {
   const server = opts.server === undefined ? undefined : checkedServerUrl(opts.server, '--server');
-  const view = await liveView(globalOptions(cmd).dataDir, server, opts.apiTokenFile);
+  const view = await liveView(globalOptions(cmd).dataDir, server, opts.apiTokenFile, storeUrl(cmd));
   try {
     const calls = dryRun(task, view.objects, engineConfig(cmd), view.where);
     process.stdout.write(

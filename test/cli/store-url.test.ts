@@ -55,6 +55,11 @@ describe('choosing the store: --store-url, TASKOPS_STORE_URL, store.urlFrom', ()
     });
     expect(status.code, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout).objects.Tag.total).toBe(1);
+    const get = await runCli([...base, '--store-url', viaFlag, 'get', 'Tag'], {
+      env: { TASKOPS_STORE_URL: undefined, STORE_URL_FOR_TEST: undefined },
+    });
+    expect(get.code, get.stderr).toBe(0);
+    expect(get.stdout).toContain('vms');
   });
 
   it('refuses a URL that is not postgres://, and never prints the password of one it cannot reach', async () => {
