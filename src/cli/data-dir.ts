@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   DataDirInUseError,
   openSelectedStore,
+  openStore,
   STORE_FILE,
   StoreError,
   type DataDirHolder,
