@@ -436,13 +436,7 @@ export class Engine {
   private async onScheduleFired(e: FireEvent): Promise<void> {
     if (!(await this.claimSlot(e.schedule, e.scheduledFor, 'fired', e.catchUp))) return;
     const at = e.scheduledFor.toISOString();
-    const trigger: RunTrigger = {
-      kind: 'schedule',
-      name: e.schedule,
-      event: null,
-      scheduledFor: at,
-      catchUp: e.catchUp,
-    };
+    const trigger = scheduleTrigger(e.schedule, at, e.catchUp);
     const requests: RunRequest[] = [];
     for (const name of this.state.tasksBySchedule.get(e.schedule) ?? []) {
       const task = this.state.tasks.get(name);
@@ -462,13 +456,7 @@ export class Engine {
   private async onScheduleMissed(e: MissedEvent): Promise<void> {
     if (!(await this.claimSlot(e.schedule, e.scheduledFor, 'missed', false))) return;
     const at = e.scheduledFor.toISOString();
-    const trigger: RunTrigger = {
-      kind: 'schedule',
-      name: e.schedule,
-      event: null,
-      scheduledFor: at,
-      catchUp: false,
-    };
+    const trigger = scheduleTrigger(e.schedule, at, false);
     for (const name of this.state.tasksBySchedule.get(e.schedule) ?? []) {
       const task = this.state.tasks.get(name);
       if (!task || task.enabled === false) continue;
@@ -483,4 +471,9 @@ export class Engine {
 
 function hashTarget(target: string): string {
   return derivedRunId(target).slice(4, 12);
+}
+
+/** The trigger of a schedule slot's runs, fired or missed. */
+function scheduleTrigger(schedule: string, scheduledFor: string, catchUp: boolean): RunTrigger {
+  return { kind: 'schedule', name: schedule, event: null, scheduledFor, catchUp };
 }

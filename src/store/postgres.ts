@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Kind } from '../manifest/types.js';
 import { redactCredentials } from '../text/redact.js';
 import { StoreError } from './errors.js';
+import { reachedRevision, syncStatusFromRow, type SyncStatusRow } from './sync-status.js';
 import { migratePostgres } from './postgres-migrations.js';
 import { PostgresReplicas } from './postgres-replicas.js';
 import { pgActivity, type Queryable } from './postgres-runs.js';
@@ -209,8 +210,7 @@ export class PostgresStore implements Store {
   }
 
   async recordSyncAttempt(attempt: SyncAttempt, fence?: LeaderFence): Promise<void> {
-    const reached =
-      attempt.revision !== null && (attempt.reason === 'applied' || attempt.reason === 'unchanged');
+    const reached = reachedRevision(attempt);
     await this.transaction('record the reconcile attempt', async (db) => {
       if (fence) await this.replicas.checkFence(db, fence);
       // The applied revision moves only with an attempt that reached it; a refused one keeps the previous.
@@ -238,33 +238,8 @@ export class PostgresStore implements Store {
 
   async getSyncStatus(): Promise<SyncStatusRecord | null> {
     const { rows } = await this.read('read the sync status', 'SELECT * FROM sync_status WHERE id = 1');
-    const row = rows[0] as
-      | {
-          attempted_at: string;
-          attempted_revision: string | null;
-          reason: SyncAttempt['reason'];
-          message: string | null;
-          problems: string;
-          summary: string;
-          applied_revision: string | null;
-          applied_at: string | null;
-        }
-      | undefined;
-    if (!row) return null;
-    return {
-      lastAttempt: {
-        at: row.attempted_at,
-        revision: row.attempted_revision,
-        reason: row.reason,
-        message: row.message,
-        problems: JSON.parse(row.problems) as SyncAttempt['problems'],
-        summary: JSON.parse(row.summary) as SyncAttempt['summary'],
-      },
-      lastApplied:
-        row.applied_revision === null || row.applied_at === null
-          ? null
-          : { revision: row.applied_revision, at: row.applied_at },
-    };
+    const row = rows[0] as SyncStatusRow | undefined;
+    return row ? syncStatusFromRow(row) : null;
   }
 
   async getMeta(key: string): Promise<string | undefined> {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { SyncAttempt, SyncStatusRecord } from './types.js';
 
-interface SyncStatusRow {
+export interface SyncStatusRow {
   attempted_at: string;
   attempted_revision: string | null;
   reason: SyncAttempt['reason'];
@@ -10,6 +10,29 @@ interface SyncStatusRow {
   summary: string;
   applied_revision: string | null;
   applied_at: string | null;
+}
+
+/** Whether an attempt brought the live state to its revision: only then does the applied revision move. */
+export function reachedRevision(attempt: SyncAttempt): boolean {
+  return attempt.revision !== null && (attempt.reason === 'applied' || attempt.reason === 'unchanged');
+}
+
+/** A `sync_status` row (either store's) as the status it records. */
+export function syncStatusFromRow(row: SyncStatusRow): SyncStatusRecord {
+  return {
+    lastAttempt: {
+      at: row.attempted_at,
+      revision: row.attempted_revision,
+      reason: row.reason,
+      message: row.message,
+      problems: JSON.parse(row.problems) as SyncAttempt['problems'],
+      summary: JSON.parse(row.summary) as SyncAttempt['summary'],
+    },
+    lastApplied:
+      row.applied_revision === null || row.applied_at === null
+        ? null
+        : { revision: row.applied_revision, at: row.applied_at },
+  };
 }
 
 /** The one-row `sync_status` table: the last reconcile attempt and the last revision it brought the live state to. */
@@ -34,8 +57,7 @@ export class SyncStatusTable {
   }
 
   record(attempt: SyncAttempt): void {
-    const reached =
-      attempt.revision !== null && (attempt.reason === 'applied' || attempt.reason === 'unchanged');
+    const reached = reachedRevision(attempt);
     this.upsertStmt.run({
       at: attempt.at,
       revision: attempt.revision,
@@ -49,20 +71,6 @@ export class SyncStatusTable {
 
   get(): SyncStatusRecord | null {
     const row = this.getStmt.get() as SyncStatusRow | undefined;
-    if (!row) return null;
-    return {
-      lastAttempt: {
-        at: row.attempted_at,
-        revision: row.attempted_revision,
-        reason: row.reason,
-        message: row.message,
-        problems: JSON.parse(row.problems) as SyncAttempt['problems'],
-        summary: JSON.parse(row.summary) as SyncAttempt['summary'],
-      },
-      lastApplied:
-        row.applied_revision === null || row.applied_at === null
-          ? null
-          : { revision: row.applied_revision, at: row.applied_at },
-    };
+    return row ? syncStatusFromRow(row) : null;
   }
 }
