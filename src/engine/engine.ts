@@ -3,6 +3,7 @@ import {
   type EngineEvent,
   type RunRecord,
   type RunTrigger,
+  type SlotFiring,
   type Store,
 } from '../store/types.js';
 import { builtInDriver } from '../manifest/drivers.js';
@@ -411,30 +412,28 @@ export class Engine {
   }
 
   /**
-   * Claims the slot in the firing ledger before any run starts: whoever loses (another engine on the store,
-   * a replayed timer, a restart) starts nothing, so a slot fires at most once.
+   * A slot and its runs are stored in one transaction (the firing ledger's row with them): whoever finds the
+   * slot taken (another engine on the store, a replayed timer, a restart) stores and starts nothing, and no
+   * crash can leave a slot recorded whose runs were never stored.
    */
-  private async claimSlot(
-    schedule: string,
-    scheduledFor: Date,
-    outcome: 'fired' | 'missed',
-    catchUp: boolean,
-  ) {
-    const won = await this.opts.store.recordFiring(schedule, scheduledFor, {
+  private slotFiring(e: MissedEvent, outcome: 'fired' | 'missed', catchUp: boolean): SlotFiring {
+    return {
+      schedule: e.schedule,
+      scheduledFor: e.scheduledFor,
       outcome,
       catchUp,
       recordedAt: this.clock.now(),
+    };
+  }
+
+  private slotTaken(e: MissedEvent): void {
+    this.log.info('schedule slot already recorded: not fired again', {
+      schedule: e.schedule,
+      scheduledFor: e.scheduledFor.toISOString(),
     });
-    if (!won)
-      this.log.info('schedule slot already recorded: not fired again', {
-        schedule,
-        scheduledFor: scheduledFor.toISOString(),
-      });
-    return won;
   }
 
   private async onScheduleFired(e: FireEvent): Promise<void> {
-    if (!(await this.claimSlot(e.schedule, e.scheduledFor, 'fired', e.catchUp))) return;
     const at = e.scheduledFor.toISOString();
     const trigger = scheduleTrigger(e.schedule, at, e.catchUp);
     const requests: RunRequest[] = [];
@@ -449,22 +448,61 @@ export class Engine {
         idFor: (target) => derivedRunId(e.schedule, at, name, target),
       });
     }
-    await this.runner.startRuns(requests);
+    const firing = this.slotFiring(e, 'fired', e.catchUp);
+    await this.storeFiringDurably(e, async () => {
+      const runs = await this.runner.startRuns(requests, { firing });
+      if (requests.length > 0 && runs.length === 0) this.slotTaken(e);
+    });
   }
 
   /** A firing missed (downtime, suspend, clock jump) outside the catch-up window: logged as skipped, never run late. */
   private async onScheduleMissed(e: MissedEvent): Promise<void> {
-    if (!(await this.claimSlot(e.schedule, e.scheduledFor, 'missed', false))) return;
     const at = e.scheduledFor.toISOString();
     const trigger = scheduleTrigger(e.schedule, at, false);
+    const runs: RunRecord[] = [];
     for (const name of this.state.tasksBySchedule.get(e.schedule) ?? []) {
       const task = this.state.tasks.get(name);
       if (!task || task.enabled === false) continue;
-      const run = this.runner.newRun(name, task, derivedRunId(e.schedule, at, name, 'missed'), trigger, null);
-      await this.runner.recordSkipped(
-        run,
-        `missed: the engine was down or suspended, or its clock jumped, at ${at} (outside the catch-up window)`,
-      );
+      runs.push(this.runner.newRun(name, task, derivedRunId(e.schedule, at, name, 'missed'), trigger, null));
+    }
+    const reason = `missed: the engine was down or suspended, or its clock jumped, at ${at} (outside the catch-up window)`;
+    const firing = this.slotFiring(e, 'missed', false);
+    await this.storeFiringDurably(e, async () => {
+      const stored = await this.runner.recordSkipped(runs, reason, { firing });
+      if (runs.length > 0 && stored.length === 0) this.slotTaken(e);
+    });
+  }
+
+  /**
+   * A slot's store step, retried with backoff on the clock while the store refuses it. Nothing of the slot is
+   * stored until it goes through; if the engine stops first, the next start catches the slot up (or reports
+   * it missed) from the ledger's watermark, as for any slot it did not see.
+   */
+  private async storeFiringDurably(e: MissedEvent, store: () => Promise<void>): Promise<void> {
+    const slot = `Schedule/${e.schedule} at ${e.scheduledFor.toISOString()}`;
+    const subject = `firing of ${slot}`;
+    for (let failures = 0; ; failures++) {
+      try {
+        await store();
+        this.runner.health.settled(subject);
+        return;
+      } catch (err) {
+        const message = `could not store the firing of ${slot}: ${String(err)}`;
+        if (!this.accepting) {
+          this.log.error(
+            `${message}; nothing of it was stored, so the next start treats it as a slot it missed (catch-up window)`,
+            {
+              schedule: e.schedule,
+            },
+          );
+          this.runner.health.settled(subject);
+          return;
+        }
+        const retryInMs = Math.min(30_000, 500 * 2 ** failures);
+        this.runner.health.failed(subject, message, false);
+        this.log.error(`${message}; retrying in ${retryInMs / 1000}s`, { schedule: e.schedule, retryInMs });
+        await this.runner.pauseFor(retryInMs);
+      }
     }
   }
 }

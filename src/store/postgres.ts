@@ -5,6 +5,7 @@ import { StoreError } from './errors.js';
 import { reachedRevision, syncStatusFromRow, type SyncStatusRow } from './sync-status.js';
 import { migratePostgres } from './postgres-migrations.js';
 import { PostgresReplicas } from './postgres-replicas.js';
+import { pgFirings } from './postgres-firings.js';
 import { pgActivity, type Queryable } from './postgres-runs.js';
 import { objectFromRow, type ObjectRow } from './rows.js';
 import type {
@@ -13,6 +14,7 @@ import type {
   EngineEvent,
   FiringOutcome,
   FiringRecord,
+  InsertRunsOptions,
   LeaderFence,
   LiveObject,
   ObjectContent,
@@ -287,7 +289,14 @@ export class PostgresStore implements Store {
     return this.run(`store run ${run.runId}`, (db) => pgActivity.insertRun(db, run));
   }
 
-  async insertRuns(runs: readonly RunRecord[], opts: { processedEvent?: string } = {}): Promise<boolean[]> {
+  async insertRuns(runs: readonly RunRecord[], opts: InsertRunsOptions = {}): Promise<boolean[]> {
+    const { firing } = opts;
+    if (firing) {
+      const slot = `Schedule/${firing.schedule} at ${firing.scheduledFor.toISOString()}`;
+      return this.run(`store the firing of ${slot} with its runs`, (db) =>
+        pgFirings.recordWithRuns(db, firing, runs),
+      );
+    }
     const what = opts.processedEvent
       ? `store the runs of event ${opts.processedEvent}`
       : `store runs ${runs.map((r) => r.runId).join(', ')}`;
@@ -337,65 +346,17 @@ export class PostgresStore implements Store {
     scheduledFor: Date,
     firing: { outcome: FiringOutcome; catchUp: boolean; recordedAt: Date },
   ): Promise<boolean> {
-    const slot = scheduledFor.toISOString();
-    // One statement: the slot and its watermark commit together. DO NOTHING: the loser of a race learns it
-    // lost from the count, with no error and no second row. GREATEST: a slot recorded after a later one (a
-    // slow replica, a clock stepped back) never moves the watermark back.
-    const { rows } = await this.read(
-      `record the firing of Schedule/${schedule} at ${slot}`,
-      `WITH won AS (
-         INSERT INTO firings (schedule, scheduled_for, outcome, catch_up, recorded_at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (schedule, scheduled_for) DO NOTHING
-         RETURNING schedule, scheduled_for
-       ), mark AS (
-         INSERT INTO firing_watermarks (schedule, scheduled_for) SELECT schedule, scheduled_for FROM won
-         ON CONFLICT (schedule) DO UPDATE
-           SET scheduled_for = GREATEST(firing_watermarks.scheduled_for, excluded.scheduled_for)
-         RETURNING 1
-       )
-       SELECT (SELECT count(*) FROM won)::int AS won, (SELECT count(*) FROM mark)::int AS marked`,
-      [schedule, slot, firing.outcome, firing.catchUp ? 1 : 0, firing.recordedAt.toISOString()],
+    return this.run(`record the firing of Schedule/${schedule} at ${scheduledFor.toISOString()}`, (db) =>
+      pgFirings.record(db, { schedule, scheduledFor, ...firing }),
     );
-    return (rows[0] as { won: number }).won > 0;
   }
 
   async lastFirings(): Promise<Map<string, Date>> {
-    const { rows } = await this.read(
-      'read the firing watermarks',
-      'SELECT schedule, scheduled_for FROM firing_watermarks',
-    );
-    return new Map(
-      (rows as Array<{ schedule: string; scheduled_for: string }>).map((r) => [
-        r.schedule,
-        new Date(r.scheduled_for),
-      ]),
-    );
+    return this.run('read the firing watermarks', (db) => pgFirings.latest(db));
   }
 
   async listFirings(schedule?: string): Promise<FiringRecord[]> {
-    const { rows } =
-      schedule === undefined
-        ? await this.read('list firings', 'SELECT * FROM firings ORDER BY scheduled_for, schedule')
-        : await this.read(
-            'list firings',
-            'SELECT * FROM firings WHERE schedule = $1 ORDER BY scheduled_for',
-            [schedule],
-          );
-    return (
-      rows as Array<{
-        schedule: string;
-        scheduled_for: string;
-        outcome: string;
-        catch_up: number;
-        recorded_at: string;
-      }>
-    ).map((r) => ({
-      schedule: r.schedule,
-      scheduledFor: r.scheduled_for,
-      outcome: r.outcome as FiringOutcome,
-      catchUp: r.catch_up === 1,
-      recordedAt: r.recorded_at,
-    }));
+    return this.run('list firings', (db) => pgFirings.list(db, schedule));
   }
 
   async pruneActivity(before: Date): Promise<number> {

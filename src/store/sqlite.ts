@@ -16,6 +16,7 @@ import type {
   EngineEvent,
   FiringOutcome,
   FiringRecord,
+  InsertRunsOptions,
   LiveObject,
   ObjectContent,
   ObjectWrite,
@@ -25,6 +26,7 @@ import type {
   RunOutcome,
   RunRecord,
   RunRetry,
+  SlotFiring,
   Store,
   StoredEvent,
   SyncAttempt,
@@ -311,17 +313,32 @@ export class SqliteStore implements Store {
     return this.group.enqueue(`store run ${run.runId}`, () => this.activity.insertRun(run));
   }
 
-  async insertRuns(runs: readonly RunRecord[], opts: { processedEvent?: string } = {}): Promise<boolean[]> {
-    const inserted: boolean[] = [];
+  async insertRuns(runs: readonly RunRecord[], opts: InsertRunsOptions = {}): Promise<boolean[]> {
+    const { firing } = opts;
     const what = opts.processedEvent
       ? `store the runs of event ${opts.processedEvent}`
-      : `store runs ${runs.map((r) => r.runId).join(', ')}`;
+      : firing
+        ? `store the firing of Schedule/${firing.schedule} at ${firing.scheduledFor.toISOString()} with its runs`
+        : `store runs ${runs.map((r) => r.runId).join(', ')}`;
     const at = new Date().toISOString();
+    // Inside the one transaction: a slot another engine took stores nothing, a failed run stores no slot.
+    // The results are made inside too: a group that failed is applied again write by write.
     return this.group.enqueue(what, () => {
-      for (const run of runs) inserted.push(this.activity.insertRun(run));
+      if (firing && !this.recordSlot(firing)) return runs.map(() => false);
+      const inserted = runs.map((run) => this.activity.insertRun(run));
       if (opts.processedEvent !== undefined) this.activity.markEventProcessed(opts.processedEvent, at);
       return inserted;
     });
+  }
+
+  private recordSlot(firing: SlotFiring): boolean {
+    return this.firings.record(
+      firing.schedule,
+      firing.scheduledFor.toISOString(),
+      firing.outcome,
+      firing.catchUp,
+      firing.recordedAt.toISOString(),
+    );
   }
 
   // Each transition is one compare-and-set UPDATE; the group commit puts those of one turn in one transaction.

@@ -186,6 +186,30 @@ export interface RunTrigger {
 /** What became of a schedule slot: its runs were started, or it was reported missed and never run. */
 export type FiringOutcome = 'fired' | 'missed';
 
+/**
+ * A schedule slot claimed together with its runs (`insertRuns` with `firing`): the slot and the runs commit in
+ * one transaction or not at all, so no crash between them can leave a slot recorded whose runs were never stored.
+ */
+export interface SlotFiring {
+  schedule: string;
+  scheduledFor: Date;
+  outcome: FiringOutcome;
+  catchUp: boolean;
+  recordedAt: Date;
+}
+
+/** What `insertRuns` commits with the runs: an event's acknowledgement or a schedule slot (one of the two). */
+export interface InsertRunsOptions {
+  /** The event whose runs these are: marked processed in the same transaction. */
+  processedEvent?: string;
+  /**
+   * The schedule slot whose runs these are: recorded in the firing ledger in the same transaction. When the
+   * slot was recorded already (another engine, a replayed timer, before a restart), nothing is stored and
+   * every run reports false.
+   */
+  firing?: SlotFiring;
+}
+
 /** One row of the firing ledger: a schedule slot (schedule, scheduledFor) is recorded at most once. */
 export interface FiringRecord {
   schedule: string;
@@ -345,10 +369,11 @@ export interface Store {
   /** Insert-or-ignore on the run id: false when the run exists already (the same event or firing processed again). */
   insertRun(run: RunRecord): Promise<boolean>;
   /**
-   * Several `insertRun`s in one transaction, with `processedEvent` marked processed in the same one: an event's
-   * runs and its acknowledgement are one step. One boolean per run: inserted or already there.
+   * Several `insertRun`s in one transaction, with `processedEvent` marked processed, or the `firing` slot
+   * recorded, in the same one: an event's runs and its acknowledgement, or a slot and its runs, are one step.
+   * One boolean per run: inserted, or already there (or its slot was).
    */
-  insertRuns(runs: readonly RunRecord[], opts?: { processedEvent?: string }): Promise<boolean[]>;
+  insertRuns(runs: readonly RunRecord[], opts?: InsertRunsOptions): Promise<boolean[]>;
   /** queued | delayed (due by `claim.at`) → running, owned by `claim.owner`; attempts + 1. Null when lost. */
   claimRun(runId: string, from: WaitingRunStatus, claim: RunClaim): Promise<RunRecord | null>;
   /** Extends the leases of `owner`'s running runs among `runIds`; returns the ids still owned. */
@@ -371,9 +396,9 @@ export interface Store {
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
 
   /**
-   * Claims a schedule slot in the firing ledger, before any of its runs start. True when this call recorded
-   * it; false when it was already recorded (by another engine, a replayed timer, or before a restart), and
-   * then the caller must neither run nor report it.
+   * Claims a schedule slot in the firing ledger without runs (the engine records a slot with its runs through
+   * `insertRuns` with `firing`). True when this call recorded it; false when it was already recorded (by
+   * another engine, a replayed timer, or before a restart), and then the caller must neither run nor report it.
    */
   recordFiring(
     schedule: string,

@@ -7,8 +7,9 @@ import {
   type EngineLogger,
   type TaskLogLine,
 } from '../../src/engine/index.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import { openStore, StoreError, type Store } from '../../src/store/index.js';
 import { doc, docs, engineFixture, type EngineFixture } from '../helpers/engine.js';
+import { until } from '../helpers/wait.js';
 
 let fixture: EngineFixture | undefined;
 const extra: Array<{ engine: Engine; store?: Store }> = [];
@@ -222,5 +223,79 @@ describe('each schedule slot fires once, whatever the wall clock does', () => {
     const all = [...logger.lines, ...otherLogger.lines];
     expect(all.filter((l) => l.startsWith('error'))).toEqual([]);
     expect(all.filter((l) => l.includes('schedule slot already recorded'))).toHaveLength(1);
+  });
+});
+
+/** Makes the store refuse every write of runs while `refusing()` says so, as a full or failing disk would. */
+function refuseRunWrites(store: Store, refusing: () => boolean): () => number {
+  let refused = 0;
+  const real = store.insertRuns.bind(store);
+  store.insertRuns = async (runs, opts) => {
+    if (!refusing()) return real(runs, opts);
+    refused++;
+    throw new StoreError('could not store the runs: disk I/O error (injected)', 'io');
+  };
+  return () => refused;
+}
+
+describe('a schedule slot and its runs are stored together, never the one without the other', () => {
+  it('retries a firing whose runs the store refused, and then runs it once', async () => {
+    const logger = recordingLogger();
+    fixture = await engineFixture({
+      config: CONFIG,
+      manifests: MANIFESTS,
+      now: '2026-11-23T08:59:30Z',
+      logger,
+    });
+    let failing = true;
+    const refused = refuseRunWrites(fixture.store, () => failing);
+    fixture.clock.advanceTo('2026-11-23T09:00:00Z');
+    await until(async () => (refused() >= 1 ? true : null), 'the store to refuse the firing');
+    // The retry waits on the engine's clock (0.5 s, then 1 s …).
+    await until(() => {
+      fixture!.clock.advanceBy(500);
+      return refused() >= 2;
+    }, 'the store to refuse the firing again');
+    expect(await fixture.store.listFirings('hourly')).toEqual([]);
+    failing = false;
+    await step(fixture, 60_000);
+    expect(scheduleLines(fixture).map((l) => `${l.status} ${l.trigger.scheduledFor}`)).toEqual([
+      'succeeded 2026-11-23T09:00:00.000Z',
+    ]);
+    expect(await fixture.store.listFirings('hourly')).toHaveLength(1);
+    expect(
+      logger.lines.some((l) => l.startsWith('error could not store the firing of Schedule/hourly')),
+    ).toBe(true);
+  });
+
+  it('leaves a slot whose runs were never stored unrecorded, so the next start catches it up once', async () => {
+    fixture = await engineFixture({ config: CONFIG, manifests: MANIFESTS, now: '2026-11-23T07:59:30Z' });
+    await step(fixture, 60_000);
+    let failing = true;
+    const refused = refuseRunWrites(fixture.store, () => failing);
+    fixture.clock.advanceTo('2026-11-23T09:00:00Z');
+    await until(async () => (refused() >= 1 ? true : null), 'the store to refuse the firing');
+    // The engine goes down before the store took the firing (a crash, a stop): nothing of the slot is stored.
+    await fixture.engine.stop(1000);
+    failing = false;
+    expect((await fixture.store.listFirings('hourly')).map((f) => f.scheduledFor)).toEqual([
+      '2026-11-23T08:00:00.000Z',
+    ]);
+    expect(await fixture.store.listRuns({ task: 't' })).toHaveLength(1);
+    const clock = new ManualClock('2026-11-23T09:05:00Z');
+    const engine = createEngine({
+      store: fixture.store,
+      dataDir: fixture.dataDir,
+      config: fixture.config,
+      clock,
+    });
+    extra.push({ engine });
+    await engine.start();
+    await engine.whenIdle();
+    expect(scheduleLines(fixture).map(summary)).toEqual([
+      'succeeded 2026-11-23T08:00:00.000Z catchUp=false started 2026-11-23T08:00:00.000Z',
+      'succeeded 2026-11-23T09:00:00.000Z catchUp=true started 2026-11-23T09:05:00.000Z',
+    ]);
+    expect(await fixture.store.listFirings('hourly')).toHaveLength(2);
   });
 });

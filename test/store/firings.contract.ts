@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/store/index.js';
+import { StoreError, type RunRecord, type SlotFiring, type Store } from '../../src/store/index.js';
+import { runRecord } from '../helpers/runs.js';
 
 /** A fresh, empty store for one test, and a second handle on the same data (another engine's connection). */
 export interface FiringStoreHandle {
@@ -16,6 +17,25 @@ const fired = (recordedAt = '2026-06-01T09:00:00Z', catchUp = false) => ({
   catchUp,
   recordedAt: at(recordedAt),
 });
+
+const slot = (schedule: string, iso: string, over: Partial<SlotFiring> = {}): SlotFiring => ({
+  schedule,
+  scheduledFor: at(iso),
+  outcome: 'fired',
+  catchUp: false,
+  recordedAt: at(iso),
+  ...over,
+});
+const scheduleRun = (runId: string, iso: string): RunRecord =>
+  runRecord(runId, {
+    trigger: {
+      kind: 'schedule',
+      name: 'nightly',
+      event: null,
+      scheduledFor: at(iso).toISOString(),
+      catchUp: false,
+    },
+  });
 
 /**
  * The firing ledger's contract, written against the Store interface alone: each store implementation
@@ -111,6 +131,60 @@ export function firingLedgerContract(name: string, open: () => Promise<FiringSto
       const other = await handle.connect();
       expect(await other.recordFiring('a', at('2026-06-01T10:00:00Z'), fired())).toBe(false);
       expect(await other.lastFirings()).toEqual(new Map([['a', at('2026-06-01T10:00:00Z')]]));
+    });
+
+    it('stores a slot and its runs in one step; a repeat of the slot stores none of its runs', async () => {
+      const nine = '2026-06-01T09:00:00Z';
+      const runs = [scheduleRun('r1', nine), scheduleRun('r2', nine)];
+      expect(await store.insertRuns(runs, { firing: slot('nightly', nine) })).toEqual([true, true]);
+      expect(await store.listFirings('nightly')).toMatchObject([
+        { scheduledFor: '2026-06-01T09:00:00.000Z', outcome: 'fired' },
+      ]);
+      expect(await store.lastFirings()).toEqual(new Map([['nightly', at(nine)]]));
+      // A replayed timer, or another engine, with runs of other ids: the slot is taken, nothing is stored.
+      const again = [scheduleRun('r3', nine)];
+      expect(await store.insertRuns(again, { firing: slot('nightly', nine) })).toEqual([false]);
+      expect(await store.getRun('r3')).toBeUndefined();
+      expect((await store.listRuns()).map((r) => r.runId).sort()).toEqual(['r1', 'r2']);
+    });
+
+    it('stores neither the slot nor any run when one of its runs cannot be stored', async () => {
+      const nine = '2026-06-01T09:00:00Z';
+      // A write that fails in the middle: the second run's details cannot be stored (JSON has no BigInt).
+      const broken = { ...scheduleRun('r2', nine), details: { n: 1n } };
+      const err = await store
+        .insertRuns([scheduleRun('r1', nine), broken], { firing: slot('nightly', nine) })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreError);
+      expect(await store.listFirings()).toEqual([]);
+      expect(await store.lastFirings()).toEqual(new Map());
+      expect(await store.getRun('r1')).toBeUndefined();
+      // The slot is still free: the retry stores it with its runs.
+      expect(await store.insertRuns([scheduleRun('r1', nine)], { firing: slot('nightly', nine) })).toEqual([
+        true,
+      ]);
+      expect(await store.listFirings('nightly')).toHaveLength(1);
+    });
+
+    it('records a slot that starts no run (no task, or a missed one) with an empty run list', async () => {
+      expect(
+        await store.insertRuns([], { firing: slot('idle', '2026-06-01T09:00:00Z', { outcome: 'missed' }) }),
+      ).toEqual([]);
+      expect(await store.listFirings('idle')).toMatchObject([{ outcome: 'missed' }]);
+      expect(await store.recordFiring('idle', at('2026-06-01T09:00:00Z'), fired())).toBe(false);
+    });
+
+    it('stores the runs of exactly one of many engines racing for a slot, across connections', async () => {
+      const other = await handle.connect();
+      const nine = '2026-06-01T09:00:00Z';
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          (i % 2 ? other : store).insertRuns([scheduleRun(`r${i}`, nine)], { firing: slot('race', nine) }),
+        ),
+      );
+      expect(results.filter(([won]) => won)).toHaveLength(1);
+      expect(await other.listRuns()).toHaveLength(1);
+      expect(await store.listFirings('race')).toHaveLength(1);
     });
 
     it('prunes slots older than the retention cutoff and keeps every watermark', async () => {

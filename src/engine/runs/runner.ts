@@ -5,6 +5,7 @@ import type {
   DeliveryIdentity,
   EngineEvent,
   EventFieldValue,
+  InsertRunsOptions,
   RunAttempt,
   RunRecord,
   RunTrigger,
@@ -156,13 +157,10 @@ export class Runner {
 
   /**
    * One run per target of each request (each tag member, the named object, or none), stored in one
-   * transaction with `processedEvent` marked processed, then started. A run already stored (the same event or
+   * transaction with `processedEvent` marked processed or the `firing` slot recorded, then started. A run already stored (the same event or
    * firing again) is left alone. Returns the runs stored now.
    */
-  async startRuns(
-    requests: readonly RunRequest[],
-    opts: { processedEvent?: string } = {},
-  ): Promise<RunRecord[]> {
+  async startRuns(requests: readonly RunRequest[], opts: InsertRunsOptions = {}): Promise<RunRecord[]> {
     // Targets first: a Tag whose members live in VergeOS is read now, before anything is stored.
     const resolved: ResolvedTargets[] = [];
     for (const req of requests) resolved.push(await this.targetsOf(req.spec));
@@ -254,12 +252,18 @@ export class Runner {
     };
   }
 
-  /** Stores a run that never started, with why (a missed firing); false when it was stored already. */
-  async recordSkipped(run: RunRecord, reason: string): Promise<boolean> {
-    const done = skippedRun(run, reason, this.opts.clock.now());
-    if (!(await this.opts.store.insertRun(done))) return false;
-    this.ended(done, null);
-    return true;
+  /** Stores runs that never started, with why (a missed firing), in one transaction; returns those stored now. */
+  async recordSkipped(
+    runs: readonly RunRecord[],
+    reason: string,
+    opts: InsertRunsOptions = {},
+  ): Promise<RunRecord[]> {
+    const now = this.opts.clock.now();
+    const done = runs.map((run) => skippedRun(run, reason, now));
+    const inserted = await this.opts.store.insertRuns(done, opts);
+    const stored = done.filter((_, i) => inserted[i]);
+    for (const run of stored) this.ended(run, null);
+    return stored;
   }
 
   private jobFor(run: RunRecord, spec: TaskSpec, event: EngineEvent | null): Job {
