@@ -53,12 +53,12 @@ export class ActivityTables {
     this.insertRunStmt = db.prepare(
       `INSERT OR IGNORE INTO runs (run_id, task, status, trigger_kind, trigger_name, trigger_event,
          target_object_type, target_name, queued_at, started_at, finished_at, duration_ms, attempts, error,
-         details, trigger_scheduled_for, trigger_catch_up, attempt_started_at, next_attempt_at, owner,
-         lease_until, interruptions, attempt_log, delivery)
+         details, trigger_scheduled_for, trigger_catch_up, trigger_keep, attempt_started_at, next_attempt_at,
+         owner, lease_until, interruptions, attempt_log, delivery)
        VALUES (@run_id, @task, @status, @trigger_kind, @trigger_name, @trigger_event, @target_object_type,
          @target_name, @queued_at, @started_at, @finished_at, @duration_ms, @attempts, @error, @details,
-         @trigger_scheduled_for, @trigger_catch_up, @attempt_started_at, @next_attempt_at, @owner,
-         @lease_until, @interruptions, @attempt_log, @delivery)`,
+         @trigger_scheduled_for, @trigger_catch_up, @trigger_keep, @attempt_started_at, @next_attempt_at,
+         @owner, @lease_until, @interruptions, @attempt_log, @delivery)`,
     );
     this.getRunStmt = db.prepare('SELECT * FROM runs WHERE run_id = ?');
     this.getEventStmt = db.prepare('SELECT * FROM events WHERE id = ?');

@@ -116,6 +116,10 @@ export const MIGRATIONS: ReadonlyArray<string> = [
   ALTER TABLE events ADD COLUMN origin TEXT NOT NULL DEFAULT 'external' CHECK (origin IN ('external', 'engine'));
   UPDATE events SET origin = 'engine' WHERE id LIKE 'sys!_%' ESCAPE '!';
   `,
+  // A manual run's keep mark (run --keep): a kept run recovered by another engine must not retire its task.
+  `
+  ALTER TABLE runs ADD COLUMN trigger_keep INTEGER CHECK (trigger_keep IN (0, 1));
+  `,
 ];
 
 /** Brings the database to the latest schema, in one immediate transaction so two processes never both migrate. */

@@ -107,6 +107,10 @@ export const PG_MIGRATIONS: ReadonlyArray<string> = [
     seen_at TIMESTAMPTZ NOT NULL
   );
   `,
+  // A manual run's keep mark (run --keep): a kept run recovered by another replica must not retire its task.
+  `
+  ALTER TABLE runs ADD COLUMN trigger_keep INTEGER CHECK (trigger_keep IN (0, 1));
+  `,
 ];
 
 /** The advisory lock key under which one process at a time migrates (any constant unique to taskops). */

@@ -49,6 +49,7 @@ const RUN_COLUMNS = [
   'interruptions',
   'attempt_log',
   'delivery',
+  'trigger_keep',
 ] as const;
 
 /*

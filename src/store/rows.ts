@@ -82,6 +82,7 @@ export interface RunRow {
   details: string | null;
   trigger_scheduled_for: string | null;
   trigger_catch_up: number | null;
+  trigger_keep: number | null;
   attempt_started_at: string | null;
   next_attempt_at: string | null;
   owner: string | null;
@@ -115,7 +116,7 @@ export function runFromRow(row: RunRow): RunRecord {
   };
 }
 
-/** Only schedule runs carry their slot; other triggers keep the three-field shape. */
+/** Only schedule runs carry their slot, and only kept manual runs a keep mark; others keep the three-field shape. */
 function triggerFromRow(row: RunRow): RunTrigger {
   const trigger: RunTrigger = {
     kind: row.trigger_kind as RunTrigger['kind'],
@@ -124,6 +125,7 @@ function triggerFromRow(row: RunRow): RunTrigger {
   };
   if (row.trigger_scheduled_for !== null) trigger.scheduledFor = row.trigger_scheduled_for;
   if (row.trigger_catch_up !== null) trigger.catchUp = row.trigger_catch_up === 1;
+  if (row.trigger_keep === 1) trigger.keep = true;
   return trigger;
 }
 
@@ -154,6 +156,7 @@ export function runToRow(run: RunRecord): RunRow {
     details: jsonColumn(run.details),
     trigger_scheduled_for: run.trigger.scheduledFor ?? null,
     trigger_catch_up: catchUpColumn(run.trigger.catchUp),
+    trigger_keep: run.trigger.keep ? 1 : null,
     attempt_started_at: run.attemptStartedAt,
     next_attempt_at: run.nextAttemptAt,
     owner: run.owner,

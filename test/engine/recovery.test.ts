@@ -130,6 +130,29 @@ describe('after a crash or downtime', () => {
     });
   });
 
+  it('recovers a kept run (run --keep) of a deleteAfterRun task as kept: its success leaves the task in place', async () => {
+    const config = {
+      drivers: { jobs: { type: 'command', actions: { slow: ['node', '-e', 'setTimeout(() => {}, 400)'] } } },
+    };
+    const manifests = {
+      'm.yaml': doc('Task', 'once', {
+        objectType: 'jobs',
+        target: { name: 'job-1' },
+        action: 'slow',
+        deleteAfterRun: true,
+      }),
+    };
+    fixture = await engineFixture({ config, manifests, now: '2026-11-23T12:10:00Z' });
+    const [run] = await fixture.engine.runTask('once', { keep: true });
+    // Stopped mid-run: the attempt is cut off and the run waits in the store for the next engine.
+    await fixture.engine.stop(50);
+    expect((await fixture.store.getRun(run!.runId))!.trigger.keep).toBe(true);
+    second = await restart(fixture, '2026-11-23T12:11:00Z');
+    expect(await fixture.store.getRun(run!.runId)).toMatchObject({ status: 'succeeded', interruptions: 1 });
+    expect((await fixture.store.getObject('Task', 'once'))!.retiredAt).toBeNull();
+    expect(second.liveState.tasks.has('once')).toBe(true);
+  });
+
   it('processes events that were stored but not processed before the stop', async () => {
     fixture = await engineFixture({ config: CONFIG, manifests: MANIFESTS, now: '2026-11-23T12:10:00Z' });
     await fixture.store.addEvent({

@@ -265,6 +265,20 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect(await store.getRun('r1')).toEqual(full);
       });
 
+      it("keeps a manual run's keep mark (run --keep), and leaves other runs without one", async () => {
+        const kept = runRecord('kept', { trigger: { kind: 'manual', name: null, event: null, keep: true } });
+        await store.insertRuns([kept, runRecord('plain')]);
+        expect((await store.getRun('kept'))!.trigger).toEqual({
+          kind: 'manual',
+          name: null,
+          event: null,
+          keep: true,
+        });
+        expect((await store.getRun('plain'))!.trigger).toEqual({ kind: 'manual', name: null, event: null });
+        const claimed = await store.claimRun('kept', 'queued', claim('engine-a'));
+        expect(claimed!.trigger.keep).toBe(true);
+      });
+
       it('claims a queued run once: the loser gets null and the winner owns it under a lease', async () => {
         await store.insertRun(runRecord('r1'));
         const won = await store.claimRun('r1', 'queued', claim('engine-a'));

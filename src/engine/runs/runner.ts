@@ -446,9 +446,9 @@ export class Runner {
       return;
     }
     this.ended(done, result);
-    // `keep` lives on the admitted run (run --keep in this process): the store's record does not carry it.
+    // `keep` is stored with the run (run --keep), so a kept run recovered after a crash still keeps its task.
     if (status !== 'interrupted')
-      await this.afterRun(done, task, result, job.event, job.run.trigger.keep === true);
+      await this.afterRun(done, task, result, job.event, done.trigger.keep === true);
   }
 
   /** Why a webhook task must not send now (its webhook answered 410 Gone), or null. */
