@@ -120,6 +120,25 @@ export const MIGRATIONS: ReadonlyArray<string> = [
   `
   ALTER TABLE runs ADD COLUMN trigger_keep INTEGER CHECK (trigger_keep IN (0, 1));
   `,
+  // Webhooks disabled by a 410, one row each: they were one JSON meta key, rewritten whole by every change,
+  // so two engines disabling at once could lose one. Entries that do not parse are dropped (OR IGNORE skips
+  // rows with a missing field), as reading them disabled nothing.
+  `
+  CREATE TABLE disabled_webhooks (
+    name TEXT PRIMARY KEY,
+    status INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    spec_hash TEXT NOT NULL
+  ) WITHOUT ROWID;
+  INSERT OR IGNORE INTO disabled_webhooks (name, status, at, run_id, spec_hash)
+    SELECT e.key, json_extract(e.value, '$.status'), json_extract(e.value, '$.at'),
+      json_extract(e.value, '$.runId'), json_extract(e.value, '$.specHash')
+    FROM meta, json_each(CASE WHEN json_valid(meta.value)
+      THEN CASE WHEN json_type(meta.value) = 'object' THEN meta.value ELSE '{}' END ELSE '{}' END) AS e
+    WHERE meta.key = 'webhooks.disabled' AND e.type = 'object';
+  DELETE FROM meta WHERE key = 'webhooks.disabled';
+  `,
 ];
 
 /** Brings the database to the latest schema, in one immediate transaction so two processes never both migrate. */

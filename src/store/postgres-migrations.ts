@@ -111,6 +111,29 @@ export const PG_MIGRATIONS: ReadonlyArray<string> = [
   `
   ALTER TABLE runs ADD COLUMN trigger_keep INTEGER CHECK (trigger_keep IN (0, 1));
   `,
+  // Webhooks disabled by a 410, one row each: they were one JSON meta key, rewritten whole by every change,
+  // so two replicas disabling at once could lose one. A value that does not parse disables nothing, as before.
+  `
+  CREATE TABLE disabled_webhooks (
+    name TEXT COLLATE "C" PRIMARY KEY,
+    status INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    spec_hash TEXT NOT NULL
+  );
+  DO $$
+  BEGIN
+    INSERT INTO disabled_webhooks (name, status, at, run_id, spec_hash)
+      SELECT e.key, (e.value->>'status')::int, e.value->>'at', e.value->>'runId', e.value->>'specHash'
+      FROM meta, jsonb_each(meta.value::jsonb) AS e
+      WHERE meta.key = 'webhooks.disabled' AND jsonb_typeof(e.value) = 'object'
+        AND e.value ?& ARRAY['status', 'at', 'runId', 'specHash']
+      ON CONFLICT (name) DO NOTHING;
+  EXCEPTION WHEN others THEN
+    NULL;
+  END $$;
+  DELETE FROM meta WHERE key = 'webhooks.disabled';
+  `,
 ];
 
 /** The advisory lock key under which one process at a time migrates (any constant unique to taskops). */

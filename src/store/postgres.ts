@@ -5,12 +5,14 @@ import { StoreError } from './errors.js';
 import { reachedRevision, syncStatusFromRow, type SyncStatusRow } from './sync-status.js';
 import { migratePostgres } from './postgres-migrations.js';
 import { PostgresReplicas } from './postgres-replicas.js';
+import { disabledWebhooksByName, type DisabledWebhookRow } from './disabled-webhooks.js';
 import { pgFirings } from './postgres-firings.js';
 import { pgActivity, type Queryable } from './postgres-runs.js';
 import { objectFromRow, type ObjectRow } from './rows.js';
 import type {
   AppliedRevision,
   ApplyWritesOptions,
+  DisabledWebhook,
   EngineEvent,
   FiringOutcome,
   FiringRecord,
@@ -256,6 +258,43 @@ export class PostgresStore implements Store {
         [key, value],
       ),
     );
+  }
+
+  // One statement per mark, on its own row: replicas marking different webhooks never undo each other's.
+  async disableWebhook(name: string, entry: DisabledWebhook): Promise<void> {
+    await this.read(
+      `record that Webhook/${name} is disabled`,
+      `INSERT INTO disabled_webhooks (name, status, at, run_id, spec_hash) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (name) DO UPDATE SET status = excluded.status, at = excluded.at, run_id = excluded.run_id,
+         spec_hash = excluded.spec_hash`,
+      [name, entry.status, entry.at, entry.runId, entry.specHash],
+    );
+  }
+
+  async enableWebhook(name: string): Promise<boolean> {
+    const result = await this.read(
+      `enable Webhook/${name}`,
+      'DELETE FROM disabled_webhooks WHERE name = $1',
+      [name],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async getDisabledWebhook(name: string): Promise<DisabledWebhook | undefined> {
+    const { rows } = await this.read(
+      `read whether Webhook/${name} is disabled`,
+      'SELECT * FROM disabled_webhooks WHERE name = $1',
+      [name],
+    );
+    return disabledWebhooksByName(rows as DisabledWebhookRow[]).get(name);
+  }
+
+  async listDisabledWebhooks(): Promise<Map<string, DisabledWebhook>> {
+    const { rows } = await this.read(
+      'list disabled webhooks',
+      'SELECT * FROM disabled_webhooks ORDER BY name',
+    );
+    return disabledWebhooksByName(rows as DisabledWebhookRow[]);
   }
 
   async addEvent(event: EngineEvent): Promise<void> {

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { Kind } from '../manifest/types.js';
 import { ActivityTables } from './activity.js';
 import { lockDataDir, type DataDirLock } from './datadir-lock.js';
+import { DisabledWebhookTable } from './disabled-webhooks.js';
 import { StoreError } from './errors.js';
 import { FiringTable } from './firings.js';
 import { GroupCommit } from './group-commit.js';
@@ -13,6 +14,7 @@ import { SyncStatusTable } from './sync-status.js';
 import type {
   AppliedRevision,
   ApplyWritesOptions,
+  DisabledWebhook,
   EngineEvent,
   FiringOutcome,
   FiringRecord,
@@ -66,6 +68,7 @@ export class SqliteStore implements Store {
   private readonly activity: ActivityTables;
   private readonly firings: FiringTable;
   private readonly syncStatus: SyncStatusTable;
+  private readonly disabledWebhooks: DisabledWebhookTable;
   private readonly getMetaStmt: Database.Statement;
   private readonly setMetaStmt: Database.Statement;
   // The hot writes' transactions, made once: a new better-sqlite3 transaction wrapper per call cost about
@@ -86,6 +89,7 @@ export class SqliteStore implements Store {
     this.activity = new ActivityTables(db);
     this.firings = new FiringTable(db);
     this.syncStatus = new SyncStatusTable(db);
+    this.disabledWebhooks = new DisabledWebhookTable(db);
     this.getMetaStmt = db.prepare('SELECT value FROM meta WHERE key = ?');
     this.setMetaStmt = db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -264,6 +268,26 @@ export class SqliteStore implements Store {
   async setMeta(key: string, value: string): Promise<void> {
     this.group.flush();
     this.setMetaTx(`set meta ${key}`, key, value);
+  }
+
+  async disableWebhook(name: string, entry: DisabledWebhook): Promise<void> {
+    this.group.flush();
+    this.single(`record that Webhook/${name} is disabled`, () => this.disabledWebhooks.set(name, entry));
+  }
+
+  async enableWebhook(name: string): Promise<boolean> {
+    this.group.flush();
+    return this.single(`enable Webhook/${name}`, () => this.disabledWebhooks.clear(name));
+  }
+
+  async getDisabledWebhook(name: string): Promise<DisabledWebhook | undefined> {
+    this.group.flush();
+    return this.disabledWebhooks.get(name);
+  }
+
+  async listDisabledWebhooks(): Promise<Map<string, DisabledWebhook>> {
+    this.group.flush();
+    return this.disabledWebhooks.list();
   }
 
   async addEvent(event: EngineEvent): Promise<void> {

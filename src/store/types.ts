@@ -183,6 +183,18 @@ export interface RunTrigger {
   keep?: boolean;
 }
 
+/** A webhook its receiver disabled with 410 Gone: deliveries to it fail at once until it is enabled or changed. */
+export interface DisabledWebhook {
+  /** The status that disabled it (410). */
+  status: number;
+  /** When the answer came. */
+  at: string;
+  /** The run whose attempt got it. */
+  runId: string;
+  /** The spec it was disabled with: a change of the Webhook in git (another hash) enables it again. */
+  specHash: string;
+}
+
 /** What became of a schedule slot: its runs were started, or it was reported missed and never run. */
 export type FiringOutcome = 'fired' | 'missed';
 
@@ -409,6 +421,17 @@ export interface Store {
   lastFirings(): Promise<Map<string, Date>>;
   /** The ledger of one schedule (or all), oldest slot first. */
   listFirings(schedule?: string): Promise<FiringRecord[]>;
+
+  /**
+   * Webhooks disabled by their receiver (410 Gone), one mark per webhook: setting or clearing one is a single
+   * write that leaves every other webhook's mark as it is, whatever number of engines share the store.
+   */
+  disableWebhook(name: string, entry: DisabledWebhook): Promise<void>;
+  /** Clears one webhook's mark; false when it had none. */
+  enableWebhook(name: string): Promise<boolean>;
+  getDisabledWebhook(name: string): Promise<DisabledWebhook | undefined>;
+  /** Every mark, by webhook name (in name order). */
+  listDisabledWebhooks(): Promise<Map<string, DisabledWebhook>>;
 
   /**
    * Retention: deletes finished runs and processed events queued before `before`, and ledger slots before

@@ -192,6 +192,44 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       });
     });
 
+    describe('disabled webhooks', () => {
+      const mark = (runId: string, specHash = 'h1') => ({
+        status: 410,
+        at: AT.toISOString(),
+        runId,
+        specHash,
+      });
+
+      it('marks and clears webhooks one by one, each apart from the others', async () => {
+        expect(await store.listDisabledWebhooks()).toEqual(new Map());
+        await store.disableWebhook('b', mark('run_b'));
+        await store.disableWebhook('a', mark('run_a'));
+        await store.disableWebhook('a', mark('run_a2', 'h2'));
+        expect(await store.getDisabledWebhook('a')).toEqual(mark('run_a2', 'h2'));
+        expect(await store.getDisabledWebhook('none')).toBeUndefined();
+        expect(await store.listDisabledWebhooks()).toEqual(
+          new Map([
+            ['a', mark('run_a2', 'h2')],
+            ['b', mark('run_b')],
+          ]),
+        );
+        expect(await store.enableWebhook('a')).toBe(true);
+        expect(await store.enableWebhook('a')).toBe(false);
+        expect([...(await store.listDisabledWebhooks()).keys()]).toEqual(['b']);
+      });
+
+      it('keeps every mark two connections set and clear at the same moment', async () => {
+        const other = await connect();
+        await store.disableWebhook('gone', mark('run_0'));
+        const names = Array.from({ length: 10 }, (_, i) => `hook-${i}`);
+        await Promise.all([
+          ...names.map((n, i) => (i % 2 ? other : store).disableWebhook(n, mark(`run_${n}`))),
+          other.enableWebhook('gone'),
+        ]);
+        expect([...(await store.listDisabledWebhooks()).keys()].sort()).toEqual(names);
+      });
+    });
+
     describe('events', () => {
       it('stores events, hands out pending ones oldest first, and stores a repeated id once', async () => {
         await store.addEvent(event('e2'));

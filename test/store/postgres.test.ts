@@ -46,6 +46,28 @@ describe('PostgreSQL store: migrations', () => {
     expect(rows).toEqual([{ version: PG_MIGRATIONS.length }]);
   });
 
+  it('moves the webhooks an older schema disabled in its meta key into their table; a garbled value disables nothing', async () => {
+    const older = async (value: string) => {
+      const url = await server.freshDatabase();
+      await (await PostgresStore.open(url)).close();
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      // The schema as it was before the table: back to the version that kept them in meta.
+      await client.query('DROP TABLE disabled_webhooks');
+      await client.query('UPDATE schema_version SET version = version - 1');
+      await client.query('INSERT INTO meta (key, value) VALUES ($1, $2)', ['webhooks.disabled', value]);
+      await client.end();
+      return open(url);
+    };
+    const entry = { status: 410, at: AT.toISOString(), runId: 'run_1', specHash: 'abc' };
+    const store = await older(JSON.stringify({ hook: entry, broken: { status: 410 } }));
+    expect(await store.listDisabledWebhooks()).toEqual(new Map([['hook', entry]]));
+    expect(await store.getMeta('webhooks.disabled')).toBeUndefined();
+    const garbled = await older('{not json');
+    expect(await garbled.listDisabledWebhooks()).toEqual(new Map());
+    expect(await garbled.getMeta('webhooks.disabled')).toBeUndefined();
+  });
+
   it('names the server without its password when it cannot be reached', async () => {
     const err = await PostgresStore.open('postgres://taskops:hunter2@127.0.0.1:1/none').catch(
       (e: unknown) => e,
