@@ -134,6 +134,11 @@ export const PG_MIGRATIONS: ReadonlyArray<string> = [
   END $$;
   DELETE FROM meta WHERE key = 'webhooks.disabled';
   `,
+  // eventsSince (plans count what a changed trigger matches) reads by time, in (at, seq) order: an index,
+  // not a scan and a sort of every event kept for the retention period.
+  `
+  CREATE INDEX events_at ON events (at, seq);
+  `,
 ];
 
 /** The advisory lock key under which one process at a time migrates (any constant unique to taskops). */

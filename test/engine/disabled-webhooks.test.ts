@@ -11,7 +11,7 @@ import {
   specHash,
 } from '../../src/engine/disabled-webhooks.js';
 import type { WebhookSpec } from '../../src/manifest/types.js';
-import { openStore, STORE_FILE, type SqliteStore } from '../../src/store/index.js';
+import { MIGRATIONS, openStore, STORE_FILE, type SqliteStore } from '../../src/store/index.js';
 
 const spec = (url: string): WebhookSpec => ({ url }) as WebhookSpec;
 const gone = (runId: string) => ({ status: 410, at: '2026-11-23T12:00:00.000Z', runId });
@@ -74,12 +74,12 @@ describe('disabled webhooks (410 Gone) shared by engines on one store', () => {
   /** A data dir at the schema before the disabled_webhooks table, with `value` in the old meta key. */
   async function olderDataDir(value: string): Promise<SqliteStore> {
     dir = mkdtempSync(join(tmpdir(), 'taskops-disabled-'));
-    await (await openStore(dir)).close();
+    const before = MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE disabled_webhooks'));
     const db = new Database(join(dir, STORE_FILE));
-    const version = (db.prepare('SELECT version FROM schema_version').get() as { version: number }).version;
-    // The schema as it was before the table: back to the version that kept them in meta.
-    db.exec('DROP TABLE disabled_webhooks');
-    db.prepare('UPDATE schema_version SET version = ?').run(version - 1);
+    db.exec(
+      `CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (${before})`,
+    );
+    for (const migration of MIGRATIONS.slice(0, before)) db.exec(migration);
     db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('webhooks.disabled', value);
     db.close();
     const store = await openStore(dir);

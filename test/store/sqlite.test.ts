@@ -43,6 +43,15 @@ describe('SqliteStore', () => {
     db.close();
   });
 
+  it('reads the events since a time through an index on their time, in order, without scanning or sorting', () => {
+    const db = new Database(join(dir, 'data', 'taskops.db'), { readonly: true });
+    const plan = db
+      .prepare('EXPLAIN QUERY PLAN SELECT * FROM events WHERE at >= ? ORDER BY at, rowid LIMIT ?')
+      .all('2026-03-01T10:00:00.000Z', 10) as Array<{ detail: string }>;
+    db.close();
+    expect(plan.map((p) => p.detail)).toEqual(['SEARCH events USING INDEX events_at (at>?)']);
+  });
+
   it('reopens an existing store without migrating twice', async () => {
     await store.applyWrites([{ action: 'create', object: content('t1') }], 'r1', AT);
     await store.close();
