@@ -26,4 +26,13 @@ describe('control characters', () => {
       String.raw`line 1` + '\n\t' + String.raw`line\u000d2\u001b[2J`,
     );
   });
+
+  it('escapes the bidirectional-text controls as it escapes control characters, in both forms', () => {
+    const bidi = '\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c';
+    const shown = String.raw`\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c`;
+    expect(escapeControl(`a${bidi}b`)).toBe(`a${shown}b`);
+    expect(escapeControlKeepingLines(`a\n${bidi}`)).toBe(`a\n${shown}`);
+    // Letters of right-to-left scripts, and the joiners that shape them, print as they are.
+    expect(escapeControl('שלום مرحبا \u200d\u200c')).toBe('שלום مرحبا \u200d\u200c');
+  });
 });
