@@ -157,8 +157,9 @@ export class Runner {
 
   /**
    * One run per target of each request (each tag member, the named object, or none), stored in one
-   * transaction with `processedEvent` marked processed or the `firing` slot recorded, then started. A run already stored (the same event or
-   * firing again) is left alone. Returns the runs stored now.
+   * transaction with `processedEvent` marked processed or the `firing` slot recorded, then started. A run
+   * already stored (the same event or firing again), or one of a slot already recorded, is left alone.
+   * Returns the runs stored now.
    */
   async startRuns(requests: readonly RunRequest[], opts: InsertRunsOptions = {}): Promise<RunRecord[]> {
     // Targets first: a Tag whose members live in VergeOS is read now, before anything is stored.
