@@ -6,8 +6,7 @@ import {
   type LoadResult,
   type ManifestProblem,
 } from '../manifest/index.js';
-import { relabelProblem } from '../reconcile/index.js';
-import { GitSource } from '../source/index.js';
+import { relabelProblem } from '../reconcile/desired.js';
 import {
   engineConfig,
   globalOptions,
@@ -55,6 +54,8 @@ async function validateRepo(
   cmd: Command,
   loadOpts: Parameters<typeof loadManifests>[1],
 ): Promise<LoadResult> {
+  // Only --repo needs git (simple-git): local paths never load it.
+  const { GitSource } = await import('../source/index.js');
   const source = new GitSource({
     repo: opts.repo!,
     ref: opts.ref,
