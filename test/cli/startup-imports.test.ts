@@ -63,7 +63,7 @@ describe('what a CLI start loads', () => {
   });
 
   for (const args of [['--help'], ['help'], ['--version'], ['validate', '--help'], ['serve', '--help']]) {
-    it(`taskops ${args.join(' ')} loads commander and none of ${HEAVY.join(', ')}`, () => {
+    it(`taskops ${args.join(' ')} loads commander and none of the heavy packages`, () => {
       const lines = loadedBy([BIN, ...args]);
       expect(heavyIn(lines)).toEqual([]);
       expect(lines.some((l) => isPackage(l, 'yaml'))).toBe(false);
