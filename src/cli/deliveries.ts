@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { escapeControl } from '../manifest/index.js';
-import { listDeliveries, type DeliveryView } from '../server/index.js';
+import { listDeliveries, type DeliveryView } from '../server/deliveries.js';
 import { openStore, StoreError } from '../store/index.js';
 import { globalOptions, parseOutputFormat, stdoutPalette } from './context.js';
 import { CliError, EXIT } from './exit.js';

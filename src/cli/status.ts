@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { escapeControl } from '../manifest/index.js';
 import { KINDS } from '../manifest/types.js';
-import { statusReport, type StatusReport } from '../server/index.js';
+import { statusReport, type StatusReport } from '../server/status.js';
 import { engineConfig, globalOptions, parseOutputFormat, stdoutPalette } from './context.js';
 import { openReadOnlyStore } from './data-dir.js';
 import { storeUrl } from './store.js';
