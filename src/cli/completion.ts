@@ -1,27 +1,13 @@
 import type { Command } from 'commander';
 import { CliError, EXIT } from './exit.js';
-import { KIND_CHOICES } from './live-objects.js';
+import { SHELLS } from './commands/completion.js';
+import { KIND_CHOICES } from './commands/option-values.js';
 
-const SHELLS = ['bash', 'zsh'] as const;
-
-export function registerCompletion(program: Command): void {
-  program
-    .command('completion')
-    .description('print shell completion for bash or zsh (commands, options, kinds)')
-    .argument('<shell>', SHELLS.join(' or '))
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ source <(taskops completion bash)            # in ~/.bashrc
-  $ taskops completion zsh > "\${fpath[1]}/_taskops" # then restart zsh`,
-    )
-    .action((shell: string) => {
-      if (!(SHELLS as readonly string[]).includes(shell)) {
-        throw new CliError(`completion takes bash or zsh (got ${shell})`, EXIT.usage);
-      }
-      process.stdout.write(shell === 'bash' ? bashScript(program) : zshScript(program));
-    });
+export function completionAction(shell: string, program: Command): void {
+  if (!(SHELLS as readonly string[]).includes(shell)) {
+    throw new CliError(`completion takes bash or zsh (got ${shell})`, EXIT.usage);
+  }
+  process.stdout.write(shell === 'bash' ? bashScript(program) : zshScript(program));
 }
 
 /** Every option a command takes, long and short, its own and the global ones. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { escapeControl } from '../manifest/index.js';
-import { listDeliveries, type DeliveryView } from '../server/index.js';
+import { listDeliveries, type DeliveryView } from '../server/deliveries.js';
 import { openStore, StoreError } from '../store/index.js';
 import { globalOptions, parseOutputFormat, stdoutPalette } from './context.js';
 import { CliError, EXIT } from './exit.js';
@@ -38,80 +38,48 @@ function render(deliveries: readonly DeliveryView[], c: Palette): string {
   );
 }
 
-export function registerDeliveries(program: Command): void {
-  program
-    .command('deliveries')
-    .description('webhook deliveries, newest first; --failed lists the dead letters (attempts used up)')
-    .option('--failed', 'only deliveries that ended failed')
-    .option('--webhook <name>', 'only deliveries to this Webhook')
-    .option('--limit <n>', 'at most this many (1 to 500)', '50')
-    .option('--server <url>', 'ask a running `taskops serve` instead of reading the data dir')
-    .option('--api-token-file <file>', 'bearer token for --server (default: $TASKOPS_API_TOKEN)')
-    .option('-o, --output <format>', 'text or json', 'text')
-    .addHelpText(
-      'after',
-      `
-STATUS is the run state with VergeOS's delivery status beside it (queued, running, sent, error).
-Re-send a dead letter with the same webhook-id and body: taskops replay RUN_ID.
+export interface DeliveriesOptions {
+  failed?: boolean;
+  webhook?: string;
+  limit: string;
+  server?: string;
+  apiTokenFile?: string;
+  output: string;
+}
 
-Examples:
-  $ taskops deliveries --failed
-  $ taskops deliveries --webhook slack-alerts --output json | jq '.[0].attemptLog'
-  $ taskops deliveries --failed --server http://127.0.0.1:8080`,
-    )
-    .action(
-      async (
-        opts: {
-          failed?: boolean;
-          webhook?: string;
-          limit: string;
-          server?: string;
-          apiTokenFile?: string;
-          output: string;
-        },
-        cmd: Command,
-      ) => {
-        const format = parseOutputFormat(opts.output, FORMATS);
-        const limit = Number(opts.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 500)
-          throw new CliError(`--limit takes a whole number from 1 to 500 (got ${opts.limit})`, EXIT.usage);
-        let deliveries: DeliveryView[];
-        if (opts.server) {
-          const query = new URLSearchParams({ limit: String(limit) });
-          if (opts.failed) query.set('failed', '1');
-          if (opts.webhook) query.set('webhook', opts.webhook);
-          deliveries = (
-            await callServer<{ deliveries: DeliveryView[] }>(
-              opts.server,
-              'GET',
-              `/api/v1/deliveries?${query}`,
-              {
-                tokenFile: opts.apiTokenFile,
-              },
-            )
-          ).data.deliveries;
-        } else {
-          let store;
-          try {
-            store = await openStore(globalOptions(cmd).dataDir);
-          } catch (err) {
-            throw err instanceof StoreError ? new CliError(err.message) : err;
-          }
-          try {
-            deliveries = await listDeliveries(store, {
-              failed: opts.failed ?? false,
-              ...(opts.webhook ? { webhook: opts.webhook } : {}),
-              limit,
-            });
-          } finally {
-            await store.close();
-          }
-        }
-        process.stdout.write(
-          format === 'json'
-            ? JSON.stringify(deliveries, null, 2) + '\n'
-            : render(deliveries, stdoutPalette(cmd)),
-        );
-      },
-    );
+export async function deliveriesAction(opts: DeliveriesOptions, cmd: Command): Promise<void> {
+  const format = parseOutputFormat(opts.output, FORMATS);
+  const limit = Number(opts.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+    throw new CliError(`--limit takes a whole number from 1 to 500 (got ${opts.limit})`, EXIT.usage);
+  let deliveries: DeliveryView[];
+  if (opts.server) {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (opts.failed) query.set('failed', '1');
+    if (opts.webhook) query.set('webhook', opts.webhook);
+    deliveries = (
+      await callServer<{ deliveries: DeliveryView[] }>(opts.server, 'GET', `/api/v1/deliveries?${query}`, {
+        tokenFile: opts.apiTokenFile,
+      })
+    ).data.deliveries;
+  } else {
+    let store;
+    try {
+      store = await openStore(globalOptions(cmd).dataDir);
+    } catch (err) {
+      throw err instanceof StoreError ? new CliError(err.message) : err;
+    }
+    try {
+      deliveries = await listDeliveries(store, {
+        failed: opts.failed ?? false,
+        ...(opts.webhook ? { webhook: opts.webhook } : {}),
+        limit,
+      });
+    } finally {
+      await store.close();
+    }
+  }
+  process.stdout.write(
+    format === 'json' ? JSON.stringify(deliveries, null, 2) + '\n' : render(deliveries, stdoutPalette(cmd)),
+  );
 }

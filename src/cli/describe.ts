@@ -7,79 +7,61 @@ import { engineConfig, globalOptions, parseOutputFormat, stdoutPalette } from '.
 import { CliError, EXIT } from './exit.js';
 import { serverFrom } from './http-client.js';
 import { colourStatus } from './log-views.js';
-import { KIND_CHOICES, liveView, parseKind } from './live-objects.js';
+import { liveView, parseKind } from './live-objects.js';
 import { notFound } from './names.js';
 import type { Palette } from './output.js';
-import { addServerOptions, type ServerOptions } from './server-options.js';
+import type { ServerOptions } from './server-options.js';
 import { summary, wiring, type Link } from './wiring.js';
 
 const FIRINGS = 5;
 const RUNS = 5;
 
-interface DescribeOptions extends ServerOptions {
+export interface DescribeOptions extends ServerOptions {
   output: string;
 }
 
-export function registerDescribe(program: Command): void {
-  const describe = program
-    .command('describe')
-    .description(
-      'one object: its wiring in both directions, next firings in its zone, last runs, source file:line',
-    )
-    .argument(
-      '<kind/name>',
-      `${KIND_CHOICES.join(', ')} (singular or plural) and a name, e.g. task/power-off-gpu-vms`,
-    )
-    .argument('[path]', 'manifests to find the source file:line in (the live state keeps only the revision)')
-    .option('-o, --output <format>', 'text or json', 'text');
-  addServerOptions(describe, 'describe an object of a running `taskops serve` instead of the data dir');
-  describe
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ taskops describe task/power-off-gpu-vms
-  $ taskops describe schedule/friday-6pm examples/gpu-vms
-  $ taskops describe tag/gpu-vms --server http://127.0.0.1:8080 --output json`,
-    )
-    .action(async (ref: string, path: string | undefined, opts: DescribeOptions, cmd: Command) => {
-      const format = parseOutputFormat(opts.output, ['text', 'json'] as const);
-      const slash = ref.indexOf('/');
-      if (slash <= 0 || slash === ref.length - 1)
-        throw new CliError(
-          `describe takes KIND/NAME, like task/nightly-backup (got ${JSON.stringify(ref)})`,
-          EXIT.usage,
-        );
-      const kind = parseKind(ref.slice(0, slash));
-      const name = ref.slice(slash + 1);
-      const defaultZone = engineConfig(cmd).config.defaultTimezone;
-      const view = await liveView(
-        globalOptions(cmd).dataDir,
-        serverFrom(opts.server),
-        opts.apiTokenFile,
-        storeUrl(cmd),
+export async function describeAction(
+  ref: string,
+  path: string | undefined,
+  opts: DescribeOptions,
+  cmd: Command,
+): Promise<void> {
+  const format = parseOutputFormat(opts.output, ['text', 'json'] as const);
+  const slash = ref.indexOf('/');
+  if (slash <= 0 || slash === ref.length - 1)
+    throw new CliError(
+      `describe takes KIND/NAME, like task/nightly-backup (got ${JSON.stringify(ref)})`,
+      EXIT.usage,
+    );
+  const kind = parseKind(ref.slice(0, slash));
+  const name = ref.slice(slash + 1);
+  const defaultZone = engineConfig(cmd).config.defaultTimezone;
+  const view = await liveView(
+    globalOptions(cmd).dataDir,
+    serverFrom(opts.server),
+    opts.apiTokenFile,
+    storeUrl(cmd),
+  );
+  try {
+    const object = view.objects.find((o) => o.kind === kind && o.name === name);
+    if (!object)
+      throw notFound(
+        kind,
+        name,
+        view.objects.filter((o) => o.kind === kind).map((o) => o.name),
+        `in ${view.where}`,
       );
-      try {
-        const object = view.objects.find((o) => o.kind === kind && o.name === name);
-        if (!object)
-          throw notFound(
-            kind,
-            name,
-            view.objects.filter((o) => o.kind === kind).map((o) => o.name),
-            `in ${view.where}`,
-          );
-        const links = wiring(object, view.objects);
-        const firings = firingsOf(object, view.objects, defaultZone);
-        const runs = object.kind === 'Task' ? await view.runsOf(object.name, RUNS) : [];
-        const source = path ? await sourceOf(path, object, defaultZone) : null;
-        const report = { kind, name, object, wiring: links, nextFirings: firings, lastRuns: runs, source };
-        process.stdout.write(
-          format === 'json' ? JSON.stringify(report, null, 2) + '\n' : render(report, stdoutPalette(cmd)),
-        );
-      } finally {
-        await view.close();
-      }
-    });
+    const links = wiring(object, view.objects);
+    const firings = firingsOf(object, view.objects, defaultZone);
+    const runs = object.kind === 'Task' ? await view.runsOf(object.name, RUNS) : [];
+    const source = path ? await sourceOf(path, object, defaultZone) : null;
+    const report = { kind, name, object, wiring: links, nextFirings: firings, lastRuns: runs, source };
+    process.stdout.write(
+      format === 'json' ? JSON.stringify(report, null, 2) + '\n' : render(report, stdoutPalette(cmd)),
+    );
+  } finally {
+    await view.close();
+  }
 }
 
 interface Firing {

@@ -1,6 +1,6 @@
 import { Ajv } from 'ajv';
 import { codePointLabel, controlCharacterAt, escapeControl } from '../manifest/index.js';
-import { EVENT_BODY } from '../server/index.js';
+import { EVENT_BODY } from '../server/routes/events.js';
 import type { EventFieldValue } from '../store/types.js';
 import { CliError, EXIT } from './exit.js';
 

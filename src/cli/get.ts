@@ -6,84 +6,62 @@ import type { LiveObject } from '../store/types.js';
 import { storeUrl } from './store.js';
 import { engineConfig, globalOptions, parseOutputFormat, stdoutPalette } from './context.js';
 import { serverFrom } from './http-client.js';
-import { KIND_CHOICES, liveView, parseKind } from './live-objects.js';
+import { liveView, parseKind } from './live-objects.js';
 import { notFound } from './names.js';
 import { table } from './output.js';
-import { addServerOptions, type ServerOptions } from './server-options.js';
+import type { ServerOptions } from './server-options.js';
 import { summary } from './wiring.js';
 
-export function registerGet(program: Command): void {
-  const get = program
-    .command('get')
-    .description('list live objects of one kind: tasks, schedules, triggers, webhooks or tags')
-    .argument('<kind>', KIND_CHOICES.join(', '))
-    .argument('[name]', 'only this object')
-    .option('-o, --output <format>', 'text or json', 'text');
-  addServerOptions(get, 'list the objects of a running `taskops serve` instead of the data dir');
-  get
-    .addHelpText(
-      'after',
-      `
-Schedules show their next firing in their own zone; taskops describe KIND/NAME shows one object's wiring.
-
-Examples:
-  $ taskops get tasks
-  $ taskops get schedules --server http://127.0.0.1:8080
-  $ taskops get tags gpu-vms --output json`,
-    )
-    .action(
-      async (
-        kindWord: string,
-        name: string | undefined,
-        opts: { output: string } & ServerOptions,
-        cmd: Command,
-      ) => {
-        const format = parseOutputFormat(opts.output, ['text', 'json'] as const);
-        const kind = parseKind(kindWord);
-        const view = await liveView(
-          globalOptions(cmd).dataDir,
-          serverFrom(opts.server),
-          opts.apiTokenFile,
-          storeUrl(cmd),
-        );
-        try {
-          const all = view.objects.filter((o) => o.kind === kind);
-          const shown = name === undefined ? all : all.filter((o) => o.name === name);
-          if (name !== undefined && shown.length === 0)
-            throw notFound(
-              kind,
-              name,
-              all.map((o) => o.name),
-              `in ${view.where}`,
-            );
-          if (format === 'json') {
-            process.stdout.write(JSON.stringify(shown, null, 2) + '\n');
-            return;
-          }
-          if (shown.length === 0) {
-            process.stdout.write(`no ${kindWord.toLowerCase()} in ${escapeControl(view.where)}\n`);
-            return;
-          }
-          const zone = engineConfig(cmd).config.defaultTimezone;
-          const c = stdoutPalette(cmd);
-          const rows = shown.map((o) => [o.name, state(o), summary(o), extra(o, zone)].map(escapeControl));
-          const header = [
-            'NAME',
-            'STATE',
-            kind === 'Schedule' ? 'WHEN' : 'WHAT',
-            kind === 'Schedule' ? 'NEXT' : 'MANAGED',
-          ];
-          process.stdout.write(
-            table(
-              rows,
-              header.map((h) => c.bold(h)),
-            ) + '\n',
-          );
-        } finally {
-          await view.close();
-        }
-      },
+export async function getAction(
+  kindWord: string,
+  name: string | undefined,
+  opts: { output: string } & ServerOptions,
+  cmd: Command,
+): Promise<void> {
+  const format = parseOutputFormat(opts.output, ['text', 'json'] as const);
+  const kind = parseKind(kindWord);
+  const view = await liveView(
+    globalOptions(cmd).dataDir,
+    serverFrom(opts.server),
+    opts.apiTokenFile,
+    storeUrl(cmd),
+  );
+  try {
+    const all = view.objects.filter((o) => o.kind === kind);
+    const shown = name === undefined ? all : all.filter((o) => o.name === name);
+    if (name !== undefined && shown.length === 0)
+      throw notFound(
+        kind,
+        name,
+        all.map((o) => o.name),
+        `in ${view.where}`,
+      );
+    if (format === 'json') {
+      process.stdout.write(JSON.stringify(shown, null, 2) + '\n');
+      return;
+    }
+    if (shown.length === 0) {
+      process.stdout.write(`no ${kindWord.toLowerCase()} in ${escapeControl(view.where)}\n`);
+      return;
+    }
+    const zone = engineConfig(cmd).config.defaultTimezone;
+    const c = stdoutPalette(cmd);
+    const rows = shown.map((o) => [o.name, state(o), summary(o), extra(o, zone)].map(escapeControl));
+    const header = [
+      'NAME',
+      'STATE',
+      kind === 'Schedule' ? 'WHEN' : 'WHAT',
+      kind === 'Schedule' ? 'NEXT' : 'MANAGED',
+    ];
+    process.stdout.write(
+      table(
+        rows,
+        header.map((h) => c.bold(h)),
+      ) + '\n',
     );
+  } finally {
+    await view.close();
+  }
 }
 
 function state(o: LiveObject): string {

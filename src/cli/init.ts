@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
 import { CliError } from './exit.js';
 
 /** The bundled CI workflow, read from the installed package so `init` and examples/ci never drift apart. */
@@ -41,50 +40,32 @@ spec:
   repeat: { unit: days, at: '09:00' }
 `;
 
-export function registerInit(program: Command): void {
-  program
-    .command('init')
-    .description(
-      'write a starter repo: a task, a schedule, an engine config with its secrets allowlist, the CI workflow',
-    )
-    .argument('[dir]', 'where to write it', '.')
-    .addHelpText(
-      'after',
-      `
-Writes taskops.config.yaml, manifests/task.yaml, manifests/schedule.yaml and
-.github/workflows/taskops-plan.yml; refuses (exit 1, nothing written) when any of them exists.
-
-Examples:
-  $ taskops init ops-tasks && cd ops-tasks
-  $ taskops --config taskops.config.yaml validate manifests`,
-    )
-    .action((dir: string) => {
-      const files: Array<[string, string]> = [
-        ['taskops.config.yaml', CONFIG],
-        [path.join('manifests', 'task.yaml'), TASK],
-        [path.join('manifests', 'schedule.yaml'), SCHEDULE],
-        [path.join('.github', 'workflows', 'taskops-plan.yml'), readFileSync(WORKFLOW, 'utf8')],
-      ];
-      const existing = files.map(([f]) => path.join(dir, f)).filter((f) => existsSync(f));
-      if (existing.length > 0) {
-        throw new CliError(
-          `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}: nothing was written; ` +
-            'run taskops init in an empty folder, or give it another DIR',
-        );
-      }
-      for (const [file, text] of files) {
-        mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-        writeFileSync(path.join(dir, file), text);
-      }
-      const lines = [
-        ...files.map(([f]) => `created ${path.join(dir, f)}`),
-        '',
-        'Next:',
-        `  cd ${dir}`,
-        '  taskops --config taskops.config.yaml validate manifests',
-        '  taskops --config taskops.config.yaml reconcile manifests --dry-run',
-        '  taskops --config taskops.config.yaml serve manifests',
-      ];
-      process.stdout.write(lines.join('\n') + '\n');
-    });
+export async function initAction(dir: string): Promise<void> {
+  const files: Array<[string, string]> = [
+    ['taskops.config.yaml', CONFIG],
+    [path.join('manifests', 'task.yaml'), TASK],
+    [path.join('manifests', 'schedule.yaml'), SCHEDULE],
+    [path.join('.github', 'workflows', 'taskops-plan.yml'), readFileSync(WORKFLOW, 'utf8')],
+  ];
+  const existing = files.map(([f]) => path.join(dir, f)).filter((f) => existsSync(f));
+  if (existing.length > 0) {
+    throw new CliError(
+      `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}: nothing was written; ` +
+        'run taskops init in an empty folder, or give it another DIR',
+    );
+  }
+  for (const [file, text] of files) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), text);
+  }
+  const lines = [
+    ...files.map(([f]) => `created ${path.join(dir, f)}`),
+    '',
+    'Next:',
+    `  cd ${dir}`,
+    '  taskops --config taskops.config.yaml validate manifests',
+    '  taskops --config taskops.config.yaml reconcile manifests --dry-run',
+    '  taskops --config taskops.config.yaml serve manifests',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
 }

@@ -5,6 +5,7 @@ import { openReadOnlyStore } from './data-dir.js';
 import { CliError, EXIT } from './exit.js';
 import { callServer } from './http-client.js';
 import { closest } from '../manifest/suggest.js';
+import { KIND_CHOICES } from './commands/option-values.js';
 
 /** What get and describe read: the live objects and recent runs, from the data dir or a running serve. */
 export interface LiveView {
@@ -70,8 +71,6 @@ const KIND_WORDS: Record<string, Kind> = {
   tags: 'Tag',
   tag: 'Tag',
 };
-
-export const KIND_CHOICES = ['tasks', 'schedules', 'triggers', 'webhooks', 'tags'];
 
 export function parseKind(word: string): Kind {
   const kind = KIND_WORDS[word.toLowerCase()];

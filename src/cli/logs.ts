@@ -1,23 +1,20 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../config/index.js';
 import { readTaskLogs } from '../engine/index.js';
-import { RUN_STATUSES, type RunRecord } from '../store/types.js';
+import type { RunRecord } from '../store/types.js';
+import { MAX_LIMIT, STATUSES } from './commands/logs.js';
 import { globalOptions, stdoutPalette } from './context.js';
 import { requireDataDir } from './data-dir.js';
 import { CliError, EXIT } from './exit.js';
 import { callServer, serverFrom } from './http-client.js';
 import { followRuns } from './follow.js';
 import { renderLogTable, renderRunDetail, toCsv, type LogRun } from './log-views.js';
-import { addServerOptions, type ServerOptions } from './server-options.js';
+import type { ServerOptions } from './server-options.js';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
-/** Task-log files hold finished runs only; a server also lists queued, delayed and running ones. */
-const STATUSES: readonly string[] = RUN_STATUSES;
-/** The API's page limit: more needs several pages, which a terminal reader never wants. */
-const MAX_LIMIT = 500;
 
-interface LogsOptions extends ServerOptions {
+export interface LogsOptions extends ServerOptions {
   task?: string;
   status?: string;
   since?: string;
@@ -28,74 +25,45 @@ interface LogsOptions extends ServerOptions {
   format?: string;
 }
 
-export function registerLogs(program: Command): void {
-  const logs = program
-    .command('logs')
-    .description('read the task logs: every run with its id, time, duration, outcome, trigger and target')
-    .option('--task <name>', 'only this task')
-    .option('--status <status>', `only runs with this outcome: ${STATUSES.join(', ')}`)
-    .option('--since <duration>', 'only runs started within this long (30m, 24h, 7d)')
-    .option('--limit <n>', `only the last N runs (1-${MAX_LIMIT})`)
-    .option('--run <id>', "one run in detail: trigger, attempts, a command's argv, exit code and output")
-    .option('-f, --follow', 'keep printing runs as they finish (needs --server or TASKOPS_SERVER)')
-    .option('-o, --output <format>', 'table, json (an array; one object a line with --follow) or csv')
-    .option('--format <format>', 'the same as --output (kept for older scripts)');
-  addServerOptions(logs, 'read the runs of a running `taskops serve` instead of <data-dir>/logs');
-  logs
-    .addHelpText(
-      'after',
-      `
-Reads <data-dir>/logs/runs-YYYY-MM-DD.jsonl, oldest first, or the runs of a running engine with --server.
-The RUN column is the run id (the \${RUN_ID} of templates); durations are milliseconds (numbers in json
-and csv).
-
-Examples:
-  $ taskops logs --since 24h
-  $ taskops logs --task power-off-gpu-vms --status failed --output json
-  $ taskops logs --run m-20260301T180000Z-1a2b
-  $ taskops logs --follow --server http://127.0.0.1:8080
-  $ taskops logs --output csv > runs.csv`,
-    )
-    .action(async (opts: LogsOptions, cmd: Command) => {
-      const format = outputFormat(opts);
-      if (opts.status && !STATUSES.includes(opts.status)) {
-        throw new CliError(`--status must be one of ${STATUSES.join(', ')} (got ${opts.status})`, EXIT.usage);
-      }
-      const limit = parseLimit(opts.limit);
-      const since = parseSince(opts.since);
-      const server = serverFrom(opts.server);
-      if (opts.follow) {
-        if (!server) {
-          throw new CliError(
-            '--follow reads a running engine: add --server URL (or set TASKOPS_SERVER); ' +
-              'the files in <data-dir>/logs are only read once',
-            EXIT.usage,
-          );
-        }
-        await followRuns(
-          server,
-          { task: opts.task, status: opts.status, tokenFile: opts.apiTokenFile },
-          format,
-          stdoutPalette(cmd),
-        );
-        return;
-      }
-      let runs = server
-        ? await serverRuns(server, opts, since, limit)
-        : localRuns(globalOptions(cmd).dataDir, opts, since);
-      if (limit !== undefined && opts.run === undefined) runs = runs.slice(-limit);
-      if (opts.run !== undefined) {
-        const run = runs.find((r) => r.runId === opts.run);
-        if (!run) throw new CliError(noSuchRun(opts.run, runs, server));
-        process.stdout.write(
-          format === 'json' ? JSON.stringify(run, null, 2) + '\n' : renderRunDetail(run, stdoutPalette(cmd)),
-        );
-        return;
-      }
-      if (format === 'json') process.stdout.write(JSON.stringify(runs, null, 2) + '\n');
-      else if (format === 'csv') process.stdout.write(toCsv(runs));
-      else process.stdout.write(renderLogTable(runs, stdoutPalette(cmd)));
-    });
+export async function logsAction(opts: LogsOptions, cmd: Command): Promise<void> {
+  const format = outputFormat(opts);
+  if (opts.status && !STATUSES.includes(opts.status)) {
+    throw new CliError(`--status must be one of ${STATUSES.join(', ')} (got ${opts.status})`, EXIT.usage);
+  }
+  const limit = parseLimit(opts.limit);
+  const since = parseSince(opts.since);
+  const server = serverFrom(opts.server);
+  if (opts.follow) {
+    if (!server) {
+      throw new CliError(
+        '--follow reads a running engine: add --server URL (or set TASKOPS_SERVER); ' +
+          'the files in <data-dir>/logs are only read once',
+        EXIT.usage,
+      );
+    }
+    await followRuns(
+      server,
+      { task: opts.task, status: opts.status, tokenFile: opts.apiTokenFile },
+      format,
+      stdoutPalette(cmd),
+    );
+    return;
+  }
+  let runs = server
+    ? await serverRuns(server, opts, since, limit)
+    : localRuns(globalOptions(cmd).dataDir, opts, since);
+  if (limit !== undefined && opts.run === undefined) runs = runs.slice(-limit);
+  if (opts.run !== undefined) {
+    const run = runs.find((r) => r.runId === opts.run);
+    if (!run) throw new CliError(noSuchRun(opts.run, runs, server));
+    process.stdout.write(
+      format === 'json' ? JSON.stringify(run, null, 2) + '\n' : renderRunDetail(run, stdoutPalette(cmd)),
+    );
+    return;
+  }
+  if (format === 'json') process.stdout.write(JSON.stringify(runs, null, 2) + '\n');
+  else if (format === 'csv') process.stdout.write(toCsv(runs));
+  else process.stdout.write(renderLogTable(runs, stdoutPalette(cmd)));
 }
 
 function outputFormat(opts: LogsOptions): Format {

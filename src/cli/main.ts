@@ -1,29 +1,32 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { escapeControlKeepingLines } from '../manifest/index.js';
+import { escapeControlKeepingLines } from '../manifest/control.js';
 import { redactCredentials } from '../text/redact.js';
 import { CliError, EXIT } from './exit.js';
-import { registerValidate } from './validate.js';
-import { registerReconcile } from './reconcile.js';
-import { registerPlan } from './plan.js';
-import { registerStatus } from './status.js';
-import { registerRun } from './run.js';
-import { registerEmit } from './emit.js';
-import { registerLogs } from './logs.js';
-import { registerPreview } from './preview.js';
-import { registerGet } from './get.js';
-import { registerDescribe } from './describe.js';
-import { registerServe } from './serve.js';
-import { registerImport } from './import.js';
-import { registerDeliveries } from './deliveries.js';
-import { registerReplay } from './replay.js';
-import { registerWebhooks } from './webhooks.js';
-import { registerCompletion } from './completion.js';
-import { registerInit } from './init.js';
+import { registerValidate } from './commands/validate.js';
+import { registerReconcile } from './commands/reconcile.js';
+import { registerPlan } from './commands/plan.js';
+import { registerStatus } from './commands/status.js';
+import { registerRun } from './commands/run.js';
+import { registerEmit } from './commands/emit.js';
+import { registerLogs } from './commands/logs.js';
+import { registerPreview } from './commands/preview.js';
+import { registerGet } from './commands/get.js';
+import { registerDescribe } from './commands/describe.js';
+import { registerServe } from './commands/serve.js';
+import { registerImport } from './commands/import.js';
+import { registerDeliveries } from './commands/deliveries.js';
+import { registerReplay } from './commands/replay.js';
+import { registerWebhooks } from './commands/webhooks.js';
+import { registerCompletion } from './commands/completion.js';
+import { registerInit } from './commands/init.js';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
-/** Every command file exports one register function; the order here is the order in --help. */
+/**
+ * Every command's definition (commands/*.ts: arguments, options, help) registers it; its action is imported
+ * only when it runs, so --help and each command load what they use. The order here is the order in --help.
+ */
 const COMMANDS: Array<(program: Command) => void> = [
   registerValidate,
   registerReconcile,

@@ -1,4 +1,4 @@
-import { PLAIN_PALETTE, type PlanPalette } from '../reconcile/index.js';
+import { PLAIN_PALETTE, type PlanPalette } from '../reconcile/render/palette.js';
 
 /** Terminal presentation shared by every command: colour only on a TTY, never with NO_COLOR or --no-color. */
 export type Palette = PlanPalette;

@@ -9,74 +9,53 @@ import { callServer, serverFrom } from './http-client.js';
 import { notFound } from './names.js';
 import { table } from './output.js';
 import { parseInstant } from './instant.js';
-import { addServerOptions, type ServerOptions } from './server-options.js';
+import { MAX_COUNT } from './commands/preview.js';
+import type { ServerOptions } from './server-options.js';
 
-/** The seed's engine previews up to this many firings. */
-const MAX_COUNT = 1440;
-
-export function registerPreview(program: Command): void {
-  const preview = program
-    .command('preview')
-    .description('the next firings of a schedule, in its time zone')
-    .argument('<schedule>', 'the Schedule name')
-    .argument('[path]', 'manifests to read it from (default: the live state in the data dir)')
-    .option('-n, --count <n>', `how many firings (1-${MAX_COUNT})`, '10')
-    .option(
-      '--after <date-time>',
-      "start after this time instead of now: ISO 8601 with an offset (2026-03-01T00:00:00Z), or a wall time in the schedule's zone (2026-03-01T09:00)",
-    )
-    .option('-o, --output <format>', 'text or json', 'text');
-  addServerOptions(preview, 'read the schedule from a running `taskops serve`');
-  preview
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ taskops preview friday-6pm examples/gpu-vms
-  $ taskops preview friday-6pm --count 5 --after 2026-03-01T00:00:00Z
-  $ taskops preview friday-6pm --after "2026-03-06 17:00"
-  $ taskops preview nightly --output json`,
-    )
-    .action(async (name: string, path: string | undefined, opts: PreviewOptions, cmd: Command) => {
-      const format = parseOutputFormat(opts.output, ['text', 'json'] as const);
-      const count = Number(opts.count);
-      if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) {
-        throw new CliError(
-          `--count must be a whole number from 1 to ${MAX_COUNT} (got ${opts.count})`,
-          EXIT.usage,
-        );
-      }
-      const defaultZone = engineConfig(cmd).config.defaultTimezone;
-      const server = serverFrom(opts.server);
-      const spec = path
-        ? await fromManifests(path, name, defaultZone)
-        : server
-          ? await fromServer(server, name, opts.apiTokenFile)
-          : await fromStore(globalOptions(cmd).dataDir, name, storeUrl(cmd));
-      const zone = spec.timezone ?? defaultZone;
-      const after = opts.after === undefined ? new Date() : parseInstant(opts.after, zone, '--after');
-      const firings = previewFirings(spec, { after, count, defaultZone });
-      if (format === 'json') {
-        process.stdout.write(
-          JSON.stringify(
-            { schedule: name, zone, firings: firings.map((f) => ({ local: f.local, utc: f.utc })) },
-            null,
-            2,
-          ) + '\n',
-        );
-        return;
-      }
-      const lines = [
-        `Schedule/${escapeControl(name)} (${escapeControl(zone)}): next ${firings.length} firing${firings.length === 1 ? '' : 's'}`,
-      ];
-      if (firings.length === 0)
-        lines.push('  none: the schedule is disabled, ended, or a one-time date already passed');
-      else lines.push(table(firings.map((f) => ['  ' + f.local, f.utc])));
-      process.stdout.write(lines.join('\n') + '\n');
-    });
+export async function previewAction(
+  name: string,
+  path: string | undefined,
+  opts: PreviewOptions,
+  cmd: Command,
+): Promise<void> {
+  const format = parseOutputFormat(opts.output, ['text', 'json'] as const);
+  const count = Number(opts.count);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) {
+    throw new CliError(
+      `--count must be a whole number from 1 to ${MAX_COUNT} (got ${opts.count})`,
+      EXIT.usage,
+    );
+  }
+  const defaultZone = engineConfig(cmd).config.defaultTimezone;
+  const server = serverFrom(opts.server);
+  const spec = path
+    ? await fromManifests(path, name, defaultZone)
+    : server
+      ? await fromServer(server, name, opts.apiTokenFile)
+      : await fromStore(globalOptions(cmd).dataDir, name, storeUrl(cmd));
+  const zone = spec.timezone ?? defaultZone;
+  const after = opts.after === undefined ? new Date() : parseInstant(opts.after, zone, '--after');
+  const firings = previewFirings(spec, { after, count, defaultZone });
+  if (format === 'json') {
+    process.stdout.write(
+      JSON.stringify(
+        { schedule: name, zone, firings: firings.map((f) => ({ local: f.local, utc: f.utc })) },
+        null,
+        2,
+      ) + '\n',
+    );
+    return;
+  }
+  const lines = [
+    `Schedule/${escapeControl(name)} (${escapeControl(zone)}): next ${firings.length} firing${firings.length === 1 ? '' : 's'}`,
+  ];
+  if (firings.length === 0)
+    lines.push('  none: the schedule is disabled, ended, or a one-time date already passed');
+  else lines.push(table(firings.map((f) => ['  ' + f.local, f.utc])));
+  process.stdout.write(lines.join('\n') + '\n');
 }
 
-interface PreviewOptions extends ServerOptions {
+export interface PreviewOptions extends ServerOptions {
   count: string;
   after?: string;
   output: string;

@@ -10,7 +10,7 @@ import { callServer, checkedServerUrl } from './http-client.js';
 import { notFound } from './names.js';
 import { reportRuns } from './run-summary.js';
 
-interface RunOptions {
+export interface RunOptions {
   server?: string;
   apiTokenFile?: string;
   output: string;
@@ -18,47 +18,19 @@ interface RunOptions {
   dryRun?: boolean;
 }
 
-export function registerRun(program: Command): void {
-  program
-    .command('run')
-    .description('run one task now (a manual trigger) and wait for it')
-    .argument('<task>', 'the Task name')
-    .option('--keep', 'a test run of a deleteAfterRun task: run it, but do not retire it')
-    .option(
-      '--dry-run',
-      'show what each target would get (argv, or the request with its URL masked) and run nothing',
-    )
-    .option('--server <url>', 'ask a running `taskops serve` instead of running in this process')
-    .option('--api-token-file <file>', 'bearer token for --server (default: $TASKOPS_API_TOKEN)')
-    .option('-o, --output <format>', 'text or json', 'text')
-    .addHelpText(
-      'after',
-      `
-Without --server the task runs in this process against the data dir, with the engine config's drivers.
-A task with deleteAfterRun is retired by its first successful run, a manual one included; --keep leaves
-it in place. --dry-run reads the live state only (the data dir read-only, or --server) and resolves the
-templates as the driver would, without reading any secret. Exit 0 when every run succeeded, 1 otherwise.
-
-Examples:
-  $ taskops run power-off-gpu-vms
-  $ taskops run one-time-migration --keep
-  $ taskops run power-off-gpu-vms --dry-run
-  $ taskops run slack-sync-error --server http://127.0.0.1:8080`,
-    )
-    .action(async (task: string, opts: RunOptions, cmd: Command) => {
-      const format = parseOutputFormat(opts.output, ['text', 'json'] as const);
-      if (opts.dryRun) return showDryRun(task, opts, format, cmd);
-      const runs = opts.server
-        ? await runOnServer(checkedServerUrl(opts.server, '--server'), task, opts)
-        : await runToCompletion(cmd, async (engine) => {
-            const state = engine.liveState;
-            if (!state.tasks.has(task) && !state.retired.has(task))
-              throw notFound('Task', task, [...state.tasks.keys()], 'in the live state');
-            const ids = new Set((await engine.runTask(task, { keep: opts.keep })).map((r) => r.runId));
-            return (r) => ids.has(r.runId);
-          });
-      reportRuns(runs, format, cmd);
-    });
+export async function runAction(task: string, opts: RunOptions, cmd: Command): Promise<void> {
+  const format = parseOutputFormat(opts.output, ['text', 'json'] as const);
+  if (opts.dryRun) return showDryRun(task, opts, format, cmd);
+  const runs = opts.server
+    ? await runOnServer(checkedServerUrl(opts.server, '--server'), task, opts)
+    : await runToCompletion(cmd, async (engine) => {
+        const state = engine.liveState;
+        if (!state.tasks.has(task) && !state.retired.has(task))
+          throw notFound('Task', task, [...state.tasks.keys()], 'in the live state');
+        const ids = new Set((await engine.runTask(task, { keep: opts.keep })).map((r) => r.runId));
+        return (r) => ids.has(r.runId);
+      });
+  reportRuns(runs, format, cmd);
 }
 
 async function showDryRun(

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { escapeControl } from '../manifest/index.js';
 import { KINDS } from '../manifest/types.js';
-import { statusReport, type StatusReport } from '../server/index.js';
+import { statusReport, type StatusReport } from '../server/status.js';
 import { engineConfig, globalOptions, parseOutputFormat, stdoutPalette } from './context.js';
 import { openReadOnlyStore } from './data-dir.js';
 import { storeUrl } from './store.js';
 import { callServer, serverFrom } from './http-client.js';
 import { table, type Palette } from './output.js';
-import { addServerOptions, type ServerOptions } from './server-options.js';
+import type { ServerOptions } from './server-options.js';
 
 const FORMATS = ['text', 'json'] as const;
 
@@ -71,41 +71,15 @@ function syncLines(r: StatusReport, c: Palette): string[] {
   return lines;
 }
 
-export function registerStatus(program: Command): void {
-  const status = program
-    .command('status')
-    .description(
-      'applied revision, last sync, object counts, drift (objects changed by hand) and next firings',
-    )
-    .option('-o, --output <format>', 'text or json', 'text');
-  addServerOptions(status, 'ask a running `taskops serve` (its live sync status) instead of the data dir');
-  status
-    .addHelpText(
-      'after',
-      `
-Last sync is the last reconcile attempt (serve's, or an applying taskops reconcile) with its outcome:
-applied, unchanged, pending, or why nothing was applied (source-failed, invalid with file:line:col,
-refused by a safety rule, stale-plan). Drift lists live objects taskops manages whose content differs from what it last applied (changed
-through the API since); the next reconcile puts them back to the source.
-
-Without --server, status reads the data dir read-only (it never creates a store) and needs no engine.
-
-Examples:
-  $ taskops status
-  $ taskops status --server http://127.0.0.1:8080
-  $ taskops --data-dir /var/lib/taskops status --output json | jq .drift`,
-    )
-    .action(async (opts: { output: string } & ServerOptions, cmd: Command) => {
-      const format = parseOutputFormat(opts.output, FORMATS);
-      const server = serverFrom(opts.server);
-      const report = server
-        ? (await callServer<StatusReport>(server, 'GET', '/api/v1/status', { tokenFile: opts.apiTokenFile }))
-            .data
-        : await localReport(cmd);
-      process.stdout.write(
-        format === 'json' ? JSON.stringify(report, null, 2) + '\n' : renderStatus(report, cmd),
-      );
-    });
+export async function statusAction(opts: { output: string } & ServerOptions, cmd: Command): Promise<void> {
+  const format = parseOutputFormat(opts.output, FORMATS);
+  const server = serverFrom(opts.server);
+  const report = server
+    ? (await callServer<StatusReport>(server, 'GET', '/api/v1/status', { tokenFile: opts.apiTokenFile })).data
+    : await localReport(cmd);
+  process.stdout.write(
+    format === 'json' ? JSON.stringify(report, null, 2) + '\n' : renderStatus(report, cmd),
+  );
 }
 
 async function localReport(cmd: Command): Promise<StatusReport> {

@@ -6,8 +6,7 @@ import {
   type LoadResult,
   type ManifestProblem,
 } from '../manifest/index.js';
-import { relabelProblem } from '../reconcile/index.js';
-import { GitSource } from '../source/index.js';
+import { relabelProblem } from '../reconcile/desired.js';
 import {
   engineConfig,
   globalOptions,
@@ -21,7 +20,7 @@ import type { Palette } from './output.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 
-interface ValidateOptions {
+export interface ValidateOptions {
   output: string;
   repo?: string;
   ref?: string;
@@ -30,58 +29,24 @@ interface ValidateOptions {
   allowEmpty?: boolean;
 }
 
-export function registerValidate(program: Command): void {
-  program
-    .command('validate')
-    .description('check manifests: YAML, schema, semantics (cron, zones, templates), references and secrets')
-    .argument('[paths...]', 'files or folders of manifests', ['.'])
-    .option('-o, --output <format>', 'text, json or markdown', 'text')
-    .option('--repo <url|path>', 'validate a git repository (at --ref, below --path) instead of local paths')
-    .option('--ref <branch>', 'with --repo: branch, tag or commit')
-    .option('--path <subdir>', 'with --repo: folder of the manifests inside the repository')
-    .option('--strict', 'treat warnings (a schedule that never fires again, an unused object) as errors')
-    .option(
-      '--allow-empty',
-      'accept a set with no manifests at all (an error otherwise: usually a wrong path)',
-    )
-    .addHelpText(
-      'after',
-      `
-Every problem is printed as file:line:col: Kind/name: message. Exit 0 when valid, 1 otherwise.
-Warnings (a once or endsAt in the past, a cron that never fires, a Schedule, Tag or Webhook that
-nothing uses) are printed too but keep exit 0, unless --strict makes them errors. No manifests at
-all is an error unless --allow-empty.
-Object types other than webhook and email are checked against the engine's drivers, and every
-{env}/{file} secret reference against its secrets allowlist, when an engine config is found
-(--config, or ./taskops.config.yaml); otherwise they are noted as unchecked.
-
-Examples:
-  $ taskops validate examples
-  $ taskops validate manifests/ --output json | jq '.errors[].message'
-  $ taskops --config /etc/taskops/taskops.config.yaml validate .
-  $ taskops validate --repo https://git.example.com/ops/tasks.git --ref main --path manifests`,
-    )
-    .action(async (paths: string[], opts: ValidateOptions, cmd: Command) => {
-      const format = parseOutputFormat(opts.output, FORMATS);
-      const resolved = engineConfig(cmd);
-      const loadOpts = {
-        revision: 'working tree',
-        driverCatalog: optionalCatalog(resolved),
-        secretPolicy: optionalSecretPolicy(resolved),
-        defaultZone: resolved.config.defaultTimezone,
-        now: new Date(),
-      };
-      if (opts.repo === undefined && (opts.ref !== undefined || opts.path !== undefined)) {
-        throw new CliError('--ref and --path go with --repo', EXIT.usage);
-      }
-      const loaded = opts.repo
-        ? await validateRepo(opts, cmd, loadOpts)
-        : await loadManifests(paths, loadOpts);
-      const where = opts.repo ? `${opts.repo}${opts.path ? ` --path ${opts.path}` : ''}` : paths.join(' ');
-      const result = applyStrictness(loaded, where, opts);
-      process.stdout.write(render(result, format, stdoutPalette(cmd)));
-      process.exitCode = result.problems.length === 0 ? EXIT.ok : EXIT.error;
-    });
+export async function validateAction(paths: string[], opts: ValidateOptions, cmd: Command): Promise<void> {
+  const format = parseOutputFormat(opts.output, FORMATS);
+  const resolved = engineConfig(cmd);
+  const loadOpts = {
+    revision: 'working tree',
+    driverCatalog: optionalCatalog(resolved),
+    secretPolicy: optionalSecretPolicy(resolved),
+    defaultZone: resolved.config.defaultTimezone,
+    now: new Date(),
+  };
+  if (opts.repo === undefined && (opts.ref !== undefined || opts.path !== undefined)) {
+    throw new CliError('--ref and --path go with --repo', EXIT.usage);
+  }
+  const loaded = opts.repo ? await validateRepo(opts, cmd, loadOpts) : await loadManifests(paths, loadOpts);
+  const where = opts.repo ? `${opts.repo}${opts.path ? ` --path ${opts.path}` : ''}` : paths.join(' ');
+  const result = applyStrictness(loaded, where, opts);
+  process.stdout.write(render(result, format, stdoutPalette(cmd)));
+  process.exitCode = result.problems.length === 0 ? EXIT.ok : EXIT.error;
 }
 
 async function validateRepo(
@@ -89,6 +54,8 @@ async function validateRepo(
   cmd: Command,
   loadOpts: Parameters<typeof loadManifests>[1],
 ): Promise<LoadResult> {
+  // Only --repo needs git (simple-git): local paths never load it.
+  const { GitSource } = await import('../source/index.js');
   const source = new GitSource({
     repo: opts.repo!,
     ref: opts.ref,
