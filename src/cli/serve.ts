@@ -3,6 +3,7 @@ import { driverCatalog } from '../config/index.js';
 import { parseDuration } from '../config/index.js';
 import { createEngine, replicaId, type EngineLogger } from '../engine/index.js';
 import { secretPolicy } from '../manifest/index.js';
+import { ValidatedRevisionCache } from '../reconcile/index.js';
 import { GitSource } from '../source/index.js';
 import { DataDirInUseError, openSelectedStore, StoreError, type Store } from '../store/index.js';
 import { buildServer, isLoopback, Metrics } from '../server/index.js';
@@ -157,6 +158,14 @@ async function serve(path: string | undefined, opts: ServeOptions, cmd: Command)
       secretPolicy: secrets,
       defaultZone: resolved.config.defaultTimezone,
       displayRoot: displayRoot(source, path),
+      cache: new ValidatedRevisionCache({
+        dataDir,
+        config: { settings: resolved.config, file: resolved.file },
+        onEvent: (e) =>
+          e.result === 'ignored'
+            ? log.warn({ file: e.file, reason: e.reason }, 'the validated revision cache was unusable')
+            : log.debug(e, `validated revision cache ${e.result}`),
+      }),
     },
     ...(membership ? { leadership: membership } : {}),
   });

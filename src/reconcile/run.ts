@@ -37,6 +37,11 @@ export interface ReconcileOnceOptions {
   savedPlan?: SavedPlan;
   /** A replica leader's token: the store refuses the apply and the record once another replica leads. */
   fence?: LeaderFence;
+  /**
+   * The plan's next firings and DST warnings, for whoever reads the plan (default true). Serve's loop shows
+   * no plan, only its outcome: at 100,000 schedules these previews were the largest part of a first sync.
+   */
+  previews?: boolean;
 }
 
 /** What one reconcile step did, as data: callers branch on `reason`, never on error classes. */
@@ -125,7 +130,8 @@ async function attempt(
     const generation = await store.generation();
     const live = await store.listObjects();
     const firingOpts = { now: at, defaultZone: opts.load?.defaultZone ?? 'UTC' };
-    const withTimes = withFirings(diff(state, live), state, live, firingOpts);
+    const diffed = diff(state, live);
+    const withTimes = opts.previews === false ? diffed : withFirings(diffed, state, live, firingOpts);
     const plan = withRefusal(await withRecordedEvents(withTimes, state, live, store, at), opts.safety);
     const sources = sourcesOf(state, snap.root, opts.load?.displayRoot ?? '.');
     const planned = { ...base, revision, plan, generation, summary: { ...plan.summary }, sources };
