@@ -24,6 +24,7 @@ const BIN = path.resolve('bin/taskops.js');
 const ZONES = ['UTC', 'America/New_York', 'Europe/Berlin', 'Asia/Kolkata', 'Australia/Sydney'];
 const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 const hh = (n: number) => String(n).padStart(2, '0');
+let starts = 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Daily, weekly and monthly rules across zones: few firings during the bench, every form of rule. */
@@ -140,6 +141,11 @@ async function startOnce(repo: string, config: string, dataDir: string): Promise
     }
     const readySeconds = (performance.now() - started) / 1000;
     await sleep(1000);
+    // BENCH_HEAP_SNAPSHOT=1 with BENCH_NODE_ARGS=--heapsnapshot-signal=SIGUSR2: a snapshot once ready.
+    if (process.env.BENCH_HEAP_SNAPSHOT) {
+      proc.kill('SIGUSR2');
+      await sleep(Number(process.env.BENCH_HEAP_SNAPSHOT_WAIT_MS ?? 20_000));
+    }
     const figures = {
       readySeconds: round(readySeconds, 2),
       peakRssMb: round(statusKb(proc.pid!, 'VmHWM') / 1024, 1),
@@ -152,6 +158,8 @@ async function startOnce(repo: string, config: string, dataDir: string): Promise
   } finally {
     proc.kill('SIGTERM');
     await exited;
+    // BENCH_SERVE_LOG=<file prefix>: serve's output (e.g. with BENCH_NODE_ARGS=--trace-gc) for a look after.
+    if (process.env.BENCH_SERVE_LOG) writeFileSync(`${process.env.BENCH_SERVE_LOG}-${++starts}.log`, output);
   }
 }
 

@@ -3,7 +3,6 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import { manifestFilesOf } from '../manifest/index.js';
 import { isValidTimeZone, parseScheduleDateTime } from '../manifest/time.js';
 import {
@@ -153,10 +152,8 @@ export class ValidatedRevisionCache {
     if (expiresAt === 'passed')
       return this.notWritten('a schedule once/endsAt is in the past: its warning names the time');
     const body: Body = { manifests: state.manifests, warnings: state.warnings ?? [] };
-    const json = JSON.stringify(body);
-    // A value JSON cannot hold as it is (.inf, -0, undefined) would come back different: such a set is not kept.
-    if (!isDeepStrictEqual(JSON.parse(json), body))
-      return this.notWritten('the manifests do not survive JSON');
+    const json = jsonExactly(body);
+    if (json === null) return this.notWritten('the manifests hold a value JSON would change');
     const header: Header = { format: FORMAT, taskops: VERSION, key, expiresAt, body: textDigest(json) };
     try {
       mkdirSync(join(this.opts.dataDir, 'cache'), { recursive: true });
@@ -217,6 +214,33 @@ function earliestDeadline(
     }
   }
   return earliest;
+}
+
+/**
+ * JSON of plain data that reads back exactly, else null: a value JSON would change (.inf, -0, undefined, a
+ * Date or other class instance) means the set is not kept. Checked while writing, without a second copy.
+ */
+function jsonExactly(value: unknown): string | null {
+  let exact = true;
+  let json: string;
+  try {
+    json = JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+      const original = this[key];
+      if (typeof original === 'number') {
+        if (!Number.isFinite(original) || Object.is(original, -0)) exact = false;
+      } else if (original === undefined || typeof original === 'function' || typeof original === 'bigint') {
+        exact = false;
+      } else if (typeof original === 'object' && original !== null) {
+        const proto = Object.getPrototypeOf(original) as unknown;
+        if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) exact = false;
+      }
+      return v;
+    });
+  } catch {
+    // A cycle or a BigInt: not JSON at all.
+    return null;
+  }
+  return exact ? json : null;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

@@ -233,4 +233,21 @@ describe('the validated revision cache', () => {
     // Its warning names the validation time, so such a set is not kept.
     expect(events.slice(1)).toMatchObject([{ result: 'not-written', reason: /in the past/ }]);
   });
+
+  it('a set holding a value JSON would change (.inf, -0, undefined) is not kept', async () => {
+    const cache = cacheFor();
+    const state = await loadDesired(root, loadOpts());
+    const files = await cache.digestFiles(root);
+    for (const odd of [Infinity, -0, undefined, new Date(0)]) {
+      const changed = structuredClone(state);
+      (changed.manifests[0]!.spec as Record<string, unknown>).odd = odd;
+      events = [];
+      cache.write(cache.key(root, files, loadOpts()), changed, loadOpts());
+      expect(events).toEqual([
+        { result: 'not-written', reason: 'the manifests hold a value JSON would change' },
+      ]);
+    }
+    cache.write(cache.key(root, files, loadOpts()), state, loadOpts());
+    expect(await loadDesired(root, loadOpts(cacheFor()))).toStrictEqual(state);
+  });
 });
