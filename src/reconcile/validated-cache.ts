@@ -252,6 +252,8 @@ function checkShape(body: Body, root: string): void {
     throw new Error('it is not a desired state');
   if (!body.warnings.every((w) => typeof w === 'string')) throw new Error('its warnings are not text');
   const seen = new Set<string>();
+  // JSON.parse makes a string per manifest; the loader shares one per file, and so do these from here on.
+  const files = new Map<string, string>();
   for (const m of body.manifests as unknown[]) {
     if (!isObject(m) || m.apiVersion !== API_VERSION || !KINDS.includes(m.kind as never))
       throw new Error('it holds something that is not a manifest');
@@ -260,8 +262,11 @@ function checkShape(body: Body, root: string): void {
       throw new Error('it holds a manifest without metadata, spec or source');
     if (typeof source.file !== 'string' || typeof source.line !== 'number' || typeof source.col !== 'number')
       throw new Error('it holds a manifest without a file:line:col');
-    if (relative(root, source.file).startsWith('..'))
+    const file = files.get(source.file);
+    if (file !== undefined) source.file = file;
+    else if (relative(root, source.file).startsWith('..'))
       throw new Error(`it names a file outside the manifest root (${source.file})`);
+    else files.set(source.file, source.file);
     const key = objectKey(m.kind as (typeof KINDS)[number], metadata.name);
     if (seen.has(key)) throw new Error(`it holds ${key} twice`);
     seen.add(key);

@@ -136,7 +136,7 @@ export class GitOpsLoop implements SyncController {
         record: true,
         safety: this.opts.safety,
         load: this.opts.load,
-        previews: false,
+        detail: false,
         ...(fence ? { fence } : {}),
       });
     } catch (err) {
