@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { driverCatalog } from '../config/index.js';
 import { parseDuration } from '../config/index.js';
@@ -84,7 +85,15 @@ Examples:
     .action((path: string | undefined, opts: ServeOptions, cmd: Command) => serve(path, opts, cmd));
 }
 
+/**
+ * How far V8 lets the heap grow past the live data before a full collection: by default up to about 2×,
+ * which at 100,000 schedules put serve's peak RSS near 700 MB for 150-250 MB of live data. A long-running
+ * engine favours memory over the few percent of CPU that more frequent collections cost.
+ */
+const HEAP_GROWING_PERCENT = 15;
+
 async function serve(path: string | undefined, opts: ServeOptions, cmd: Command): Promise<void> {
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const { dataDir } = globalOptions(cmd);
   const resolved = engineConfig(cmd);
   const { host, port } = parseListen(opts.listen);
