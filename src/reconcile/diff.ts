@@ -1,8 +1,8 @@
 import { KINDS, objectKey, type Kind, type DesiredState } from '../manifest/types.js';
-import { contentHash } from '../store/hash.js';
 import type { LiveObject } from '../store/types.js';
 import { createFields } from './defaults.js';
 import { fieldChanges, leaves } from './fields.js';
+import { manifestHash } from './hashes.js';
 import { NOTE_MESSAGES, type Plan, type PlanChange, type PlanNote, type PlanObject } from './plan.js';
 
 const kindRank = (kind: Kind): number => KINDS.indexOf(kind);
@@ -52,7 +52,7 @@ export function diff(desired: DesiredState, live: LiveObject[], opts: DiffOption
     const key = objectKey(m.kind, m.metadata.name);
     desiredKeys.add(key);
     const after = content(m);
-    const hash = contentHash(m.metadata, m.spec);
+    const hash = manifestHash(m);
     const current = liveByKey.get(key);
     const name = m.metadata.name;
     if (!current) {

@@ -14,9 +14,10 @@ import {
   type ScheduleSpec,
 } from '../manifest/types.js';
 import { canonicalJson } from '../store/hash.js';
+import { manifestHash, rememberHash } from './hashes.js';
 
 /** Bumped whenever the file's layout or the meaning of its key changes: an older file is then a miss. */
-const FORMAT = 1;
+const FORMAT = 2;
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 const SCHEMAS_DIR = new URL('../../schemas/', import.meta.url);
 
@@ -65,6 +66,8 @@ interface Header {
 interface Body {
   manifests: LoadedManifest[];
   warnings: string[];
+  /** Each manifest's content hash, in the same order: what the diff compares with the live objects. */
+  hashes: string[];
 }
 
 export const textDigest = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -140,6 +143,7 @@ export class ValidatedRevisionCache {
       });
       return null;
     }
+    body.manifests.forEach((m, i) => rememberHash(m, body.hashes[i]!));
     this.opts.onEvent?.({ result: 'hit', manifests: body.manifests.length });
     return { revision, manifests: body.manifests, warnings: body.warnings };
   }
@@ -151,7 +155,11 @@ export class ValidatedRevisionCache {
     const expiresAt = earliestDeadline(state.manifests, inputs.defaultZone ?? 'UTC', now.getTime());
     if (expiresAt === 'passed')
       return this.notWritten('a schedule once/endsAt is in the past: its warning names the time');
-    const body: Body = { manifests: state.manifests, warnings: state.warnings ?? [] };
+    const body: Body = {
+      manifests: state.manifests,
+      warnings: state.warnings ?? [],
+      hashes: state.manifests.map(manifestHash),
+    };
     const json = jsonExactly(body);
     if (json === null) return this.notWritten('the manifests hold a value JSON would change');
     const header: Header = { format: FORMAT, taskops: VERSION, key, expiresAt, body: textDigest(json) };
@@ -251,6 +259,12 @@ function checkShape(body: Body, root: string): void {
   if (!isObject(body) || !Array.isArray(body.manifests) || !Array.isArray(body.warnings))
     throw new Error('it is not a desired state');
   if (!body.warnings.every((w) => typeof w === 'string')) throw new Error('its warnings are not text');
+  if (
+    !Array.isArray(body.hashes) ||
+    body.hashes.length !== body.manifests.length ||
+    !body.hashes.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))
+  )
+    throw new Error('its content hashes do not match its manifests');
   const seen = new Set<string>();
   // JSON.parse makes a string per manifest; the loader shares one per file, and so do these from here on.
   const files = new Map<string, string>();

@@ -210,6 +210,7 @@ describe('the validated revision cache', () => {
       (b: typeof body) => b.manifests.push(b.manifests[0]!),
       (b: typeof body) => ((b.manifests[0]!.source as { file: string }).file = '/etc/passwd'),
       (b: typeof body) => delete b.manifests[0]!.spec,
+      (b: typeof body) => (b as unknown as { hashes: string[] }).hashes.pop(),
     ]) {
       forge(change);
       events = [];
