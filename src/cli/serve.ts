@@ -1,8 +1,10 @@
+import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { driverCatalog } from '../config/index.js';
 import { parseDuration } from '../config/index.js';
 import { createEngine, replicaId, type EngineLogger } from '../engine/index.js';
 import { secretPolicy } from '../manifest/index.js';
+import { ValidatedRevisionCache } from '../reconcile/index.js';
 import { GitSource } from '../source/index.js';
 import { DataDirInUseError, openSelectedStore, StoreError, type Store } from '../store/index.js';
 import { buildServer, isLoopback, Metrics } from '../server/index.js';
@@ -42,7 +44,15 @@ const DEFAULT_LEADER_LEASE_MS = 10_000;
  */
 const STRANDED_EVENT_MS = 15_000;
 
+/**
+ * How far V8 lets the heap grow past the live data before a full collection: by default up to about 2×,
+ * which at 100,000 schedules put serve's peak RSS near 700 MB for 150-250 MB of live data. A long-running
+ * engine favours memory over the few percent of CPU that more frequent collections cost.
+ */
+const HEAP_GROWING_PERCENT = 15;
+
 export async function serveAction(path: string | undefined, opts: ServeOptions, cmd: Command): Promise<void> {
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const { dataDir } = globalOptions(cmd);
   const resolved = engineConfig(cmd);
   const { host, port } = parseListen(opts.listen);
@@ -116,6 +126,14 @@ export async function serveAction(path: string | undefined, opts: ServeOptions, 
       secretPolicy: secrets,
       defaultZone: resolved.config.defaultTimezone,
       displayRoot: displayRoot(source, path),
+      cache: new ValidatedRevisionCache({
+        dataDir,
+        config: { settings: resolved.config, file: resolved.file },
+        onEvent: (e) =>
+          e.result === 'ignored'
+            ? log.warn({ file: e.file, reason: e.reason }, 'the validated revision cache was unusable')
+            : log.debug(e, `validated revision cache ${e.result}`),
+      }),
     },
     ...(membership ? { leadership: membership } : {}),
   });

@@ -1,4 +1,10 @@
-export { loadManifests, loadDesiredState, type LoadOptions, type LoadResult } from './load.js';
+export {
+  loadManifests,
+  loadDesiredState,
+  manifestFilesOf,
+  type LoadOptions,
+  type LoadResult,
+} from './load.js';
 export { ManifestError, formatProblem, type ManifestProblem } from './errors.js';
 export { codePointLabel, controlCharacterAt, escapeControl, escapeControlKeepingLines } from './control.js';
 export { BUILTIN_ACTIONS } from './semantic.js';

@@ -23,6 +23,8 @@ export interface LoadOptions {
   secretPolicy?: SecretPolicy;
   /** "In the past" for the warnings is measured against this; without it those warnings are skipped. */
   now?: Date;
+  /** Called with each manifest file's text as it is validated: a cache keys on exactly what was validated. */
+  onFileRead?: (file: string, text: string) => void;
 }
 
 export interface LoadResult {
@@ -77,6 +79,12 @@ interface Unreadable {
 /** Files the engine reads as its own settings, never as manifests. */
 const ENGINE_CONFIG_FILE = /^taskops\.config\.ya?ml$/;
 
+/** The files the loader reads below `root`, in its order: manifest files, never the engine's own config. */
+export async function manifestFilesOf(root: string): Promise<string[]> {
+  const files = await listManifestFiles(root);
+  return files.filter((f) => !ENGINE_CONFIG_FILE.test(f.split(/[\\/]/).pop() ?? ''));
+}
+
 /** Loads and validates every manifest below the roots: parse, schema, semantics, references — all errors at once. */
 export async function loadManifests(roots: string[], opts: LoadOptions): Promise<LoadResult> {
   const problems: ManifestProblem[] = [];
@@ -86,14 +94,13 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
   let fileCount = 0;
   let documentCount = 0;
   for (const root of roots) {
-    let files: string[];
+    let manifestFiles: string[];
     try {
-      files = await listManifestFiles(root);
+      manifestFiles = await manifestFilesOf(root);
     } catch (err) {
       problems.push({ layer: 'limit', location: { file: root, line: 1, col: 1 }, message: readError(err) });
       continue;
     }
-    const manifestFiles = files.filter((f) => !ENGINE_CONFIG_FILE.test(f.split(/[\\/]/).pop() ?? ''));
     const texts = new ReadAhead(manifestFiles);
     for (const [index, file] of manifestFiles.entries()) {
       fileCount++;
@@ -114,6 +121,7 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
         });
         continue;
       }
+      opts.onFileRead?.(file, text);
       const parsed = parseManifestFile(file, text);
       problems.push(...parsed.problems);
       for (const doc of parsed.documents) {

@@ -9,6 +9,7 @@ import {
 import type { DesiredState } from '../manifest/types.js';
 import { contentHash } from '../store/hash.js';
 import type { LiveObject } from '../store/types.js';
+import { textDigest, type FileDigest, type ValidatedRevisionCache } from './validated-cache.js';
 
 export interface LoadDesiredOptions {
   revision: string;
@@ -23,18 +24,36 @@ export interface LoadDesiredOptions {
    * subfolder) instead of the temp dir or cache it was read from.
    */
   displayRoot?: string;
+  /** The last valid state by content hash: an unchanged revision is not validated again (serve's restarts). */
+  cache?: ValidatedRevisionCache;
 }
 
 /** The valid desired state below `root`, or a ManifestError listing every problem (nothing may be applied). */
 export async function loadDesired(root: string, opts: LoadDesiredOptions): Promise<DesiredState> {
+  const { cache } = opts;
+  if (cache && opts.now) {
+    const cached = cache.read(
+      cache.key(root, await cache.digestFiles(root), opts),
+      root,
+      opts.revision,
+      opts.now,
+    );
+    if (cached) return cached;
+  }
+  const validated: FileDigest[] = [];
   const result = await loadDesiredState(root, {
     revision: opts.revision,
     ...(opts.driverCatalog ? { driverCatalog: opts.driverCatalog } : {}),
     ...(opts.secretPolicy ? { secretPolicy: opts.secretPolicy } : {}),
     ...(opts.defaultZone ? { defaultZone: opts.defaultZone } : {}),
     ...(opts.now ? { now: opts.now } : {}),
+    // Keyed on the texts validated, not re-read after: a file edited meanwhile cannot pair its new text with the old key.
+    ...(cache ? { onFileRead: (file, text) => validated.push({ file, sha256: textDigest(text) }) } : {}),
   });
-  if (result.state && result.problems.length === 0) return result.state;
+  if (result.state && result.problems.length === 0) {
+    cache?.write(cache.key(root, validated, opts), result.state, opts);
+    return result.state;
+  }
   const display = opts.displayRoot;
   throw new ManifestError(
     display === undefined ? result.problems : result.problems.map((p) => relabelProblem(p, root, display)),

@@ -1,8 +1,8 @@
 import { KINDS, objectKey, type Kind, type DesiredState } from '../manifest/types.js';
-import { contentHash } from '../store/hash.js';
 import type { LiveObject } from '../store/types.js';
 import { createFields } from './defaults.js';
 import { fieldChanges, leaves } from './fields.js';
+import { manifestHash } from './hashes.js';
 import { NOTE_MESSAGES, type Plan, type PlanChange, type PlanNote, type PlanObject } from './plan.js';
 
 const kindRank = (kind: Kind): number => KINDS.indexOf(kind);
@@ -31,12 +31,18 @@ function allFields(o: PlanObject, side: 'before' | 'after') {
   return [...leaves(metadataFields(o), 'metadata', side), ...leaves(o.spec, 'spec', side)];
 }
 
+export interface DiffOptions {
+  /** Each change's field-by-field detail and defaults, for renderers (default true); without, both are empty. */
+  fields?: boolean;
+}
+
 /**
  * What it takes to bring the live state to the desired one. Pure and deterministic: changes and notes are
  * ordered by kind (dependency order) then name. Objects made through the API are never deleted; retired
  * one-time tasks are left alone.
  */
-export function diff(desired: DesiredState, live: LiveObject[]): Plan {
+export function diff(desired: DesiredState, live: LiveObject[], opts: DiffOptions = {}): Plan {
+  const fields = opts.fields !== false;
   const liveByKey = new Map(live.map((o) => [objectKey(o.kind, o.name), o]));
   const desiredKeys = new Set<string>();
   const changes: PlanChange[] = [];
@@ -46,19 +52,19 @@ export function diff(desired: DesiredState, live: LiveObject[]): Plan {
     const key = objectKey(m.kind, m.metadata.name);
     desiredKeys.add(key);
     const after = content(m);
-    const hash = contentHash(m.metadata, m.spec);
+    const hash = manifestHash(m);
     const current = liveByKey.get(key);
     const name = m.metadata.name;
     if (!current) {
-      const fields = createFields(m.kind, after.spec);
+      const created = fields ? createFields(m.kind, after.spec) : { shown: [], defaults: [] };
       changes.push({
         action: 'create',
         kind: m.kind,
         name,
         before: null,
         after,
-        fieldChanges: [...leaves(metadataFields(after), 'metadata', 'after'), ...fields.shown],
-        defaults: fields.defaults,
+        fieldChanges: fields ? [...leaves(metadataFields(after), 'metadata', 'after'), ...created.shown] : [],
+        defaults: created.defaults,
         hash,
         drift: false,
         adopt: false,
@@ -79,7 +85,7 @@ export function diff(desired: DesiredState, live: LiveObject[]): Plan {
       name,
       before,
       after,
-      fieldChanges: changedFields(before, after),
+      fieldChanges: fields ? changedFields(before, after) : [],
       defaults: [],
       hash,
       drift,
@@ -100,7 +106,7 @@ export function diff(desired: DesiredState, live: LiveObject[]): Plan {
       name: o.name,
       before,
       after: null,
-      fieldChanges: allFields(before, 'before'),
+      fieldChanges: fields ? allFields(before, 'before') : [],
       defaults: [],
       hash: null,
       drift: false,

@@ -28,6 +28,11 @@ export type {
 } from './plan.js';
 export * from './render/index.js';
 export { loadDesired, asLive, relabelProblem, type LoadDesiredOptions } from './desired.js';
+export {
+  ValidatedRevisionCache,
+  type ValidatedCacheEvent,
+  type ValidatedCacheOptions,
+} from './validated-cache.js';
 export { findDrift, type DriftEntry } from './drift.js';
 export {
   reconcileOnce,

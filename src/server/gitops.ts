@@ -136,6 +136,7 @@ export class GitOpsLoop implements SyncController {
         record: true,
         safety: this.opts.safety,
         load: this.opts.load,
+        detail: false,
         ...(fence ? { fence } : {}),
       });
     } catch (err) {

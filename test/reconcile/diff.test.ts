@@ -36,6 +36,18 @@ describe('diff', () => {
     ]);
   });
 
+  it('without field detail (serve) makes the same changes, hashes and summary, only fieldChanges and defaults empty', () => {
+    const before = [task('a', { params: { payload: 'x' } }), task('gone'), tag('gpu')];
+    const after = desired('r2', task('a', { params: { payload: 'y' } }), tag('gpu'), webhook('new'));
+    const full = diff(after, live(before));
+    const bare = diff(after, live(before), { fields: false });
+    expect(full.changes.some((c) => c.fieldChanges.length > 0 && c.defaults.length >= 0)).toBe(true);
+    expect(bare).toEqual({
+      ...full,
+      changes: full.changes.map((c) => ({ ...c, fieldChanges: [], defaults: [] })),
+    });
+  });
+
   it('plans deletes for taskops objects no longer declared', () => {
     const plan = diff(desired('r2', task('a')), live([task('a'), task('gone')]));
     expect(plan.changes.map((c) => `${c.action} ${c.name}`)).toEqual(['delete gone']);

@@ -1,0 +1,288 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join, relative, sep } from 'node:path';
+import { manifestFilesOf } from '../manifest/index.js';
+import { isValidTimeZone, parseScheduleDateTime } from '../manifest/time.js';
+import {
+  API_VERSION,
+  KINDS,
+  objectKey,
+  type DesiredState,
+  type LoadedManifest,
+  type ScheduleSpec,
+} from '../manifest/types.js';
+import { canonicalJson } from '../store/hash.js';
+import { manifestHash, rememberHash } from './hashes.js';
+
+/** Bumped whenever the file's layout or the meaning of its key changes: an older file is then a miss. */
+const FORMAT = 2;
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+const SCHEMAS_DIR = new URL('../../schemas/', import.meta.url);
+
+/** What the cache reports, so serve can log it: a hit, a miss and why, or a file it could not use. */
+export type ValidatedCacheEvent =
+  | { result: 'hit'; manifests: number }
+  | { result: 'miss'; reason: string }
+  | { result: 'ignored'; reason: string; file: string }
+  | { result: 'not-written'; reason: string };
+
+export interface ValidatedCacheOptions {
+  /** The cache is `<dataDir>/cache/validated-revision.json`. */
+  dataDir: string;
+  /**
+   * Everything else validation depends on: the engine config's settings (after environment overrides: they
+   * decide drivers, the secrets allowlist, the default zone) and its file, whose bytes are part of the key too.
+   */
+  config: { settings: unknown; file: string | null };
+  onEvent?: (event: ValidatedCacheEvent) => void;
+}
+
+/** The validation inputs that come with each load besides the files (LoadDesiredOptions minus revision). */
+export interface ValidationInputs {
+  driverCatalog?: unknown;
+  secretPolicy?: unknown;
+  defaultZone?: string;
+  now?: Date;
+}
+
+/** A manifest file as the loader validated it: its path and the sha256 of its text. */
+export interface FileDigest {
+  file: string;
+  sha256: string;
+}
+
+interface Header {
+  format: number;
+  taskops: string;
+  key: string;
+  /** Epoch ms of the earliest schedule `once`/`endsAt` still ahead at validation: its warning appears then. */
+  expiresAt: number | null;
+  /** sha256 of the body (the rest of the file after the header line). */
+  body: string;
+}
+
+interface Body {
+  manifests: LoadedManifest[];
+  warnings: string[];
+  /** Each manifest's content hash, in the same order: what the diff compares with the live objects. */
+  hashes: string[];
+}
+
+export const textDigest = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/**
+ * The last valid desired state, kept by the content hash of every input of validation, so a restart on an
+ * unchanged revision does not validate 100,000 documents again. Only a valid set is kept, under the digest of
+ * exactly the texts that were validated. A file that does not parse, is of another version or format, has
+ * another key, does not match its own digest or does not have the shape of a desired state is a miss: the
+ * caller validates normally and the file is replaced.
+ */
+export class ValidatedRevisionCache {
+  readonly file: string;
+  private schemasDigest: string | undefined;
+
+  constructor(private readonly opts: ValidatedCacheOptions) {
+    this.file = join(opts.dataDir, 'cache', 'validated-revision.json');
+  }
+
+  /** The files below `root` as the loader would read them, digested. */
+  async digestFiles(root: string): Promise<FileDigest[]> {
+    const files = await manifestFilesOf(root);
+    const out: FileDigest[] = [];
+    for (const file of files) out.push({ file, sha256: textDigest(await readFile(file, 'utf8')) });
+    return out;
+  }
+
+  /** The key over every input of validation: files (paths and contents), options, config, version, schemas. */
+  key(root: string, files: readonly FileDigest[], inputs: ValidationInputs): string {
+    const hash = createHash('sha256');
+    const part = (s: string) => hash.update(s).update('\0');
+    part(`taskops-validated/${FORMAT}`);
+    part(VERSION);
+    part(this.schemas());
+    part(canonicalJson(this.opts.config.settings ?? null));
+    part(this.opts.config.file ? textDigest(readFileSync(this.opts.config.file, 'utf8')) : 'no config file');
+    // The secret policy is code built from the config settings above; whether one was given changes the result.
+    part(canonicalJson({ catalog: inputs.driverCatalog ?? null, policy: inputs.secretPolicy !== undefined }));
+    part(inputs.defaultZone ?? '');
+    part(root);
+    part(String(files.length));
+    for (const f of files) part(relative(root, f.file).split(sep).join('/')).update(f.sha256).update('\0');
+    return hash.digest('hex');
+  }
+
+  /** The cached state for `key` at `revision`, or null (a miss, reported through onEvent). */
+  read(key: string, root: string, revision: string, now: Date): DesiredState | null {
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch {
+      return this.miss('no cache file yet');
+    }
+    const newline = text.indexOf('\n');
+    let header: Header;
+    let body: Body;
+    try {
+      header = JSON.parse(text.slice(0, newline)) as Header;
+      if (header.format !== FORMAT || header.taskops !== VERSION)
+        return this.miss(`the cache was written by another version (${String(header.taskops)})`);
+      if (header.key !== key) return this.miss('the manifests or the engine config changed');
+      if (header.expiresAt !== null && now.getTime() >= header.expiresAt)
+        return this.miss('a schedule once/endsAt has passed since validation (its warning is due)');
+      const rest = text.slice(newline + 1);
+      if (textDigest(rest) !== header.body) throw new Error('its content does not match its digest');
+      body = JSON.parse(rest) as Body;
+      checkShape(body, root);
+    } catch (err) {
+      this.opts.onEvent?.({
+        result: 'ignored',
+        reason: `${(err as Error).message}; validating in full and replacing it`,
+        file: this.file,
+      });
+      return null;
+    }
+    body.manifests.forEach((m, i) => rememberHash(m, body.hashes[i]!));
+    this.opts.onEvent?.({ result: 'hit', manifests: body.manifests.length });
+    return { revision, manifests: body.manifests, warnings: body.warnings };
+  }
+
+  /** Keeps a valid state under `key`, unless a JSON copy could differ from it or its warnings depend on now. */
+  write(key: string, state: DesiredState, inputs: ValidationInputs): void {
+    const now = inputs.now;
+    if (!now) return this.notWritten('no validation time given');
+    const expiresAt = earliestDeadline(state.manifests, inputs.defaultZone ?? 'UTC', now.getTime());
+    if (expiresAt === 'passed')
+      return this.notWritten('a schedule once/endsAt is in the past: its warning names the time');
+    const body: Body = {
+      manifests: state.manifests,
+      warnings: state.warnings ?? [],
+      hashes: state.manifests.map(manifestHash),
+    };
+    const json = jsonExactly(body);
+    if (json === null) return this.notWritten('the manifests hold a value JSON would change');
+    const header: Header = { format: FORMAT, taskops: VERSION, key, expiresAt, body: textDigest(json) };
+    try {
+      mkdirSync(join(this.opts.dataDir, 'cache'), { recursive: true });
+      const tmp = `${this.file}.${process.pid}.tmp`;
+      writeFileSync(tmp, `${JSON.stringify(header)}\n${json}`, { mode: 0o600 });
+      // Atomic: a reader sees the old file or the new one, never half of one.
+      renameSync(tmp, this.file);
+    } catch (err) {
+      this.notWritten(`cannot write ${this.file}: ${(err as Error).message}`);
+    }
+  }
+
+  private schemas(): string {
+    if (this.schemasDigest === undefined) {
+      const hash = createHash('sha256');
+      for (const name of readdirSync(SCHEMAS_DIR).sort())
+        hash
+          .update(name)
+          .update('\0')
+          .update(readFileSync(new URL(name, SCHEMAS_DIR)))
+          .update('\0');
+      this.schemasDigest = hash.digest('hex');
+    }
+    return this.schemasDigest;
+  }
+
+  private miss(reason: string): null {
+    this.opts.onEvent?.({ result: 'miss', reason });
+    return null;
+  }
+
+  private notWritten(reason: string): void {
+    this.opts.onEvent?.({ result: 'not-written', reason });
+  }
+}
+
+/**
+ * The earliest `once`/`endsAt` after `now` (when its "in the past" warning will appear), null when none, or
+ * `passed` when one already has: that warning's text holds the validation time, so the state is not kept.
+ */
+function earliestDeadline(
+  manifests: readonly LoadedManifest[],
+  defaultZone: string,
+  now: number,
+): number | null | 'passed' {
+  let earliest: number | null = null;
+  for (const m of manifests) {
+    if (m.kind !== 'Schedule') continue;
+    const spec = m.spec as ScheduleSpec;
+    const zone = spec.timezone !== undefined && isValidTimeZone(spec.timezone) ? spec.timezone : defaultZone;
+    for (const text of [spec.once, spec.endsAt]) {
+      if (text === undefined) continue;
+      const parsed = parseScheduleDateTime(text, zone);
+      if (!parsed.ok) continue;
+      const t = parsed.instant.getTime();
+      if (t <= now) return 'passed';
+      earliest = earliest === null ? t : Math.min(earliest, t);
+    }
+  }
+  return earliest;
+}
+
+/**
+ * JSON of plain data that reads back exactly, else null: a value JSON would change (.inf, -0, undefined, a
+ * Date or other class instance) means the set is not kept. Checked while writing, without a second copy.
+ */
+function jsonExactly(value: unknown): string | null {
+  let exact = true;
+  let json: string;
+  try {
+    json = JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+      const original = this[key];
+      if (typeof original === 'number') {
+        if (!Number.isFinite(original) || Object.is(original, -0)) exact = false;
+      } else if (original === undefined || typeof original === 'function' || typeof original === 'bigint') {
+        exact = false;
+      } else if (typeof original === 'object' && original !== null) {
+        const proto = Object.getPrototypeOf(original) as unknown;
+        if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) exact = false;
+      }
+      return v;
+    });
+  } catch {
+    // A cycle or a BigInt: not JSON at all.
+    return null;
+  }
+  return exact ? json : null;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** What can be re-checked cheaply: the shape of a desired state, unique names, every file below the root. */
+function checkShape(body: Body, root: string): void {
+  if (!isObject(body) || !Array.isArray(body.manifests) || !Array.isArray(body.warnings))
+    throw new Error('it is not a desired state');
+  if (!body.warnings.every((w) => typeof w === 'string')) throw new Error('its warnings are not text');
+  if (
+    !Array.isArray(body.hashes) ||
+    body.hashes.length !== body.manifests.length ||
+    !body.hashes.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))
+  )
+    throw new Error('its content hashes do not match its manifests');
+  const seen = new Set<string>();
+  // JSON.parse makes a string per manifest; the loader shares one per file, and so do these from here on.
+  const files = new Map<string, string>();
+  for (const m of body.manifests as unknown[]) {
+    if (!isObject(m) || m.apiVersion !== API_VERSION || !KINDS.includes(m.kind as never))
+      throw new Error('it holds something that is not a manifest');
+    const { metadata, spec, source } = m;
+    if (!isObject(metadata) || typeof metadata.name !== 'string' || !isObject(spec) || !isObject(source))
+      throw new Error('it holds a manifest without metadata, spec or source');
+    if (typeof source.file !== 'string' || typeof source.line !== 'number' || typeof source.col !== 'number')
+      throw new Error('it holds a manifest without a file:line:col');
+    const file = files.get(source.file);
+    if (file !== undefined) source.file = file;
+    else if (relative(root, source.file).startsWith('..'))
+      throw new Error(`it names a file outside the manifest root (${source.file})`);
+    else files.set(source.file, source.file);
+    const key = objectKey(m.kind as (typeof KINDS)[number], metadata.name);
+    if (seen.has(key)) throw new Error(`it holds ${key} twice`);
+    seen.add(key);
+  }
+}

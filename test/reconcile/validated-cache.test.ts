@@ -1,0 +1,254 @@
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { driverCatalog, loadEngineConfig, type ResolvedConfig } from '../../src/config/index.js';
+import { ManualClock } from '../../src/engine/index.js';
+import { secretPolicy } from '../../src/manifest/index.js';
+import {
+  loadDesired,
+  reconcileOnce,
+  ValidatedRevisionCache,
+  type LoadDesiredOptions,
+  type ValidatedCacheEvent,
+} from '../../src/reconcile/index.js';
+import { textDigest } from '../../src/reconcile/validated-cache.js';
+import { FolderSource } from '../../src/source/index.js';
+import { openStore, type SqliteStore } from '../../src/store/index.js';
+import { doc } from '../helpers/engine.js';
+import { tempDir } from '../helpers/git.js';
+
+let work: ReturnType<typeof tempDir>;
+let root: string;
+let dataDir: string;
+let configFile: string;
+let events: ValidatedCacheEvent[];
+const NOW = new Date('2026-03-01T10:00:00Z');
+
+beforeEach(() => {
+  work = tempDir('taskops-validated-cache-');
+  // The bundled examples: every kind, secret references, a command driver, warnings-free.
+  cpSync('examples', path.join(work.dir, 'examples'), { recursive: true });
+  root = path.join(work.dir, 'examples');
+  configFile = path.join(root, 'taskops.config.yaml');
+  dataDir = path.join(work.dir, 'data');
+  events = [];
+});
+afterEach(() => work.cleanup());
+
+const config = (): ResolvedConfig => loadEngineConfig(configFile, {});
+const cacheFor = (resolved = config()) =>
+  new ValidatedRevisionCache({
+    dataDir,
+    config: { settings: resolved.config, file: resolved.file },
+    onEvent: (e) => events.push(e),
+  });
+
+/** The load options serve passes, from the engine config; with a cache when one is given. */
+function loadOpts(cache?: ValidatedRevisionCache, now = NOW, resolved = config()): LoadDesiredOptions {
+  return {
+    revision: 'r1',
+    driverCatalog: driverCatalog(resolved.config),
+    secretPolicy: secretPolicy(resolved.config.secrets),
+    defaultZone: resolved.config.defaultTimezone,
+    now,
+    displayRoot: 'examples',
+    ...(cache ? { cache } : {}),
+  };
+}
+
+const results = () => events.map((e) => e.result);
+const cacheFile = () => path.join(dataDir, 'cache', 'validated-revision.json');
+const write = (rel: string, text: string) => writeFileSync(path.join(root, rel), text);
+
+/** Loads once to fill the cache, then forgets what that load reported. */
+async function warm(): Promise<void> {
+  await loadDesired(root, loadOpts(cacheFor()));
+  expect(results()).toEqual(['miss']);
+  events = [];
+}
+
+describe('the validated revision cache', () => {
+  it('a load on unchanged files is a hit that returns what a full validation returns', async () => {
+    const full = await loadDesired(root, loadOpts());
+    await warm();
+    const cached = await loadDesired(root, { ...loadOpts(cacheFor()), revision: 'r2' });
+    expect(results()).toEqual(['hit']);
+    expect(cached).toStrictEqual({ ...full, revision: 'r2' });
+    expect(cached.manifests.length).toBeGreaterThan(5);
+  });
+
+  it('a plan made from a hit equals the plan from a full validation, firings, warnings and sources included', async () => {
+    const store: SqliteStore = await openStore(dataDir);
+    try {
+      const clock = new ManualClock(NOW);
+      const source = new FolderSource(root);
+      const plan = (cache?: ValidatedRevisionCache) =>
+        reconcileOnce(source, store, clock, {
+          dataDir,
+          mode: 'plan',
+          record: false,
+          load: loadOpts(cache),
+        });
+      const full = await plan();
+      await plan(cacheFor());
+      events = [];
+      const hit = await plan(cacheFor());
+      expect(results()).toEqual(['hit']);
+      expect(hit).toStrictEqual(full);
+      expect(hit.plan!.changes.some((c) => c.firings && c.firings.after.length > 0)).toBe(true);
+      expect([...hit.sources!.values()].every((s) => s.file.startsWith('examples/'))).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it.each([
+    [
+      'a changed file',
+      () =>
+        write('gpu-vms/tag.yaml', readFileSync(path.join(root, 'gpu-vms/tag.yaml'), 'utf8') + '\n# edited\n'),
+    ],
+    [
+      'an added file',
+      () => write('gpu-vms/more.yaml', doc('Tag', 'more', { category: 'vms', members: ['x'] })),
+    ],
+    ['a deleted file', () => rmSync(path.join(root, 'gpu-vms/triggers.yaml'))],
+    [
+      'a renamed file',
+      () =>
+        cpSync(path.join(root, 'gpu-vms/tag.yaml'), path.join(root, 'gpu-vms/tag2.yaml')) ??
+        rmSync(path.join(root, 'gpu-vms/tag.yaml')),
+    ],
+  ])('%s is a miss, and the new set is validated in full', async (_what, change) => {
+    await warm();
+    change();
+    const full = await loadDesired(root, loadOpts());
+    const loaded = await loadDesired(root, loadOpts(cacheFor()));
+    expect(events).toEqual([{ result: 'miss', reason: 'the manifests or the engine config changed' }]);
+    expect(loaded).toStrictEqual(full);
+  });
+
+  it('a file changed into an invalid one is a miss that reports its problems, and is never cached', async () => {
+    await warm();
+    write('gpu-vms/tag.yaml', doc('Tag', 'broken', { category: 'vms', members: 'not a list' }));
+    await expect(loadDesired(root, loadOpts(cacheFor()))).rejects.toThrow(/members/);
+    expect(results()).toEqual(['miss']);
+    events = [];
+    await expect(loadDesired(root, loadOpts(cacheFor()))).rejects.toThrow(/members/);
+    expect(results()).toEqual(['miss']);
+  });
+
+  it('a changed engine config is a miss: its settings, and its file bytes', async () => {
+    await warm();
+    const text = readFileSync(configFile, 'utf8');
+    writeFileSync(configFile, text.replace('SLACK_BOT_TOKEN]', 'SLACK_BOT_TOKEN, OTHER]'));
+    await loadDesired(root, loadOpts(cacheFor()));
+    expect(results()).toEqual(['miss']);
+    events = [];
+    // Same settings, other bytes (a comment): still a miss, the key covers the file as written.
+    writeFileSync(configFile, readFileSync(configFile, 'utf8') + '\n# a comment\n');
+    await loadDesired(root, loadOpts(cacheFor()));
+    expect(results()).toEqual(['miss']);
+  });
+
+  it('another default zone, catalog or secrets allowlist given with the load is a miss', async () => {
+    await warm();
+    await loadDesired(root, { ...loadOpts(cacheFor()), defaultZone: 'Europe/Berlin' });
+    await loadDesired(root, {
+      ...loadOpts(cacheFor()),
+      driverCatalog: { vms: ['power-on', 'power-off', 'reboot'] },
+    });
+    const { secretPolicy: _omitted, ...withoutPolicy } = loadOpts(cacheFor());
+    await expect(loadDesired(root, withoutPolicy)).resolves.toBeDefined();
+    expect(results()).toEqual(['miss', 'miss', 'miss']);
+  });
+
+  it('a file written by another taskops version is a miss', async () => {
+    await warm();
+    const text = readFileSync(cacheFile(), 'utf8');
+    const newline = text.indexOf('\n');
+    const header = JSON.parse(text.slice(0, newline)) as Record<string, unknown>;
+    writeFileSync(cacheFile(), `${JSON.stringify({ ...header, taskops: '0.0.1' })}${text.slice(newline)}`);
+    await loadDesired(root, loadOpts(cacheFor()));
+    expect(events[0]).toEqual({ result: 'miss', reason: 'the cache was written by another version (0.0.1)' });
+  });
+
+  it('a corrupt file is ignored with a warning, validated in full and replaced', async () => {
+    await warm();
+    writeFileSync(cacheFile(), '{"format":1,"taskops"\n[garbage');
+    const full = await loadDesired(root, loadOpts());
+    expect(await loadDesired(root, loadOpts(cacheFor()))).toStrictEqual(full);
+    expect(events).toMatchObject([{ result: 'ignored', file: cacheFile() }]);
+    events = [];
+    expect(await loadDesired(root, loadOpts(cacheFor()))).toStrictEqual(full);
+    expect(results()).toEqual(['hit']);
+  });
+
+  it('a body edited after it was written does not match its digest and is ignored', async () => {
+    await warm();
+    const text = readFileSync(cacheFile(), 'utf8');
+    writeFileSync(cacheFile(), text.replace('"power-on"', '"power-off"'));
+    await loadDesired(root, loadOpts(cacheFor()));
+    expect(events).toMatchObject([{ result: 'ignored', reason: /does not match its digest/ }]);
+  });
+
+  it('a body rewritten with a matching digest is still checked for the shape of a desired state', async () => {
+    await warm();
+    const text = readFileSync(cacheFile(), 'utf8');
+    const newline = text.indexOf('\n');
+    const header = JSON.parse(text.slice(0, newline)) as Record<string, unknown>;
+    const body = JSON.parse(text.slice(newline + 1)) as { manifests: Array<Record<string, unknown>> };
+    const forge = (change: (b: typeof body) => void) => {
+      const copy = structuredClone(body);
+      change(copy);
+      const json = JSON.stringify(copy);
+      writeFileSync(cacheFile(), `${JSON.stringify({ ...header, body: textDigest(json) })}\n${json}`);
+    };
+    const full = await loadDesired(root, loadOpts());
+    for (const change of [
+      (b: typeof body) => (b.manifests[0]!.kind = 'Pod'),
+      (b: typeof body) => b.manifests.push(b.manifests[0]!),
+      (b: typeof body) => ((b.manifests[0]!.source as { file: string }).file = '/etc/passwd'),
+      (b: typeof body) => delete b.manifests[0]!.spec,
+      (b: typeof body) => (b as unknown as { hashes: string[] }).hashes.pop(),
+    ]) {
+      forge(change);
+      events = [];
+      expect(await loadDesired(root, loadOpts(cacheFor()))).toStrictEqual(full);
+      expect(results()).toEqual(['ignored']);
+    }
+  });
+
+  it('a schedule `once` still ahead is kept until it passes; then the full validation warns about it', async () => {
+    write('gpu-vms/once.yaml', doc('Schedule', 'one-off', { once: '2026-03-02T09:00', timezone: 'UTC' }));
+    const before = await loadDesired(root, loadOpts(cacheFor()));
+    expect(before.warnings!.some((w) => w.includes('is in the past'))).toBe(false);
+    await loadDesired(root, loadOpts(cacheFor(), new Date('2026-03-02T08:59:59Z')));
+    expect(results()).toEqual(['miss', 'hit']);
+    events = [];
+    const later = new Date('2026-03-02T09:00:00Z');
+    const after = await loadDesired(root, loadOpts(cacheFor(), later));
+    expect(events[0]).toMatchObject({ result: 'miss', reason: /has passed since validation/ });
+    expect(after).toStrictEqual(await loadDesired(root, loadOpts(undefined, later)));
+    expect(after.warnings!.some((w) => w.includes('once 2026-03-02T09:00 is in the past'))).toBe(true);
+    // Its warning names the validation time, so such a set is not kept.
+    expect(events.slice(1)).toMatchObject([{ result: 'not-written', reason: /in the past/ }]);
+  });
+
+  it('a set holding a value JSON would change (.inf, -0, undefined) is not kept', async () => {
+    const cache = cacheFor();
+    const state = await loadDesired(root, loadOpts());
+    const files = await cache.digestFiles(root);
+    for (const odd of [Infinity, -0, undefined, new Date(0)]) {
+      const changed = structuredClone(state);
+      (changed.manifests[0]!.spec as Record<string, unknown>).odd = odd;
+      events = [];
+      cache.write(cache.key(root, files, loadOpts()), changed, loadOpts());
+      expect(events).toEqual([
+        { result: 'not-written', reason: 'the manifests hold a value JSON would change' },
+      ]);
+    }
+    cache.write(cache.key(root, files, loadOpts()), state, loadOpts());
+    expect(await loadDesired(root, loadOpts(cacheFor()))).toStrictEqual(state);
+  });
+});
