@@ -81,7 +81,12 @@ export class BackgroundCheckpointer {
   /** One checkpoint now, besides the periodic ones (null when it failed). */
   checkpointNow(): Promise<CheckpointResult | null> {
     return new Promise((resolve) => {
-      this.waiting.push(resolve);
+      // Held while an answer is awaited, for the same reason as in stop().
+      this.worker.ref();
+      this.waiting.push((result) => {
+        if (this.waiting.length === 0 && !this.stopped) this.worker.unref();
+        resolve(result);
+      });
       this.worker.postMessage('now');
     });
   }
@@ -90,6 +95,8 @@ export class BackgroundCheckpointer {
   stop(): Promise<number> {
     if (!this.stopped) {
       const exited = new Promise<number>((resolve) => this.worker.once('exit', resolve));
+      // Held until it has exited: an unref'd worker alone would let the process end mid-close.
+      this.worker.ref();
       this.worker.postMessage('stop');
       this.stopped = exited;
     }
