@@ -19,6 +19,8 @@ import { percentile, round } from './lib/stats.js';
 import { tempDir } from './lib/tempdir.js';
 
 const SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 30);
+/** Connections of the load client: enough that it can offer twice what serve accepts (each waits for its answer); below serve's connection cap (256). */
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 200);
 const TRIGGERS = Number(process.env.BENCH_TRIGGERS ?? 200);
 const TOKEN = 'bench-token';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -58,7 +60,7 @@ async function main(): Promise<void> {
       url: `${serve.url}/api/v1/events`,
       bodies,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-      connections: 32,
+      connections: CONNECTIONS,
       ...extra,
     });
   try {

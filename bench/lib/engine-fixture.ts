@@ -75,7 +75,8 @@ export async function benchEngine(
   writeFileSync(configFile, stringify(config));
   const resolved = loadEngineConfig(configFile, {});
 
-  const store = await openStore(dataDir);
+  // As serve opens it.
+  const store = await openStore(dataDir, { backgroundCheckpoints: {} });
   const outcome = await reconcileOnce(
     new FolderSource(manifestsDir),
     store,

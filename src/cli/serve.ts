@@ -80,7 +80,7 @@ export async function serveAction(path: string | undefined, opts: ServeOptions, 
     warn: (msg, data) => log.warn(data ?? {}, msg),
     error: (msg, data) => log.error(data ?? {}, msg),
   };
-  const store = await openEngineStore(dataDir, storeUrl(cmd), opts.listen);
+  const store = await openEngineStore(dataDir, storeUrl(cmd), opts.listen, engineLog);
   // Replicas share a PostgreSQL store: each has an id (runs' owner, status, metrics, its task-log files).
   const registry = store.replicas;
   const replica = registry ? chooseReplicaId(resolved.config.store?.replicaId) : null;
@@ -246,11 +246,24 @@ function leaderLeaseMs(value: string | undefined): number {
  * The store: SQLite with the data dir locked for this serve (a second engine on it is refused, exit 1), or
  * the shared PostgreSQL store that several serve replicas open at once.
  */
-async function openEngineStore(dataDir: string, url: string | null, listen: string): Promise<Store> {
+async function openEngineStore(
+  dataDir: string,
+  url: string | null,
+  listen: string,
+  log: EngineLogger,
+): Promise<Store> {
   try {
     return await openSelectedStore(
       { dataDir, url },
-      { lock: { command: 'serve', listen, startedAt: new Date() } },
+      {
+        lock: { command: 'serve', listen, startedAt: new Date() },
+        backgroundCheckpoints: {
+          onError: (error) =>
+            log.error('background WAL checkpoints failed: the engine checkpoints on its own again', {
+              error,
+            }),
+        },
+      },
     );
   } catch (err) {
     if (err instanceof DataDirInUseError && err.holder.command === 'serve') {

@@ -13,7 +13,7 @@ import { EventIntake } from './events/intake.js';
 import type { EventSource } from './events/source.js';
 import { matchEvent } from './events/match.js';
 import type { RecordingHealth } from './runs/health.js';
-import { derivedRunId, engineInstanceId, manualRunId, newEventId } from './runs/ids.js';
+import { causedRunId, derivedRunId, engineInstanceId, manualRunId, newEventId } from './runs/ids.js';
 import { Runner, type RunRequest } from './runs/runner.js';
 import { Scheduler, systemClock, type Clock, type FireEvent, type MissedEvent } from './schedule/index.js';
 import { buildState, type EngineState } from './state.js';
@@ -405,7 +405,7 @@ export class Engine {
         spec: task,
         trigger: { kind: 'event', name: match.trigger, event: event.id },
         event,
-        idFor: (target) => derivedRunId(event.id, match.task, target),
+        idFor: (target) => causedRunId(event.at, event.id, match.task, target),
       });
     }
     await this.runner.startRuns(requests, { processedEvent: event.id });
@@ -445,7 +445,7 @@ export class Engine {
         spec: task,
         trigger,
         event: null,
-        idFor: (target) => derivedRunId(e.schedule, at, name, target),
+        idFor: (target) => causedRunId(at, e.schedule, name, target),
       });
     }
     const firing = this.slotFiring(e, 'fired', e.catchUp);
@@ -463,7 +463,7 @@ export class Engine {
     for (const name of this.state.tasksBySchedule.get(e.schedule) ?? []) {
       const task = this.state.tasks.get(name);
       if (!task || task.enabled === false) continue;
-      runs.push(this.runner.newRun(name, task, derivedRunId(e.schedule, at, name, 'missed'), trigger, null));
+      runs.push(this.runner.newRun(name, task, causedRunId(at, e.schedule, name, 'missed'), trigger, null));
     }
     const reason = `missed: the engine was down or suspended, or its clock jumped, at ${at} (outside the catch-up window)`;
     const firing = this.slotFiring(e, 'missed', false);

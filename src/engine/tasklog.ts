@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { RunRecord } from '../store/types.js';
-import { redactDeep } from '../text/redact.js';
+import { mayHoldCredentials, redactDeep } from '../text/redact.js';
 
 /** One line of logs/runs-YYYY-MM-DD.jsonl, as in the contract (§5). */
 export interface TaskLogLine {
@@ -67,7 +67,9 @@ export class TaskLogWriter {
     // O_APPEND of one buffer below PIPE_BUF-ish sizes is atomic enough on local disks; a crash never leaves half a line
     // followed by another line, and readers skip a torn last line.
     // A driver's error or details may quote a URL with its credential (a command's stderr, a webhook URL).
-    const bytes = Buffer.from(JSON.stringify(redactDeep(line)) + '\n');
+    const text = JSON.stringify(line);
+    // Most lines quote nothing that could be a credential: redacting them would only copy the whole line.
+    const bytes = Buffer.from((mayHoldCredentials(text) ? JSON.stringify(redactDeep(line)) : text) + '\n');
     const fd = this.fileFor(startedAt.slice(0, 10));
     try {
       // One write in practice; the loop only finishes a short write, as appendFileSync did.

@@ -1,5 +1,5 @@
-import helmet from '@fastify/helmet';
 import underPressure from '@fastify/under-pressure';
+import type { HelmetOptions } from 'helmet';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/index.js';
 import type { SecretPolicy } from '../manifest/index.js';
@@ -11,6 +11,7 @@ import { replyWithError } from './errors.js';
 import { capConnections, resolveLimits, timeoutOptions, type ServerLimits } from './limits.js';
 import { loopbackGuard } from './loopback.js';
 import type { Metrics } from './metrics.js';
+import { securityHeaders } from './security-headers.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { eventRoutes } from './routes/events.js';
@@ -21,6 +22,26 @@ import { taskRoutes } from './routes/tasks.js';
 import type { ReplicaStatus } from './replicas.js';
 import { statusReport } from './status.js';
 import type { SourceLookup, SyncController } from './types.js';
+
+/**
+ * The dashboard's pages load only their own scripts and styles and talk only to this server. No upgrade to
+ * https and no HSTS: the API is plain HTTP on loopback or behind a TLS proxy.
+ */
+export const HELMET_OPTIONS: HelmetOptions = {
+  contentSecurityPolicy: {
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      frameAncestors: ["'none'"],
+      formAction: ["'self'"],
+      upgradeInsecureRequests: null,
+    },
+  },
+  strictTransportSecurity: false,
+};
 
 export interface ServerOptions {
   engine: Engine;
@@ -80,23 +101,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
 
   // onRequest hooks run in this order: security headers (on refusals too), load shedding, then the
   // credential checks, all before a body is read.
-  void app.register(helmet, {
-    // The dashboard's pages load only their own scripts and styles and talk only to this server.
-    // No upgrade to https and no HSTS: the API is plain HTTP on loopback or behind a TLS proxy.
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        formAction: ["'self'"],
-        upgradeInsecureRequests: null,
-      },
-    },
-    strictTransportSecurity: false,
-  });
+  securityHeaders(app, HELMET_OPTIONS);
   void app.register(underPressure, {
     maxEventLoopDelay: limits.maxEventLoopDelayMs,
     maxHeapUsedBytes: limits.maxHeapUsedBytes,

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Kind } from '../manifest/types.js';
 import { ActivityTables } from './activity.js';
+import { BackgroundCheckpointer, type CheckpointerOptions, type CheckpointResult } from './checkpointer.js';
 import { lockDataDir, type DataDirLock } from './datadir-lock.js';
 import { DisabledWebhookTable } from './disabled-webhooks.js';
 import { StoreError } from './errors.js';
@@ -52,6 +53,12 @@ export interface OpenStoreOptions {
    * mistyped --data-dir cannot leave an empty store behind. A missing file fails with StoreError('not-found').
    */
   readOnly?: boolean;
+  /**
+   * WAL checkpoints on a worker thread instead of inside the commit that crosses 1,000 WAL pages: for the
+   * long-running engine (`serve`), whose commits are on its event loop. `onError` hears a failing worker;
+   * the store then checkpoints on its own connection again.
+   */
+  backgroundCheckpoints?: CheckpointerOptions;
 }
 
 /** Opens (creating when needed, unless read-only) the embedded store at `<dataDir>/taskops.db`. */
@@ -114,7 +121,9 @@ export class SqliteStore implements Store {
       // NORMAL in WAL keeps every transaction atomic across crashes; only a power loss may drop the last commits.
       db.pragma('synchronous = NORMAL');
       migrate(db, path);
-      return new SqliteStore(db, path, lock);
+      const store = new SqliteStore(db, path, lock);
+      if (opts.backgroundCheckpoints) store.checkpointInBackground(opts.backgroundCheckpoints);
+      return store;
     } catch (err) {
       lock?.release();
       throw translate(err, path, 'open the store');
@@ -433,9 +442,37 @@ export class SqliteStore implements Store {
     return this.activity.listRuns(filter);
   }
 
+  private checkpointer: BackgroundCheckpointer | null = null;
+
+  /** A checkpoint by the background worker now; null without one (or when it failed). */
+  async checkpointNow(): Promise<CheckpointResult | null> {
+    this.group.flush();
+    return this.checkpointer ? this.checkpointer.checkpointNow() : null;
+  }
+
+  /** SQLite's automatic checkpoint threshold on the engine's own connection (0: off, the worker's job). */
+  autoCheckpointPages(): number {
+    return this.db.pragma('wal_autocheckpoint', { simple: true }) as number;
+  }
+
+  private checkpointInBackground({ intervalMs, onError }: CheckpointerOptions): void {
+    this.db.pragma('wal_autocheckpoint = 0');
+    this.checkpointer = new BackgroundCheckpointer(this.path, {
+      ...(intervalMs !== undefined ? { intervalMs } : {}),
+      onError: (message) => {
+        // The WAL must not grow without bound: this connection checkpoints again.
+        if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+        onError?.(message);
+      },
+    });
+  }
+
   async close(): Promise<void> {
     // Writes asked for just before close still commit.
     this.group.flush();
+    await this.checkpointer?.stop();
+    this.checkpointer = null;
+    // The last connection to close checkpoints what the worker left, so the WAL is empty afterwards.
     if (this.db.open) this.db.close();
     this.lock?.release();
   }

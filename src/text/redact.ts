@@ -34,6 +34,7 @@ const PASSWORD_PARAMETER = /(\b(?:password|sslpassword)=)[^\s&#"'<>]+/gi;
 
 /** `text` with every URL's userinfo replaced by `***`: `https://oauth2:TOKEN@host/x` → `https://***@host/x`. */
 export function redactCredentials(text: string): string {
+  if (!mayHoldCredentials(text)) return text;
   if (/password=/i.test(text)) text = text.replace(PASSWORD_PARAMETER, `$1${REDACTED_USERINFO}`);
   if (!text.includes('@') && !/%(?:25)*40/i.test(text)) return text;
   return text
@@ -43,6 +44,15 @@ export function redactCredentials(text: string): string {
       (match, opening: string) => `${opening}${REDACTED_USERINFO}${encodedAt(match)}`,
     )
     .replace(SCP_WITH_PASSWORD, `$1${REDACTED_USERINFO}@`);
+}
+
+/**
+ * False when nothing in `text` can be a credential redactCredentials would hide (no `password=`, no `@`, no
+ * encoded `@`): the cheap test before the regular expressions. JSON text of a value answers for every string
+ * in it, since JSON escaping never adds or removes these characters.
+ */
+export function mayHoldCredentials(text: string): boolean {
+  return text.includes('@') || /password=|%(?:25)*40/i.test(text);
 }
 
 /** The closing `%40` as it was encoded (`%40`, `%2540`…), so the result stays decodable the same number of times. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactCredentials, redactDeep } from '../../src/text/redact.js';
+import { mayHoldCredentials, redactCredentials, redactDeep } from '../../src/text/redact.js';
 
 describe('redactCredentials', () => {
   it.each([
@@ -83,5 +83,26 @@ describe('redactDeep', () => {
     let out = redactDeep(deep);
     for (let i = 0; i < 100_000; i++) out = (out as unknown[])[0];
     expect(out).toBe('https://***@h/x');
+  });
+});
+
+describe('mayHoldCredentials (the task log skips redaction when it says no)', () => {
+  const hiding = [
+    'https://user:secret@example.com/x',
+    'postgres://u:p%40ss@db/taskops',
+    'https://user%2540corp:pw@example.com',
+    'dsn: host=db PASSWORD=hunter2',
+  ];
+  it('says yes for every string redactCredentials would change, also inside JSON text', () => {
+    for (const text of hiding) {
+      expect(redactCredentials(text)).not.toBe(text);
+      expect(mayHoldCredentials(text)).toBe(true);
+      expect(mayHoldCredentials(JSON.stringify({ error: text, details: { stderr: [text] } }))).toBe(true);
+    }
+  });
+
+  it('says no for text without @, password= or an encoded @', () => {
+    for (const text of ['https://example.com/hook', 'exit code 1: no such host', '100% done', '{"a":"b"}'])
+      expect(mayHoldCredentials(text)).toBe(false);
   });
 });

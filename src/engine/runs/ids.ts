@@ -12,6 +12,18 @@ export function derivedRunId(...parts: Array<string | null>): string {
   return `run_${digest.slice(0, 24)}`;
 }
 
+/**
+ * A derived run id that starts with the time of its cause (the event's or the slot's instant in ms, hex), so
+ * runs stored together sit together in the store's run-id index: a commit then writes a few index pages, not
+ * one page per run (sha256 alone scatters them, and every scattered page is written again at each commit).
+ */
+export function causedRunId(at: string, ...parts: Array<string | null>): string {
+  const ms = Date.parse(at);
+  // 11 hex digits last until the year 2527; the id keeps the old length and alphabet (24 hex digits).
+  const time = (Number.isFinite(ms) && ms >= 0 ? ms : 0).toString(16).padStart(11, '0').slice(-11);
+  return `run_${time}${derivedRunId(at, ...parts).slice(4, 17)}`;
+}
+
 export function manualRunId(): string {
   return `run_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
 }

@@ -31,14 +31,20 @@ export type Admission = 'start' | 'wait' | 'skip';
 export class RunQueue {
   private readonly pending = new Deque<Job>();
   private readonly busy = new Map<string, Set<Job>>();
+  /** The jobs of `busy` by run id: recovery asks about each waiting run in the store, so it is O(1). */
+  private readonly byRunId = new Map<string, Job>();
   private readonly reserved = new Set<Job>();
   private readonly parked = new Set<Job>();
+  /** Slots held: jobs claiming or in their driver. */
   private running = 0;
+  /** Jobs launched and not yet done; a job recording its end has given its slot back already. */
+  private launched = 0;
   private idleWaiters: Array<() => void> = [];
 
   constructor(
     private readonly maxConcurrent: number,
-    private readonly execute: (job: Job) => Promise<void>,
+    /** Runs the job; `freeSlot` gives its slot to the next job before the end is recorded. */
+    private readonly execute: (job: Job, freeSlot: () => void) => Promise<void>,
     /** A failure the executor did not handle itself: reported, never swallowed, and the queue goes on. */
     private readonly onError: (job: Job, err: unknown) => void,
   ) {}
@@ -108,7 +114,7 @@ export class RunQueue {
 
   /** Jobs waiting for a slot or executing (parked ones not counted). */
   get size(): number {
-    return this.pending.length + this.running;
+    return this.pending.length + this.launched;
   }
 
   /** Jobs waiting for a slot. */
@@ -127,8 +133,7 @@ export class RunQueue {
 
   /** Whether this queue handles the run now (waiting, executing or parked). */
   has(runId: string): boolean {
-    for (const set of this.busy.values()) for (const job of set) if (job.run.runId === runId) return true;
-    return false;
+    return this.byRunId.has(runId);
   }
 
   whenIdle(): Promise<void> {
@@ -137,6 +142,7 @@ export class RunQueue {
   }
 
   private hold(job: Job): void {
+    this.byRunId.set(job.run.runId, job);
     const current = this.busy.get(job.key);
     if (!current) this.busy.set(job.key, new Set([job]));
     else current.add(job);
@@ -145,16 +151,26 @@ export class RunQueue {
   private letGo(job: Job): void {
     const set = this.busy.get(job.key);
     set?.delete(job);
+    if (this.byRunId.get(job.run.runId) === job) this.byRunId.delete(job.run.runId);
     if (set && set.size === 0) this.busy.delete(job.key);
   }
 
   private launch(job: Job): void {
-    void this.execute(job)
+    this.launched++;
+    let holdsSlot = true;
+    // The next job's claim then joins the same store commit as this job's end: one commit serves both.
+    const freeSlot = () => {
+      if (!holdsSlot) return;
+      holdsSlot = false;
+      this.running--;
+      this.pump();
+    };
+    void this.execute(job, freeSlot)
       .catch((err: unknown) => this.onError(job, err))
       .finally(() => {
-        this.running--;
+        this.launched--;
         if (!this.parked.has(job)) this.letGo(job);
-        this.pump();
+        freeSlot();
         this.settle();
       });
   }

@@ -89,7 +89,7 @@ export class Runner {
     this.timers = new ClockTimers(opts.clock);
     this.queue = new RunQueue(
       opts.maxConcurrentRuns,
-      (job) => this.execute(job),
+      (job, freeSlot) => this.execute(job, freeSlot),
       (job, err) => opts.log.error('run step failed', { runId: job.run.runId, error: String(err) }),
     );
   }
@@ -224,7 +224,7 @@ export class Runner {
   private targetsOf(spec: TaskSpec): Promise<ResolvedTargets> {
     const timeoutMs = (spec.timeoutSeconds ?? 300) * 1000;
     // Real time: a look-up over the network is bounded like a socket, whatever the engine's clock says.
-    const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(timeoutMs)]);
+    const signal = () => AbortSignal.any([this.stopping.signal, AbortSignal.timeout(timeoutMs)]);
     return resolveTargets(spec, this.opts.state(), this.opts.drivers, signal);
   }
 
@@ -318,9 +318,9 @@ export class Runner {
     return state.tasks.get(job.run.task) ?? (state.retired.has(job.run.task) ? job.spec : undefined);
   }
 
-  private async execute(job: Job): Promise<void> {
+  private async execute(job: Job, freeSlot: () => void): Promise<void> {
     if (job.claimFrom && !(await this.claim(job))) return;
-    await this.attempt(job);
+    await this.attempt(job, freeSlot);
   }
 
   /** queued | delayed → running for this engine; false when it must not run here (lost, gone, stopping). */
@@ -375,7 +375,7 @@ export class Runner {
   }
 
   /** One attempt through the driver, under the task timeout; then the run is finished or delayed. */
-  private async attempt(job: Job): Promise<void> {
+  private async attempt(job: Job, freeSlot: () => void): Promise<void> {
     const { run, spec: task } = job;
     const started = this.opts.clock.now();
     const timeoutSeconds = task.timeoutSeconds ?? 300;
@@ -393,6 +393,8 @@ export class Runner {
     } finally {
       cancelTimeout();
       this.active.delete(run.runId);
+      // The driver is done: the slot bounds actions in flight, not records being written.
+      freeSlot();
     }
     const finished = this.opts.clock.now();
     const reason: unknown = job.controller.signal.reason;

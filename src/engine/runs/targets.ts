@@ -15,7 +15,8 @@ export async function resolveTargets(
   task: TaskSpec,
   state: EngineState,
   drivers: DriverRegistry,
-  signal: AbortSignal,
+  /** Made only for a tag read from another system: a timer per run would cost more than the run. */
+  signal: () => AbortSignal,
 ): Promise<ResolvedTargets> {
   // A webhook task's target is its Webhook manifest: one delivery, never one per member.
   if (builtInDriver(task.objectType)?.target === 'webhook')
@@ -31,7 +32,7 @@ export async function resolveTargets(
     };
   }
   try {
-    return { ok: true, targets: await driver.resolveMembers(tag.membersOf, signal) };
+    return { ok: true, targets: await driver.resolveMembers(tag.membersOf, signal()) };
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     return { ok: false, error: `Tag/${tagName}: its members could not be read: ${why}` };
