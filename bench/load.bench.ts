@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     const accepted = result.statuses['202'] ?? 0;
     const refused = result.statuses['429'] ?? 0;
     console.log(
-      `  offered ${offered}/s for ${SECONDS}s: ${JSON.stringify(result.statuses)}, ${result.errors} errors`,
+      `  offered ${offered}/s for ${SECONDS}s, sent ${Math.round(result.sent / result.seconds)}/s: ${JSON.stringify(result.statuses)}, ${result.errors} errors`,
     );
     // Let the last runs finish so every accepted event's runs have started.
     await sleep(1000);
@@ -139,6 +139,9 @@ async function main(): Promise<void> {
         seconds: SECONDS,
         capacityEventsPerSec: Math.round(capacity),
         offeredEventsPerSec: offered,
+        // What the client managed to send: each connection waits for its answer, so a slow server lowers it.
+        sentEventsPerSec: Math.round(result.sent / result.seconds),
+        acceptedEventsPerSec: Math.round(accepted / result.seconds),
         accepted,
         refused,
         otherStatuses: result.sent - accepted - refused,
