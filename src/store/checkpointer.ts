@@ -4,6 +4,11 @@ import { Worker } from 'node:worker_threads';
 /**
  * The worker's whole code: its own connection to the store file, a PASSIVE checkpoint every `intervalMs`.
  * PASSIVE never waits for or blocks the engine's writes; it copies what it can and the rest goes next time.
+ * But under steady writes a PASSIVE pass never catches the last frame, and the WAL only starts over from its
+ * beginning once every frame is copied: it would grow without bound. So once it holds `restartFrames`, the
+ * worker says so, and the engine's own connection runs a RESTART between two of its transactions: it copies
+ * the few frames written since the pass and the next commit writes the WAL from its start. (A RESTART from
+ * the worker starves: the engine takes the write lock again between each of its busy waits.)
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -17,11 +22,18 @@ try {
 }
 // The checkpoint follows the synchronous setting of the connection that runs it: the same as the engine's.
 db.pragma('synchronous = NORMAL');
+parentPort.postMessage({ ready: true });
 let failures = 0;
+// After a long-WAL notice the worker waits for the engine's RESTART ('resume'), so the two never contend.
+let waitingForRestart = false;
 function checkpoint() {
   try {
     const [result] = db.pragma('wal_checkpoint(PASSIVE)');
     failures = 0;
+    if (result.log >= workerData.restartFrames && !waitingForRestart) {
+      waitingForRestart = true;
+      parentPort.postMessage({ longWal: result.log });
+    }
     return result;
   } catch (err) {
     // Reported once per run of failures; the engine's own connection checkpoints again if this one cannot.
@@ -29,9 +41,12 @@ function checkpoint() {
     return null;
   }
 }
-const timer = setInterval(checkpoint, workerData.intervalMs);
+const timer = setInterval(() => {
+  if (!waitingForRestart) checkpoint();
+}, workerData.intervalMs);
 parentPort.on('message', (m) => {
   if (m === 'now') return parentPort.postMessage({ checkpointed: checkpoint() });
+  if (m === 'resume') return void (waitingForRestart = false);
   clearInterval(timer);
   db.close();
   parentPort.close();
@@ -47,6 +62,12 @@ export interface CheckpointResult {
 
 export interface CheckpointerOptions {
   intervalMs?: number;
+  /** WAL frames (pages) from which `onLongWal` is called (default 4,096: 16 MB of 4 KB pages). */
+  restartFrames?: number;
+  /** The WAL holds `restartFrames` or more after a pass: the caller restarts it on its own connection. */
+  onLongWal?: (frames: number) => void;
+  /** The worker checkpoints from now on: the caller's own automatic checkpoints can stop. */
+  onReady?: () => void;
   onError?: (message: string) => void;
 }
 
@@ -65,14 +86,27 @@ export class BackgroundCheckpointer {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { path, driver, intervalMs: opts.intervalMs ?? 100 },
+      workerData: {
+        path,
+        driver,
+        intervalMs: opts.intervalMs ?? 100,
+        restartFrames: opts.restartFrames ?? 4096,
+      },
     });
     // The engine must not wait on this thread to exit.
     this.worker.unref();
-    this.worker.on('message', (m: { error?: string; checkpointed?: CheckpointResult | null }) => {
-      if (m.error) opts.onError?.(m.error);
-      if ('checkpointed' in m) this.waiting.shift()?.(m.checkpointed ?? null);
-    });
+    this.worker.on(
+      'message',
+      (m: { error?: string; ready?: boolean; longWal?: number; checkpointed?: CheckpointResult | null }) => {
+        if (m.error) opts.onError?.(m.error);
+        if (m.ready) opts.onReady?.();
+        if (m.longWal !== undefined) {
+          opts.onLongWal?.(m.longWal);
+          if (!this.stopped) this.worker.postMessage('resume');
+        }
+        if ('checkpointed' in m) this.waiting.shift()?.(m.checkpointed ?? null);
+      },
+    );
     this.worker.on('error', (err) => opts.onError?.(err instanceof Error ? err.message : String(err)));
     // A worker that is gone answers no more: whoever waits for a checkpoint hears "none".
     this.worker.on('exit', () => this.waiting.splice(0).forEach((resolve) => resolve(null)));

@@ -92,6 +92,7 @@ export class SqliteStore implements Store {
     private readonly db: Database.Database,
     readonly path: string,
     private readonly lock: DataDirLock | null,
+    private readonly busyTimeoutMs = 5000,
   ) {
     this.activity = new ActivityTables(db);
     this.firings = new FiringTable(db);
@@ -121,7 +122,7 @@ export class SqliteStore implements Store {
       // NORMAL in WAL keeps every transaction atomic across crashes; only a power loss may drop the last commits.
       db.pragma('synchronous = NORMAL');
       migrate(db, path);
-      const store = new SqliteStore(db, path, lock);
+      const store = new SqliteStore(db, path, lock, opts.busyTimeoutMs ?? 5000);
       if (opts.backgroundCheckpoints) store.checkpointInBackground(opts.backgroundCheckpoints);
       return store;
     } catch (err) {
@@ -450,21 +451,44 @@ export class SqliteStore implements Store {
     return this.checkpointer ? this.checkpointer.checkpointNow() : null;
   }
 
-  /** SQLite's automatic checkpoint threshold on the engine's own connection (0: off, the worker's job). */
+  /** SQLite's automatic checkpoint threshold on the engine's own connection (0: off, the worker's job once ready). */
   autoCheckpointPages(): number {
     return this.db.pragma('wal_autocheckpoint', { simple: true }) as number;
   }
 
-  private checkpointInBackground({ intervalMs, onError }: CheckpointerOptions): void {
-    this.db.pragma('wal_autocheckpoint = 0');
+  private checkpointInBackground({ onError, ...timing }: CheckpointerOptions): void {
+    // A WAL that grew in a burst is cut back to this when it starts over.
+    this.db.pragma('journal_size_limit = 33554432');
     this.checkpointer = new BackgroundCheckpointer(this.path, {
-      ...(intervalMs !== undefined ? { intervalMs } : {}),
+      ...timing,
+      onLongWal: () => this.restartWal(),
+      // Until the worker has opened the store, the commits checkpoint as usual.
+      onReady: () => {
+        if (this.db.open) this.db.pragma('wal_autocheckpoint = 0');
+      },
       onError: (message) => {
         // The WAL must not grow without bound: this connection checkpoints again.
         if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
         onError?.(message);
       },
     });
+  }
+
+  /**
+   * Copies the frames the worker's last pass left and makes the next commit write the WAL from its start. Never
+   * waits: when the worker is checkpointing right now, the next long-WAL notice tries again.
+   */
+  private restartWal(): void {
+    if (!this.db.open) return;
+    this.group.flush();
+    this.db.pragma('busy_timeout = 0');
+    try {
+      this.db.pragma('wal_checkpoint(RESTART)');
+    } catch {
+      // busy or locked: the next notice tries again
+    } finally {
+      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+    }
   }
 
   async close(): Promise<void> {

@@ -27,6 +27,8 @@ describe('WAL checkpoints on a worker thread (serve)', () => {
   it('turns the commit-time checkpoints off, and the worker copies the WAL into the database', async () => {
     // Only the checkpoint asked for below: the periodic one would race the size checks.
     store = await openStore(join(dir, 'data'), { backgroundCheckpoints: { intervalMs: 3_600_000 } });
+    // Until the worker has opened the store, commits checkpoint as usual; its first answer comes after that.
+    await store.checkpointNow();
     expect(store.autoCheckpointPages()).toBe(0);
     const db = join(dir, 'data', 'taskops.db');
     const before = statSync(db).size;
@@ -39,6 +41,29 @@ describe('WAL checkpoints on a worker thread (serve)', () => {
     expect(result!.checkpointed).toBe(result!.log);
     expect(statSync(db).size).toBeGreaterThan(before + 500 * 2000);
     expect((await store.getRun('a-499'))?.error).toBe('x'.repeat(2000));
+  });
+
+  it('starts the WAL over once it is long, so steady writes cannot grow it without bound', async () => {
+    // Writes never stop: a PASSIVE pass alone never catches the last frame (the WAL passed 300 MB here).
+    store = await openStore(join(dir, 'data'), {
+      backgroundCheckpoints: { intervalMs: 20, restartFrames: 256 },
+    });
+    await store.checkpointNow();
+    const wal = join(dir, 'data', 'taskops.db-wal');
+    let written = 0;
+    for (let i = 0; written < 64 * 1024 * 1024; i++) {
+      // Several writes in flight at once, as under load: they share commits.
+      await Promise.all(
+        Array.from({ length: 8 }, (_, k) =>
+          store.insertRun(runRecord(`w-${i}-${k}`, { error: 'x'.repeat(3000) })),
+        ),
+      );
+      written += 8 * 3000;
+      // An engine returns to the event loop between its turns (HTTP, timers): the worker's notices land there.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // Each restart cuts the file back to journal_size_limit (32 MB).
+    expect(statSync(wal).size).toBeLessThanOrEqual(40 * 1024 * 1024);
   });
 
   it('leaves an empty WAL behind when the store closes', async () => {
