@@ -5,11 +5,12 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildServer, Metrics, type ServerOptions, type SyncController } from '../../src/server/index.js';
+import type { ServerOptions } from '../../src/server/index.js';
 import { runCli } from '../helpers/cli.js';
 import { doc, docs, engineFixture, type EngineFixture } from '../helpers/engine.js';
 import { tempDir } from '../helpers/git.js';
 import { plainRequest, rawClient, until, type RawClient } from '../helpers/raw-http.js';
+import { fixtureServer } from '../helpers/server.js';
 
 // The attacker's side of the API: each test is an attack that worked before the API was hardened.
 
@@ -22,16 +23,6 @@ const FAST: ServerOptions['limits'] = {
   idleTimeoutMs: 300,
   maxConnections: 32,
   timeoutCheckIntervalMs: 50,
-};
-
-const sync: SyncController = {
-  describe: () => ({ source: 'test', autoApply: true }),
-  syncNow: async () => ({
-    outcome: 'unchanged',
-    revision: 'rev-1',
-    summary: { create: 0, update: 0, delete: 0 },
-    error: null,
-  }),
 };
 
 let fixture: EngineFixture;
@@ -55,16 +46,7 @@ afterEach(async () => {
 });
 
 function server(apiToken: string | null, extra: Partial<ServerOptions> = {}): FastifyInstance {
-  const app = buildServer({
-    engine: fixture.engine,
-    store: fixture.store,
-    metrics: new Metrics(),
-    sync,
-    defaultZone: 'UTC',
-    apiToken,
-    now: () => fixture.clock.now(),
-    ...extra,
-  });
+  const app = fixtureServer(fixture, { apiToken, ...extra });
   apps.push(app);
   return app;
 }

@@ -5,10 +5,11 @@ import { parse } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { driverCatalog } from '../../src/config/index.js';
 import { secretPolicy } from '../../src/manifest/index.js';
-import { buildServer, Metrics } from '../../src/server/index.js';
+import { Metrics } from '../../src/server/index.js';
 import { GitOpsLoop } from '../../src/server/gitops.js';
 import { FolderSource } from '../../src/source/index.js';
 import { engineFixture, type EngineFixture } from '../helpers/engine.js';
+import { fixtureServer } from '../helpers/server.js';
 
 const EXAMPLES = path.resolve('examples');
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -40,15 +41,7 @@ beforeEach(async () => {
     },
     clock: fixture.clock,
   });
-  app = buildServer({
-    engine: fixture.engine,
-    store: fixture.store,
-    metrics: new Metrics(),
-    sync: loop,
-    defaultZone: 'UTC',
-    apiToken: null,
-    now: () => fixture.clock.now(),
-  });
+  app = fixtureServer(fixture, { apiToken: null, sync: loop });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 afterEach(async () => {
