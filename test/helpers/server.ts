@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildServer, Metrics, type ServerOptions, type SyncController } from '../../src/server/index.js';
+import { GitOpsLoop, type GitOpsOptions } from '../../src/server/gitops.js';
+import type { Source } from '../../src/source/index.js';
 import type { EngineFixture } from './engine.js';
 
 /** A GitOps loop that is always in sync: "sync now" finds revision rev-1 applied already. */
@@ -30,5 +32,26 @@ export function fixtureServer(
     defaultZone: 'UTC',
     now: () => fixture.clock.now(),
     ...opts,
+  });
+}
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/**
+ * serve's GitOps loop following `source` into an engine fixture: auto-apply, no deletion limits, nothing
+ * logged, on the fixture's clock. `load` says how manifests are read (display root, catalog, allowlist).
+ */
+export function fixtureLoop(fixture: EngineFixture, source: Source, load: GitOpsOptions['load']): GitOpsLoop {
+  return new GitOpsLoop({
+    source,
+    store: fixture.store,
+    engine: fixture.engine,
+    dataDir: fixture.dataDir,
+    metrics: new Metrics(),
+    logger: silent,
+    autoApply: true,
+    safety: {},
+    load,
+    clock: fixture.clock,
   });
 }

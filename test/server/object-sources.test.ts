@@ -5,14 +5,12 @@ import { parse } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { driverCatalog } from '../../src/config/index.js';
 import { secretPolicy } from '../../src/manifest/index.js';
-import { Metrics } from '../../src/server/index.js';
-import { GitOpsLoop } from '../../src/server/gitops.js';
+import type { GitOpsLoop } from '../../src/server/gitops.js';
 import { FolderSource } from '../../src/source/index.js';
 import { engineFixture, type EngineFixture } from '../helpers/engine.js';
-import { fixtureServer } from '../helpers/server.js';
+import { fixtureLoop, fixtureServer } from '../helpers/server.js';
 
 const EXAMPLES = path.resolve('examples');
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 let fixture: EngineFixture;
 let loop: GitOpsLoop;
@@ -25,21 +23,10 @@ beforeEach(async () => {
     unknown
   >;
   fixture = await engineFixture({ manifests: {}, config });
-  loop = new GitOpsLoop({
-    source: new FolderSource(EXAMPLES),
-    store: fixture.store,
-    engine: fixture.engine,
-    dataDir: fixture.dataDir,
-    metrics: new Metrics(),
-    logger: silent,
-    autoApply: true,
-    safety: {},
-    load: {
-      driverCatalog: driverCatalog(fixture.config.config),
-      secretPolicy: secretPolicy(fixture.config.config.secrets),
-      displayRoot: 'examples',
-    },
-    clock: fixture.clock,
+  loop = fixtureLoop(fixture, new FolderSource(EXAMPLES), {
+    driverCatalog: driverCatalog(fixture.config.config),
+    secretPolicy: secretPolicy(fixture.config.config.secrets),
+    displayRoot: 'examples',
   });
   app = fixtureServer(fixture, { apiToken: null, sync: loop });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
