@@ -62,6 +62,7 @@ describe('read commands never create or modify a store', () => {
     ['describe', 'task/power-off-gpu-vms'],
     ['deliveries'],
     ['deliveries', '--failed', '--output', 'json'],
+    ['run', 'power-off-gpu-vms', '--dry-run'],
   ]) {
     it(`${args.join(' ')} on a data dir without a store names it too, and leaves it empty`, async () => {
       const empty = path.join(dir, 'empty');
