@@ -50,7 +50,7 @@ export function serverUrl(holder: DataDirHolder): string {
 }
 
 /**
- * The store for a read command (status, preview, get, describe): opened read-only, never created, so a
+ * The store for a read command (status, preview, get, describe, deliveries): opened read-only, never created, so a
  * mistyped --data-dir is an error that names it instead of an empty store. Never locked: it reads beside
  * a running serve. With a store `url`, the PostgreSQL store instead (no data dir needed).
  */

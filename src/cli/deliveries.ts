@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { escapeControl } from '../manifest/index.js';
 import { listDeliveries, type DeliveryView } from '../server/deliveries.js';
-import { openStore, StoreError } from '../store/index.js';
 import { globalOptions, parseOutputFormat, stdoutPalette } from './context.js';
+import { openReadOnlyStore } from './data-dir.js';
 import { CliError, EXIT } from './exit.js';
 import { callServer } from './http-client.js';
 import { table, type Palette } from './output.js';
+import { storeUrl } from './store.js';
 
 const FORMATS = ['text', 'json'] as const;
 
@@ -63,12 +64,8 @@ export async function deliveriesAction(opts: DeliveriesOptions, cmd: Command): P
       })
     ).data.deliveries;
   } else {
-    let store;
-    try {
-      store = await openStore(globalOptions(cmd).dataDir);
-    } catch (err) {
-      throw err instanceof StoreError ? new CliError(err.message) : err;
-    }
+    // A read: never creates a store, and reads beside a running serve.
+    const store = await openReadOnlyStore(globalOptions(cmd).dataDir, storeUrl(cmd));
     try {
       deliveries = await listDeliveries(store, {
         failed: opts.failed ?? false,

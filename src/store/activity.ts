@@ -44,21 +44,25 @@ export class ActivityTables {
   private readonly interruptStmt: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
-    // OR IGNORE: a client retrying a delivery with the same event id must not store it twice.
+    // A client retrying a delivery with the same event id must not store it twice. ON CONFLICT (id), not
+    // OR IGNORE: that would also drop, silently, a row breaking NOT NULL or CHECK.
     this.insertEventStmt = db.prepare(
-      `INSERT OR IGNORE INTO events (id, type, name, object, fields, at, status, processed_at, origin)
-       VALUES (@id, @type, @name, @object, @fields, @at, @status, @processedAt, @origin)`,
+      `INSERT INTO events (id, type, name, object, fields, at, status, processed_at, origin)
+       VALUES (@id, @type, @name, @object, @fields, @at, @status, @processedAt, @origin)
+       ON CONFLICT (id) DO NOTHING`,
     );
-    // OR IGNORE: the same event or firing processed twice finds its run there; the change count says which.
+    // The same event or firing processed twice finds its run there; the change count says which. Only the
+    // duplicate id is ignored: any other violation fails the write.
     this.insertRunStmt = db.prepare(
-      `INSERT OR IGNORE INTO runs (run_id, task, status, trigger_kind, trigger_name, trigger_event,
+      `INSERT INTO runs (run_id, task, status, trigger_kind, trigger_name, trigger_event,
          target_object_type, target_name, queued_at, started_at, finished_at, duration_ms, attempts, error,
          details, trigger_scheduled_for, trigger_catch_up, trigger_keep, attempt_started_at, next_attempt_at,
          owner, lease_until, interruptions, attempt_log, delivery)
        VALUES (@run_id, @task, @status, @trigger_kind, @trigger_name, @trigger_event, @target_object_type,
          @target_name, @queued_at, @started_at, @finished_at, @duration_ms, @attempts, @error, @details,
          @trigger_scheduled_for, @trigger_catch_up, @trigger_keep, @attempt_started_at, @next_attempt_at,
-         @owner, @lease_until, @interruptions, @attempt_log, @delivery)`,
+         @owner, @lease_until, @interruptions, @attempt_log, @delivery)
+       ON CONFLICT (run_id) DO NOTHING`,
     );
     this.getRunStmt = db.prepare('SELECT * FROM runs WHERE run_id = ?');
     this.getEventStmt = db.prepare('SELECT * FROM events WHERE id = ?');

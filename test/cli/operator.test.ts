@@ -45,6 +45,7 @@ describe('read commands never create or modify a store', () => {
     ['preview', 'friday-6pm'],
     ['get', 'tasks'],
     ['describe', 'task/power-off-gpu-vms'],
+    ['deliveries'],
   ]) {
     it(`${args[0]} on a missing data dir is an error that names it, and creates nothing`, async () => {
       const r = await onMissing(...args);
@@ -54,24 +55,53 @@ describe('read commands never create or modify a store', () => {
     });
   }
 
-  it('a data dir without a store is named too, and stays empty', async () => {
-    const empty = path.join(dir, 'empty');
-    mkdirSync(empty);
-    const r = await runCli(['--data-dir', empty, 'status']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe(
-      `taskops: the data dir ${empty} holds no store (taskops.db): nothing was reconciled into it yet; ` +
-        'run taskops reconcile or serve with this --data-dir first, or read a running engine with --server URL\n',
-    );
-    expect(readdirSync(empty)).toEqual([]);
-  });
+  for (const args of [
+    ['status'],
+    ['preview', 'friday-6pm'],
+    ['get', 'tasks'],
+    ['describe', 'task/power-off-gpu-vms'],
+    ['deliveries'],
+    ['deliveries', '--failed', '--output', 'json'],
+    ['run', 'power-off-gpu-vms', '--dry-run'],
+  ]) {
+    it(`${args.join(' ')} on a data dir without a store names it too, and leaves it empty`, async () => {
+      const empty = path.join(dir, 'empty');
+      mkdirSync(empty);
+      const r = await runCli(['--data-dir', empty, ...args], { env: { TASKOPS_SERVER: undefined } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `taskops: the data dir ${empty} holds no store (taskops.db): nothing was reconciled into it yet; ` +
+          'run taskops reconcile or serve with this --data-dir first, or read a running engine with --server URL\n',
+      );
+      expect(readdirSync(empty)).toEqual([]);
+    });
+  }
 
-  it('status, get and describe leave the store file byte for byte as it was', async () => {
+  // These read manifests, not the live state: against no store they plan or answer from the files alone.
+  for (const args of [
+    ['logs'],
+    ['validate', 'examples/gpu-vms'],
+    ['reconcile', '--dry-run', 'examples/gpu-vms'],
+    ['preview', 'friday-6pm', 'examples/gpu-vms'],
+  ]) {
+    it(`${args.join(' ')} on a data dir without a store leaves it empty`, async () => {
+      const empty = path.join(dir, 'empty');
+      mkdirSync(empty);
+      const r = await runCli(['--data-dir', empty, '--config', CONFIG, ...args], {
+        env: { TASKOPS_EXAMPLE_VMS: vmsFile, TASKOPS_SERVER: undefined },
+      });
+      expect(r.code).toBe(0);
+      expect(readdirSync(empty)).toEqual([]);
+    });
+  }
+
+  it('status, get, describe and deliveries leave the store file byte for byte as it was', async () => {
     const store = path.join(dataDir, 'taskops.db');
     const before = readFileSync(store);
     expect((await cli('status')).code).toBe(0);
     expect((await cli('get', 'schedules')).code).toBe(0);
     expect((await cli('describe', 'schedule/friday-6pm')).code).toBe(0);
+    expect((await cli('deliveries')).code).toBe(0);
     expect(readFileSync(store).equals(before)).toBe(true);
     // A reader of a WAL database may leave SQLite's shared-memory index; it never writes the log.
     const wal = path.join(dataDir, 'taskops.db-wal');

@@ -48,6 +48,28 @@ async function step(f: EngineFixture, ms: number): Promise<void> {
   }
 }
 
+/**
+ * A further engine on the fixture's data dir and config (a restart, or a second process with `own` store),
+ * started on a clock of its own at `now`; stopped after the test, and its own store closed.
+ */
+async function startEngine(
+  f: EngineFixture,
+  now: string | Date,
+  own: { store?: Store; logger?: EngineLogger } = {},
+): Promise<{ engine: Engine; clock: ManualClock }> {
+  const clock = new ManualClock(now);
+  const engine = createEngine({
+    store: own.store ?? f.store,
+    dataDir: f.dataDir,
+    config: f.config,
+    clock,
+    ...(own.logger ? { logger: own.logger } : {}),
+  });
+  extra.push({ engine, ...(own.store ? { store: own.store } : {}) });
+  await engine.start();
+  return { engine, clock };
+}
+
 const scheduleLines = (f: EngineFixture): TaskLogLine[] =>
   readTaskLogs(f.dataDir).filter((l) => l.trigger.kind === 'schedule');
 const summary = (l: TaskLogLine) =>
@@ -137,15 +159,7 @@ describe('each schedule slot fires once, whatever the wall clock does', () => {
     await step(fixture, 5_000);
     // A restart at the stepped-back time: the ledger's watermark (09:00) is ahead of the clock.
     await fixture.engine.stop(1000);
-    const clock = new ManualClock(fixture.clock.now());
-    const engine = createEngine({
-      store: fixture.store,
-      dataDir: fixture.dataDir,
-      config: fixture.config,
-      clock,
-    });
-    extra.push({ engine });
-    await engine.start();
+    const { engine, clock } = await startEngine(fixture, fixture.clock.now());
     for (let t = clock.now().getTime(); t < Date.parse('2026-11-23T10:00:30Z'); t += 60_000) {
       clock.advanceTo(t);
       await engine.whenIdle();
@@ -173,15 +187,7 @@ describe('each schedule slot fires once, whatever the wall clock does', () => {
     fixture = await engineFixture({ config: CONFIG, manifests: MANIFESTS, now: '2026-11-23T11:59:00Z' });
     await step(fixture, 60_000);
     await fixture.engine.stop(1000);
-    const clock = new ManualClock('2026-11-23T13:10:00Z');
-    const engine = createEngine({
-      store: fixture.store,
-      dataDir: fixture.dataDir,
-      config: fixture.config,
-      clock,
-    });
-    extra.push({ engine });
-    await engine.start();
+    const { engine } = await startEngine(fixture, '2026-11-23T13:10:00Z');
     await engine.whenIdle();
     expect(scheduleLines(fixture).map(summary)).toEqual([
       'succeeded 2026-11-23T12:00:00.000Z catchUp=false started 2026-11-23T12:00:00.000Z',
@@ -200,16 +206,10 @@ describe('each schedule slot fires once, whatever the wall clock does', () => {
     // A second engine with its own connection to the same data dir, as a second process would have.
     const otherLogger = recordingLogger();
     const store = await openStore(fixture.dataDir);
-    const clock = new ManualClock('2026-11-23T08:59:00Z');
-    const engine = createEngine({
+    const { engine, clock } = await startEngine(fixture, '2026-11-23T08:59:00Z', {
       store,
-      dataDir: fixture.dataDir,
-      config: fixture.config,
-      clock,
       logger: otherLogger,
     });
-    extra.push({ engine, store });
-    await engine.start();
     for (let i = 0; i < 61; i++) {
       fixture.clock.advanceBy(1000);
       clock.advanceBy(1000);
@@ -282,15 +282,7 @@ describe('a schedule slot and its runs are stored together, never the one withou
       '2026-11-23T08:00:00.000Z',
     ]);
     expect(await fixture.store.listRuns({ task: 't' })).toHaveLength(1);
-    const clock = new ManualClock('2026-11-23T09:05:00Z');
-    const engine = createEngine({
-      store: fixture.store,
-      dataDir: fixture.dataDir,
-      config: fixture.config,
-      clock,
-    });
-    extra.push({ engine });
-    await engine.start();
+    const { engine } = await startEngine(fixture, '2026-11-23T09:05:00Z');
     await engine.whenIdle();
     expect(scheduleLines(fixture).map(summary)).toEqual([
       'succeeded 2026-11-23T08:00:00.000Z catchUp=false started 2026-11-23T08:00:00.000Z',

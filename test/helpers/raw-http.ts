@@ -84,18 +84,3 @@ export function plainRequest(
     req.end(opts.body);
   });
 }
-
-/** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */
-export async function until<T>(
-  what: string,
-  fn: () => T | Promise<T>,
-  timeoutMs: number,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

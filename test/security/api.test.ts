@@ -5,11 +5,13 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildServer, Metrics, type ServerOptions, type SyncController } from '../../src/server/index.js';
+import type { ServerOptions } from '../../src/server/index.js';
 import { runCli } from '../helpers/cli.js';
 import { doc, docs, engineFixture, type EngineFixture } from '../helpers/engine.js';
 import { tempDir } from '../helpers/git.js';
-import { plainRequest, rawClient, until, type RawClient } from '../helpers/raw-http.js';
+import { plainRequest, rawClient, type RawClient } from '../helpers/raw-http.js';
+import { fixtureServer } from '../helpers/server.js';
+import { until } from '../helpers/wait.js';
 
 // The attacker's side of the API: each test is an attack that worked before the API was hardened.
 
@@ -22,16 +24,6 @@ const FAST: ServerOptions['limits'] = {
   idleTimeoutMs: 300,
   maxConnections: 32,
   timeoutCheckIntervalMs: 50,
-};
-
-const sync: SyncController = {
-  describe: () => ({ source: 'test', autoApply: true }),
-  syncNow: async () => ({
-    outcome: 'unchanged',
-    revision: 'rev-1',
-    summary: { create: 0, update: 0, delete: 0 },
-    error: null,
-  }),
 };
 
 let fixture: EngineFixture;
@@ -55,16 +47,7 @@ afterEach(async () => {
 });
 
 function server(apiToken: string | null, extra: Partial<ServerOptions> = {}): FastifyInstance {
-  const app = buildServer({
-    engine: fixture.engine,
-    store: fixture.store,
-    metrics: new Metrics(),
-    sync,
-    defaultZone: 'UTC',
-    apiToken,
-    now: () => fixture.clock.now(),
-    ...extra,
-  });
+  const app = fixtureServer(fixture, { apiToken, ...extra });
   apps.push(app);
   return app;
 }
@@ -105,7 +88,7 @@ describe('authentication comes before the body', () => {
       'POST /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n' +
         'content-length: 50000\r\n\r\n',
     );
-    await until('the 401', () => c.received().includes('\r\n\r\n'), 2000);
+    await until(() => c.received().includes('\r\n\r\n'), 'the 401', 2000);
     expect(c.received()).toMatch(/^HTTP\/1\.1 401 /);
     expect(await c.closed).toBeLessThan(2000);
   });
@@ -141,7 +124,7 @@ describe('timeouts and the connection cap', () => {
     const port = await listening(TOKEN);
     const c = await client(port);
     c.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nconnection: keep-alive\r\n\r\n');
-    await until('the answer', () => c.received().includes('"ok"'), 2000);
+    await until(() => c.received().includes('"ok"'), 'the answer', 2000);
     const after = await Promise.race([c.closed, new Promise<number>((r) => setTimeout(() => r(-1), 3000))]);
     expect(after, 'the idle connection stayed open').toBeGreaterThan(0);
     // Node adds a second of grace to the keep-alive timeout.
@@ -156,15 +139,15 @@ describe('timeouts and the connection cap', () => {
       c.trickle('x-slow: 1\r\n', 100);
     }
     // The server refuses connections over the cap at once and cuts the others at the header timeout.
-    await until('every slow connection closed by the server', () => slow.every((c) => c.isClosed()), 4000);
+    await until(() => slow.every((c) => c.isClosed()), 'every slow connection closed by the server', 4000);
     const started = Date.now();
     const served = await until(
-      'the authorised client served',
       () =>
         plainRequest(port, { path: '/api/v1/status', headers: auth }).then(
           (r) => r.status === 200,
           () => false,
         ),
+      'the authorised client served',
       3000,
     );
     expect(served).toBe(true);
@@ -179,8 +162,8 @@ describe('timeouts and the connection cap', () => {
     const opened = await Promise.all(Array.from({ length: 40 }, () => client(port)));
     for (const c of opened) c.write('GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     await until(
-      'the connections over the cap refused',
       () => opened.filter((c) => c.isClosed()).length >= 8,
+      'the connections over the cap refused',
       2000,
     );
     await new Promise((r) => setTimeout(r, 200));
@@ -190,11 +173,11 @@ describe('timeouts and the connection cap', () => {
   it('sheds load with 503 and Retry-After under pressure, but keeps the liveness probe', async () => {
     const app = server(TOKEN, { limits: { maxHeapUsedBytes: 1, pressureSampleIntervalMs: 10 } });
     const shed = await until(
-      'a shed request',
       async () => {
         const res = await app.inject({ url: '/api/v1/status', headers: auth });
         return res.statusCode === 503 ? res : null;
       },
+      'a shed request',
       2000,
     );
     expect(shed.headers['retry-after']).toMatch(/^\d+$/);

@@ -10,6 +10,7 @@ import { startGitHttpServer, type GitHttpServer } from '../helpers/git-http-serv
 import { tempDir, tempRepo, type TempRepo } from '../helpers/git.js';
 import { startReceiver, type Receiver } from '../helpers/http-receiver.js';
 import { freePort, startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { until } from '../helpers/wait.js';
 
 /**
  * The attacker: a committer who chains a webhook to `system/reconcile-failed`, or anyone who reads the logs,
@@ -46,16 +47,6 @@ const filesHolding = (dir: string, needle: string) =>
 function expectNoSecret(text: string, where: string, ...secrets: string[]): void {
   for (const s of secrets)
     expect(text.includes(s), `${where} holds the credential ${s}:\n${text}`).toBe(false);
-}
-
-async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const SCHEDULE = doc('Schedule', 'nightly', { cron: '0 2 * * *' });
@@ -221,17 +212,21 @@ describe('serve --repo with a token in the URL', () => {
       env: { HOME: home.dir, XDG_CONFIG_HOME: home.dir },
     });
     const status = async () => await (await fetch(`${serve!.url}/api/v1/status`)).text();
-    await until('the first sync', async () => (await status()).includes(`"lastAppliedRevision":"${good}"`));
+    await until(
+      async () => (await status()).includes(`"lastAppliedRevision":"${good}"`),
+      'the first sync',
+      15_000,
+    );
 
     // The branch disappears: git fails and names the remote, then the remote goes away altogether.
     await repo.git.branch(['-m', 'main', 'moved']);
     const missingRef = await (await sync(serve.url)).text();
     expect(missingRef).toContain(`ref main was not found in http://***@127.0.0.1:${git.port}/repo.git`);
-    await until('the first alert', () => receiver!.requests.length >= 1);
+    await until(() => receiver!.requests.length >= 1, 'the first alert', 15_000);
     await git.close();
     const unreachable = await (await sync(serve.url)).text();
     expect(unreachable).toContain(`could not fetch http://***@127.0.0.1:${git.port}/repo.git`);
-    await until('the second alert', () => receiver!.requests.length >= 2);
+    await until(() => receiver!.requests.length >= 2, 'the second alert', 15_000);
 
     const alerts = receiver.requests.map((r) => r.body).join('\n');
     expect(alerts).toContain(`ref main was not found in http://***@127.0.0.1:${git.port}/repo.git`);

@@ -400,6 +400,30 @@ describe('a client of the API cannot make an object that reads a secret outside 
 
 describe('signing secrets without usable key material are refused before anything is sent', () => {
   const key32 = Buffer.alloc(32, 7).toString('base64');
+  /** Task notify sending to Webhook signed, whose signing secret is {env: HOOK_SIGNING_SECRET} = `secret`. */
+  async function signedWebhook(secret: string): Promise<{ peer: Receiver; f: EngineFixture }> {
+    const peer = await receiver();
+    const f = await fixture({
+      config: { secrets: { env: ['HOOK_SIGNING_SECRET'] } },
+      driverDeps: { env: { HOOK_SIGNING_SECRET: secret } },
+      manifests: {
+        'm.yaml': docs(
+          doc('Webhook', 'signed', {
+            url: peer.url,
+            retries: 0,
+            signingSecretFrom: { env: 'HOOK_SIGNING_SECRET' },
+          }),
+          doc('Task', 'notify', {
+            objectType: 'webhook',
+            target: { name: 'signed' },
+            action: 'send',
+            params: { payload: '{}' },
+          }),
+        ),
+      },
+    });
+    return { peer, f };
+  }
   it.each([
     ['a bare whsec_ prefix', 'whsec_', 'has no key material after whsec_'],
     ['whsec_ with text that is not base64', 'whsec_not*base64!', 'is not valid base64 after whsec_'],
@@ -415,26 +439,7 @@ describe('signing secrets without usable key material are refused before anythin
     ],
     ['a raw secret under 24 bytes', 'short-raw-secret', 'is shorter than 24 bytes of key'],
   ])('%s', async (_label, value, reason) => {
-    const peer = await receiver();
-    const f = await fixture({
-      config: { secrets: { env: ['HOOK_SIGNING_SECRET'] } },
-      driverDeps: { env: { HOOK_SIGNING_SECRET: value } },
-      manifests: {
-        'm.yaml': docs(
-          doc('Webhook', 'signed', {
-            url: peer.url,
-            retries: 0,
-            signingSecretFrom: { env: 'HOOK_SIGNING_SECRET' },
-          }),
-          doc('Task', 'notify', {
-            objectType: 'webhook',
-            target: { name: 'signed' },
-            action: 'send',
-            params: { payload: '{}' },
-          }),
-        ),
-      },
-    });
+    const { peer, f } = await signedWebhook(value);
     const [run] = await f.engine.runTask('notify');
     await f.engine.whenIdle();
     const done = await f.store.getRun(run!.runId);
@@ -445,26 +450,7 @@ describe('signing secrets without usable key material are refused before anythin
   });
 
   it('signs with a whsec_ key of 32 bytes', async () => {
-    const peer = await receiver();
-    const f = await fixture({
-      config: { secrets: { env: ['HOOK_SIGNING_SECRET'] } },
-      driverDeps: { env: { HOOK_SIGNING_SECRET: `whsec_${key32}` } },
-      manifests: {
-        'm.yaml': docs(
-          doc('Webhook', 'signed', {
-            url: peer.url,
-            retries: 0,
-            signingSecretFrom: { env: 'HOOK_SIGNING_SECRET' },
-          }),
-          doc('Task', 'notify', {
-            objectType: 'webhook',
-            target: { name: 'signed' },
-            action: 'send',
-            params: { payload: '{}' },
-          }),
-        ),
-      },
-    });
+    const { peer, f } = await signedWebhook(`whsec_${key32}`);
     const [run] = await f.engine.runTask('notify');
     await f.engine.whenIdle();
     expect((await f.store.getRun(run!.runId))?.status).toBe('succeeded');

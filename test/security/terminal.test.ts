@@ -1,13 +1,9 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { contentHash } from '../../src/reconcile/index.js';
-import { openStore } from '../../src/store/index.js';
-import type { ObjectContent, RunRecord } from '../../src/store/types.js';
-import { runCli } from '../helpers/cli.js';
-import { doc, docs } from '../helpers/engine.js';
+import type { RunRecord } from '../../src/store/types.js';
+import { doc } from '../helpers/engine.js';
+import { terminalLab, type TerminalLab } from '../helpers/terminal-lab.js';
 
 /** Sets the terminal's title (OSC 0) and clears the screen (CSI 2J) when printed raw. */
 const TITLE = '\u001b]0;pwned\u0007';
@@ -26,48 +22,24 @@ const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 const FAILING = `process.stderr.write('\\u001b[2J\\u001b]0;pwned\\u0007 disk on fire\\n'); process.exit(1);`;
 
 let root: string;
-let cli: (...args: string[]) => ReturnType<typeof runCli>;
+let cli: TerminalLab['cli'];
+let putByHand: TerminalLab['putByHand'];
 
 function expectNoRawControl(text: string): void {
   expect(RAW_CONTROL.exec(text)?.[0], `raw control character in:\n${JSON.stringify(text)}`).toBeUndefined();
 }
 
-async function putByHand(kind: string, name: string, spec: Record<string, unknown>): Promise<void> {
-  const store = await openStore(path.join(root, 'data'));
-  try {
-    const metadata = { name };
-    const object = { kind, name, metadata, spec, hash: contentHash(metadata, spec) };
-    await store.putObjectByHand(object as ObjectContent, new Date());
-  } finally {
-    await store.close();
-  }
-}
-
 beforeEach(async () => {
-  root = mkdtempSync(path.join(tmpdir(), 'taskops-sec-terminal-'));
-  writeFileSync(path.join(root, 'failing.mjs'), FAILING);
-  const manifests = path.join(root, 'manifests');
-  mkdirSync(manifests);
-  writeFileSync(
-    path.join(manifests, 'm.yaml'),
-    docs(
-      doc('Schedule', 'friday-6pm', { repeat: { every: 1, unit: 'weeks', on: ['friday'], at: '18:00' } }),
-      doc('Tag', 'lab', { category: 'vms', members: ['gpu-ws-01'] }),
-      doc('Task', 'power-off-lab', { objectType: 'vms', target: { tag: 'lab' }, action: 'power-off' }),
+  ({ root, cli, putByHand } = await terminalLab({
+    prefix: 'taskops-sec-terminal-',
+    failingScript: FAILING,
+    more: [
       doc('EventTrigger', 'on-logout', {
         event: { type: 'users', name: 'logout' },
         tasks: ['power-off-lab'],
       }),
-    ),
-  );
-  const config = path.join(root, 'taskops.config.yaml');
-  const action = [process.execPath, path.join(root, 'failing.mjs'), '${NAME}'];
-  writeFileSync(
-    config,
-    stringify({ drivers: { vms: { type: 'command', actions: { 'power-off': action } } } }),
-  );
-  cli = (...args: string[]) => runCli(['--data-dir', path.join(root, 'data'), '--config', config, ...args]);
-  expect((await cli('reconcile', manifests)).code).toBe(0);
+    ],
+  }));
   // Written straight into the store (as by another version or by hand): validation never saw these names.
   await putByHand('Tag', 'lab', { category: 'vms', members: ['gpu-ws-01', EVIL_MEMBER] });
   await putByHand('Task', EVIL_TASK, {

@@ -2,16 +2,15 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import net, { type LookupFunction } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createDriverRegistry, createWebhookDriver, type Driver } from '../../src/engine/drivers/index.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createDriverRegistry, createWebhookDriver } from '../../src/engine/drivers/index.js';
 import { destinationPolicy, resolveDestination } from '../../src/engine/drivers/destination-guard.js';
 import { validateObject } from '../../src/manifest/index.js';
 import type { WebhookSpec } from '../../src/manifest/types.js';
 import { runCli } from '../helpers/cli.js';
 import { driverRequest } from '../helpers/driver-request.js';
 import { doc, docs, engineFixture } from '../helpers/engine.js';
-import { startReceiver, type Receiver } from '../helpers/http-receiver.js';
-import { recordingDeps, webhookTask } from '../engine/drivers/webhook-fixtures.js';
+import { eachTestReceiver, recordingDeps, webhookTask } from '../engine/drivers/webhook-fixtures.js';
 
 /** A committer's manifests in a fresh folder; returns the folder for `taskops validate`. */
 function repo(files: Record<string, string>): string {
@@ -51,26 +50,16 @@ const taskYaml = (payloadLines: string[]) =>
 
 const HOOK = webhookYaml(['content-type: application/json']);
 
-let receiver: Receiver;
-let driver: Driver | undefined;
-
-beforeEach(async () => {
-  receiver = await startReceiver();
-});
-afterEach(async () => {
-  await driver?.close?.();
-  driver = undefined;
-  await receiver.close();
-});
+const peer = eachTestReceiver();
 
 /** Runs the webhook driver on a spec as a hand-written store holds it: nothing validated it. */
 function deliverUnvalidated(webhookSpec: Partial<WebhookSpec>, payload?: unknown, fields = {}) {
-  driver = createWebhookDriver(recordingDeps());
+  peer.driver = createWebhookDriver(recordingDeps());
   const req = driverRequest(webhookTask(payload), {
-    webhookSpec: { url: receiver.url, retries: 3, ...webhookSpec },
+    webhookSpec: { url: peer.receiver.url, retries: 3, ...webhookSpec },
     vars: { event: { type: 'users', name: 'login', fields } },
   });
-  return driver.run(req);
+  return peer.driver.run(req);
 }
 
 describe('attack: a committer sets the headers that frame the request', () => {
@@ -121,14 +110,14 @@ describe('attack: a committer sets the headers that frame the request', () => {
     expect(result.ok).toBe(false);
     expect(result.attempts).toBe(0);
     expect(result.error).toContain(`header ${Object.keys(headers)[0]} is reserved`);
-    expect(receiver.requests, `${header} must not reach the receiver`).toHaveLength(0);
+    expect(peer.receiver.requests, `${header} must not reach the receiver`).toHaveLength(0);
   });
 
   it('the engine frames the request itself: Host from the URL, Content-Length from the body', async () => {
     const result = await deliverUnvalidated({ headers: { 'X-Team': 'ops' } });
     expect(result.ok).toBe(true);
-    const [req] = receiver.requests;
-    expect(req?.headers.host).toBe(new URL(receiver.url).host);
+    const [req] = peer.receiver.requests;
+    expect(req?.headers.host).toBe(new URL(peer.receiver.url).host);
     expect(req?.headers['content-length']).toBe(String(Buffer.byteLength(req?.body ?? '')));
     expect(req?.headers['transfer-encoding']).toBeUndefined();
     expect(req?.headers['x-team']).toBe('ops');
@@ -181,14 +170,14 @@ describe('attack: header names and values that are not HTTP', () => {
     const result = await deliverUnvalidated({ headers: { 'X-Split': 'ok\r\nX-Injected: yes' } });
     expect(result).toMatchObject({ ok: false, attempts: 0 });
     expect(result.error).toContain('header X-Split');
-    expect(receiver.requests).toHaveLength(0);
+    expect(peer.receiver.requests).toHaveLength(0);
   });
 
   it('the engine refuses a hand-written invalid header name and sends nothing', async () => {
     const result = await deliverUnvalidated({ headers: { 'X Bad': 'v' } });
     expect(result).toMatchObject({ ok: false, attempts: 0 });
     expect(result.error).toContain('header name "X Bad"');
-    expect(receiver.requests).toHaveLength(0);
+    expect(peer.receiver.requests).toHaveLength(0);
   });
 });
 
@@ -222,13 +211,13 @@ describe('attack: a variable used as a JSON key shadows another key', () => {
     const result = await deliverUnvalidated({}, { role: 'viewer', '${FIELD_x}': 'admin' }, { x: 'role' });
     expect(result).toMatchObject({ ok: false, attempts: 0 });
     expect(result.error).toContain('uses a variable');
-    expect(receiver.requests).toHaveLength(0);
+    expect(peer.receiver.requests).toHaveLength(0);
   });
 
   it('a literal ${ in a key is still fine, written $${', async () => {
     const result = await deliverUnvalidated({}, { '$${NAME}': '${NAME}' });
     expect(result.ok).toBe(true);
-    expect(JSON.parse(receiver.requests[0]?.body ?? '')).toEqual({ '${NAME}': 'gpu-ws-01' });
+    expect(JSON.parse(peer.receiver.requests[0]?.body ?? '')).toEqual({ '${NAME}': 'gpu-ws-01' });
   });
 });
 
@@ -259,7 +248,7 @@ describe('attack: nesting that overflows the stack', () => {
     expect(result.error).toContain('nests deeper than 32 levels');
     const asText = await deliverUnvalidated({}, deep(30_000));
     expect(asText.error).toContain('nests deeper than 32 levels');
-    expect(receiver.requests).toHaveLength(0);
+    expect(peer.receiver.requests).toHaveLength(0);
   });
 });
 
@@ -372,8 +361,8 @@ describe('attack: a webhook aimed at the cloud metadata service', () => {
   it('is refused on the resolved address before any socket is opened, and not retried', async () => {
     const dns = fakeDns({ 'innocent.test': ['169.254.169.254'] });
     trap = trapConnects();
-    driver = createWebhookDriver(recordingDeps({ lookup: dns.lookup }));
-    const result = await driver.run(
+    peer.driver = createWebhookDriver(recordingDeps({ lookup: dns.lookup }));
+    const result = await peer.driver.run(
       driverRequest(webhookTask(), {
         webhookSpec: { url: 'http://innocent.test/latest/meta-data/', retries: 3 },
       }),
@@ -395,8 +384,8 @@ describe('attack: a webhook aimed at the cloud metadata service', () => {
   ])('refuses %s before resolving or connecting', async (url) => {
     const dns = fakeDns({});
     trap = trapConnects();
-    driver = createWebhookDriver(recordingDeps({ lookup: dns.lookup }));
-    const result = await driver.run(driverRequest(webhookTask(), { webhookSpec: { url } }));
+    peer.driver = createWebhookDriver(recordingDeps({ lookup: dns.lookup }));
+    const result = await peer.driver.run(driverRequest(webhookTask(), { webhookSpec: { url } }));
     trap.restore();
     expect(result).toMatchObject({ ok: false, attempts: 0 });
     expect(result.error).toMatch(/metadata/);
@@ -417,7 +406,7 @@ describe('attack: a webhook aimed at the cloud metadata service', () => {
       manifests: {
         'all.yaml': docs(
           doc('Webhook', 'exfil', { url: 'http://innocent.test/latest/meta-data/iam/', retries: 2 }),
-          doc('Webhook', 'local', { url: receiver.url, retries: 2 }),
+          doc('Webhook', 'local', { url: peer.receiver.url, retries: 2 }),
           task('steal', 'exfil'),
           task('notify', 'local'),
         ),
@@ -441,7 +430,7 @@ describe('attack: a webhook aimed at the cloud metadata service', () => {
       const local = await fixture.store.getRun(notify!.runId);
       expect(local).toMatchObject({ status: 'failed' });
       expect(local?.error).toContain('127.0.0.1 is not in webhooks.allowDestinations');
-      expect(receiver.requests).toHaveLength(0);
+      expect(peer.receiver.requests).toHaveLength(0);
     } finally {
       trap?.restore();
       await fixture.close();
@@ -456,33 +445,33 @@ describe('attack: webhooks.allowDestinations restricts where deliveries go', () 
       recordingDeps(lookup ? { lookup } : {}),
     );
     const webhook = registry.get('webhook')!;
-    driver = {
+    peer.driver = {
       objectType: 'webhook',
       actions: () => ['send'],
       run: (r) => webhook.run(r),
       close: () => registry.close(),
     };
-    return driver;
+    return peer.driver;
   };
-  const port = () => new URL(receiver.url).port;
+  const port = () => new URL(peer.receiver.url).port;
 
   it('delivers to 127.0.0.1 when it is listed', async () => {
     const d = registryDriver(['127.0.0.1']);
-    const result = await d.run(driverRequest(webhookTask(), { webhookSpec: { url: receiver.url } }));
+    const result = await d.run(driverRequest(webhookTask(), { webhookSpec: { url: peer.receiver.url } }));
     expect(result.ok).toBe(true);
-    expect(receiver.requests).toHaveLength(1);
+    expect(peer.receiver.requests).toHaveLength(1);
   });
 
   it('refuses 127.0.0.1 when only another range is listed: a clear failure, nothing sent', async () => {
     const d = registryDriver(['10.20.0.0/16', 'hooks.example.com']);
     const result = await d.run(
-      driverRequest(webhookTask(), { webhookSpec: { url: receiver.url, retries: 3 } }),
+      driverRequest(webhookTask(), { webhookSpec: { url: peer.receiver.url, retries: 3 } }),
     );
     expect(result.ok).toBe(false);
     expect(result.attempts).toBe(0);
     expect(result.error).toMatch(/127\.0\.0\.1 is not in webhooks\.allowDestinations/);
-    expect(receiver.requests).toHaveLength(0);
-    expect(receiver.connections()).toBe(0);
+    expect(peer.receiver.requests).toHaveLength(0);
+    expect(peer.receiver.connections()).toBe(0);
   });
 
   it('checks a name on the address it resolves to at connect time, and does not retry the refusal', async () => {
@@ -495,7 +484,7 @@ describe('attack: webhooks.allowDestinations restricts where deliveries go', () 
     expect(result.error).toContain(
       'receiver.test resolves to 127.0.0.1, which is not in webhooks.allowDestinations',
     );
-    expect(receiver.connections()).toBe(0);
+    expect(peer.receiver.connections()).toBe(0);
   });
 
   it('delivers to a listed wildcard name, connecting to the address that was checked', async () => {
@@ -504,7 +493,7 @@ describe('attack: webhooks.allowDestinations restricts where deliveries go', () 
     const url = `http://receiver.test:${port()}/hook`;
     const result = await d.run(driverRequest(webhookTask(), { webhookSpec: { url } }));
     expect(result.ok).toBe(true);
-    expect(receiver.requests[0]?.headers.host).toBe(`receiver.test:${port()}`);
+    expect(peer.receiver.requests[0]?.headers.host).toBe(`receiver.test:${port()}`);
     expect(dns.asked).toEqual(['receiver.test']);
   });
 

@@ -1,14 +1,10 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildServer, Metrics, type SyncController } from '../../src/server/index.js';
 import { doc, engineFixture, type EngineFixture } from '../helpers/engine.js';
+import { fixtureServer } from '../helpers/server.js';
 
 const TOKEN = 'secret-token-for-tests';
-const sync: SyncController = {
-  describe: () => ({ source: 'test', autoApply: true }),
-  syncNow: () => Promise.reject(new Error('not used')),
-};
 let fixture: EngineFixture;
 
 beforeEach(async () => {
@@ -28,15 +24,7 @@ async function requestsAt(level: string): Promise<Array<Record<string, unknown>>
       done();
     },
   });
-  const app = buildServer({
-    engine: fixture.engine,
-    store: fixture.store,
-    metrics: new Metrics(),
-    sync,
-    defaultZone: 'UTC',
-    apiToken: TOKEN,
-    logger: pino({ level }, sink),
-  });
+  const app = fixtureServer(fixture, { apiToken: TOKEN, logger: pino({ level }, sink) });
   try {
     for (let i = 0; i < 5; i++) {
       const ok = await app.inject({

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { buildServer, Metrics, type SyncController, type SyncOutcome } from '../../src/server/index.js';
+import type { SyncController, SyncOutcome } from '../../src/server/index.js';
 import { doc, docs, engineFixture, type EngineFixture } from '../helpers/engine.js';
+import { fixtureServer } from '../helpers/server.js';
 
 const TOKEN = 'secret-token-for-tests';
 let fixture: EngineFixture;
@@ -38,17 +39,7 @@ beforeEach(async () => {
       ),
     },
   });
-  const metrics = new Metrics();
-  app = buildServer({
-    engine: fixture.engine,
-    store: fixture.store,
-    metrics,
-    sync,
-    defaultZone: 'UTC',
-    apiToken: TOKEN,
-    bodyLimit: 1024,
-    now: () => fixture.clock.now(),
-  });
+  app = fixtureServer(fixture, { apiToken: TOKEN, sync, bodyLimit: 1024 });
   syncCalls = 0;
 });
 afterEach(async () => {
@@ -59,15 +50,7 @@ afterEach(async () => {
 describe('the HTTP API', () => {
   it('answers 503 on /readyz and the API until the engine has started, while /healthz stays 200', async () => {
     let ready = false;
-    const starting = buildServer({
-      engine: fixture.engine,
-      store: fixture.store,
-      metrics: new Metrics(),
-      sync,
-      defaultZone: 'UTC',
-      apiToken: TOKEN,
-      isReady: () => ready,
-    });
+    const starting = fixtureServer(fixture, { apiToken: TOKEN, sync, isReady: () => ready });
     try {
       expect((await starting.inject({ url: '/healthz' })).statusCode).toBe(200);
       expect((await starting.inject({ url: '/readyz' })).statusCode).toBe(503);

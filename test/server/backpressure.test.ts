@@ -2,15 +2,11 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildServer, Metrics, type SyncController } from '../../src/server/index.js';
 import { doc, docs, engineFixture, memoryLogger, type EngineFixture } from '../helpers/engine.js';
+import { fixtureServer } from '../helpers/server.js';
 
 const TOKEN = 'secret-token-for-tests';
 const LIMIT = 4;
-const sync: SyncController = {
-  describe: () => ({ source: 'test', autoApply: true }),
-  syncNow: () => Promise.reject(new Error('not used')),
-};
 // A run that waits until the gate file exists: the one slot stays busy, so the next runs queue up.
 const WAIT_FOR_GATE = `const f=process.argv[1];const t=setInterval(()=>{if(require('fs').existsSync(f))clearInterval(t)},20)`;
 
@@ -43,15 +39,7 @@ beforeEach(async () => {
     },
   });
   gate = path.join(fixture.dir, 'gate');
-  app = buildServer({
-    engine: fixture.engine,
-    store: fixture.store,
-    metrics: new Metrics(),
-    sync,
-    defaultZone: 'UTC',
-    apiToken: TOKEN,
-    now: () => fixture.clock.now(),
-  });
+  app = fixtureServer(fixture, { apiToken: TOKEN });
   url = await app.listen({ port: 0, host: '127.0.0.1' });
 });
 afterEach(async () => {
@@ -145,15 +133,7 @@ describe('execution under busy intake', () => {
         ),
       },
     });
-    const server = buildServer({
-      engine: busy.engine,
-      store: busy.store,
-      metrics: new Metrics(),
-      sync,
-      defaultZone: 'UTC',
-      apiToken: TOKEN,
-      now: () => busy.clock.now(),
-    });
+    const server = fixtureServer(busy, { apiToken: TOKEN });
     const base = await server.listen({ port: 0, host: '127.0.0.1' });
     try {
       let accepted = 0;

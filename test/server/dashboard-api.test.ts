@@ -1,23 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { buildServer, Metrics, type SyncController } from '../../src/server/index.js';
 import { doc, docs, engineFixture, type EngineFixture } from '../helpers/engine.js';
+import { fixtureServer } from '../helpers/server.js';
 
 const TOKEN = 'dashboard-api-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
 let fixture: EngineFixture;
 let app: FastifyInstance;
 let base: string;
-
-const sync: SyncController = {
-  describe: () => ({ source: 'test', autoApply: true }),
-  syncNow: async () => ({
-    outcome: 'unchanged',
-    revision: 'rev-1',
-    summary: { create: 0, update: 0, delete: 0 },
-    error: null,
-  }),
-};
 
 beforeEach(async () => {
   fixture = await engineFixture({
@@ -47,16 +37,7 @@ beforeEach(async () => {
       ),
     },
   });
-  app = buildServer({
-    engine: fixture.engine,
-    store: fixture.store,
-    metrics: new Metrics(),
-    sync,
-    defaultZone: 'UTC',
-    apiToken: TOKEN,
-    now: () => fixture.clock.now(),
-    runFeedIntervalMs: 20,
-  });
+  app = fixtureServer(fixture, { apiToken: TOKEN, runFeedIntervalMs: 20 });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 afterEach(async () => {

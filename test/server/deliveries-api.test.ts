@@ -1,20 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildServer, Metrics, type SyncController } from '../../src/server/index.js';
 import { doc, docs, engineFixture, type EngineFixture } from '../helpers/engine.js';
 import { startReceiver, type Receiver } from '../helpers/http-receiver.js';
+import { fixtureServer } from '../helpers/server.js';
 
 const TOKEN = 'secret-token-for-tests';
 const auth = { authorization: `Bearer ${TOKEN}` };
-const sync: SyncController = {
-  describe: () => ({ source: 'test', autoApply: true }),
-  syncNow: async () => ({
-    outcome: 'unchanged',
-    revision: 'r',
-    summary: { create: 0, update: 0, delete: 0 },
-    error: null,
-  }),
-};
 let fixture: EngineFixture;
 let receiver: Receiver;
 let app: FastifyInstance;
@@ -34,15 +25,7 @@ beforeEach(async () => {
       ),
     },
   });
-  app = buildServer({
-    engine: fixture.engine,
-    store: fixture.store,
-    metrics: new Metrics(),
-    sync,
-    defaultZone: 'UTC',
-    apiToken: TOKEN,
-    now: () => fixture.clock.now(),
-  });
+  app = fixtureServer(fixture, { apiToken: TOKEN });
 });
 afterEach(async () => {
   await app.close();

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { doc } from '../helpers/engine.js';
 import { tempDir } from '../helpers/git.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { until } from '../helpers/wait.js';
 
 let work: { dir: string; cleanup: () => void };
 let server: ServeProcess | undefined;
@@ -22,14 +23,6 @@ const tag = (name: string) => doc('Tag', name, { category: 'vms', members: ['vm-
 
 async function status(url: string): Promise<Status> {
   return (await (await fetch(`${url}/api/v1/status`)).json()) as Status;
-}
-
-async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** `taskops serve` on a new folder holding Tag/first; returns the folder. */
@@ -52,8 +45,9 @@ describe('taskops serve on a plain folder', () => {
     const edited = Date.now();
     writeFileSync(path.join(manifests, 'b.yaml'), tag('second'));
     await until(
-      'the new file to be applied',
       async () => (await status(server!.url)).objects.Tag.total === 2,
+      'the new file to be applied',
+      5000,
     );
     expect(Date.now() - edited).toBeLessThan(1500);
 
@@ -62,8 +56,9 @@ describe('taskops serve on a plain folder', () => {
       'apiVersion: taskops/v1\nkind: Tag\nmetadata: {name: third}\nspec: {}\n',
     );
     await until(
-      'the broken file to be refused',
       async () => (await status(server!.url)).sync.lastError !== null,
+      'the broken file to be refused',
+      5000,
     );
     const s = await status(server!.url);
     expect(s.sync.lastError!.problems).toEqual([

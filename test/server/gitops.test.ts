@@ -1,14 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { buildServer, Metrics } from '../../src/server/index.js';
-import { GitOpsLoop } from '../../src/server/gitops.js';
+import type { GitOpsLoop } from '../../src/server/gitops.js';
 import { FolderSource, type Source } from '../../src/source/index.js';
 import { doc, engineFixture, type EngineFixture } from '../helpers/engine.js';
+import { fixtureLoop, fixtureServer } from '../helpers/server.js';
 
 const tag = (name: string) => doc('Tag', name, { category: 'vms', members: ['vm-1'] });
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 let fixture: EngineFixture;
 let folder: string;
@@ -27,18 +25,7 @@ afterEach(async () => {
 });
 
 function loop(source: Source = new FolderSource(folder)): GitOpsLoop {
-  const l = new GitOpsLoop({
-    source,
-    store: fixture.store,
-    engine: fixture.engine,
-    dataDir: fixture.dataDir,
-    metrics: new Metrics(),
-    logger: silent,
-    autoApply: true,
-    safety: {},
-    load: { displayRoot: 'followed' },
-    clock: fixture.clock,
-  });
+  const l = fixtureLoop(fixture, source, { displayRoot: 'followed' });
   loops.push(l);
   return l;
 }
@@ -92,14 +79,7 @@ describe('the GitOps loop', () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ object: first.revision, fields: { reason: 'invalid' } });
 
-    const app: FastifyInstance = buildServer({
-      engine: fixture.engine,
-      store: fixture.store,
-      metrics: new Metrics(),
-      sync: loop(),
-      defaultZone: 'UTC',
-      apiToken: null,
-    });
+    const app = fixtureServer(fixture, { apiToken: null, sync: loop() });
     const status = (await app.inject({ url: '/api/v1/status' })).json() as { sync: Record<string, unknown> };
     expect(status.sync).toMatchObject({
       source: folder,

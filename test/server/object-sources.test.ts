@@ -5,13 +5,12 @@ import { parse } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { driverCatalog } from '../../src/config/index.js';
 import { secretPolicy } from '../../src/manifest/index.js';
-import { buildServer, Metrics } from '../../src/server/index.js';
-import { GitOpsLoop } from '../../src/server/gitops.js';
+import type { GitOpsLoop } from '../../src/server/gitops.js';
 import { FolderSource } from '../../src/source/index.js';
 import { engineFixture, type EngineFixture } from '../helpers/engine.js';
+import { fixtureLoop, fixtureServer } from '../helpers/server.js';
 
 const EXAMPLES = path.resolve('examples');
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 let fixture: EngineFixture;
 let loop: GitOpsLoop;
@@ -24,31 +23,12 @@ beforeEach(async () => {
     unknown
   >;
   fixture = await engineFixture({ manifests: {}, config });
-  loop = new GitOpsLoop({
-    source: new FolderSource(EXAMPLES),
-    store: fixture.store,
-    engine: fixture.engine,
-    dataDir: fixture.dataDir,
-    metrics: new Metrics(),
-    logger: silent,
-    autoApply: true,
-    safety: {},
-    load: {
-      driverCatalog: driverCatalog(fixture.config.config),
-      secretPolicy: secretPolicy(fixture.config.config.secrets),
-      displayRoot: 'examples',
-    },
-    clock: fixture.clock,
+  loop = fixtureLoop(fixture, new FolderSource(EXAMPLES), {
+    driverCatalog: driverCatalog(fixture.config.config),
+    secretPolicy: secretPolicy(fixture.config.config.secrets),
+    displayRoot: 'examples',
   });
-  app = buildServer({
-    engine: fixture.engine,
-    store: fixture.store,
-    metrics: new Metrics(),
-    sync: loop,
-    defaultZone: 'UTC',
-    apiToken: null,
-    now: () => fixture.clock.now(),
-  });
+  app = fixtureServer(fixture, { apiToken: null, sync: loop });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 afterEach(async () => {

@@ -7,6 +7,7 @@ import { runCli } from '../helpers/cli.js';
 import { tempDir, tempRepo, type TempRepo } from '../helpers/git.js';
 import { doc, docs } from '../helpers/engine.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { until } from '../helpers/wait.js';
 
 const TOKEN = 'test-api-token-0123456789';
 let repo: TempRepo;
@@ -36,16 +37,6 @@ async function post(url: string, body: unknown, token: string | null = TOKEN): P
 }
 
 const readRecords = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
-
-async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs: number): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeEach(async () => {
   repo = await tempRepo();
@@ -93,7 +84,7 @@ describe('taskops serve on a git repository', () => {
     const accepted = await post(`${server.url}/api/v1/events`, { type: 'jobs', name: 'go' });
     expect(accepted.status).toBe(202);
     expect(((await accepted.json()) as { id: string }).id).toMatch(/^evt_/);
-    await until('the first task to run', () => readRecords(records).includes('first-task obj'), 5000);
+    await until(() => readRecords(records).includes('first-task obj'), 'the first task to run', 5000);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
 
     // The CLI client reaches the same API: a manual run and an event.
@@ -109,8 +100,8 @@ describe('taskops serve on a git repository', () => {
     });
     expect(emitted.stdout).toMatch(/^event evt_\w+ accepted\n$/);
     await until(
-      'the manual and emitted runs',
       () => readRecords(records).split('first-task obj').length === 4,
+      'the manual and emitted runs',
       5000,
     );
 
@@ -124,8 +115,8 @@ describe('taskops serve on a git repository', () => {
     });
     const committedAt = Date.now();
     await until(
-      'the second commit to be applied',
       async () => (await status()).appliedRevision === secondSha,
+      'the second commit to be applied',
       5000,
     );
     expect(Date.now() - committedAt).toBeLessThan(2000 + 500);
@@ -136,11 +127,11 @@ describe('taskops serve on a git repository', () => {
         'apiVersion: taskops/v1\nkind: Task\nmetadata: {name: broken}\nspec: {objectType: jobs}\n',
     });
     const refused = await until(
-      'the broken commit to be refused',
       async () => {
         const s = await status();
         return s.sync.lastError?.revision === brokenSha ? s : null;
       },
+      'the broken commit to be refused',
       5000,
     );
     expect(refused!.appliedRevision).toBe(secondSha);
@@ -149,17 +140,17 @@ describe('taskops serve on a git repository', () => {
     ]);
     await post(`${server.url}/api/v1/events`, { type: 'jobs', name: 'go' });
     await until(
-      'the old task to run again',
       () => readRecords(records).split('first-task obj').length === 5,
+      'the old task to run again',
       5000,
     );
 
     // The once schedule from the second commit fires on time.
-    await until('the once schedule to fire', () => readRecords(records).includes('second-task obj'), 8000);
+    await until(() => readRecords(records).includes('second-task obj'), 'the once schedule to fire', 8000);
     // The action writes the record before the run is logged as finished.
     const scheduled = await until(
-      'the scheduled run to be logged',
       () => readTaskLogs(dataDir).find((l) => l.task === 'second-task'),
+      'the scheduled run to be logged',
       5000,
     );
     expect(scheduled.trigger).toMatchObject({ kind: 'schedule', name: 'soon' });

@@ -115,4 +115,39 @@ describe('SqliteStore', () => {
     sqlite.limitPages(null);
     expect(await store.insertRun(big)).toBe(true);
   });
+
+  // OR IGNORE would also skip a row that breaks NOT NULL or CHECK: the run or event would vanish without a word.
+  it('refuses a run that breaks a NOT NULL column with a StoreError, and answers false only for a duplicate id', async () => {
+    expect(await store.insertRun(runRecord('r1'))).toBe(true);
+    expect(await store.insertRun(runRecord('r1', { task: 'other' }))).toBe(false);
+    expect((await store.getRun('r1'))?.task).toBe('power-on');
+    const broken = runRecord('r2', { task: null as unknown as string });
+    const err = await store.insertRun(broken).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).message).toMatch(
+      /could not store run r2 in .*taskops\.db: NOT NULL constraint failed: runs\.task/,
+    );
+    expect(await store.getRun('r2')).toBeUndefined();
+  });
+
+  it('refuses an event that breaks a NOT NULL or CHECK column with a StoreError, and ignores only a duplicate id', async () => {
+    const event = {
+      id: 'e1',
+      type: 'users',
+      name: 'logout',
+      object: 'JThompson',
+      fields: {},
+      at: AT.toISOString(),
+    };
+    await store.addEvent(event);
+    await store.addEvent({ ...event, name: 'changed' });
+    expect((await store.getEvent('e1'))?.name).toBe('logout');
+    const noType = store.addEvent({ ...event, id: 'e2', type: null as unknown as string });
+    await expect(noType).rejects.toThrow(StoreError);
+    await expect(noType).rejects.toThrow(/NOT NULL constraint failed: events\.type/);
+    const badOrigin = { ...event, id: 'e3', origin: 'elsewhere' as 'engine' };
+    await expect(store.addEvent(badOrigin)).rejects.toThrow(/CHECK constraint failed/);
+    expect(await store.getEvent('e2')).toBeUndefined();
+    expect(await store.getEvent('e3')).toBeUndefined();
+  });
 });

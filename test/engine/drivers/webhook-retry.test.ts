@@ -1,35 +1,20 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  backoffDelay,
-  createWebhookDriver,
-  parseRetryAfter,
-  type Driver,
-} from '../../../src/engine/drivers/index.js';
+import { describe, expect, it } from 'vitest';
+import { backoffDelay, createWebhookDriver, parseRetryAfter } from '../../../src/engine/drivers/index.js';
 import type { WebhookSpec } from '../../../src/manifest/types.js';
 import { BODY_BOUND } from '../../../src/engine/drivers/webhook.js';
 import { driverRequest } from '../../helpers/driver-request.js';
-import { startReceiver, type Receiver } from '../../helpers/http-receiver.js';
-import { ANY_SECRET, recordingDeps, webhookTask } from './webhook-fixtures.js';
+import { startReceiver } from '../../helpers/http-receiver.js';
+import { ANY_SECRET, eachTestReceiver, recordingDeps, webhookTask } from './webhook-fixtures.js';
 
-let receiver: Receiver;
-let driver: Driver | undefined;
-
-beforeEach(async () => {
-  receiver = await startReceiver();
-});
-afterEach(async () => {
-  await driver?.close?.();
-  driver = undefined;
-  await receiver.close();
-});
+const peer = eachTestReceiver();
 
 function deliverWith(spec: Partial<WebhookSpec>, deps = recordingDeps(), signal?: AbortSignal) {
-  driver = createWebhookDriver(deps);
+  peer.driver = createWebhookDriver(deps);
   const req = driverRequest(webhookTask(), {
-    webhookSpec: { url: receiver.url, ...spec },
+    webhookSpec: { url: peer.receiver.url, ...spec },
     ...(signal ? { signal } : {}),
   });
-  return { deps, result: driver.run(req) };
+  return { deps, result: peer.driver.run(req) };
 }
 
 describe('backoff', () => {
@@ -53,13 +38,13 @@ describe('backoff', () => {
 
 /** Calls the driver once per attempt, as the engine does, passing back the previous attempt's details. */
 async function attempts(spec: Partial<WebhookSpec>, count: number) {
-  driver = createWebhookDriver(recordingDeps());
-  const base = driverRequest(webhookTask(), { webhookSpec: { url: receiver.url, ...spec } });
-  const delivery = driver.prepare!(base)!;
+  peer.driver = createWebhookDriver(recordingDeps());
+  const base = driverRequest(webhookTask(), { webhookSpec: { url: peer.receiver.url, ...spec } });
+  const delivery = peer.driver.prepare!(base)!;
   const results = [];
   let previous: unknown = null;
   for (let attempt = 1; attempt <= count; attempt++) {
-    const result = await driver.run({ ...base, attempt, delivery, previous });
+    const result = await peer.driver.run({ ...base, attempt, delivery, previous });
     results.push(result);
     previous = result.details;
     if (result.retryInMs === undefined) break;
@@ -69,7 +54,7 @@ async function attempts(spec: Partial<WebhookSpec>, count: number) {
 
 describe('webhook driver: one attempt per call', () => {
   it('asks for a retry after 500s with exponential, jittered delays, and succeeds on a later 2xx', async () => {
-    receiver.script({ status: 500 }, { status: 502 }, { status: 503 });
+    peer.receiver.script({ status: 500 }, { status: 502 }, { status: 503 });
     const results = await attempts({ retries: 3 }, 10);
     expect(results.map((r) => [r.ok, r.retryInMs])).toEqual([
       [false, 500],
@@ -89,7 +74,7 @@ describe('webhook driver: one attempt per call', () => {
   });
 
   it('never waits itself: a failed attempt returns at once', async () => {
-    receiver.script({ status: 503, headers: { 'retry-after': '60' } });
+    peer.receiver.script({ status: 503, headers: { 'retry-after': '60' } });
     const started = Date.now();
     const [result] = await attempts({ retries: 3 }, 1);
     expect(result).toMatchObject({ ok: false, retryInMs: 60_000 });
@@ -97,7 +82,7 @@ describe('webhook driver: one attempt per call', () => {
   });
 
   it('gives up after the configured retries and reports the delivery as exhausted', async () => {
-    receiver.script({ status: 500 }, { status: 500 }, { status: 500 });
+    peer.receiver.script({ status: 500 }, { status: 500 }, { status: 500 });
     const results = await attempts({ retries: 2 }, 10);
     expect(results).toHaveLength(3);
     expect(results[2]).toMatchObject({ ok: false, exhausted: true });
@@ -105,11 +90,11 @@ describe('webhook driver: one attempt per call', () => {
     expect(results[2]!.error).toBe(
       'webhook test-hook: gave up after 3 attempts; last: HTTP 500 Internal Server Error',
     );
-    expect(receiver.requests).toHaveLength(3);
+    expect(peer.receiver.requests).toHaveLength(3);
   });
 
   it('makes exactly one attempt with retries 0', async () => {
-    receiver.script({ status: 500 });
+    peer.receiver.script({ status: 500 });
     const results = await attempts({ retries: 0 }, 10);
     expect(results).toHaveLength(1);
     expect(results[0]).toMatchObject({ ok: false, attempts: 1, exhausted: true });
@@ -117,22 +102,22 @@ describe('webhook driver: one attempt per call', () => {
 
   it('sends the body and webhook-id fixed before the first attempt on every attempt', async () => {
     const key = 'whsec_' + Buffer.from('a signing key of 32 bytes, ok!!!').toString('base64');
-    driver = createWebhookDriver(recordingDeps({ env: { SECRET: key } }), { secrets: ANY_SECRET });
+    peer.driver = createWebhookDriver(recordingDeps({ env: { SECRET: key } }), { secrets: ANY_SECRET });
     const base = driverRequest(webhookTask(), {
-      webhookSpec: { url: receiver.url, retries: 2, signingSecretFrom: { env: 'SECRET' } },
+      webhookSpec: { url: peer.receiver.url, retries: 2, signingSecretFrom: { env: 'SECRET' } },
     });
     const delivery = { id: 'msg_fixed', body: '{"text":"rendered once"}' };
-    receiver.script({ status: 500 });
-    await driver.run({ ...base, attempt: 1, delivery });
-    await driver.run({ ...base, attempt: 2, delivery });
-    expect(receiver.requests.map((r) => [r.headers['webhook-id'], r.body])).toEqual([
+    peer.receiver.script({ status: 500 });
+    await peer.driver.run({ ...base, attempt: 1, delivery });
+    await peer.driver.run({ ...base, attempt: 2, delivery });
+    expect(peer.receiver.requests.map((r) => [r.headers['webhook-id'], r.body])).toEqual([
       ['msg_fixed', '{"text":"rendered once"}'],
       ['msg_fixed', '{"text":"rendered once"}'],
     ]);
   });
 
   it('asks to wait as long as Retry-After says on 429 and 503 (seconds or date), not on 500', async () => {
-    receiver.script(
+    peer.receiver.script(
       { status: 429, headers: { 'retry-after': '7' } },
       { status: 503, headers: { 'retry-after': 'Thu, 16 Oct 2025 15:38:27 GMT' } },
       { status: 500, headers: { 'retry-after': '9' } },
@@ -143,7 +128,7 @@ describe('webhook driver: one attempt per call', () => {
   });
 
   it('caps a long Retry-After at 60 s', async () => {
-    receiver.script({ status: 429, headers: { 'retry-after': '86400' } });
+    peer.receiver.script({ status: 429, headers: { 'retry-after': '86400' } });
     const [result] = await attempts({ retries: 1 }, 1);
     expect(result!.retryInMs).toBe(60_000);
   });
@@ -151,7 +136,7 @@ describe('webhook driver: one attempt per call', () => {
   it.each([400, 404, 409, 422, 501])(
     'retries %i like any non-2xx answer (Standard Webhooks)',
     async (status) => {
-      receiver.script({ status });
+      peer.receiver.script({ status });
       const results = await attempts({ retries: 5 }, 10);
       expect(results.map((r) => r.ok)).toEqual([false, true]);
       expect(results[0]!.retryInMs).toBe(500);
@@ -160,7 +145,7 @@ describe('webhook driver: one attempt per call', () => {
   );
 
   it('stops at a 410 Gone and asks the engine to disable the webhook', async () => {
-    receiver.script({ status: 410 });
+    peer.receiver.script({ status: 410 });
     const results = await attempts({ retries: 5 }, 10);
     expect(results).toHaveLength(1);
     expect(results[0]).toMatchObject({
@@ -174,25 +159,25 @@ describe('webhook driver: one attempt per call', () => {
   });
 
   it.each([408, 429])('retries %i', async (status) => {
-    receiver.script({ status });
+    peer.receiver.script({ status });
     const results = await attempts({ retries: 1 }, 10);
     expect(results.map((r) => r.ok)).toEqual([false, true]);
   });
 
   it('does not follow a redirect: the POST is retried at its own URL, never sent elsewhere', async () => {
-    receiver.script({ status: 302, headers: { location: '/elsewhere' } });
+    peer.receiver.script({ status: 302, headers: { location: '/elsewhere' } });
     const results = await attempts({ retries: 3 }, 10);
     expect(results.map((r) => r.ok)).toEqual([false, true]);
-    expect(receiver.requests.map((r) => [r.method, r.path])).toEqual([
+    expect(peer.receiver.requests.map((r) => [r.method, r.path])).toEqual([
       ['POST', '/'],
       ['POST', '/'],
     ]);
   });
 
   it('retries when nothing listens, then reports exhaustion', async () => {
-    const closed = receiver.url;
-    await receiver.close();
-    receiver = await startReceiver();
+    const closed = peer.receiver.url;
+    await peer.receiver.close();
+    peer.receiver = await startReceiver();
     const results = await attempts({ url: closed, retries: 1 }, 10);
     expect(results).toHaveLength(2);
     expect(results[1]).toMatchObject({ ok: false, exhausted: true });
@@ -202,7 +187,7 @@ describe('webhook driver: one attempt per call', () => {
 
 describe('webhook driver: timeouts and stopping', () => {
   it('fails an attempt at timeoutSeconds when no answer comes', async () => {
-    receiver.script({ hang: 'headers' });
+    peer.receiver.script({ hang: 'headers' });
     const started = Date.now();
     const result = await deliverWith({ timeoutSeconds: 3, retries: 0 }).result;
     const elapsed = Date.now() - started;
@@ -216,27 +201,27 @@ describe('webhook driver: timeouts and stopping', () => {
   });
 
   it('counts a 2xx whose body never ends as delivered: read for a bound, then closed, never re-sent', async () => {
-    receiver.script({ hang: 'body', status: 200 });
+    peer.receiver.script({ hang: 'body', status: 200 });
     const started = Date.now();
     const results = await attempts({ timeoutSeconds: 30, retries: 3 }, 10);
     const elapsed = Date.now() - started;
     expect(results).toHaveLength(1);
     expect(results[0]).toMatchObject({ ok: true, attempts: 1 });
     expect((results[0]!.details as { attempts: Array<{ status?: number }> }).attempts[0]?.status).toBe(200);
-    expect(receiver.requests).toHaveLength(1);
+    expect(peer.receiver.requests).toHaveLength(1);
     expect(elapsed).toBeGreaterThanOrEqual(BODY_BOUND.ms - 100);
     expect(elapsed).toBeLessThan(BODY_BOUND.ms + 2000);
   });
 
   it('closes a 2xx body larger than the bound without waiting for its end', async () => {
-    receiver.script({ status: 200, body: 'x'.repeat(BODY_BOUND.bytes * 4) });
+    peer.receiver.script({ status: 200, body: 'x'.repeat(BODY_BOUND.bytes * 4) });
     const results = await attempts({ retries: 3 }, 10);
     expect(results.map((r) => r.ok)).toEqual([true]);
-    expect(receiver.requests).toHaveLength(1);
+    expect(peer.receiver.requests).toHaveLength(1);
   });
 
   it('stops a hanging attempt as soon as the run is aborted', async () => {
-    receiver.script({ hang: 'headers' });
+    peer.receiver.script({ hang: 'headers' });
     const controller = new AbortController();
     const { result } = deliverWith({ timeoutSeconds: 60, retries: 5 }, recordingDeps(), controller.signal);
     setTimeout(() => controller.abort(new Error('task timeout after 300 s')), 100);
@@ -254,7 +239,7 @@ describe('webhook driver: retry policy', () => {
   const SVIX: [string, ...string[]] = ['5s', '5m', '30m', '2h', '5h', '10h', '10h'];
 
   it('waits the listed intervals, exactly, the last one repeating', async () => {
-    for (let i = 0; i < 9; i++) receiver.script({ status: 503 });
+    for (let i = 0; i < 9; i++) peer.receiver.script({ status: 503 });
     const results = await attempts({ retries: 9, retrySchedule: { intervals: SVIX } }, 10);
     const h = 3_600_000;
     expect(results.map((r) => r.retryInMs)).toEqual([
@@ -272,14 +257,14 @@ describe('webhook driver: retry policy', () => {
   });
 
   it('backs off exponentially from interval by factor up to maximum, with or without jitter', async () => {
-    for (let i = 0; i < 5; i++) receiver.script({ status: 500 });
+    for (let i = 0; i < 5; i++) peer.receiver.script({ status: 500 });
     const schedule = { interval: '1m', factor: 3, maximum: '5m', jitter: 'none' as const };
     const results = await attempts({ retries: 5, retrySchedule: schedule }, 10);
     expect(results.map((r) => r.retryInMs)).toEqual([60_000, 180_000, 300_000, 300_000, 300_000, undefined]);
   });
 
   it('honours Retry-After up to the policy maximum, beyond the default 60 s cap', async () => {
-    receiver.script(
+    peer.receiver.script(
       { status: 503, headers: { 'retry-after': '7200' } },
       { status: 429, headers: { 'retry-after': '86400' } },
     );
