@@ -1,12 +1,15 @@
 /**
  * Events through matching and runs on a noop driver, on a real SQLite store: (a) throughput of a burst of
  * events, (b) event → run-start latency at a steady rate below capacity, (c) heap after.
+ * Beside it, its floor in a process of its own (bench/lib/store-floor.ts: the store's statements, one commit per run).
  * Run: npx tsx bench/engine.bench.ts
  * Env: BENCH_TRIGGERS (default 200), BENCH_EVENTS (burst, default 3000), BENCH_STEADY_EVENTS (default 1000),
  *      BENCH_STEADY_SHARE (steady rate as a share of the burst throughput, default 0.5).
  */
+import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { benchEngine, type BenchEngine } from './lib/engine-fixture.js';
 import { ENGINE_CONFIG, eventAt, eventWorld } from './lib/event-mix.js';
 import { goal, printResult } from './lib/report.js';
@@ -18,6 +21,13 @@ const STEADY_EVENTS = Number(process.env.BENCH_STEADY_EVENTS ?? 1000);
 const STEADY_SHARE = Number(process.env.BENCH_STEADY_SHARE ?? 0.5);
 /** Submitters of the concurrent burst (events in flight at once, as from that many HTTP clients). */
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 64);
+
+/** The floor (bench/lib/store-floor.ts) in a process of its own: the store's statements for `runs` runs, one commit each. */
+function storeFloor(runs: number): { runsPerSec: number; runsPerCpuSec: number } {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'store-floor.ts');
+  const out = execFileSync(process.execPath, ['--import', 'tsx', script, String(runs)], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!) as { runsPerSec: number; runsPerCpuSec: number };
+}
 
 interface Phase {
   events: number;
@@ -95,6 +105,9 @@ function summary(p: Phase) {
 }
 
 async function main(): Promise<void> {
+  // The floor before and after the engine's figures, so both see the same machine.
+  const floorBefore = storeFloor(BURST_EVENTS * 2);
+  console.log(`  floor (store statements, one commit per run): ${JSON.stringify(floorBefore)}`);
   const heapBefore = heapUsedMb();
   // Capacity is measured here, not admission: no back-pressure bound in the way.
   const b = await benchEngine(eventWorld(TRIGGERS), { ...ENGINE_CONFIG, maxPendingWork: 10_000_000 });
@@ -136,6 +149,10 @@ async function main(): Promise<void> {
   };
   const storeMb = sizeMb(storeFile) + sizeMb(walFile);
   await b.close();
+  const floorAfter = storeFloor(BURST_EVENTS * 2);
+  console.log(`  floor again: ${JSON.stringify(floorAfter)}`);
+  const floorRunsPerSec = Math.round((floorBefore.runsPerSec + floorAfter.runsPerSec) / 2);
+  const floorRunsPerCpuSec = Math.round((floorBefore.runsPerCpuSec + floorAfter.runsPerCpuSec) / 2);
 
   printResult(
     'engine',
@@ -150,6 +167,10 @@ async function main(): Promise<void> {
       eventsPerSec: burst.eventsPerSec,
       runsPerSec: burst.runsPerSec,
       runsPerCpuSec: burst.runsPerCpuSec,
+      floorRunsPerSec,
+      floorRunsPerCpuSec,
+      ratioToFloor: round(burst.runsPerSec / floorRunsPerSec, 2),
+      cpuRatioToFloor: round(burst.runsPerCpuSec / floorRunsPerCpuSec, 2),
       burstLatencyP50Ms: burst.latencyP50Ms,
       burstLatencyP99Ms: burst.latencyP99Ms,
       steadyRatePerSec: Math.round(rate),
