@@ -1,13 +1,6 @@
 import type Database from 'better-sqlite3';
+import { firingFromRow, type FiringRow } from './rows.js';
 import type { FiringOutcome, FiringRecord } from './types.js';
-
-interface FiringRow {
-  schedule: string;
-  scheduled_for: string;
-  outcome: string;
-  catch_up: number;
-  recorded_at: string;
-}
 
 /**
  * The firing ledger in SQLite: (schedule, scheduled_for) is the primary key, so a slot is recorded once
@@ -62,13 +55,7 @@ export class FiringTable {
     const rows = (
       schedule === undefined ? this.listAllStmt.all() : this.listOneStmt.all(schedule)
     ) as FiringRow[];
-    return rows.map((r) => ({
-      schedule: r.schedule,
-      scheduledFor: r.scheduled_for,
-      outcome: r.outcome as FiringOutcome,
-      catchUp: r.catch_up === 1,
-      recordedAt: r.recorded_at,
-    }));
+    return rows.map(firingFromRow);
   }
 
   /** Slots before `before` go; the watermarks stay, and the engine never plans a slot before its watermark. */

@@ -1,6 +1,6 @@
-import { runToRow } from './rows.js';
+import { firingFromRow, runToRow, type FiringRow } from './rows.js';
 import type { Queryable } from './postgres-runs.js';
-import type { FiringOutcome, FiringRecord, RunRecord, SlotFiring } from './types.js';
+import type { FiringRecord, RunRecord, SlotFiring } from './types.js';
 
 /*
  * The firing ledger in PostgreSQL. Claiming a slot is one statement: the slot, its watermark and (with runs)
@@ -36,14 +36,6 @@ const SQL = {
   listAll: 'SELECT * FROM firings ORDER BY scheduled_for, schedule',
   listOne: 'SELECT * FROM firings WHERE schedule = $1 ORDER BY scheduled_for',
 } as const;
-
-interface FiringRow {
-  schedule: string;
-  scheduled_for: string;
-  outcome: string;
-  catch_up: number;
-  recorded_at: string;
-}
 
 const slotParams = (firing: SlotFiring) => [
   firing.schedule,
@@ -86,12 +78,6 @@ export const pgFirings = {
       schedule === undefined
         ? await db.query<FiringRow>(SQL.listAll)
         : await db.query<FiringRow>(SQL.listOne, [schedule]);
-    return rows.map((r) => ({
-      schedule: r.schedule,
-      scheduledFor: r.scheduled_for,
-      outcome: r.outcome as FiringOutcome,
-      catchUp: r.catch_up === 1,
-      recordedAt: r.recorded_at,
-    }));
+    return rows.map(firingFromRow);
   },
 };

@@ -1,6 +1,8 @@
 import type { Kind } from '../manifest/types.js';
 import type {
   DeliveryIdentity,
+  FiringOutcome,
+  FiringRecord,
   LiveObject,
   ManagedBy,
   RunAttempt,
@@ -164,5 +166,24 @@ export function runToRow(run: RunRecord): RunRow {
     interruptions: run.interruptions,
     attempt_log: JSON.stringify(run.attemptLog),
     delivery: jsonColumn(run.delivery),
+  };
+}
+
+/** A row of the firing ledger, as both stores return it. */
+export interface FiringRow {
+  schedule: string;
+  scheduled_for: string;
+  outcome: string;
+  catch_up: number;
+  recorded_at: string;
+}
+
+export function firingFromRow(r: FiringRow): FiringRecord {
+  return {
+    schedule: r.schedule,
+    scheduledFor: r.scheduled_for,
+    outcome: r.outcome as FiringOutcome,
+    catchUp: r.catch_up === 1,
+    recordedAt: r.recorded_at,
   };
 }
