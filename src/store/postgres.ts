@@ -8,7 +8,7 @@ import { PostgresReplicas } from './postgres-replicas.js';
 import { disabledWebhooksByName, type DisabledWebhookRow } from './disabled-webhooks.js';
 import { pgFirings } from './postgres-firings.js';
 import { pgActivity, type Queryable } from './postgres-runs.js';
-import { objectFromRow, type ObjectRow } from './rows.js';
+import { objectFromRow, SUMMARY_COLUMNS, summaryFromRow, type ObjectRow, type SummaryRow } from './rows.js';
 import type {
   AppliedRevision,
   ApplyWritesOptions,
@@ -19,6 +19,7 @@ import type {
   InsertRunsOptions,
   LeaderFence,
   LiveObject,
+  LiveObjectSummary,
   ObjectContent,
   ObjectWrite,
   RunCancel,
@@ -100,6 +101,14 @@ export class PostgresStore implements Store {
       ? await this.read('list objects', 'SELECT * FROM objects WHERE kind = $1 ORDER BY kind, name', [kind])
       : await this.read('list objects', 'SELECT * FROM objects ORDER BY kind, name');
     return (rows as ObjectRow[]).map(objectFromRow);
+  }
+
+  async listObjectSummaries(): Promise<LiveObjectSummary[]> {
+    const { rows } = await this.read(
+      'list object summaries',
+      `SELECT ${SUMMARY_COLUMNS} FROM objects ORDER BY kind, name`,
+    );
+    return (rows as SummaryRow[]).map(summaryFromRow);
   }
 
   async getObject<K extends Kind>(kind: K, name: string): Promise<LiveObject<K> | undefined> {

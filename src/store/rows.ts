@@ -4,6 +4,7 @@ import type {
   FiringOutcome,
   FiringRecord,
   LiveObject,
+  LiveObjectSummary,
   ManagedBy,
   RunAttempt,
   RunRecord,
@@ -37,6 +38,25 @@ export function objectFromRow(row: ObjectRow): LiveObject {
     managedBy: row.managed_by as ManagedBy,
     revision: row.revision,
     updatedAt: row.updated_at,
+    retiredAt: row.retired_at,
+  };
+}
+
+/** The columns listObjectSummaries selects. */
+export const SUMMARY_COLUMNS = 'kind, name, hash, applied_hash, managed_by, retired_at';
+
+export type SummaryRow = Pick<
+  ObjectRow,
+  'kind' | 'name' | 'hash' | 'applied_hash' | 'managed_by' | 'retired_at'
+>;
+
+export function summaryFromRow(row: SummaryRow): LiveObjectSummary {
+  return {
+    kind: row.kind as Kind,
+    name: row.name,
+    hash: row.hash,
+    appliedHash: row.applied_hash,
+    managedBy: row.managed_by as ManagedBy,
     retiredAt: row.retired_at,
   };
 }

@@ -10,7 +10,7 @@ import { StoreError } from './errors.js';
 import { FiringTable } from './firings.js';
 import { GroupCommit } from './group-commit.js';
 import { checkSchema, migrate } from './migrations.js';
-import { objectFromRow, type ObjectRow } from './rows.js';
+import { objectFromRow, SUMMARY_COLUMNS, summaryFromRow, type ObjectRow, type SummaryRow } from './rows.js';
 import { SyncStatusTable } from './sync-status.js';
 import type {
   AppliedRevision,
@@ -21,6 +21,7 @@ import type {
   FiringRecord,
   InsertRunsOptions,
   LiveObject,
+  LiveObjectSummary,
   ObjectContent,
   ObjectWrite,
   RunCancel,
@@ -155,6 +156,12 @@ export class SqliteStore implements Store {
         : this.db.prepare('SELECT * FROM objects ORDER BY kind, name').all()
     ) as ObjectRow[];
     return rows.map(objectFromRow);
+  }
+
+  async listObjectSummaries(): Promise<LiveObjectSummary[]> {
+    this.group.flush();
+    const rows = this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM objects ORDER BY kind, name`).all();
+    return (rows as SummaryRow[]).map(summaryFromRow);
   }
 
   async getObject<K extends Kind>(kind: K, name: string): Promise<LiveObject<K> | undefined> {

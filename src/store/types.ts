@@ -25,6 +25,14 @@ export interface LiveObject<K extends Kind = Kind> {
   appliedHash?: string | null;
 }
 
+/**
+ * A live object without its content (metadata, spec): what a diff needs to tell which objects changed.
+ * Serve's sync lists these instead of every object, and reads the content of the changed ones only.
+ */
+export type LiveObjectSummary = Pick<LiveObject, 'kind' | 'name' | 'hash' | 'managedBy' | 'retiredAt'> & {
+  appliedHash: string | null;
+};
+
 /** The content of a create or update. */
 export interface ObjectContent<K extends Kind = Kind> {
   kind: K;
@@ -340,6 +348,8 @@ export interface RunFilter {
  */
 export interface Store {
   listObjects(kind?: Kind): Promise<LiveObject[]>;
+  /** Every live object's kind, name, hashes, owner and retirement, in listObjects' order, without parsing content. */
+  listObjectSummaries(): Promise<LiveObjectSummary[]>;
   getObject<K extends Kind>(kind: K, name: string): Promise<LiveObject<K> | undefined>;
   /** All writes in one transaction, recorded with the revision they came from; sets the applied revision. */
   applyWrites(writes: ObjectWrite[], revision: string, at: Date, opts?: ApplyWritesOptions): Promise<void>;

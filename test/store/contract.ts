@@ -181,6 +181,54 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect((await store.listObjects('Tag')).map((o) => o.name)).toEqual(['a', 'b']);
         expect(await store.listObjects('Task')).toEqual([]);
       });
+
+      it('lists every object summary (hashes, owner, retirement) in listObjects order, without content', async () => {
+        expect(await store.listObjectSummaries()).toEqual([]);
+        const metadata = { name: 'once' };
+        const spec = { objectType: 'vms', action: 'power-on', deleteAfterRun: true };
+        const task = {
+          kind: 'Task' as const,
+          name: 'once',
+          metadata,
+          spec,
+          hash: contentHash(metadata, spec),
+        };
+        await store.applyWrites(
+          [
+            { action: 'create', object: tag('b') },
+            { action: 'create', object: tag('a') },
+            { action: 'create', object: task },
+          ],
+          'r1',
+          AT,
+        );
+        await store.putObjectByHand(tag('a', ['edited']), AT);
+        await store.putObjectByHand(tag('mine'), AT);
+        await store.retireTask('once', at(1000));
+        const summaries = await store.listObjectSummaries();
+        expect(summaries).toEqual(
+          (await store.listObjects()).map((o) => ({
+            kind: o.kind,
+            name: o.name,
+            hash: o.hash,
+            appliedHash: o.appliedHash,
+            managedBy: o.managedBy,
+            retiredAt: o.retiredAt,
+          })),
+        );
+        expect(summaries.map((o) => `${o.kind}/${o.name}`)).toEqual([
+          'Tag/a',
+          'Tag/b',
+          'Tag/mine',
+          'Task/once',
+        ]);
+        const [edited, , mine, once] = summaries;
+        expect(once).toMatchObject({ retiredAt: at(1000).toISOString(), managedBy: 'taskops' });
+        expect(edited?.hash).toBe(tag('a', ['edited']).hash);
+        expect(edited?.appliedHash).toBe(tag('a').hash);
+        expect(mine).toMatchObject({ managedBy: 'api', appliedHash: null, retiredAt: null });
+        expect(summaries[1]).not.toHaveProperty('spec');
+      });
     });
 
     describe('meta', () => {
