@@ -10,10 +10,33 @@ const kindRank = (kind: Kind): number => KINDS.indexOf(kind);
 const byKindThenName = (a: { kind: Kind; name: string }, b: { kind: Kind; name: string }): number =>
   kindRank(a.kind) - kindRank(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-const content = (o: { metadata: PlanObject['metadata']; spec: unknown }): PlanObject => ({
-  metadata: o.metadata,
-  spec: o.spec,
-});
+/**
+ * A live object as the diff reads it: its content (metadata, spec) is needed only where `needsContent`
+ * says so, so a caller may pass summaries (Store.listObjectSummaries) for every other object.
+ */
+export type DiffLive = Pick<
+  LiveObject,
+  'kind' | 'name' | 'hash' | 'appliedHash' | 'managedBy' | 'retiredAt'
+> &
+  Partial<Pick<LiveObject, 'metadata' | 'spec'>>;
+
+/** Whether the diff reads a live object's content: it is updated, adopted or deleted (desiredHash undefined). */
+export function needsContent(o: DiffLive, desiredHash: string | undefined): boolean {
+  if (desiredHash === undefined) return o.managedBy !== 'api';
+  if (o.retiredAt) return false;
+  return o.managedBy === 'api' || o.hash !== desiredHash;
+}
+
+const content = (o: {
+  kind?: Kind;
+  name?: string;
+  metadata?: PlanObject['metadata'];
+  spec?: unknown;
+}): PlanObject => {
+  if (o.metadata === undefined || o.spec === undefined)
+    throw new Error(`diff: the content of live ${o.kind}/${o.name} was not read, yet it changes`);
+  return { metadata: o.metadata, spec: o.spec };
+};
 
 /** Description and labels only: the name is the key, not content that can change. */
 function metadataFields(o: PlanObject): Record<string, unknown> {
@@ -41,7 +64,7 @@ export interface DiffOptions {
  * ordered by kind (dependency order) then name. Objects made through the API are never deleted; retired
  * one-time tasks are left alone.
  */
-export function diff(desired: DesiredState, live: LiveObject[], opts: DiffOptions = {}): Plan {
+export function diff(desired: DesiredState, live: readonly DiffLive[], opts: DiffOptions = {}): Plan {
   const fields = opts.fields !== false;
   const liveByKey = new Map(live.map((o) => [objectKey(o.kind, o.name), o]));
   const desiredKeys = new Set<string>();

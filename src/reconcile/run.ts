@@ -3,11 +3,12 @@ import { ManifestError, type ManifestProblem } from '../manifest/index.js';
 import { objectKey, type DesiredState, type SourceLocation } from '../manifest/types.js';
 import type { Source, SourceSnapshot } from '../source/types.js';
 import { StoreError } from '../store/errors.js';
-import type { LeaderFence, LiveObject, Store, SyncAttempt, SyncReason } from '../store/types.js';
+import type { LeaderFence, Store, SyncAttempt, SyncReason } from '../store/types.js';
 import { redactCredentials } from '../text/redact.js';
 import { apply } from './apply.js';
 import { loadDesired, type LoadDesiredOptions } from './desired.js';
 import { diff } from './diff.js';
+import { liveForDiff } from './live-for-diff.js';
 import { EVENT_LOOKBACK_DAYS, withEventCounts } from './event-counts.js';
 import { withFirings } from './firings.js';
 import type { Plan, PlanSummary } from './plan.js';
@@ -129,12 +130,10 @@ async function attempt(
       return { ...base, reason: 'source-failed', ok: false, revision, message: errorText(err) };
     }
     const generation = await store.generation();
-    const live = await store.listObjects();
-    const firingOpts = { now: at, defaultZone: opts.load?.defaultZone ?? 'UTC' };
-    const detail = opts.detail !== false;
-    const diffed = diff(state, live, { fields: detail });
-    const withTimes = detail ? withFirings(diffed, state, live, firingOpts) : diffed;
-    const plan = withRefusal(await withRecordedEvents(withTimes, state, live, store, at), opts.safety);
+    const plan = withRefusal(
+      await withRecordedEvents(await planAgainstLive(state, store, at, opts), state, store, at),
+      opts.safety,
+    );
     const sources = sourcesOf(state, snap.root, opts.load?.displayRoot ?? '.');
     const planned = { ...base, revision, plan, generation, summary: { ...plan.summary }, sources };
     if (plan.refused) return { ...planned, reason: 'refused', ok: false, message: plan.refused.message };
@@ -164,17 +163,25 @@ function sourcesOf(state: DesiredState, root: string, display: string): Readonly
   );
 }
 
-/** Changed EventTriggers are replayed against the events the store recorded in the last week. */
-async function withRecordedEvents(
-  plan: Plan,
+/** The diff, with each change's detail (fields, next firings) or, without detail, from the live summaries. */
+async function planAgainstLive(
   state: DesiredState,
-  live: LiveObject[],
   store: Store,
   at: Date,
+  opts: ReconcileOnceOptions,
 ): Promise<Plan> {
+  if (opts.detail === false) return diff(state, await liveForDiff(store, state), { fields: false });
+  const live = await store.listObjects();
+  const firingOpts = { now: at, defaultZone: opts.load?.defaultZone ?? 'UTC' };
+  return withFirings(diff(state, live), state, live, firingOpts);
+}
+
+/** Changed EventTriggers are replayed against the events the store recorded in the last week. */
+async function withRecordedEvents(plan: Plan, state: DesiredState, store: Store, at: Date): Promise<Plan> {
   if (!plan.changes.some((c) => c.kind === 'EventTrigger' && c.after)) return plan;
   const events = await store.eventsSince(new Date(at.getTime() - EVENT_LOOKBACK_DAYS * 86_400_000));
-  return withEventCounts(plan, state, live, events);
+  // The live tags a trigger matched through before: read here, since a plan without detail lists no content.
+  return withEventCounts(plan, state, await store.listObjects('Tag'), events);
 }
 
 type Planned = ReconcileOutcome & { plan: Plan; generation: number };
