@@ -53,7 +53,7 @@ export class GitOpsLoop implements SyncController {
    * Where each object of the live revision is declared. Memory is enough: every start syncs first. Only an
    * applied or unchanged outcome replaces it, since the live objects then are that revision's.
    */
-  private sources: ReadonlyMap<string, ObjectSource> = new Map();
+  private sources: ReadonlyMap<string, ObjectSource & { col?: number }> = new Map();
 
   constructor(private readonly opts: GitOpsOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -64,7 +64,8 @@ export class GitOpsLoop implements SyncController {
   }
 
   sourceOf(kind: Kind, name: string): ObjectSource | undefined {
-    return this.sources.get(objectKey(kind, name));
+    const source = this.sources.get(objectKey(kind, name));
+    return source && { file: source.file, line: source.line };
   }
 
   /** One sync at a time; a request during a sync runs once more after it, so no commit is missed. */
@@ -149,9 +150,13 @@ export class GitOpsLoop implements SyncController {
     }
     metrics.reconciled(outcome.reason, outcome.reason === 'applied' ? outcome.at : null);
     if (outcome.sources && (outcome.reason === 'applied' || outcome.reason === 'unchanged')) {
-      this.sources = new Map([...outcome.sources].map(([key, { file, line }]) => [key, { file, line }]));
+      // Kept as the reconcile made them (one per object, 100,000s): a copy was another of each at once.
+      this.sources = outcome.sources;
     }
     if (outcome.reason === 'applied') {
+      // The plan holds the content of every change (every object on a first sync): let it go before the
+      // engine reads the applied state back, so that the two copies are not in memory at once.
+      outcome = { ...outcome, plan: null };
       await engine.reload();
       logger.info('applied revision', { revision: outcome.revision, ...outcome.summary });
     }

@@ -152,10 +152,13 @@ export class SqliteStore implements Store {
     this.group.flush();
     const rows = (
       kind
-        ? this.db.prepare('SELECT * FROM objects WHERE kind = ? ORDER BY kind, name').all(kind)
-        : this.db.prepare('SELECT * FROM objects ORDER BY kind, name').all()
-    ) as ObjectRow[];
-    return rows.map(objectFromRow);
+        ? this.db.prepare('SELECT * FROM objects WHERE kind = ? ORDER BY kind, name').iterate(kind)
+        : this.db.prepare('SELECT * FROM objects ORDER BY kind, name').iterate()
+    ) as IterableIterator<ObjectRow>;
+    // Row by row: each row's JSON text dies as soon as it is parsed, instead of all 100,000s of them at once.
+    const objects: LiveObject[] = [];
+    for (const row of rows) objects.push(objectFromRow(row));
+    return objects;
   }
 
   async listObjectSummaries(): Promise<LiveObjectSummary[]> {
