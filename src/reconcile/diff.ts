@@ -1,5 +1,6 @@
-import { KINDS, objectKey, type Kind, type DesiredState } from '../manifest/types.js';
+import { KINDS, type Kind, type DesiredState } from '../manifest/types.js';
 import type { LiveObject } from '../store/types.js';
+import { ByKindAndName } from './by-kind.js';
 import { createFields } from './defaults.js';
 import { fieldChanges, leaves } from './fields.js';
 import { manifestHash } from './hashes.js';
@@ -66,17 +67,17 @@ export interface DiffOptions {
  */
 export function diff(desired: DesiredState, live: readonly DiffLive[], opts: DiffOptions = {}): Plan {
   const fields = opts.fields !== false;
-  const liveByKey = new Map(live.map((o) => [objectKey(o.kind, o.name), o]));
-  const desiredKeys = new Set<string>();
+  const liveByKey = new ByKindAndName<DiffLive>();
+  for (const o of live) liveByKey.set(o.kind, o.name, o);
+  const desiredKeys = new ByKindAndName<true>();
   const changes: PlanChange[] = [];
   const notes: PlanNote[] = [];
 
   for (const m of desired.manifests) {
-    const key = objectKey(m.kind, m.metadata.name);
-    desiredKeys.add(key);
+    desiredKeys.set(m.kind, m.metadata.name, true);
     const after = content(m);
     const hash = manifestHash(m);
-    const current = liveByKey.get(key);
+    const current = liveByKey.get(m.kind, m.metadata.name);
     const name = m.metadata.name;
     if (!current) {
       const created = fields ? createFields(m.kind, after.spec) : { shown: [], defaults: [] };
@@ -117,7 +118,7 @@ export function diff(desired: DesiredState, live: readonly DiffLive[], opts: Dif
   }
 
   for (const o of live) {
-    if (desiredKeys.has(objectKey(o.kind, o.name))) continue;
+    if (desiredKeys.has(o.kind, o.name)) continue;
     if (o.managedBy === 'api') {
       notes.push({ kind: o.kind, name: o.name, reason: 'unmanaged', message: NOTE_MESSAGES.unmanaged });
       continue;

@@ -1,5 +1,6 @@
-import { objectKey, type DesiredState } from '../manifest/types.js';
+import type { DesiredState } from '../manifest/types.js';
 import type { LiveObject, Store } from '../store/types.js';
+import { ByKindAndName } from './by-kind.js';
 import { needsContent, type DiffLive } from './diff.js';
 import { manifestHash } from './hashes.js';
 
@@ -14,19 +15,18 @@ const READ_ONE_BY_ONE_MAX = 1000;
  */
 export async function liveForDiff(store: Store, desired: DesiredState): Promise<DiffLive[]> {
   const summaries = await store.listObjectSummaries();
-  const desiredHashes = new Map(
-    desired.manifests.map((m) => [objectKey(m.kind, m.metadata.name), manifestHash(m)]),
-  );
-  const changed = summaries.filter((o) => needsContent(o, desiredHashes.get(objectKey(o.kind, o.name))));
+  const desiredHashes = new ByKindAndName<string>();
+  for (const m of desired.manifests) desiredHashes.set(m.kind, m.metadata.name, manifestHash(m));
+  const changed = summaries.filter((o) => needsContent(o, desiredHashes.get(o.kind, o.name)));
   if (changed.length === 0) return summaries;
   if (changed.length > READ_ONE_BY_ONE_MAX) return store.listObjects();
-  const read = new Map<string, LiveObject>();
+  const read = new ByKindAndName<LiveObject>();
   for (const o of changed) {
     const full = await store.getObject(o.kind, o.name);
     // Written since the listing (an API write): one listing then, as the diff always had; an apply of a
     // plan made from either is refused anyway once the generation it was made at has moved.
     if (!full || full.hash !== o.hash) return store.listObjects();
-    read.set(objectKey(o.kind, o.name), full);
+    read.set(o.kind, o.name, full);
   }
-  return summaries.map((o) => read.get(objectKey(o.kind, o.name)) ?? o);
+  return summaries.map((o) => read.get(o.kind, o.name) ?? o);
 }

@@ -27,6 +27,10 @@ export interface ObjectRow {
   retired_at: string | null;
 }
 
+/** The applied hash, as the very string of `hash` when equal (nearly always): one string per object, not two. */
+const appliedHashOf = (row: { hash: string; applied_hash: string | null }): string | null =>
+  row.applied_hash === row.hash ? row.hash : row.applied_hash;
+
 export function objectFromRow(row: ObjectRow): LiveObject {
   return {
     kind: row.kind as Kind,
@@ -34,7 +38,7 @@ export function objectFromRow(row: ObjectRow): LiveObject {
     metadata: JSON.parse(row.metadata),
     spec: JSON.parse(row.spec),
     hash: row.hash,
-    appliedHash: row.applied_hash,
+    appliedHash: appliedHashOf(row),
     managedBy: row.managed_by as ManagedBy,
     revision: row.revision,
     updatedAt: row.updated_at,
@@ -55,7 +59,7 @@ export function summaryFromRow(row: SummaryRow): LiveObjectSummary {
     kind: row.kind as Kind,
     name: row.name,
     hash: row.hash,
-    appliedHash: row.applied_hash,
+    appliedHash: appliedHashOf(row),
     managedBy: row.managed_by as ManagedBy,
     retiredAt: row.retired_at,
   };
