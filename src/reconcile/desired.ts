@@ -9,7 +9,12 @@ import {
 import type { DesiredState } from '../manifest/types.js';
 import { contentHash } from '../store/hash.js';
 import type { LiveObject } from '../store/types.js';
-import { textDigest, type FileDigest, type ValidatedRevisionCache } from './validated-cache.js';
+import {
+  textDigest,
+  type DesiredIndex,
+  type FileDigest,
+  type ValidatedRevisionCache,
+} from './validated-cache.js';
 
 export interface LoadDesiredOptions {
   revision: string;
@@ -58,6 +63,17 @@ export async function loadDesired(root: string, opts: LoadDesiredOptions): Promi
   throw new ManifestError(
     display === undefined ? result.problems : result.problems.map((p) => relabelProblem(p, root, display)),
   );
+}
+
+/**
+ * The last valid state's index (identity, hash and place of each object; no content) when the cache holds
+ * this revision's files under the same inputs, else null. Serve's sync tries it first: a restart on an
+ * unchanged revision then compares hashes without reading every spec back.
+ */
+export async function loadDesiredIndex(root: string, opts: LoadDesiredOptions): Promise<DesiredIndex | null> {
+  const { cache, now } = opts;
+  if (!cache || !now) return null;
+  return cache.readIndex(cache.key(root, await cache.digestFiles(root), opts), root, opts.revision, now);
 }
 
 /** A problem's file named below `display` instead of the folder it was read from (a temp dir or cache). */

@@ -1,9 +1,10 @@
-import { KINDS, type Kind, type DesiredState } from '../manifest/types.js';
+import { KINDS, type Kind, type LoadedManifest } from '../manifest/types.js';
 import type { LiveObject } from '../store/types.js';
 import { ByKindAndName } from './by-kind.js';
 import { createFields } from './defaults.js';
 import { fieldChanges, leaves } from './fields.js';
 import { manifestHash } from './hashes.js';
+import type { IndexedManifest } from './validated-cache.js';
 import { NOTE_MESSAGES, type Plan, type PlanChange, type PlanNote, type PlanObject } from './plan.js';
 
 const kindRank = (kind: Kind): number => KINDS.indexOf(kind);
@@ -28,6 +29,27 @@ export function needsContent(o: DiffLive, desiredHash: string | undefined): bool
   return o.managedBy === 'api' || o.hash !== desiredHash;
 }
 
+/** What the diff reads of the desired side: loaded manifests, or index entries (a hash, no content) of a cache. */
+export interface DiffDesired {
+  revision: string;
+  manifests: readonly (LoadedManifest | IndexedManifest)[];
+  warnings?: string[];
+}
+
+const hashOf = (m: LoadedManifest | IndexedManifest): string => ('spec' in m ? manifestHash(m) : m.hash);
+
+/** Whether `diff` would plan any change: a create, or a live object it reads the content of (`needsContent`). */
+export function changesAnything(desired: DiffDesired, live: readonly DiffLive[]): boolean {
+  const hashes = new ByKindAndName<string>();
+  for (const m of desired.manifests) hashes.set(m.kind, m.metadata.name, hashOf(m));
+  const liveKeys = new ByKindAndName<true>();
+  for (const o of live) {
+    if (needsContent(o, hashes.get(o.kind, o.name))) return true;
+    liveKeys.set(o.kind, o.name, true);
+  }
+  return desired.manifests.some((m) => !liveKeys.has(m.kind, m.metadata.name));
+}
+
 const content = (o: {
   kind?: Kind;
   name?: string;
@@ -35,7 +57,9 @@ const content = (o: {
   spec?: unknown;
 }): PlanObject => {
   if (o.metadata === undefined || o.spec === undefined)
-    throw new Error(`diff: the content of live ${o.kind}/${o.name} was not read, yet it changes`);
+    throw new Error(
+      `diff: the content of ${o.kind}/${o.name ?? o.metadata?.name} was not read, yet it changes`,
+    );
   return { metadata: o.metadata, spec: o.spec };
 };
 
@@ -65,7 +89,7 @@ export interface DiffOptions {
  * ordered by kind (dependency order) then name. Objects made through the API are never deleted; retired
  * one-time tasks are left alone.
  */
-export function diff(desired: DesiredState, live: readonly DiffLive[], opts: DiffOptions = {}): Plan {
+export function diff(desired: DiffDesired, live: readonly DiffLive[], opts: DiffOptions = {}): Plan {
   const fields = opts.fields !== false;
   const liveByKey = new ByKindAndName<DiffLive>();
   for (const o of live) liveByKey.set(o.kind, o.name, o);
@@ -75,11 +99,11 @@ export function diff(desired: DesiredState, live: readonly DiffLive[], opts: Dif
 
   for (const m of desired.manifests) {
     desiredKeys.set(m.kind, m.metadata.name, true);
-    const after = content(m);
-    const hash = manifestHash(m);
+    const hash = hashOf(m);
     const current = liveByKey.get(m.kind, m.metadata.name);
     const name = m.metadata.name;
     if (!current) {
+      const after = content(m);
       const created = fields ? createFields(m.kind, after.spec) : { shown: [], defaults: [] };
       changes.push({
         action: 'create',
@@ -102,6 +126,7 @@ export function diff(desired: DesiredState, live: readonly DiffLive[], opts: Dif
     const adopt = current.managedBy === 'api';
     if (current.hash === hash && !adopt) continue;
     const before = content(current);
+    const after = content(m);
     const drift = !adopt && current.appliedHash != null && current.appliedHash !== current.hash;
     changes.push({
       action: 'update',

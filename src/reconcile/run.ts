@@ -1,13 +1,14 @@
 import { join, relative } from 'node:path';
 import { ManifestError, type ManifestProblem } from '../manifest/index.js';
-import { objectKey, type DesiredState, type SourceLocation } from '../manifest/types.js';
+import { objectKey, type DesiredState, type Kind, type SourceLocation } from '../manifest/types.js';
 import type { Source, SourceSnapshot } from '../source/types.js';
 import { StoreError } from '../store/errors.js';
 import type { LeaderFence, Store, SyncAttempt, SyncReason } from '../store/types.js';
 import { redactCredentials } from '../text/redact.js';
 import { apply } from './apply.js';
-import { loadDesired, type LoadDesiredOptions } from './desired.js';
-import { diff } from './diff.js';
+import { loadDesired, loadDesiredIndex, type LoadDesiredOptions } from './desired.js';
+import type { DesiredIndex } from './validated-cache.js';
+import { changesAnything, diff } from './diff.js';
 import { liveForDiff } from './live-for-diff.js';
 import { EVENT_LOOKBACK_DAYS, withEventCounts } from './event-counts.js';
 import { withFirings } from './firings.js';
@@ -117,24 +118,32 @@ async function attempt(
   const revision = snap.revision;
   try {
     if (opts.savedPlan) return await applySaved(opts.savedPlan, revision, store, opts, base);
-    let state: DesiredState;
-    try {
-      state = await loadDesired(snap.root, { now: at, ...opts.load, revision });
-    } catch (err) {
-      if (err instanceof ManifestError) {
-        const n = err.problems.length;
-        const message = `${n} invalid manifest${n === 1 ? '' : 's'} at ${revision}; nothing applied`;
-        return { ...base, reason: 'invalid', ok: false, revision, problems: err.problems, message };
+    // Serve: an unchanged revision is told from the cache's index and the stored hashes, reading no spec.
+    const indexed =
+      opts.detail === false ? await unchangedByIndex(snap.root, revision, store, at, opts) : null;
+    let desired: Placed;
+    let generation: number;
+    let unrefused: Plan;
+    if (indexed) ({ desired, generation, plan: unrefused } = indexed);
+    else {
+      let state: DesiredState;
+      try {
+        state = await loadDesired(snap.root, { now: at, ...opts.load, revision });
+      } catch (err) {
+        if (err instanceof ManifestError) {
+          const n = err.problems.length;
+          const message = `${n} invalid manifest${n === 1 ? '' : 's'} at ${revision}; nothing applied`;
+          return { ...base, reason: 'invalid', ok: false, revision, problems: err.problems, message };
+        }
+        // The files could not be read (permissions, a vanished folder): the source failed, not the manifests.
+        return { ...base, reason: 'source-failed', ok: false, revision, message: errorText(err) };
       }
-      // The files could not be read (permissions, a vanished folder): the source failed, not the manifests.
-      return { ...base, reason: 'source-failed', ok: false, revision, message: errorText(err) };
+      generation = await store.generation();
+      unrefused = await withRecordedEvents(await planAgainstLive(state, store, at, opts), state, store, at);
+      desired = state;
     }
-    const generation = await store.generation();
-    const plan = withRefusal(
-      await withRecordedEvents(await planAgainstLive(state, store, at, opts), state, store, at),
-      opts.safety,
-    );
-    const sources = sourcesOf(state, snap.root, opts.load?.displayRoot ?? '.');
+    const plan = withRefusal(unrefused, opts.safety);
+    const sources = sourcesOf(desired, snap.root, opts.load?.displayRoot ?? '.');
     const planned = { ...base, revision, plan, generation, summary: { ...plan.summary }, sources };
     if (plan.refused) return { ...planned, reason: 'refused', ok: false, message: plan.refused.message };
     if (opts.mode === 'plan') {
@@ -150,8 +159,35 @@ async function attempt(
   }
 }
 
+/** Desired objects with their places: loaded manifests or the cache index's entries. */
+type Placed = { manifests: readonly { kind: Kind; metadata: { name: string }; source: SourceLocation }[] };
+
+/**
+ * The plan from the validated revision cache's index when it changes nothing (the same plan as from the
+ * full state: the diff reads no content then), else null: any change needs the desired objects' content.
+ */
+async function unchangedByIndex(
+  root: string,
+  revision: string,
+  store: Store,
+  at: Date,
+  opts: ReconcileOnceOptions,
+): Promise<{ desired: DesiredIndex; generation: number; plan: Plan } | null> {
+  let desired: DesiredIndex | null;
+  try {
+    desired = await loadDesiredIndex(root, { now: at, ...opts.load, revision });
+  } catch {
+    return null; // The full load reads the files again and reports what is wrong with them.
+  }
+  if (!desired) return null;
+  const generation = await store.generation();
+  const live = await store.listObjectSummaries();
+  if (changesAnything(desired, live)) return null;
+  return { desired, generation, plan: diff(desired, live, { fields: false }) };
+}
+
 /** Each object's place, named as problems name files: under the display root, never a temp checkout. */
-function sourcesOf(state: DesiredState, root: string, display: string): ReadonlyMap<string, SourceLocation> {
+function sourcesOf(state: Placed, root: string, display: string): ReadonlyMap<string, SourceLocation> {
   // One name per file, shared by its objects: serve keeps these for every object (100,000s).
   const shown = new Map<string, string>();
   return new Map(

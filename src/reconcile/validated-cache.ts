@@ -12,12 +12,13 @@ import {
   type DesiredState,
   type LoadedManifest,
   type ScheduleSpec,
+  type SourceLocation,
 } from '../manifest/types.js';
 import { canonicalJson } from '../store/hash.js';
 import { manifestHash, rememberHash } from './hashes.js';
 
 /** Bumped whenever the file's layout or the meaning of its key changes: an older file is then a miss. */
-const FORMAT = 2;
+const FORMAT = 3;
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 const SCHEMAS_DIR = new URL('../../schemas/', import.meta.url);
 
@@ -70,6 +71,40 @@ interface Body {
   hashes: string[];
 }
 
+/** One object of the index: kind (its place in KINDS), name, content hash, file (its place in `files`), line, col. */
+type IndexEntry = [kind: number, name: string, hash: string, file: number, line: number, col: number];
+
+interface IndexBody {
+  files: string[];
+  entries: IndexEntry[];
+  warnings: string[];
+}
+
+/** A desired object without its content, as the index keeps it: enough to diff it when it did not change. */
+export interface IndexedManifest {
+  kind: (typeof KINDS)[number];
+  metadata: { name: string };
+  hash: string;
+  source: SourceLocation;
+}
+
+/** A desired state from the index: every object's identity, hash and place, and the warnings; no content. */
+export interface DesiredIndex {
+  revision: string;
+  manifests: IndexedManifest[];
+  warnings: string[];
+}
+
+function indexOf(state: DesiredState, hashes: readonly string[]): IndexBody {
+  const files = new Map<string, number>();
+  const entries = state.manifests.map((m, i): IndexEntry => {
+    let file = files.get(m.source.file);
+    if (file === undefined) files.set(m.source.file, (file = files.size));
+    return [KINDS.indexOf(m.kind), m.metadata.name, hashes[i]!, file, m.source.line, m.source.col];
+  });
+  return { files: [...files.keys()], entries, warnings: state.warnings ?? [] };
+}
+
 export const textDigest = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /**
@@ -83,8 +118,11 @@ export class ValidatedRevisionCache {
   readonly file: string;
   private schemasDigest: string | undefined;
 
+  readonly indexFile: string;
+
   constructor(private readonly opts: ValidatedCacheOptions) {
     this.file = join(opts.dataDir, 'cache', 'validated-revision.json');
+    this.indexFile = `${this.file}.index`;
   }
 
   /** The files below `root` as the loader would read them, digested. */
@@ -115,15 +153,42 @@ export class ValidatedRevisionCache {
 
   /** The cached state for `key` at `revision`, or null (a miss, reported through onEvent). */
   read(key: string, root: string, revision: string, now: Date): DesiredState | null {
+    const body = this.readChecked<Body>(this.file, key, now, (b) => checkShape(b, root));
+    if (!body) return null;
+    body.manifests.forEach((m, i) => rememberHash(m, body.hashes[i]!));
+    this.opts.onEvent?.({ result: 'hit', manifests: body.manifests.length });
+    return { revision, manifests: body.manifests, warnings: body.warnings };
+  }
+
+  /**
+   * The cached state for `key` without its content: each object's kind, name, content hash and place, and
+   * the warnings (from `<file>.index`, written beside). Enough for serve to find that nothing changed
+   * without reading 100,000s of specs back; anything that changes needs `read`.
+   */
+  readIndex(key: string, root: string, revision: string, now: Date): DesiredIndex | null {
+    const index = this.readChecked<IndexBody>(this.indexFile, key, now, (b) => checkIndexShape(b, root));
+    if (!index) return null;
+    const manifests = index.entries.map(([kind, name, hash, file, line, col]): IndexedManifest => ({
+      kind: KINDS[kind]!,
+      metadata: { name },
+      hash,
+      source: { file: index.files[file]!, line, col },
+    }));
+    this.opts.onEvent?.({ result: 'hit', manifests: manifests.length });
+    return { revision, manifests, warnings: index.warnings };
+  }
+
+  /** A cache file's body under `key`, checked by its digest and `check`; null after a miss or an ignored file. */
+  private readChecked<T>(file: string, key: string, now: Date, check: (body: T) => void): T | null {
     let text: string;
     try {
-      text = readFileSync(this.file, 'utf8');
+      text = readFileSync(file, 'utf8');
     } catch {
       return this.miss('no cache file yet');
     }
     const newline = text.indexOf('\n');
     let header: Header;
-    let body: Body;
+    let body: T;
     try {
       header = JSON.parse(text.slice(0, newline)) as Header;
       if (header.format !== FORMAT || header.taskops !== VERSION)
@@ -133,19 +198,17 @@ export class ValidatedRevisionCache {
         return this.miss('a schedule once/endsAt has passed since validation (its warning is due)');
       const rest = text.slice(newline + 1);
       if (textDigest(rest) !== header.body) throw new Error('its content does not match its digest');
-      body = JSON.parse(rest) as Body;
-      checkShape(body, root);
+      body = JSON.parse(rest) as T;
+      check(body);
     } catch (err) {
       this.opts.onEvent?.({
         result: 'ignored',
         reason: `${(err as Error).message}; validating in full and replacing it`,
-        file: this.file,
+        file,
       });
       return null;
     }
-    body.manifests.forEach((m, i) => rememberHash(m, body.hashes[i]!));
-    this.opts.onEvent?.({ result: 'hit', manifests: body.manifests.length });
-    return { revision, manifests: body.manifests, warnings: body.warnings };
+    return body;
   }
 
   /** Keeps a valid state under `key`, unless a JSON copy could differ from it or its warnings depend on now. */
@@ -162,16 +225,22 @@ export class ValidatedRevisionCache {
     };
     const json = jsonExactly(body);
     if (json === null) return this.notWritten('the manifests hold a value JSON would change');
-    const header: Header = { format: FORMAT, taskops: VERSION, key, expiresAt, body: textDigest(json) };
     try {
       mkdirSync(join(this.opts.dataDir, 'cache'), { recursive: true });
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(tmp, `${JSON.stringify(header)}\n${json}`, { mode: 0o600 });
-      // Atomic: a reader sees the old file or the new one, never half of one.
-      renameSync(tmp, this.file);
+      this.writeFile(this.file, key, expiresAt, json);
+      // After the state: each file stands on its own key, so a stop between the two leaves a miss, not a mix.
+      this.writeFile(this.indexFile, key, expiresAt, JSON.stringify(indexOf(state, body.hashes)));
     } catch (err) {
       this.notWritten(`cannot write ${this.file}: ${(err as Error).message}`);
     }
+  }
+
+  private writeFile(file: string, key: string, expiresAt: number | null, json: string): void {
+    const header: Header = { format: FORMAT, taskops: VERSION, key, expiresAt, body: textDigest(json) };
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(header)}\n${json}`, { mode: 0o600 });
+    // Atomic: a reader sees the old file or the new one, never half of one.
+    renameSync(tmp, file);
   }
 
   private schemas(): string {
@@ -249,6 +318,34 @@ function jsonExactly(value: unknown): string | null {
     return null;
   }
   return exact ? json : null;
+}
+
+/** The index's shape: known kinds, unique names, 64-hex hashes, files below the root, numeric places. */
+function checkIndexShape(index: IndexBody, root: string): void {
+  if (!isObject(index) || !Array.isArray(index.files) || !Array.isArray(index.entries))
+    throw new Error('it is not an index of a desired state');
+  if (!Array.isArray(index.warnings) || !index.warnings.every((w) => typeof w === 'string'))
+    throw new Error('its warnings are not text');
+  for (const file of index.files as unknown[]) {
+    if (typeof file !== 'string' || relative(root, file).startsWith('..'))
+      throw new Error(`it names a file outside the manifest root (${String(file)})`);
+  }
+  const seen = new Set<string>();
+  for (const e of index.entries as unknown[]) {
+    if (!Array.isArray(e) || e.length !== 6) throw new Error('it holds something that is not an object');
+    const [kind, name, hash, file, line, col] = e as unknown[];
+    if (typeof kind !== 'number' || KINDS[kind] === undefined || typeof name !== 'string')
+      throw new Error('it holds an object of no known kind or without a name');
+    if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash))
+      throw new Error('its content hashes do not match its manifests');
+    if (typeof file !== 'number' || index.files[file] === undefined)
+      throw new Error('it holds an object without a file');
+    if (typeof line !== 'number' || typeof col !== 'number')
+      throw new Error('it holds an object without a file:line:col');
+    const key = objectKey(KINDS[kind], name);
+    if (seen.has(key)) throw new Error(`it holds ${key} twice`);
+    seen.add(key);
+  }
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diff } from '../../src/reconcile/index.js';
+import { changesAnything } from '../../src/reconcile/diff.js';
 import { contentHash } from '../../src/store/hash.js';
 import { desired, live, tag, task, webhook } from './fixtures.js';
 
@@ -129,5 +130,23 @@ describe('diff', () => {
     const one = diff(desired('r', ...ms), liveObjects);
     const two = diff(desired('r', ...[...ms].reverse()), [...liveObjects].reverse());
     expect(JSON.stringify(two)).toBe(JSON.stringify(one));
+  });
+
+  it('changesAnything says whether the diff plans a change, in every case it tells apart', () => {
+    const retired = (o: ReturnType<typeof live>[number]) => ({ ...o, retiredAt: '2026-01-02T00:00:00.000Z' });
+    const cases: Array<[string, ReturnType<typeof desired>, ReturnType<typeof live>, boolean]> = [
+      ['same', desired('r2', task('a')), live([task('a')]), false],
+      ['create', desired('r2', task('a'), task('b')), live([task('a')]), true],
+      ['update', desired('r2', task('a', { action: 'power-off' })), live([task('a')]), true],
+      ['delete', desired('r2'), live([task('a')]), true],
+      ['unmanaged', desired('r2', task('a')), [...live([task('a')]), ...live([tag('x')], 'api')], false],
+      ['adopt', desired('r2', tag('x')), live([tag('x')], 'api'), true],
+      ['retired, declared', desired('r2', task('a')), live([task('a')]).map(retired), false],
+      ['retired, gone', desired('r2'), live([task('a')]).map(retired), true],
+    ];
+    for (const [name, d, l, changes] of cases) {
+      expect([name, changesAnything(d, l)]).toEqual([name, changes]);
+      expect([name, diff(d, l).changes.length > 0]).toEqual([name, changes]);
+    }
   });
 });

@@ -140,6 +140,6 @@ describe('liveForDiff', () => {
       managedBy: 'taskops' as const,
       retiredAt: null,
     };
-    expect(() => diff(state, [summary])).toThrow(/content of live Tag\/a was not read/);
+    expect(() => diff(state, [summary])).toThrow(/content of Tag\/a was not read/);
   });
 });

@@ -1,6 +1,6 @@
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { driverCatalog, loadEngineConfig, type ResolvedConfig } from '../../src/config/index.js';
 import { ManualClock } from '../../src/engine/index.js';
 import { secretPolicy } from '../../src/manifest/index.js';
@@ -13,7 +13,7 @@ import {
 } from '../../src/reconcile/index.js';
 import { textDigest } from '../../src/reconcile/validated-cache.js';
 import { FolderSource } from '../../src/source/index.js';
-import { openStore, type SqliteStore } from '../../src/store/index.js';
+import { contentHash, openStore, type SqliteStore } from '../../src/store/index.js';
 import { doc } from '../helpers/engine.js';
 import { tempDir } from '../helpers/git.js';
 
@@ -97,6 +97,103 @@ describe('the validated revision cache', () => {
       expect(hit).toStrictEqual(full);
       expect(hit.plan!.changes.some((c) => c.firings && c.firings.after.length > 0)).toBe(true);
       expect([...hit.sources!.values()].every((s) => s.file.startsWith('examples/'))).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('the index beside a kept state holds each object, its content hash and place, and the warnings', async () => {
+    const full = await loadDesired(root, loadOpts());
+    await warm();
+    const cache = cacheFor();
+    const key = cache.key(root, await cache.digestFiles(root), loadOpts());
+    const index = cache.readIndex(key, root, 'r2', NOW);
+    expect(results()).toEqual(['hit']);
+    expect(index).toStrictEqual({
+      revision: 'r2',
+      manifests: full.manifests.map((m) => ({
+        kind: m.kind,
+        metadata: { name: m.metadata.name },
+        hash: contentHash(m.metadata, m.spec),
+        source: m.source,
+      })),
+      warnings: full.warnings ?? [],
+    });
+    events = [];
+    expect(cache.readIndex('another key', root, 'r2', NOW)).toBeNull();
+    expect(events).toEqual([{ result: 'miss', reason: 'the manifests or the engine config changed' }]);
+  });
+
+  it('an index edited or forged with a matching digest is ignored', async () => {
+    await warm();
+    const cache = cacheFor();
+    const key = cache.key(root, await cache.digestFiles(root), loadOpts());
+    const text = readFileSync(cache.indexFile, 'utf8');
+    const newline = text.indexOf('\n');
+    const header = JSON.parse(text.slice(0, newline)) as Record<string, unknown>;
+    const body = JSON.parse(text.slice(newline + 1)) as { files: string[]; entries: unknown[][] };
+    const forgedHash = text.slice(newline).replace(/"[0-9a-f]{64}"/, `"${'0'.repeat(64)}"`);
+    writeFileSync(cache.indexFile, text.slice(0, newline) + forgedHash);
+    events = [];
+    expect(cache.readIndex(key, root, 'r1', NOW)).toBeNull();
+    expect(events).toMatchObject([{ result: 'ignored', reason: /does not match its digest/ }]);
+    for (const change of [
+      (b: typeof body) => (b.entries[0]![0] = 99),
+      (b: typeof body) => b.entries.push(b.entries[0]!),
+      (b: typeof body) => (b.files[0] = '/etc/passwd'),
+      (b: typeof body) => (b.entries[0]![2] = 'not a hash'),
+      (b: typeof body) => (b.entries[0]![3] = b.files.length),
+      (b: typeof body) => b.entries[0]!.pop(),
+    ]) {
+      const copy = structuredClone(body);
+      change(copy);
+      const json = JSON.stringify(copy);
+      writeFileSync(cache.indexFile, `${JSON.stringify({ ...header, body: textDigest(json) })}\n${json}`);
+      events = [];
+      expect(cache.readIndex(key, root, 'r1', NOW)).toBeNull();
+      expect(results()).toEqual(['ignored']);
+    }
+  });
+
+  it("serve's sync on an unchanged revision plans from the index alone, as it would from the full state", async () => {
+    const store: SqliteStore = await openStore(dataDir);
+    try {
+      const clock = new ManualClock(NOW);
+      const source = new FolderSource(root);
+      const sync = (cache?: ValidatedRevisionCache, mode: 'apply' | 'plan' = 'plan') =>
+        reconcileOnce(source, store, clock, {
+          dataDir,
+          mode,
+          record: false,
+          detail: false,
+          load: loadOpts(cache),
+        });
+      expect((await sync(cacheFor(), 'apply')).reason).toBe('applied');
+      const full = await sync();
+      const reads = vi.spyOn(store, 'listObjects');
+      const getObject = vi.spyOn(store, 'getObject');
+      events = [];
+      const indexed = await sync(cacheFor());
+      expect(results()).toEqual(['hit']);
+      expect(indexed).toStrictEqual(full);
+      expect(indexed.reason).toBe('unchanged');
+      expect((await sync(cacheFor(), 'apply')).reason).toBe('unchanged');
+      expect(reads).not.toHaveBeenCalled();
+      expect(getObject).not.toHaveBeenCalled();
+      // A hand edit is a change: the full state is read from the cache, and the plan is as without a cache.
+      const tag = (await store.listObjects('Tag'))[0]!;
+      await store.putObjectByHand(
+        { ...tag, spec: { ...tag.spec, members: ['by-hand'] }, hash: 'f'.repeat(64) },
+        NOW,
+      );
+      const fullPlan = await sync();
+      events = [];
+      const fallback = await sync(cacheFor());
+      expect(results()).toEqual(['hit', 'hit']);
+      expect(fallback).toStrictEqual(fullPlan);
+      expect(fallback.plan!.changes).toMatchObject([
+        { action: 'update', kind: 'Tag', name: tag.name, drift: true },
+      ]);
     } finally {
       await store.close();
     }
