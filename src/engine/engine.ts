@@ -180,7 +180,7 @@ export class Engine {
 
   private async loadState(): Promise<void> {
     this.seenGeneration = await this.opts.store.generation();
-    this.state = buildState(await this.opts.store.listObjects());
+    this.state = buildState(await this.opts.store.listObjectSpecs());
   }
 
   /** The firing ledger's latest slot per schedule is the watermark: planning starts after it, never before. */

@@ -1,5 +1,5 @@
 import type { EventTriggerSpec, ScheduleSpec, TagSpec, TaskSpec, WebhookSpec } from '../manifest/types.js';
-import type { LiveObject } from '../store/types.js';
+import type { LiveObjectSpec } from '../store/types.js';
 import { indexTriggers, type TriggerDefinition, type TriggerIndex } from './events/match.js';
 
 /** The live objects the engine acts on, indexed for the hot paths (event matching, schedule firing). */
@@ -16,7 +16,7 @@ export interface EngineState {
   webhooks: Map<string, WebhookSpec>;
 }
 
-export function buildState(objects: readonly LiveObject[]): EngineState {
+export function buildState(objects: readonly LiveObjectSpec[]): EngineState {
   const state: EngineState = {
     tasks: new Map(),
     retired: new Set(),

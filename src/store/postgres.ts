@@ -8,7 +8,16 @@ import { PostgresReplicas } from './postgres-replicas.js';
 import { disabledWebhooksByName, type DisabledWebhookRow } from './disabled-webhooks.js';
 import { pgFirings } from './postgres-firings.js';
 import { pgActivity, type Queryable } from './postgres-runs.js';
-import { objectFromRow, SUMMARY_COLUMNS, summaryFromRow, type ObjectRow, type SummaryRow } from './rows.js';
+import {
+  objectFromRow,
+  SPEC_COLUMNS,
+  specFromRow,
+  SUMMARY_COLUMNS,
+  summaryFromRow,
+  type ObjectRow,
+  type SpecRow,
+  type SummaryRow,
+} from './rows.js';
 import type {
   AppliedRevision,
   ApplyWritesOptions,
@@ -19,6 +28,7 @@ import type {
   InsertRunsOptions,
   LeaderFence,
   LiveObject,
+  LiveObjectSpec,
   LiveObjectSummary,
   ObjectContent,
   ObjectWrite,
@@ -109,6 +119,14 @@ export class PostgresStore implements Store {
       `SELECT ${SUMMARY_COLUMNS} FROM objects ORDER BY kind, name`,
     );
     return (rows as SummaryRow[]).map(summaryFromRow);
+  }
+
+  async listObjectSpecs(): Promise<LiveObjectSpec[]> {
+    const { rows } = await this.read(
+      'list object specs',
+      `SELECT ${SPEC_COLUMNS} FROM objects ORDER BY kind, name`,
+    );
+    return (rows as SpecRow[]).map(specFromRow);
   }
 
   async getObject<K extends Kind>(kind: K, name: string): Promise<LiveObject<K> | undefined> {

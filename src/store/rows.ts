@@ -4,6 +4,7 @@ import type {
   FiringOutcome,
   FiringRecord,
   LiveObject,
+  LiveObjectSpec,
   LiveObjectSummary,
   ManagedBy,
   RunAttempt,
@@ -63,6 +64,15 @@ export function summaryFromRow(row: SummaryRow): LiveObjectSummary {
     managedBy: row.managed_by as ManagedBy,
     retiredAt: row.retired_at,
   };
+}
+
+/** The columns listObjectSpecs selects. */
+export const SPEC_COLUMNS = 'kind, name, spec, retired_at';
+
+export type SpecRow = Pick<ObjectRow, 'kind' | 'name' | 'spec' | 'retired_at'>;
+
+export function specFromRow(row: SpecRow): LiveObjectSpec {
+  return { kind: row.kind as Kind, name: row.name, spec: JSON.parse(row.spec), retiredAt: row.retired_at };
 }
 
 export interface EventRow {

@@ -10,7 +10,16 @@ import { StoreError } from './errors.js';
 import { FiringTable } from './firings.js';
 import { GroupCommit } from './group-commit.js';
 import { checkSchema, migrate } from './migrations.js';
-import { objectFromRow, SUMMARY_COLUMNS, summaryFromRow, type ObjectRow, type SummaryRow } from './rows.js';
+import {
+  objectFromRow,
+  SPEC_COLUMNS,
+  specFromRow,
+  SUMMARY_COLUMNS,
+  summaryFromRow,
+  type ObjectRow,
+  type SpecRow,
+  type SummaryRow,
+} from './rows.js';
 import { SyncStatusTable } from './sync-status.js';
 import type {
   AppliedRevision,
@@ -21,6 +30,7 @@ import type {
   FiringRecord,
   InsertRunsOptions,
   LiveObject,
+  LiveObjectSpec,
   LiveObjectSummary,
   ObjectContent,
   ObjectWrite,
@@ -165,6 +175,14 @@ export class SqliteStore implements Store {
     this.group.flush();
     const rows = this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM objects ORDER BY kind, name`).all();
     return (rows as SummaryRow[]).map(summaryFromRow);
+  }
+
+  async listObjectSpecs(): Promise<LiveObjectSpec[]> {
+    this.group.flush();
+    const rows = this.db.prepare(`SELECT ${SPEC_COLUMNS} FROM objects ORDER BY kind, name`).iterate();
+    const objects: LiveObjectSpec[] = [];
+    for (const row of rows as IterableIterator<SpecRow>) objects.push(specFromRow(row));
+    return objects;
   }
 
   async getObject<K extends Kind>(kind: K, name: string): Promise<LiveObject<K> | undefined> {

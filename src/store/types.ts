@@ -33,6 +33,9 @@ export type LiveObjectSummary = Pick<LiveObject, 'kind' | 'name' | 'hash' | 'man
   appliedHash: string | null;
 };
 
+/** A live object as the engine runs it: its spec, and whether it is retired; no metadata, hashes or owner. */
+export type LiveObjectSpec = Pick<LiveObject, 'kind' | 'name' | 'spec' | 'retiredAt'>;
+
 /** The content of a create or update. */
 export interface ObjectContent<K extends Kind = Kind> {
   kind: K;
@@ -350,6 +353,8 @@ export interface Store {
   listObjects(kind?: Kind): Promise<LiveObject[]>;
   /** Every live object's kind, name, hashes, owner and retirement, in listObjects' order, without parsing content. */
   listObjectSummaries(): Promise<LiveObjectSummary[]>;
+  /** Every live object's kind, name, spec and retirement, in listObjects' order: the engine's (re)load. */
+  listObjectSpecs(): Promise<LiveObjectSpec[]>;
   getObject<K extends Kind>(kind: K, name: string): Promise<LiveObject<K> | undefined>;
   /** All writes in one transaction, recorded with the revision they came from; sets the applied revision. */
   applyWrites(writes: ObjectWrite[], revision: string, at: Date, opts?: ApplyWritesOptions): Promise<void>;

@@ -229,6 +229,43 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect(mine).toMatchObject({ managedBy: 'api', appliedHash: null, retiredAt: null });
         expect(summaries[1]).not.toHaveProperty('spec');
       });
+
+      it('lists every object spec and retirement in listObjects order, for the engine', async () => {
+        expect(await store.listObjectSpecs()).toEqual([]);
+        const metadata = { name: 'once' };
+        const spec = { objectType: 'vms', action: 'power-on', deleteAfterRun: true };
+        const task = {
+          kind: 'Task' as const,
+          name: 'once',
+          metadata,
+          spec,
+          hash: contentHash(metadata, spec),
+        };
+        await store.applyWrites(
+          [
+            { action: 'create', object: tag('b', ['x', 'y']) },
+            { action: 'create', object: task },
+          ],
+          'r1',
+          AT,
+        );
+        await store.putObjectByHand(tag('a'), AT);
+        await store.retireTask('once', at(1000));
+        const specs = await store.listObjectSpecs();
+        expect(specs).toEqual(
+          (await store.listObjects()).map((o) => ({
+            kind: o.kind,
+            name: o.name,
+            spec: o.spec,
+            retiredAt: o.retiredAt,
+          })),
+        );
+        expect(specs).toEqual([
+          { kind: 'Tag', name: 'a', spec: { category: 'vms', members: ['a'] }, retiredAt: null },
+          { kind: 'Tag', name: 'b', spec: { category: 'vms', members: ['x', 'y'] }, retiredAt: null },
+          { kind: 'Task', name: 'once', spec, retiredAt: at(1000).toISOString() },
+        ]);
+      });
     });
 
     describe('meta', () => {
