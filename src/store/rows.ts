@@ -1,4 +1,4 @@
-import type { Kind } from '../manifest/types.js';
+import { KINDS, type Kind } from '../manifest/types.js';
 import type {
   DeliveryIdentity,
   FiringOutcome,
@@ -28,19 +28,25 @@ export interface ObjectRow {
   retired_at: string | null;
 }
 
+/** The one string of each kind and owner, instead of a copy per row: 100,000s of rows come back at once. */
+const KIND_NAMES = new Map<string, Kind>(KINDS.map((k) => [k, k]));
+const kindOf = (text: string): Kind => KIND_NAMES.get(text) ?? (text as Kind);
+const ownerOf = (text: string): ManagedBy =>
+  text === 'taskops' ? 'taskops' : text === 'api' ? 'api' : (text as ManagedBy);
+
 /** The applied hash, as the very string of `hash` when equal (nearly always): one string per object, not two. */
 const appliedHashOf = (row: { hash: string; applied_hash: string | null }): string | null =>
   row.applied_hash === row.hash ? row.hash : row.applied_hash;
 
 export function objectFromRow(row: ObjectRow): LiveObject {
   return {
-    kind: row.kind as Kind,
+    kind: kindOf(row.kind),
     name: row.name,
     metadata: JSON.parse(row.metadata),
     spec: JSON.parse(row.spec),
     hash: row.hash,
     appliedHash: appliedHashOf(row),
-    managedBy: row.managed_by as ManagedBy,
+    managedBy: ownerOf(row.managed_by),
     revision: row.revision,
     updatedAt: row.updated_at,
     retiredAt: row.retired_at,
@@ -57,11 +63,11 @@ export type SummaryRow = Pick<
 
 export function summaryFromRow(row: SummaryRow): LiveObjectSummary {
   return {
-    kind: row.kind as Kind,
+    kind: kindOf(row.kind),
     name: row.name,
     hash: row.hash,
     appliedHash: appliedHashOf(row),
-    managedBy: row.managed_by as ManagedBy,
+    managedBy: ownerOf(row.managed_by),
     retiredAt: row.retired_at,
   };
 }
@@ -72,7 +78,7 @@ export const SPEC_COLUMNS = 'kind, name, spec, retired_at';
 export type SpecRow = Pick<ObjectRow, 'kind' | 'name' | 'spec' | 'retired_at'>;
 
 export function specFromRow(row: SpecRow): LiveObjectSpec {
-  return { kind: row.kind as Kind, name: row.name, spec: JSON.parse(row.spec), retiredAt: row.retired_at };
+  return { kind: kindOf(row.kind), name: row.name, spec: JSON.parse(row.spec), retiredAt: row.retired_at };
 }
 
 export interface EventRow {
