@@ -54,14 +54,16 @@ export function ReplayButton({ runId, onReplayed }: { runId: string; onReplayed?
   </span>`;
 }
 
-/** Re-enables a Webhook its receiver disabled with 410 Gone (`POST /api/v1/webhooks/{name}/enable`). */
+/**
+ * Re-enables a Webhook its receiver disabled with 410 Gone (`POST /api/v1/webhooks/{name}/enable`); the page
+ * says so once the alert holding this button is gone.
+ */
 export function ReenableButton({ webhook, onEnabled }: { webhook: string; onEnabled: () => void }) {
   const [state, start] = useAction<unknown>();
   const click = () =>
     start(() => send('POST', `/api/v1/webhooks/${encodeURIComponent(webhook)}/enable`, {}), onEnabled);
   return html`<span class="action">
     <button class="reenable" disabled=${state.busy} onClick=${click}>Re-enable</button>
-    ${state.done ? html` <span class="ok">Deliveries are sent again.</span>` : null}
     <${Problem} error=${state.error} />
   </span>`;
 }

@@ -1,3 +1,4 @@
+import { useState } from 'preact/hooks';
 import { ReenableButton, ReplayButton } from '../actions.js';
 import { Badge, link, Problem, runLink, SourceRef, taskLink, triggerText, When } from '../components.js';
 import { q } from '../api.js';
@@ -138,6 +139,12 @@ export function Webhooks() {
     `/api/v1/deliveries${q({ failed: '1', limit: String(FAILED_SHOWN) })}`,
   );
   const status = useApi<StatusView>('/api/v1/status');
+  // Said on the page, not in the alert: the alert goes as soon as the status is read again.
+  const [reenabled, setReenabled] = useState<ReadonlySet<string>>(new Set());
+  const enabled = (name: string) => () => {
+    setReenabled((names) => new Set([...names, name]));
+    status.reload();
+  };
   const webhooks = objects.data?.objects ?? [];
   return html`
     <h1>Webhooks</h1>
@@ -152,7 +159,8 @@ export function Webhooks() {
       const dead = (failed.data?.deliveries ?? []).filter((d) => d.webhook === o.name);
       return html`<section class="object" data-webhook=${o.name} key=${o.name}>
         <h2>${o.name} <${SourceRef} source=${o.source} /></h2>
-        ${disabled ? html`<${Disabled} name=${o.name} disabled=${disabled} onEnabled=${status.reload} />` : null}
+        ${disabled ? html`<${Disabled} name=${o.name} disabled=${disabled} onEnabled=${enabled(o.name)} />` : null}
+        ${!disabled && reenabled.has(o.name) ? html`<p class="ok" role="status">Deliveries are sent again.</p>` : null}
         <p>
           ${spec.url ? html`URL <code>${spec.url}</code>` : `URL from ${secretRef(spec.urlFrom)}`}${facts(spec)}
         </p>
