@@ -118,16 +118,20 @@ async function main(): Promise<void> {
       .sort((a, b) => a - b);
     // The tail by second of acceptance: a stall shows as one bad second, a slow drain as a rising line.
     const bySecond = new Map<number, number[]>();
-    const firstAt = Math.min(...rows.filter((r) => ids.has(r.id)).map((r) => Date.parse(r.at)));
+    // A loop, not Math.min(...): a spread of 150,000 arguments overflows the stack.
+    let firstAt = Infinity;
+    for (const r of rows) if (ids.has(r.id)) firstAt = Math.min(firstAt, Date.parse(r.at));
     for (const r of rows.filter((x) => ids.has(x.id))) {
       const sec = Math.floor((Date.parse(r.at) - firstAt) / 1000);
-      bySecond.set(sec, [...(bySecond.get(sec) ?? []), Date.parse(r.started) - Date.parse(r.at)]);
+      const waits = bySecond.get(sec) ?? [];
+      waits.push(Date.parse(r.started) - Date.parse(r.at));
+      bySecond.set(sec, waits);
     }
     console.log(
       '  max wait by second of acceptance (ms): ' +
         [...bySecond.entries()]
           .sort((a, b) => a[0] - b[0])
-          .map(([sec, l]) => `${sec}:${Math.max(...l)}`)
+          .map(([sec, l]) => `${sec}:${l.reduce((a, b) => Math.max(a, b), 0)}`)
           .join(' '),
     );
     const p50 = percentile(latencies, 50);
