@@ -132,3 +132,46 @@ describe('run ids derived from their cause', () => {
     expect(causedRunId('not a date', 'evt', 'task', null)).toMatch(/^run_0{11}[0-9a-f]{13}$/);
   });
 });
+
+describe('concurrency: replace', () => {
+  const newQueue = (release: Promise<void>) =>
+    new RunQueue(
+      4,
+      async () => release,
+      (_j, err) => {
+        throw err;
+      },
+    );
+  const replacing = (runId: string): Job => ({ ...job(runId, 'same-key'), policy: 'replace' });
+
+  it('stops the older run only once the newer one is stored', async () => {
+    const release = deferred();
+    const queue = newQueue(release.promise);
+    const older = replacing('older');
+    queue.reserve(older);
+    queue.commit(older);
+    const newer = replacing('newer');
+    expect(queue.reserve(newer)).toBe('start');
+    expect(older.controller.signal.aborted).toBe(false);
+    queue.commit(newer);
+    expect(older.controller.signal.aborted).toBe(true);
+    expect(newer.controller.signal.aborted).toBe(false);
+    release.resolve();
+    await queue.whenIdle();
+  });
+
+  it('leaves the older run alone when the newer one was not stored here (another engine stored it first)', async () => {
+    const release = deferred();
+    const queue = newQueue(release.promise);
+    const older = replacing('older');
+    queue.reserve(older);
+    queue.commit(older);
+    const lost = replacing('lost');
+    queue.reserve(lost);
+    queue.release(lost);
+    expect(older.controller.signal.aborted).toBe(false);
+    release.resolve();
+    await queue.whenIdle();
+    expect(queue.has('older')).toBe(false);
+  });
+});

@@ -26,7 +26,8 @@ export type Admission = 'start' | 'wait' | 'skip';
  * Bounded concurrency with per-key policies, in two steps so a run can be stored in the state its admission
  * decided: `reserve` decides (and holds a slot for `start`) synchronously, `commit` hands the job over once
  * stored, or `release` drops it. Parked jobs (delayed runs) keep their key busy but hold no slot.
- * forbid: a new job for a busy key is skipped; replace: the busy key's jobs are aborted, the new one admitted.
+ * forbid: a new job for a busy key is skipped; replace: the new one is admitted, and the busy key's jobs are
+ * aborted once it is stored (`commit`).
  */
 export class RunQueue {
   private readonly pending = new Deque<Job>();
@@ -35,6 +36,8 @@ export class RunQueue {
   private readonly byRunId = new Map<string, Job>();
   private readonly reserved = new Set<Job>();
   private readonly parked = new Set<Job>();
+  /** A `replace` job admitted and not yet stored: the jobs it stops once it is. */
+  private readonly replacing = new Map<Job, Job[]>();
   /** Slots held: jobs claiming or in their driver. */
   private running = 0;
   /** Jobs launched and not yet done; a job recording its end has given its slot back already. */
@@ -53,10 +56,9 @@ export class RunQueue {
     const current = this.busy.get(job.key);
     if (current && current.size > 0) {
       if (job.policy === 'forbid') return 'skip';
-      if (job.policy === 'replace') {
-        for (const other of current)
-          other.controller.abort(new Error('replaced by a newer run (concurrency: replace)'));
-      }
+      // Aborted only once the new run is stored (commit): an engine whose run lost the store's race (another
+      // replica stored that slot or event first) must not have stopped its older run for nothing.
+      if (job.policy === 'replace') this.replacing.set(job, [...current]);
     }
     this.hold(job);
     if (this.running < this.maxConcurrent && this.pending.length === 0) {
@@ -69,6 +71,9 @@ export class RunQueue {
 
   /** The job is stored: a `start` job executes now, a `wait` job joins the line. */
   commit(job: Job): void {
+    for (const other of this.replacing.get(job) ?? [])
+      other.controller.abort(new Error('replaced by a newer run (concurrency: replace)'));
+    this.replacing.delete(job);
     if (this.reserved.delete(job)) this.launch(job);
     else {
       this.pending.push(job);
@@ -78,6 +83,7 @@ export class RunQueue {
 
   /** The job will not run here (its run was there already, or could not be stored). */
   release(job: Job): void {
+    this.replacing.delete(job);
     if (this.reserved.delete(job)) this.running--;
     this.letGo(job);
     this.pump();
