@@ -11,7 +11,8 @@ import Database from 'better-sqlite3';
 import { causedRunId, newEventId } from '../../src/engine/runs/ids.js';
 import { ActivityTables } from '../../src/store/activity.js';
 import { openStore } from '../../src/store/index.js';
-import type { EngineEvent, RunRecord } from '../../src/store/types.js';
+import type { EngineEvent } from '../../src/store/types.js';
+import { runRecord } from '../../test/helpers/runs.js';
 import { tempDir } from './tempdir.js';
 
 const RUNS = Number(process.argv[2] ?? 5600);
@@ -42,27 +43,12 @@ const oneRun = db.transaction((j: number) => {
   const at = now.toISOString();
   const cause = event(now, j);
   tables.addEvent(cause);
-  const run: RunRecord = {
-    runId: causedRunId(cause.at, cause.id, `task-${j % 200}`, null),
+  const run = runRecord(causedRunId(cause.at, cause.id, `task-${j % 200}`, null), {
     task: `task-${j % 200}`,
-    status: 'queued',
     trigger: { kind: 'event', name: `trigger-${j % 200}`, event: cause.id },
     target: { objectType: 'jobs', name: `job-${j % 200}` },
     queuedAt: at,
-    startedAt: null,
-    finishedAt: null,
-    durationMs: null,
-    attempts: 0,
-    error: null,
-    details: null,
-    attemptStartedAt: null,
-    nextAttemptAt: null,
-    owner: null,
-    leaseUntil: null,
-    interruptions: 0,
-    attemptLog: [],
-    delivery: null,
-  };
+  });
   tables.insertRun(run);
   tables.claimRun(run.runId, 'queued', {
     owner: OWNER,
