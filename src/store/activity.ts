@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
 import { eventFromRow, jsonColumn, runFromRow, runToRow, type EventRow, type RunRow } from './rows.js';
+import { claimedRecord, delayedRecord, derivable, finishedRecord } from './transitions.js';
 import type {
   EngineEvent,
   RunCancel,
@@ -24,7 +25,8 @@ const CUT_OFF = 'interruptions + 1 > @max';
 /**
  * Durable events and run records: the engine's side of the SQLite store. Statements are prepared once
  * (preparing costs more than running most of them). Each run transition is one UPDATE … WHERE on the state it
- * expects, RETURNING the changed row: no row back means another caller won.
+ * expects, RETURNING the changed row (or, given the caller's record, only its change count): nothing changed
+ * means another caller won.
  */
 export class ActivityTables {
   private readonly insertEventStmt: Database.Statement;
@@ -37,9 +39,12 @@ export class ActivityTables {
   private readonly pruneRunsStmt: Database.Statement;
   private readonly pruneEventsStmt: Database.Statement;
   private readonly claimStmt: Database.Statement;
+  private readonly claimQuietStmt: Database.Statement;
   private readonly renewStmt: Database.Statement;
   private readonly delayStmt: Database.Statement;
+  private readonly delayQuietStmt: Database.Statement;
   private readonly finishStmt: Database.Statement;
+  private readonly finishQuietStmt: Database.Statement;
   private readonly cancelStmt: Database.Statement;
   private readonly interruptStmt: Database.Statement;
 
@@ -79,33 +84,32 @@ export class ActivityTables {
     );
     this.pruneEventsStmt = db.prepare(`DELETE FROM events WHERE at < ? AND status = 'processed'`);
     // A delayed run is taken only once due, so no engine cuts its backoff short.
-    this.claimStmt = db.prepare(
-      `UPDATE runs SET status = 'running', owner = @owner, lease_until = @leaseUntil, attempts = attempts + 1,
-         started_at = COALESCE(started_at, @at), attempt_started_at = @at, next_attempt_at = NULL,
-         delivery = COALESCE(delivery, @delivery)
-       WHERE run_id = @runId AND status = @from AND (@from = 'queued' OR next_attempt_at <= @at)
-       RETURNING *`,
-    );
+    const claim = `UPDATE runs SET status = 'running', owner = @owner, lease_until = @leaseUntil,
+         attempts = attempts + 1, started_at = COALESCE(started_at, @at), attempt_started_at = @at,
+         next_attempt_at = NULL, delivery = COALESCE(delivery, @delivery)
+       WHERE run_id = @runId AND status = @from AND (@from = 'queued' OR next_attempt_at <= @at)`;
+    // Each transition twice: RETURNING the changed row, and without, for a caller whose record it derives
+    // the result from (src/store/transitions.ts): RETURNING * doubled the cost of the statement.
+    this.claimStmt = db.prepare(`${claim} RETURNING *`);
+    this.claimQuietStmt = db.prepare(claim);
     this.renewStmt = db.prepare(
       `UPDATE runs SET lease_until = @until
        WHERE owner = @owner AND status = 'running' AND run_id IN (SELECT value FROM json_each(@ids))
        RETURNING run_id`,
     );
-    this.delayStmt = db.prepare(
-      `UPDATE runs SET status = 'delayed', owner = NULL, lease_until = NULL, next_attempt_at = @nextAttemptAt,
+    const delay = `UPDATE runs SET status = 'delayed', owner = NULL, lease_until = NULL, next_attempt_at = @nextAttemptAt,
          interruptions = interruptions + @interrupted, attempt_log = json_insert(attempt_log, '$[#]', json(@attempt)),
          error = @error, details = @details
-       WHERE run_id = @runId AND status = 'running' AND owner = @owner AND attempts = @attemptNo
-       RETURNING *`,
-    );
-    this.finishStmt = db.prepare(
-      `UPDATE runs SET status = @status, lease_until = NULL, finished_at = @at, duration_ms = @durationMs,
+       WHERE run_id = @runId AND status = 'running' AND owner = @owner AND attempts = @attemptNo`;
+    this.delayStmt = db.prepare(`${delay} RETURNING *`);
+    this.delayQuietStmt = db.prepare(delay);
+    const finish = `UPDATE runs SET status = @status, lease_until = NULL, finished_at = @at, duration_ms = @durationMs,
          attempts = attempts - @idle,
          interruptions = interruptions + @interrupted, attempt_log = json_insert(attempt_log, '$[#]', json(@attempt)),
          error = @error, details = @details
-       WHERE run_id = @runId AND status = 'running' AND owner = @owner AND attempts = @attemptNo
-       RETURNING *`,
-    );
+       WHERE run_id = @runId AND status = 'running' AND owner = @owner AND attempts = @attemptNo`;
+    this.finishStmt = db.prepare(`${finish} RETURNING *`);
+    this.finishQuietStmt = db.prepare(finish);
     this.cancelStmt = db.prepare(
       `UPDATE runs SET status = @status, started_at = COALESCE(started_at, @at), finished_at = @at,
          duration_ms = ${msBetween('COALESCE(started_at, @at)', '@at')}, next_attempt_at = NULL, error = @error
@@ -173,17 +177,20 @@ export class ActivityTables {
     return this.insertRunStmt.run(runToRow(run)).changes > 0;
   }
 
-  claimRun(runId: string, from: WaitingRunStatus, claim: RunClaim): RunRecord | null {
-    return this.changed(
-      this.claimStmt.get({
-        runId,
-        from,
-        owner: claim.owner,
-        leaseUntil: claim.leaseUntil.toISOString(),
-        at: claim.at.toISOString(),
-        delivery: jsonColumn(claim.delivery),
-      }),
-    );
+  /** With `seen` (the run's record as inserted or read) a claim from `queued` derives its result from it. */
+  claimRun(runId: string, from: WaitingRunStatus, claim: RunClaim, seen?: RunRecord): RunRecord | null {
+    const params = {
+      runId,
+      from,
+      owner: claim.owner,
+      leaseUntil: claim.leaseUntil.toISOString(),
+      at: claim.at.toISOString(),
+      delivery: jsonColumn(claim.delivery),
+    };
+    if (from === 'queued' && derivable(seen, runId)) {
+      return this.claimQuietStmt.run(params).changes > 0 ? claimedRecord(seen, claim, params.delivery) : null;
+    }
+    return this.changed(this.claimStmt.get(params));
   }
 
   renewLeases(owner: string, runIds: readonly string[], until: Date): string[] {
@@ -198,37 +205,47 @@ export class ActivityTables {
     return rows.map((r) => r.run_id);
   }
 
-  delayRun(runId: string, owner: string, retry: RunRetry): RunRecord | null {
-    return this.changed(
-      this.delayStmt.get({
-        runId,
-        owner,
-        nextAttemptAt: retry.nextAttemptAt.toISOString(),
-        interrupted: retry.attempt.outcome === 'interrupted' ? 1 : 0,
-        attempt: JSON.stringify(retry.attempt),
-        attemptNo: retry.attempt.attempt,
-        error: retry.error,
-        details: jsonColumn(retry.details),
-      }),
-    );
+  /** With `seen` (the run's record as its claim returned it) the result is derived from it. */
+  delayRun(runId: string, owner: string, retry: RunRetry, seen?: RunRecord): RunRecord | null {
+    const params = {
+      runId,
+      owner,
+      nextAttemptAt: retry.nextAttemptAt.toISOString(),
+      interrupted: retry.attempt.outcome === 'interrupted' ? 1 : 0,
+      attempt: JSON.stringify(retry.attempt),
+      attemptNo: retry.attempt.attempt,
+      error: retry.error,
+      details: jsonColumn(retry.details),
+    };
+    if (derivable(seen, runId)) {
+      return this.delayQuietStmt.run(params).changes > 0
+        ? delayedRecord(seen, retry, params.attempt, params.details)
+        : null;
+    }
+    return this.changed(this.delayStmt.get(params));
   }
 
-  finishRun(runId: string, owner: string, outcome: RunOutcome): RunRecord | null {
-    return this.changed(
-      this.finishStmt.get({
-        runId,
-        owner,
-        status: outcome.status,
-        idle: outcome.acted === false ? 1 : 0,
-        at: outcome.at.toISOString(),
-        durationMs: outcome.durationMs,
-        interrupted: outcome.attempt.outcome === 'interrupted' ? 1 : 0,
-        attempt: JSON.stringify(outcome.attempt),
-        attemptNo: outcome.attempt.attempt,
-        error: outcome.error,
-        details: jsonColumn(outcome.details),
-      }),
-    );
+  /** With `seen` (the run's record as its claim returned it) the result is derived from it. */
+  finishRun(runId: string, owner: string, outcome: RunOutcome, seen?: RunRecord): RunRecord | null {
+    const params = {
+      runId,
+      owner,
+      status: outcome.status,
+      idle: outcome.acted === false ? 1 : 0,
+      at: outcome.at.toISOString(),
+      durationMs: outcome.durationMs,
+      interrupted: outcome.attempt.outcome === 'interrupted' ? 1 : 0,
+      attempt: JSON.stringify(outcome.attempt),
+      attemptNo: outcome.attempt.attempt,
+      error: outcome.error,
+      details: jsonColumn(outcome.details),
+    };
+    if (derivable(seen, runId)) {
+      return this.finishQuietStmt.run(params).changes > 0
+        ? finishedRecord(seen, outcome, params.attempt, params.details)
+        : null;
+    }
+    return this.changed(this.finishStmt.get(params));
   }
 
   cancelRun(runId: string, from: WaitingRunStatus, end: RunCancel): RunRecord | null {

@@ -371,6 +371,7 @@ export class PostgresStore implements Store {
     );
   }
 
+  // No `seen` here: the round trip costs the time, not the row it brings back.
   async claimRun(runId: string, from: WaitingRunStatus, claim: RunClaim): Promise<RunRecord | null> {
     return this.run(`claim run ${runId}`, (db) => pgActivity.claimRun(db, runId, from, claim));
   }

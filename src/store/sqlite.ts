@@ -404,8 +404,13 @@ export class SqliteStore implements Store {
   }
 
   // Each transition is one compare-and-set UPDATE; the group commit puts those of one turn in one transaction.
-  async claimRun(runId: string, from: WaitingRunStatus, claim: RunClaim): Promise<RunRecord | null> {
-    return this.group.enqueue(`claim run ${runId}`, () => this.activity.claimRun(runId, from, claim));
+  async claimRun(
+    runId: string,
+    from: WaitingRunStatus,
+    claim: RunClaim,
+    seen?: RunRecord,
+  ): Promise<RunRecord | null> {
+    return this.group.enqueue(`claim run ${runId}`, () => this.activity.claimRun(runId, from, claim, seen));
   }
 
   async renewLeases(owner: string, runIds: readonly string[], until: Date): Promise<string[]> {
@@ -413,13 +418,18 @@ export class SqliteStore implements Store {
     return this.single(`renew the leases of ${owner}`, () => this.activity.renewLeases(owner, runIds, until));
   }
 
-  async delayRun(runId: string, owner: string, retry: RunRetry): Promise<RunRecord | null> {
-    return this.group.enqueue(`delay run ${runId}`, () => this.activity.delayRun(runId, owner, retry));
+  async delayRun(runId: string, owner: string, retry: RunRetry, seen?: RunRecord): Promise<RunRecord | null> {
+    return this.group.enqueue(`delay run ${runId}`, () => this.activity.delayRun(runId, owner, retry, seen));
   }
 
-  async finishRun(runId: string, owner: string, outcome: RunOutcome): Promise<RunRecord | null> {
+  async finishRun(
+    runId: string,
+    owner: string,
+    outcome: RunOutcome,
+    seen?: RunRecord,
+  ): Promise<RunRecord | null> {
     return this.group.enqueue(`record the end of run ${runId}`, () =>
-      this.activity.finishRun(runId, owner, outcome),
+      this.activity.finishRun(runId, owner, outcome, seen),
     );
   }
 

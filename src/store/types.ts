@@ -401,17 +401,27 @@ export interface Store {
    * One boolean per run: inserted, or already there (or its slot was).
    */
   insertRuns(runs: readonly RunRecord[], opts?: InsertRunsOptions): Promise<boolean[]>;
-  /** queued | delayed (due by `claim.at`) → running, owned by `claim.owner`; attempts + 1. Null when lost. */
-  claimRun(runId: string, from: WaitingRunStatus, claim: RunClaim): Promise<RunRecord | null>;
+  /**
+   * queued | delayed (due by `claim.at`) → running, owned by `claim.owner`; attempts + 1. Null when lost.
+   * `seen`, here and in `delayRun`/`finishRun`: the run's record as the caller last got it from the store
+   * (inserted, read, or returned by the previous transition). A store may derive the result from it instead of
+   * reading the row back (src/store/transitions.ts says why that is exact); the result is the same.
+   */
+  claimRun(
+    runId: string,
+    from: WaitingRunStatus,
+    claim: RunClaim,
+    seen?: RunRecord,
+  ): Promise<RunRecord | null>;
   /** Extends the leases of `owner`'s running runs among `runIds`; returns the ids still owned. */
   renewLeases(owner: string, runIds: readonly string[], until: Date): Promise<string[]>;
   /**
    * running (owned, at attempt `retry.attempt.attempt`) → delayed until `retry.nextAttemptAt`, the attempt
    * logged. Null when the run is no longer at that attempt of that owner (recovered, maybe taken again).
    */
-  delayRun(runId: string, owner: string, retry: RunRetry): Promise<RunRecord | null>;
+  delayRun(runId: string, owner: string, retry: RunRetry, seen?: RunRecord): Promise<RunRecord | null>;
   /** running (owned, at attempt `outcome.attempt.attempt`) → a final state, the attempt logged. Null when lost. */
-  finishRun(runId: string, owner: string, outcome: RunOutcome): Promise<RunRecord | null>;
+  finishRun(runId: string, owner: string, outcome: RunOutcome, seen?: RunRecord): Promise<RunRecord | null>;
   /** queued | delayed → skipped | cancelled. Null when the run was no longer in `from`. */
   cancelRun(runId: string, from: WaitingRunStatus, end: RunCancel): Promise<RunRecord | null>;
   /**

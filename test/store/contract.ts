@@ -536,6 +536,88 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         });
       });
 
+      it("derives a transition's result from the caller's record exactly as a read of the row gives it", async () => {
+        // Twins: the same life with the caller's record (`seen`) and without; each step must equal a read.
+        const life = async (id: string, withSeen: boolean) => {
+          const steps: Array<RunRecord | null> = [];
+          const run = runRecord(id, { trigger: { kind: 'manual', name: null, event: null, keep: true } });
+          await store.insertRun(run);
+          const seen = (r: RunRecord | null) => (withSeen ? (r ?? undefined) : undefined);
+          const claimed = await store.claimRun(
+            id,
+            'queued',
+            { ...claim('a'), delivery: { id: 'msg_1', body: '{"n":"é"}' } },
+            seen(run),
+          );
+          steps.push(claimed, (await store.getRun(id)) ?? null);
+          const delayed = await store.delayRun(
+            id,
+            'a',
+            {
+              nextAttemptAt: at(1000),
+              attempt: attempt(1, 'interrupted', 'shut down'),
+              error: 'shut down',
+              details: { status: 503, skipped: undefined, nested: [{ a: 1 }] },
+            },
+            seen(claimed),
+          );
+          steps.push(delayed, (await store.getRun(id)) ?? null);
+          // From delayed the store reads the row back (another engine may have taken the run since).
+          const again = await store.claimRun(id, 'delayed', claim('b', at(1000)), seen(delayed));
+          steps.push(again, (await store.getRun(id)) ?? null);
+          const lost = await store.finishRun(
+            id,
+            'a',
+            {
+              status: 'failed',
+              at: at(2000),
+              durationMs: 5,
+              attempt: attempt(2, 'failed'),
+              error: 'x',
+              details: null,
+            },
+            seen(again),
+          );
+          steps.push(lost);
+          const done = await store.finishRun(
+            id,
+            'b',
+            {
+              status: 'failed',
+              at: at(2000),
+              durationMs: 2000,
+              attempt: attempt(2, 'failed', 'refused'),
+              error: 'refused',
+              details: { reason: 'bad argument' },
+              acted: false,
+            },
+            seen(again),
+          );
+          steps.push(done, (await store.getRun(id)) ?? null);
+          return steps;
+        };
+        const derived = await life('derived', true);
+        const read = await life('read', false);
+        for (let i = 0; i < derived.length; i += 1) {
+          expect(derived[i] === null ? null : { ...derived[i], runId: 'read' }).toStrictEqual(read[i]);
+        }
+        // Each derived step equals the read that follows it; the lost finish is null both ways.
+        expect(derived[0]).toStrictEqual(derived[1]);
+        expect(derived[2]).toStrictEqual(derived[3]);
+        expect(derived[4]).toStrictEqual(derived[5]);
+        expect(derived[6]).toBeNull();
+        expect(derived[7]).toStrictEqual(derived[8]);
+        expect(derived[8]).toMatchObject({ status: 'failed', attempts: 1, interruptions: 1 });
+      });
+
+      it("loses a claim given the caller's record when the run is no longer queued", async () => {
+        const run = runRecord('r1');
+        await store.insertRun(run);
+        expect(await store.claimRun('r1', 'queued', claim('a'), run)).not.toBeNull();
+        expect(await store.claimRun('r1', 'queued', claim('b'), run)).toBeNull();
+        expect((await store.getRun('r1'))?.owner).toBe('a');
+      });
+
       it('does not count a last attempt that did nothing (refused before acting)', async () => {
         await store.insertRun(runRecord('r1'));
         await store.claimRun('r1', 'queued', claim('a'));

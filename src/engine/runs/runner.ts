@@ -335,12 +335,17 @@ export class Runner {
     const now = this.opts.clock.now();
     let claimed: RunRecord | null;
     try {
-      claimed = await this.opts.store.claimRun(runId, from, {
-        owner: this.opts.owner,
-        at: now,
-        leaseUntil: new Date(now.getTime() + this.opts.leaseMs),
-        delivery: prepareDelivery(this.input(job, task, now)),
-      });
+      claimed = await this.opts.store.claimRun(
+        runId,
+        from,
+        {
+          owner: this.opts.owner,
+          at: now,
+          leaseUntil: new Date(now.getTime() + this.opts.leaseMs),
+          delivery: prepareDelivery(this.input(job, task, now)),
+        },
+        job.run,
+      );
       this.health.settled(runId);
     } catch (err) {
       // Still waiting in the store: try the claim again later.
@@ -427,16 +432,21 @@ export class Runner {
     const status = result.ok ? 'succeeded' : interrupted ? 'interrupted' : 'failed';
     const durationMs = finished.getTime() - Date.parse(run.startedAt ?? started.toISOString());
     const done = await this.record(run.runId, 'record the end of', () =>
-      this.opts.store.finishRun(run.runId, this.opts.owner, {
-        status,
-        at: finished,
-        durationMs,
-        attempt,
-        error,
-        details,
-        // A driver that refused before acting (a bad argument, a missing secret) made no attempt.
-        acted: result.attempts > 0 || interrupted,
-      }),
+      this.opts.store.finishRun(
+        run.runId,
+        this.opts.owner,
+        {
+          status,
+          at: finished,
+          durationMs,
+          attempt,
+          error,
+          details,
+          // A driver that refused before acting (a bad argument, a missing secret) made no attempt.
+          acted: result.attempts > 0 || interrupted,
+        },
+        run,
+      ),
     );
     if (done === GAVE_UP) return;
     if (!done) {
@@ -481,7 +491,7 @@ export class Runner {
   private async delay(job: Job, retry: Parameters<Store['delayRun']>[2], finished: Date): Promise<void> {
     const { runId } = job.run;
     const delayed = await this.record(runId, 'delay', () =>
-      this.opts.store.delayRun(runId, this.opts.owner, retry),
+      this.opts.store.delayRun(runId, this.opts.owner, retry, job.run),
     );
     if (delayed === GAVE_UP || !delayed) return;
     if (retry.attempt.outcome === 'interrupted') this.logInterrupted(delayed, finished);
