@@ -144,6 +144,12 @@ export const MIGRATIONS: ReadonlyArray<string> = [
   `
   CREATE INDEX events_at ON events (at);
   `,
+  // Only pending events are looked up by status (the backlog, oldest first): an index of those alone, so the
+  // events stored already processed (every run's tasks/succeeded) and each acknowledgement write none.
+  `
+  DROP INDEX events_status;
+  CREATE INDEX events_pending ON events (status) WHERE status = 'pending';
+  `,
 ];
 
 /** Brings the database to the latest schema, in one immediate transaction so two processes never both migrate. */

@@ -14,6 +14,7 @@ import {
   type ObjectContent,
   type RunAttempt,
   type RunFilter,
+  type RunRecord,
   type Store,
 } from '../../src/store/index.js';
 import { runRecord } from '../helpers/runs.js';

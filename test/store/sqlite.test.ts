@@ -52,6 +52,34 @@ describe('SqliteStore', () => {
     expect(plan.map((p) => p.detail)).toEqual(['SEARCH events USING INDEX events_at (at>?)']);
   });
 
+  it('finds the pending events through an index of those alone: processed events are in no status index', async () => {
+    const event = (id: string) => ({
+      id,
+      type: 'users',
+      name: 'login',
+      object: null,
+      fields: {},
+      at: AT.toISOString(),
+    });
+    await store.addEvents([event('e1'), event('e2'), event('e3')]);
+    await store.markEventProcessed('e2');
+    const db = new Database(join(dir, 'data', 'taskops.db'), { readonly: true });
+    const plan = db
+      .prepare(`EXPLAIN QUERY PLAN SELECT * FROM events WHERE status = 'pending' ORDER BY rowid LIMIT ?`)
+      .all(10) as Array<{ detail: string }>;
+    const indexed = db
+      .prepare(`SELECT id FROM events INDEXED BY events_pending WHERE status = 'pending' ORDER BY rowid`)
+      .all();
+    const indexes = db
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'`)
+      .all();
+    db.close();
+    expect(plan.map((p) => p.detail)).toEqual(['SEARCH events USING INDEX events_pending (status=?)']);
+    expect(indexed).toEqual([{ id: 'e1' }, { id: 'e3' }]);
+    expect((await store.pendingEvents()).map((e) => e.id)).toEqual(['e1', 'e3']);
+    expect(indexes).not.toContainEqual({ name: 'events_status' });
+  });
+
   it('reopens an existing store without migrating twice', async () => {
     await store.applyWrites([{ action: 'create', object: content('t1') }], 'r1', AT);
     await store.close();
