@@ -3,6 +3,7 @@
  * (one slot, a driver that resolves at once) and for the line alone, beside Array.shift (the line before).
  * Run: npx tsx bench/queue.bench.ts
  */
+import { LazyAbortController } from '../src/engine/runs/abort.js';
 import { Deque } from '../src/engine/runs/deque.js';
 import { RunQueue, type Job } from '../src/engine/runs/queue.js';
 import { goal, printResult } from './lib/report.js';
@@ -17,7 +18,7 @@ function job(i: number): Job {
     event: null,
     key: `task-${i}`,
     policy: 'allow',
-    controller: new AbortController(),
+    controller: new LazyAbortController(),
     claimFrom: 'queued',
   };
 }

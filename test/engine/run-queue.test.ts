@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LazyAbortController } from '../../src/engine/runs/abort.js';
 import { RunQueue, type Job } from '../../src/engine/runs/queue.js';
 import { causedRunId, derivedRunId } from '../../src/engine/runs/ids.js';
 import type { TaskSpec } from '../../src/manifest/types.js';
@@ -11,7 +12,7 @@ function job(runId: string, key = runId): Job {
     event: null,
     key,
     policy: 'allow',
-    controller: new AbortController(),
+    controller: new LazyAbortController(),
     claimFrom: 'queued',
   };
 }
@@ -152,10 +153,10 @@ describe('concurrency: replace', () => {
     queue.commit(older);
     const newer = replacing('newer');
     expect(queue.reserve(newer)).toBe('start');
-    expect(older.controller.signal.aborted).toBe(false);
+    expect(older.controller.aborted).toBe(false);
     queue.commit(newer);
-    expect(older.controller.signal.aborted).toBe(true);
-    expect(newer.controller.signal.aborted).toBe(false);
+    expect(older.controller.aborted).toBe(true);
+    expect(newer.controller.aborted).toBe(false);
     release.resolve();
     await queue.whenIdle();
   });
@@ -169,7 +170,7 @@ describe('concurrency: replace', () => {
     const lost = replacing('lost');
     queue.reserve(lost);
     queue.release(lost);
-    expect(older.controller.signal.aborted).toBe(false);
+    expect(older.controller.aborted).toBe(false);
     release.resolve();
     await queue.whenIdle();
     expect(queue.has('older')).toBe(false);

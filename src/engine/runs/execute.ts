@@ -51,7 +51,10 @@ function driverCall(input: ExecuteInput): { driver: Driver; req: DriverRequest }
     task: { name: run.task, spec: task },
     target: run.target.name,
     vars,
-    signal: input.signal,
+    // Read only if the driver listens: a run's abort signal is made on first use.
+    get signal() {
+      return input.signal;
+    },
     attempt: Math.max(1, run.attempts),
     delivery: run.delivery,
     previous: run.details,

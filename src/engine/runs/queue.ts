@@ -1,5 +1,6 @@
 import type { TaskSpec } from '../../manifest/types.js';
 import type { EngineEvent, RunRecord, WaitingRunStatus } from '../../store/types.js';
+import type { LazyAbortController } from './abort.js';
 import { Deque } from './deque.js';
 
 export type ConcurrencyPolicy = 'allow' | 'forbid' | 'replace';
@@ -14,7 +15,7 @@ export interface Job {
   /** Task and target: concurrency policies apply per key, so the members of a tag run side by side. */
   key: string;
   policy: ConcurrencyPolicy;
-  controller: AbortController;
+  controller: LazyAbortController;
   /** The stored state the run must be claimed from; null when it was stored already running (ours). */
   claimFrom: WaitingRunStatus | null;
 }

@@ -17,6 +17,7 @@ import type { EngineState } from '../state.js';
 import type { TaskLogWriter } from '../tasklog.js';
 import type { EngineLogger, EventInput } from '../types.js';
 import { disableWebhook, disabledReason } from '../disabled-webhooks.js';
+import { LazyAbortController } from './abort.js';
 import { executeRun, prepareDelivery, type ExecuteInput } from './execute.js';
 import { RecordingMonitor } from './health.js';
 import { RunQueue, type Admission, type Job } from './queue.js';
@@ -274,7 +275,7 @@ export class Runner {
       event,
       key: `${run.task}\u0000${run.target.name ?? ''}`,
       policy: spec.concurrency ?? 'forbid',
-      controller: new AbortController(),
+      controller: new LazyAbortController(),
       claimFrom: null,
     };
   }
@@ -308,7 +309,10 @@ export class Runner {
       now,
       zone: schedule?.timezone ?? this.opts.defaultZone,
       random: this.opts.random,
-      signal: job.controller.signal,
+      // Made only if the driver listens (LazyAbortController).
+      get signal() {
+        return job.controller.signal;
+      },
     };
   }
 
@@ -328,8 +332,8 @@ export class Runner {
     const from = job.claimFrom!;
     const { runId } = job.run;
     // Stopped before it started: it stays waiting in the store and runs at the next start.
-    if (job.controller.signal.reason instanceof ShutdownAbort || !this.opts.accepting()) return false;
-    if (job.controller.signal.aborted) return this.cancel(job, abortMessage(job.controller.signal));
+    if (job.controller.reason instanceof ShutdownAbort || !this.opts.accepting()) return false;
+    if (job.controller.aborted) return this.cancel(job, abortMessage(job.controller.reason));
     const task = this.taskOf(job);
     if (!task) return this.cancel(job, `Task/${job.run.task} no longer exists in the live state`);
     const now = this.opts.clock.now();
@@ -402,7 +406,7 @@ export class Runner {
       freeSlot();
     }
     const finished = this.opts.clock.now();
-    const reason: unknown = job.controller.signal.reason;
+    const reason: unknown = job.controller.reason;
     if (reason instanceof LeaseLost) {
       this.opts.log.warn('run attempt ended after this engine lost its lease: its outcome is dropped', {
         runId: run.runId,
@@ -424,7 +428,7 @@ export class Runner {
       await this.delay(job, { nextAttemptAt: finished, attempt, error, details }, finished);
       return;
     }
-    if (!interrupted && !result.ok && result.retryInMs !== undefined && !job.controller.signal.aborted) {
+    if (!interrupted && !result.ok && result.retryInMs !== undefined && !job.controller.aborted) {
       const nextAttemptAt = new Date(finished.getTime() + result.retryInMs);
       await this.delay(job, { nextAttemptAt, attempt, error, details }, finished);
       return;
@@ -508,7 +512,7 @@ export class Runner {
     const onAbort = () => {
       this.wakeups.get(job)?.();
       this.wakeups.delete(job);
-      if (this.queue.unpark(job)) void this.cancel(job, abortMessage(signal));
+      if (this.queue.unpark(job)) void this.cancel(job, abortMessage(signal.reason));
     };
     const cancelTimer = this.timers.at(at, () => {
       signal.removeEventListener('abort', onAbort);
@@ -759,6 +763,6 @@ function skippedRun(run: RunRecord, reason: string, at: Date): RunRecord {
   return { ...run, status: 'skipped', startedAt: now, finishedAt: now, durationMs: 0, error: reason };
 }
 
-function abortMessage(signal: AbortSignal): string {
-  return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
+function abortMessage(reason: unknown): string {
+  return reason instanceof Error ? reason.message : 'cancelled';
 }
