@@ -76,9 +76,9 @@ async function phase(
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const runs = b.finished
     .slice(finishedBefore)
-    .filter((r) => r.trigger.event && submittedAt.has(r.trigger.event));
+    .filter((r) => r.event && submittedAt.has(r.event));
   const latencies = runs
-    .map((r) => b.runStarted.get(r.runId)! - submittedAt.get(r.trigger.event!)!)
+    .map((r) => b.runStarted.get(r.runId)! - submittedAt.get(r.event!)!)
     .sort((x, y) => x - y);
   return { events: count, runs: runs.length, ms, cpuMs, latencies };
 }

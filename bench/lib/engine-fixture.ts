@@ -14,13 +14,24 @@ import { FolderSource } from '../../src/source/index.js';
 import { openStore, type RunRecord, type Store } from '../../src/store/index.js';
 import { tempDir } from './tempdir.js';
 
+/**
+ * What the bench keeps of each finished run. Not the record: holding every record (≈3 KB each) made each
+ * of the engine's young-generation collections copy them all, a GC cost serve never pays.
+ */
+export interface FinishedRun {
+  runId: string;
+  status: RunRecord['status'];
+  /** The event that caused the run, if any. */
+  event: string | null;
+}
+
 export interface BenchEngine {
   engine: Engine;
   store: Store;
   dataDir: string;
   /** performance.now() when the driver was called, by run id. */
   runStarted: Map<string, number>;
-  finished: RunRecord[];
+  finished: FinishedRun[];
   /** Store method → calls made by the engine: the writes per run are where its time goes. */
   storeCalls: Record<string, number>;
   close(): Promise<void>;
@@ -92,7 +103,7 @@ export async function benchEngine(
   if (!outcome.ok) throw new Error(outcome.problems.map(formatProblem).join('\n') || outcome.message!);
 
   const runStarted = new Map<string, number>();
-  const finished: RunRecord[] = [];
+  const finished: FinishedRun[] = [];
   const storeCalls: Record<string, number> = {};
   const engine = new Engine({
     store: countingStore(store, storeCalls),
@@ -104,7 +115,8 @@ export async function benchEngine(
     ...(resolved.config.maxPendingWork !== undefined
       ? { maxPendingWork: resolved.config.maxPendingWork }
       : {}),
-    onRunFinished: (run) => finished.push(run),
+    onRunFinished: (run) =>
+      finished.push({ runId: run.runId, status: run.status, event: run.trigger.event }),
   });
   await engine.start();
   return {
