@@ -101,11 +101,16 @@ export class Engine {
       state: () => this.state,
       accepting: () => this.accepting,
       emitSystemEvent: (input) => this.submitEvent(input, true),
+      endEvents: {
+        make: (input) => this.newEvent(input, true),
+        firesNothing: (event) => this.firesNothing(event),
+        process: (event) => this.intake.processStored(event),
+      },
       ...(opts.onRunFinished ? { onRunFinished: opts.onRunFinished } : {}),
     });
     this.intake = new EventIntake(
       opts.store,
-      (event) => matchEvent(event, this.state.triggerIndex, this.state.tags).length === 0,
+      (event) => this.firesNothing(event),
       (event) => this.tracked(this.processEventDurably(event)),
     );
     this.scheduler = new Scheduler({
@@ -209,7 +214,13 @@ export class Engine {
     const limit = this.maxPendingWork;
     if (!system && this.pendingWork >= limit)
       throw new EngineOverloadedError(this.pendingWork, limit, OVERLOAD_RETRY_AFTER_S);
-    const event: EngineEvent = {
+    const event = this.newEvent(input, system);
+    await this.intake.submit(event);
+    return event;
+  }
+
+  private newEvent(input: EventInput, system: boolean): EngineEvent {
+    return {
       id: newEventId(this.clock.now()),
       type: input.type,
       name: input.name,
@@ -218,8 +229,10 @@ export class Engine {
       at: this.clock.now().toISOString(),
       ...(system ? { origin: 'engine' as const } : {}),
     };
-    await this.intake.submit(event);
-    return event;
+  }
+
+  private firesNothing(event: EngineEvent): boolean {
+    return matchEvent(event, this.state.triggerIndex, this.state.tags).length === 0;
   }
 
   /**

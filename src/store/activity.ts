@@ -240,12 +240,20 @@ export class ActivityTables {
       error: outcome.error,
       details: jsonColumn(outcome.details),
     };
+    let done: RunRecord | null;
     if (derivable(seen, runId)) {
-      return this.finishQuietStmt.run(params).changes > 0
-        ? finishedRecord(seen, outcome, params.attempt, params.details)
-        : null;
+      done =
+        this.finishQuietStmt.run(params).changes > 0
+          ? finishedRecord(seen, outcome, params.attempt, params.details)
+          : null;
+    } else done = this.changed(this.finishStmt.get(params));
+    if (done) {
+      for (const { event, processed } of outcome.events ?? []) {
+        if (processed) this.addProcessedEvent(event, params.at);
+        else this.addEvent(event);
+      }
     }
-    return this.changed(this.finishStmt.get(params));
+    return done;
   }
 
   cancelRun(runId: string, from: WaitingRunStatus, end: RunCancel): RunRecord | null {

@@ -58,6 +58,11 @@ const RUN_COLUMNS = [
  * the new row, so exactly one of two racing replicas gets the row back. Statements are named: each pooled
  * connection prepares them once.
  */
+const FINISH = `UPDATE runs SET status = $3, lease_until = NULL, finished_at = $5, duration_ms = $6,
+      attempts = attempts - $4, interruptions = interruptions + $7, attempt_log = ${appendAttempt('$8::jsonb')},
+      error = $10, details = $11
+    WHERE run_id = $1 AND status = 'running' AND owner = $2 AND attempts = $9`;
+
 const SQL = {
   insertEvent: `INSERT INTO events (id, type, name, object, fields, at, status, processed_at, origin)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
@@ -102,11 +107,17 @@ const SQL = {
       interruptions = interruptions + $4, attempt_log = ${appendAttempt('$5::jsonb')}, error = $7, details = $8
     WHERE run_id = $1 AND status = 'running' AND owner = $2 AND attempts = $6
     RETURNING *`,
-  finish: `UPDATE runs SET status = $3, lease_until = NULL, finished_at = $5, duration_ms = $6,
-      attempts = attempts - $4, interruptions = interruptions + $7, attempt_log = ${appendAttempt('$8::jsonb')},
-      error = $10, details = $11
-    WHERE run_id = $1 AND status = 'running' AND owner = $2 AND attempts = $9
-    RETURNING *`,
+  finish: `${FINISH} RETURNING *`,
+  // The finish and the engine's events about it in one statement: the events only if the finish won.
+  finishEmitting: `WITH f AS (${FINISH} RETURNING *), e AS (
+      INSERT INTO events (id, type, name, object, fields, at, status, processed_at, origin)
+      SELECT r.id, r.type, r.name, r.object, r.fields, r.at, r.status, r.processed_at, r.origin
+      FROM jsonb_array_elements($12::jsonb) WITH ORDINALITY AS x(doc, n), jsonb_populate_record(NULL::events, x.doc) AS r
+      WHERE EXISTS (SELECT 1 FROM f)
+      ORDER BY x.n
+      ON CONFLICT (id) DO NOTHING
+    )
+    SELECT * FROM f`,
   cancel: `UPDATE runs SET status = $3, started_at = COALESCE(started_at, $4), finished_at = $4,
       duration_ms = ${msBetween('COALESCE(started_at, $4)', '$4')}, next_attempt_at = NULL, error = $5
     WHERE run_id = $1 AND status = $2
@@ -144,6 +155,21 @@ async function named<R extends QueryResultRow>(
 
 const one = (rows: RunRow[]): RunRecord | null => (rows[0] ? runFromRow(rows[0]) : null);
 
+/** An event as a row of `events`, for the statements that insert rows from a JSON array. */
+function eventRow(e: EngineEvent, processed: boolean, at: string) {
+  return {
+    id: e.id,
+    type: e.type,
+    name: e.name,
+    object: e.object,
+    fields: JSON.stringify(e.fields),
+    at: e.at,
+    status: processed ? 'processed' : 'pending',
+    processed_at: processed ? at : null,
+    origin: e.origin ?? 'external',
+  };
+}
+
 /** Durable events and run records: the engine's side of the PostgreSQL store. */
 export const pgActivity = {
   async addEvent(db: Queryable, event: EngineEvent, processedAt: string | null = null): Promise<void> {
@@ -168,18 +194,9 @@ export const pgActivity = {
     at: string,
   ): Promise<void> {
     if (events.length === 0) return;
-    const rows = events.map((e) => ({
-      id: e.id,
-      type: e.type,
-      name: e.name,
-      object: e.object,
-      fields: JSON.stringify(e.fields),
-      at: e.at,
-      status: processed.has(e.id) ? 'processed' : 'pending',
-      processed_at: processed.has(e.id) ? at : null,
-      origin: e.origin ?? 'external',
-    }));
-    await named(db, 'insertEvents', [JSON.stringify(rows)]);
+    await named(db, 'insertEvents', [
+      JSON.stringify(events.map((e) => eventRow(e, processed.has(e.id), at))),
+    ]);
   },
 
   /**
@@ -284,19 +301,25 @@ export const pgActivity = {
   },
 
   async finishRun(db: Queryable, runId: string, owner: string, outcome: RunOutcome) {
+    const at = outcome.at.toISOString();
+    const events = outcome.events ?? [];
+    const emitting = events.length > 0;
     return one(
-      await named<RunRow>(db, 'finish', [
+      await named<RunRow>(db, emitting ? 'finishEmitting' : 'finish', [
         runId,
         owner,
         outcome.status,
         outcome.acted === false ? 1 : 0,
-        outcome.at.toISOString(),
+        at,
         outcome.durationMs,
         outcome.attempt.outcome === 'interrupted' ? 1 : 0,
         JSON.stringify(outcome.attempt),
         outcome.attempt.attempt,
         outcome.error,
         jsonColumn(outcome.details),
+        ...(emitting
+          ? [JSON.stringify(events.map(({ event, processed }) => eventRow(event, processed, at)))]
+          : []),
       ]),
     );
   },

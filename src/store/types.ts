@@ -322,6 +322,12 @@ export interface RunOutcome extends AttemptEnd {
   durationMs: number;
   /** False when the last attempt did nothing (refused before acting): it is then not counted in `attempts`. */
   acted?: boolean;
+  /**
+   * The engine's own events about this end (tasks/succeeded|failed, webhooks/exhausted), stored in the same
+   * transaction as the end, and not at all when the finish is lost: no crash between the two can lose the
+   * event a failure alert hangs on. `processed`: no trigger listens, so it is stored already processed.
+   */
+  events?: ReadonlyArray<{ event: EngineEvent; processed: boolean }>;
 }
 
 /** Ending a run that is not running: `skipped` when it never started, `cancelled` when it waited for a retry. */

@@ -207,6 +207,46 @@ describe('engine events', () => {
   });
 });
 
+describe("the engine's events about a run's end", () => {
+  it('are stored with the end itself: an alert still fires when storing events on their own fails', async () => {
+    receiver = await startReceiver();
+    receiver.script({ status: 500 }, { status: 200 });
+    fixture = await engineFixture({
+      manifests: {
+        'all.yaml': docs(
+          doc('Webhook', 'hook', { url: `${receiver.url}/hook`, retries: 0 }),
+          doc('Task', 'flaky', {
+            objectType: 'webhook',
+            target: { name: 'hook' },
+            action: 'send',
+            params: { payload: { a: 1 } },
+          }),
+          doc('Task', 'alert', {
+            objectType: 'webhook',
+            target: { name: 'hook' },
+            action: 'send',
+            params: { payload: { text: 'task ${NAME} failed' } },
+          }),
+          doc('EventTrigger', 'on-failure', { event: { type: 'tasks', name: 'failed' }, tasks: ['alert'] }),
+        ),
+      },
+    });
+    // Every write of events alone now fails: only the run's own end can carry its events.
+    fixture.store.addEvents = () => Promise.reject(new Error('disk I/O error'));
+    const [run] = await fixture.engine.runTask('flaky');
+    await fixture.engine.whenIdle();
+    expect(readTaskLogs(fixture.dataDir).map((l) => [l.task, l.status])).toEqual([
+      ['flaky', 'failed'],
+      ['alert', 'succeeded'],
+    ]);
+    const events = await fixture.store.eventsSince(new Date(0));
+    expect(events.map((e) => [e.type, e.name, e.status, e.origin, e.fields.runId])).toEqual([
+      ['tasks', 'failed', 'processed', 'engine', run!.runId],
+      ['webhooks', 'exhausted', 'processed', 'engine', run!.runId],
+    ]);
+  });
+});
+
 /** RFC 2047 encoded words (=?UTF-8?Q?...?=) as nodemailer writes non-ASCII or special subjects. */
 function decodeMimeWords(text: string): string {
   return text

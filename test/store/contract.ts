@@ -611,6 +611,50 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect(derived[8]).toMatchObject({ status: 'failed', attempts: 1, interruptions: 1 });
       });
 
+      it("stores the engine's events about a run's end with it, and none when the finish is lost", async () => {
+        const ev = (id: string, name: string) => ({
+          id,
+          type: 'tasks',
+          name,
+          object: 'power-on',
+          fields: { runId: 'r1' },
+          at: AT.toISOString(),
+          origin: 'engine' as const,
+        });
+        await store.insertRun(runRecord('r1'));
+        const claimed = await store.claimRun('r1', 'queued', claim('a'));
+        const end = (owner: string, events: Array<{ event: EngineEvent; processed: boolean }>) =>
+          store.finishRun(
+            'r1',
+            owner,
+            {
+              status: 'failed',
+              at: at(10),
+              durationMs: 10,
+              attempt: attempt(1, 'failed', 'HTTP 500'),
+              error: 'HTTP 500',
+              details: null,
+              events,
+            },
+            claimed!,
+          );
+        // Another engine's finish loses, and so do its events.
+        expect(await end('b', [{ event: ev('lost', 'failed'), processed: true }])).toBeNull();
+        const done = await end('a', [
+          { event: ev('e-failed', 'failed'), processed: false },
+          { event: ev('e-exhausted', 'exhausted'), processed: true },
+        ]);
+        expect(done).toMatchObject({ status: 'failed', error: 'HTTP 500' });
+        expect(await store.getEvent('lost')).toBeUndefined();
+        expect(await store.getEvent('e-failed')).toMatchObject({
+          status: 'pending',
+          origin: 'engine',
+          name: 'failed',
+        });
+        expect(await store.getEvent('e-exhausted')).toMatchObject({ status: 'processed', name: 'exhausted' });
+        expect((await store.pendingEvents()).map((e) => e.id)).toEqual(['e-failed']);
+      });
+
       it("loses a claim given the caller's record when the run is no longer queued", async () => {
         const run = runRecord('r1');
         await store.insertRun(run);

@@ -34,6 +34,12 @@ export class EventIntake {
     });
   }
 
+  /** An event another write stored (with a run's end): processed now, and counted until it is. */
+  processStored(event: EngineEvent): void {
+    this.inProcess++;
+    void this.process(event).finally(() => this.inProcess--);
+  }
+
   private async flush(): Promise<void> {
     const batch = this.pending.splice(0);
     const idle = new Set(batch.filter((b) => this.firesNothing(b.event)).map((b) => b.event.id));

@@ -44,6 +44,15 @@ export interface RunnerOptions {
   accepting(): boolean;
   /** Stores and processes one of the engine's own events (tasks/failed, webhooks/exhausted). */
   emitSystemEvent(input: EventInput): Promise<unknown>;
+  /** The engine's own events about a run's end, stored with the end itself (`RunOutcome.events`). */
+  endEvents: {
+    /** The event, as `emitSystemEvent` would store it. */
+    make(input: EventInput): EngineEvent;
+    /** True when no trigger listens: it is stored already processed. */
+    firesNothing(event: EngineEvent): boolean;
+    /** Starts the runs of one stored pending (in the background). */
+    process(event: EngineEvent): void;
+  };
   onRunFinished?(run: RunRecord, result: DriverResult | null): void;
 }
 
@@ -435,6 +444,14 @@ export class Runner {
     }
     const status = result.ok ? 'succeeded' : interrupted ? 'interrupted' : 'failed';
     const durationMs = finished.getTime() - Date.parse(run.startedAt ?? started.toISOString());
+    // A driver that refused before acting (a bad argument, a missing secret) made no attempt.
+    const acted = result.attempts > 0 || interrupted;
+    const events =
+      status === 'interrupted'
+        ? []
+        : this.endEvents(run, task, result, job.event, error, run.attempts - (acted ? 0 : 1)).map(
+            (event) => ({ event, processed: this.opts.endEvents.firesNothing(event) }),
+          );
     const done = await this.record(run.runId, 'record the end of', () =>
       this.opts.store.finishRun(
         run.runId,
@@ -446,8 +463,8 @@ export class Runner {
           attempt,
           error,
           details,
-          // A driver that refused before acting (a bad argument, a missing secret) made no attempt.
-          acted: result.attempts > 0 || interrupted,
+          acted,
+          events,
         },
         run,
       ),
@@ -463,9 +480,57 @@ export class Runner {
       return;
     }
     this.ended(done, result);
+    for (const { event, processed } of events) if (!processed) this.opts.endEvents.process(event);
     // `keep` is stored with the run (run --keep), so a kept run recovered after a crash still keeps its task.
-    if (status !== 'interrupted')
-      await this.afterRun(done, task, result, job.event, done.trigger.keep === true);
+    if (status !== 'interrupted') await this.retireAfterRun(done, task, done.trigger.keep === true);
+  }
+
+  /**
+   * The engine's own events about a run's end: tasks/succeeded|failed, and webhooks/exhausted when a delivery
+   * gave up. None for runs caused by the engine's own events, so an alert task that fails cannot alert on
+   * itself forever, and none once the engine stops.
+   */
+  private endEvents(
+    run: RunRecord,
+    task: TaskSpec,
+    result: DriverResult,
+    cause: EngineEvent | null,
+    error: string | null,
+    attempts: number,
+  ): EngineEvent[] {
+    if (cause?.origin === 'engine' || !this.opts.accepting()) return [];
+    return this.endEventInputs(run, task, result, error, attempts).map((input) =>
+      this.opts.endEvents.make(input),
+    );
+  }
+
+  private endEventInputs(
+    run: RunRecord,
+    task: TaskSpec,
+    result: DriverResult,
+    error: string | null,
+    attempts: number,
+  ): EventInput[] {
+    const fields: Record<string, EventFieldValue> = { runId: run.runId, target: run.target.name ?? '' };
+    if (error) fields.error = error;
+    const inputs: EventInput[] = [
+      { type: 'tasks', name: result.ok ? 'succeeded' : 'failed', object: run.task, fields },
+    ];
+    if (result.exhausted && builtInDriver(task.objectType)?.deliveries) {
+      inputs.push({
+        type: 'webhooks',
+        name: 'exhausted',
+        object: task.target?.name ?? null,
+        fields: {
+          task: run.task,
+          runId: run.runId,
+          attempts,
+          error: error ?? '',
+          lastError: result.lastError ?? error ?? '',
+        },
+      });
+    }
+    return inputs;
   }
 
   /** Why a webhook task must not send now (its webhook answered 410 Gone), or null. */
@@ -596,60 +661,38 @@ export class Runner {
     }
   }
 
-  private async afterRun(
-    run: RunRecord,
-    task: TaskSpec,
-    result: DriverResult,
-    event: EngineEvent | null,
-    keep = false,
-  ): Promise<void> {
-    const retires = task.deleteAfterRun && !keep;
-    if (run.status === 'succeeded' && retires && !this.opts.state().retired.has(run.task)) {
-      const at = this.opts.clock.now();
-      await this.opts.store.retireTask(run.task, at);
-      const revision = (await this.opts.store.getAppliedRevision())?.revision ?? '';
-      appendAudit(
-        this.opts.dataDir,
-        [
-          {
-            at: at.toISOString(),
-            revision,
-            action: 'delete',
-            kind: 'Task',
-            name: run.task,
-            reason: 'deleteAfterRun',
-          },
-        ],
-        at,
-      );
-      this.opts.state().tasks.delete(run.task);
-      this.opts.state().retired.add(run.task);
-      this.opts.log.info('task retired after its run (deleteAfterRun)', { task: run.task });
-    }
-    // Runs caused by the engine's own events emit none, so an alert task that fails cannot alert on itself forever.
+  /** A run that ended without a recorded finish (its targets could not be read): its events, as any end's. */
+  private async afterRun(run: RunRecord, task: TaskSpec, result: DriverResult, event: EngineEvent | null) {
+    await this.retireAfterRun(run, task, false);
     if (event?.origin === 'engine' || !this.opts.accepting()) return;
-    const fields: Record<string, EventFieldValue> = { runId: run.runId, target: run.target.name ?? '' };
-    if (run.error) fields.error = run.error;
-    await this.opts.emitSystemEvent({
-      type: 'tasks',
-      name: run.status === 'succeeded' ? 'succeeded' : 'failed',
-      object: run.task,
-      fields,
-    });
-    if (result.exhausted && builtInDriver(task.objectType)?.deliveries) {
-      await this.opts.emitSystemEvent({
-        type: 'webhooks',
-        name: 'exhausted',
-        object: task.target?.name ?? null,
-        fields: {
-          task: run.task,
-          runId: run.runId,
-          attempts: run.attempts,
-          error: run.error ?? '',
-          lastError: result.lastError ?? run.error ?? '',
+    for (const input of this.endEventInputs(run, task, result, run.error, run.attempts))
+      await this.opts.emitSystemEvent(input);
+  }
+
+  /** A deleteAfterRun task is retired by its first successful run (unless the run was kept: run --keep). */
+  private async retireAfterRun(run: RunRecord, task: TaskSpec, keep: boolean): Promise<void> {
+    const retires = task.deleteAfterRun && !keep;
+    if (run.status !== 'succeeded' || !retires || this.opts.state().retired.has(run.task)) return;
+    const at = this.opts.clock.now();
+    await this.opts.store.retireTask(run.task, at);
+    const revision = (await this.opts.store.getAppliedRevision())?.revision ?? '';
+    appendAudit(
+      this.opts.dataDir,
+      [
+        {
+          at: at.toISOString(),
+          revision,
+          action: 'delete',
+          kind: 'Task',
+          name: run.task,
+          reason: 'deleteAfterRun',
         },
-      });
-    }
+      ],
+      at,
+    );
+    this.opts.state().tasks.delete(run.task);
+    this.opts.state().retired.add(run.task);
+    this.opts.log.info('task retired after its run (deleteAfterRun)', { task: run.task });
   }
 
   /** Every third of the lease: renew what executes here; when recovering, settle what others left. */
