@@ -1,4 +1,3 @@
-import axios from 'axios';
 import { readApiToken } from './api-token.js';
 import { CliError, EXIT } from './exit.js';
 
@@ -48,6 +47,8 @@ export async function callServer<T>(
   opts: { body?: unknown; tokenFile?: string } = {},
 ): Promise<{ status: number; data: T }> {
   const token = readApiToken(opts.tokenFile);
+  // Loaded here, not at the top: serve and the local commands import this module and never call a server.
+  const { default: axios } = await import('axios');
   try {
     const response = await axios.request<T>({
       url: new URL(path, server).toString(),

@@ -1,4 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { driverCatalog } from '../config/index.js';
 import { parseDuration } from '../config/index.js';
@@ -6,11 +5,12 @@ import { createEngine, replicaId, type EngineLogger } from '../engine/index.js';
 import { secretPolicy } from '../manifest/index.js';
 import { ValidatedRevisionCache } from '../reconcile/index.js';
 import { GitSource } from '../source/index.js';
-import { DataDirInUseError, openSelectedStore, StoreError, type Store } from '../store/index.js';
+import { DataDirInUseError, openSelectedStore, SqliteStore, StoreError, type Store } from '../store/index.js';
 import { buildServer, isLoopback, Metrics } from '../server/index.js';
 import { GitOpsLoop } from '../server/gitops.js';
 import { ReplicaMembership } from '../server/replicas.js';
 import { readApiToken } from './api-token.js';
+import { tuneHeapForServe } from './heap-flags.js';
 import { engineConfig, globalOptions } from './context.js';
 import { CliError, EXIT } from './exit.js';
 import { useColour } from './output.js';
@@ -45,14 +45,18 @@ const DEFAULT_LEADER_LEASE_MS = 10_000;
 const STRANDED_EVENT_MS = 15_000;
 
 /**
- * How far V8 lets the heap grow past the live data before a full collection: by default up to about 2×,
- * which at 100,000 schedules put serve's peak RSS near 700 MB for 150-250 MB of live data. A long-running
- * engine favours memory over the few percent of CPU that more frequent collections cost.
+ * The heap flags again once the store's checkpoint worker runs: a worker thread's start sets V8's flags back to
+ * the process's own (the ones set before were silently undone), and its answer to a checkpoint proves it has
+ * started.
  */
-const HEAP_GROWING_PERCENT = 15;
+async function tuneHeap(store: Store): Promise<void> {
+  if (store instanceof SqliteStore) await store.checkpointNow();
+  tuneHeapForServe();
+}
 
 export async function serveAction(path: string | undefined, opts: ServeOptions, cmd: Command): Promise<void> {
-  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  // Set by bin/taskops.js before the modules loaded; again here for a serve started another way (tests).
+  tuneHeapForServe();
   const { dataDir } = globalOptions(cmd);
   const resolved = engineConfig(cmd);
   const { host, port } = parseListen(opts.listen);
@@ -81,6 +85,7 @@ export async function serveAction(path: string | undefined, opts: ServeOptions, 
     error: (msg, data) => log.error(data ?? {}, msg),
   };
   const store = await openEngineStore(dataDir, storeUrl(cmd), opts.listen, engineLog);
+  await tuneHeap(store);
   // Replicas share a PostgreSQL store: each has an id (runs' owner, status, metrics, its task-log files).
   const registry = store.replicas;
   const replica = registry ? chooseReplicaId(resolved.config.store?.replicaId) : null;

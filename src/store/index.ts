@@ -13,6 +13,7 @@ export {
   type DataDirHolder,
   type DataDirLock,
 } from './datadir-lock.js';
-export { PostgresStore, describePostgresUrl, CHANGES_CHANNEL, type OpenPostgresOptions } from './postgres.js';
 export { PG_MIGRATIONS } from './postgres-migrations.js';
 export { openSelectedStore, isPostgresUrl, type StoreLocation } from './open.js';
+// PostgresStore lives in './postgres.js', imported from there: re-exported here, it would load `pg` into every
+// process that touches a store, SQLite ones included. openSelectedStore loads it when a URL asks for it.

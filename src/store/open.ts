@@ -1,5 +1,4 @@
 import { StoreError } from './errors.js';
-import { PostgresStore } from './postgres.js';
 import { openStore, type OpenStoreOptions } from './sqlite.js';
 import type { Store } from './types.js';
 
@@ -27,5 +26,6 @@ export async function openSelectedStore(where: StoreLocation, opts: OpenStoreOpt
       'io',
     );
   }
+  const { PostgresStore } = await import('./postgres.js');
   return PostgresStore.open(where.url);
 }

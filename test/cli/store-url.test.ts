@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresStore } from '../../src/store/index.js';
+import { PostgresStore } from '../../src/store/postgres.js';
 import { runCli } from '../helpers/cli.js';
 import { doc } from '../helpers/engine.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.js';

@@ -36,11 +36,14 @@ export async function startServe(opts: {
   logLevel?: string;
   /** The working directory, so a relative PATH names files as an operator's would; default this one. */
   cwd?: string;
+  /** Node's own flags, before bin/taskops.js (e.g. `--import` of a loader hook). */
+  nodeArgs?: string[];
 }): Promise<ServeProcess> {
   const port = opts.port ?? (await freePort());
   const proc = spawn(
     process.execPath,
     [
+      ...(opts.nodeArgs ?? []),
       BIN,
       ...opts.globalArgs,
       'serve',

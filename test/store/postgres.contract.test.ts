@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { PostgresStore } from '../../src/store/index.js';
+import { PostgresStore } from '../../src/store/postgres.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
 import { describeStoreContract } from './contract.js';
 

@@ -1,12 +1,7 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  contentHash,
-  PG_MIGRATIONS,
-  PostgresStore,
-  StoreError,
-  type ObjectContent,
-} from '../../src/store/index.js';
+import { contentHash, PG_MIGRATIONS, StoreError, type ObjectContent } from '../../src/store/index.js';
+import { PostgresStore } from '../../src/store/postgres.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
 import { until } from '../helpers/wait.js';
 

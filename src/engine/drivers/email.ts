@@ -1,11 +1,12 @@
 import tls from 'node:tls';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { expandTemplate } from '../../manifest/template.js';
 import type { EngineConfig } from '../../manifest/types.js';
 import { redactCredentials } from '../../text/redact.js';
 import { resolveSecret } from '../secrets.js';
 import { retryDelay, retryPolicy } from './backoff.js';
+import { onFirstUse } from './lazy.js';
 import type { Driver, DriverDeps, DriverRequest, DriverResult } from './types.js';
 import { abortReason, unknownAction } from './types.js';
 
@@ -138,9 +139,15 @@ export function createEmailDriver(smtp: SmtpConfig | undefined, deps: DriverDeps
   const random = deps.random ?? Math.random;
   let transporter: Transporter<SMTPTransport.SentMessageInfo> | undefined;
   let transporterKey: string | undefined;
+  const mailerModule = onFirstUse(async () => (await import('nodemailer')).default);
 
   // One transporter, rebuilt only when the password or the CA file or variable changes between runs.
-  const transporterFor = (config: SmtpConfig, password: string | undefined, ca: string | undefined) => {
+  const transporterFor = (
+    nodemailer: Awaited<ReturnType<typeof mailerModule>>,
+    config: SmtpConfig,
+    password: string | undefined,
+    ca: string | undefined,
+  ) => {
     const key = JSON.stringify([password, ca]);
     if (!transporter || transporterKey !== key) {
       transporter?.close();
@@ -163,12 +170,13 @@ export function createEmailDriver(smtp: SmtpConfig | undefined, deps: DriverDeps
     if (typeof params === 'string') return fail(`task ${req.task.name}: ${params}`);
 
     let mailer: Transporter<SMTPTransport.SentMessageInfo>;
+    const nodemailer = await mailerModule();
     try {
       const password = smtp.passwordFrom
         ? resolveSecret(smtp.passwordFrom, deps.env, deps.readFile)
         : undefined;
       const ca = smtp.caFrom ? resolveSecret(smtp.caFrom, deps.env, deps.readFile) : undefined;
-      mailer = transporterFor(smtp, password, ca);
+      mailer = transporterFor(nodemailer, smtp, password, ca);
     } catch (err) {
       if (err instanceof Error) return fail(err.message);
       throw err;

@@ -1,4 +1,4 @@
-import axios, { type AxiosInstance } from 'axios';
+import type { AxiosInstance } from 'axios';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -7,6 +7,7 @@ import type { DriverConfig, SecretRef } from '../../manifest/types.js';
 import { describeSecretRef, resolveSecret, SecretError, type ReadFile } from '../secrets.js';
 import { parseRetryAfter } from './backoff.js';
 import { DEFAULT_PAUSE_MS, RequestBudget } from './vergeos-budget.js';
+import { onFirstUse } from './lazy.js';
 import { abortReason } from './types.js';
 import { describeRequestError, redact } from './webhook-request.js';
 
@@ -65,7 +66,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * the hourly request budget, back-off on 429, paging. Secrets are read when a request is made.
  */
 export class VergeosClient {
-  private readonly http: AxiosInstance;
+  private readonly http: () => Promise<AxiosInstance>;
   private readonly env: NodeJS.ProcessEnv;
   private readonly readFile: ReadFile | undefined;
   private readonly now: () => Date;
@@ -94,15 +95,19 @@ export class VergeosClient {
         ...(ca ? { ca } : {}),
       }),
     };
-    this.http = axios.create({
-      maxRedirects: 0,
-      validateStatus: () => true,
-      timeout: (settings.timeoutSeconds ?? 15) * 1000,
-      maxContentLength: 64 * 1024 * 1024,
-      headers: { 'user-agent': 'taskops', accept: 'application/json' },
-      httpAgent: this.agents.http,
-      httpsAgent: this.agents.https,
-    });
+    const agents = this.agents;
+    const timeout = (settings.timeoutSeconds ?? 15) * 1000;
+    this.http = onFirstUse(async () =>
+      (await import('axios')).default.create({
+        maxRedirects: 0,
+        validateStatus: () => true,
+        timeout,
+        maxContentLength: 64 * 1024 * 1024,
+        headers: { 'user-agent': 'taskops', accept: 'application/json' },
+        httpAgent: agents.http,
+        httpsAgent: agents.https,
+      }),
+    );
   }
 
   /** GET /api/v4/TABLE with filter/fields/sort, every page (limit/offset) read. */
@@ -319,9 +324,10 @@ export class VergeosClient {
       }
     }
     if (signal.aborted) throw new VergeosError(`stopped: ${abortReason(signal)}`, false);
+    const client = await this.http();
     this.budget.spend();
     try {
-      const res = await this.http.request({
+      const res = await client.request({
         method,
         url: base.url + apiPath,
         ...(query ? { params: query } : {}),

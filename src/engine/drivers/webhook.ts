@@ -1,4 +1,3 @@
-import axios from 'axios';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -22,6 +21,7 @@ import {
   GuardedHttpsAgent,
   type DestinationGuard,
 } from './destination-guard.js';
+import { onFirstUse } from './lazy.js';
 import { signatureHeaders } from './signing.js';
 import type { AttemptOutcome, Driver, DriverDeps, DriverRequest, DriverResult } from './types.js';
 import { abortReason, unknownAction } from './types.js';
@@ -131,15 +131,17 @@ export function createWebhookDriver(deps: DriverDeps = {}, settings: WebhookSett
     return agent;
   };
 
-  const client = axios.create({
-    maxRedirects: 0, // a POST must not silently turn into a GET elsewhere; 3xx is a failure
-    validateStatus: () => true,
-    responseType: 'stream', // drained and dropped: only the status matters, and nothing big is buffered
-    decompress: false,
-    maxContentLength: -1,
-    transformRequest: [(data: unknown) => data],
-    headers: { 'user-agent': 'taskops' },
-  });
+  const httpClient = onFirstUse(async () =>
+    (await import('axios')).default.create({
+      maxRedirects: 0, // a POST must not silently turn into a GET elsewhere; 3xx is a failure
+      validateStatus: () => true,
+      responseType: 'stream', // drained and dropped: only the status matters, and nothing big is buffered
+      decompress: false,
+      maxContentLength: -1,
+      transformRequest: [(data: unknown) => data],
+      headers: { 'user-agent': 'taskops' },
+    }),
+  );
 
   // Parsed once per task spec (params object), not once per delivery.
   const templates = new WeakMap<object, PayloadParseResult>();
@@ -161,6 +163,8 @@ export function createWebhookDriver(deps: DriverDeps = {}, settings: WebhookSett
     body: Buffer,
     signal: AbortSignal,
   ) {
+    // Before the timer: loading the client on the first delivery is not the receiver's time.
+    const client = await httpClient();
     const controller = new AbortController();
     let timedOut = false;
     let response: Readable | undefined;

@@ -60,14 +60,17 @@ export interface NamedSchedule {
   spec: ScheduleSpec;
 }
 
+/**
+ * One resident schedule: its spec and pending firing. The compiled plan is not kept: it is made again from the
+ * spec when the firing comes due (a few µs), which at 100,000 schedules saves ≈ 13 MB of plans held for hours.
+ */
 class Entry implements HeapItem {
-  /** The pending firing (epoch ms); Infinity when none. */
+  /** The pending firing (epoch ms); Infinity when none (no more firings, or a spec that cannot be planned). */
   key = Infinity;
   heapIndex = -1;
   constructor(
     readonly name: string,
     public spec: ScheduleSpec,
-    public plan: CompiledSchedule | null,
   ) {}
 }
 
@@ -135,18 +138,17 @@ export class Scheduler {
       const existing = this.entries.get(name);
       if (existing && sameSpec(existing.spec, spec)) continue;
       // Due under the spec that was live at its instant: the change must not lose it.
-      if (existing?.plan && existing.key <= now) this.settleDue(existing, now, emits);
+      if (existing && existing.key <= now) this.settleDue(existing, now, emits);
       const plan = this.compile(name, spec, emits);
-      const entry = existing ?? new Entry(name, spec, plan);
+      const entry = existing ?? new Entry(name, spec);
       entry.spec = spec;
-      entry.plan = plan;
       this.entries.set(name, entry);
       const last = lastFired.get(name)?.getTime();
       if (plan && startup && last !== undefined && last < now) {
         const due = recentFirings(plan, last, now, this.missedReportCap + 1);
         if (due.length > 0) this.settle(entry, due, now, true, emits);
       }
-      this.planAfter(entry, last !== undefined && last > now ? last : now);
+      this.planAfter(entry, plan, last !== undefined && last > now ? last : now);
     }
     for (const [name, entry] of this.entries) {
       if (seen.has(name)) continue;
@@ -160,8 +162,9 @@ export class Scheduler {
   /** The next `count` firings of a resident schedule, starting with the pending one. */
   nextFirings(name: string, count: number): Date[] {
     const entry = this.entries.get(name);
-    if (!entry?.plan || entry.key === Infinity || count < 1) return [];
-    return [entry.key, ...firingsAfter(entry.plan, entry.key, count - 1)].map((t) => new Date(t));
+    const plan = entry && entry.key !== Infinity && count >= 1 ? this.planOf(entry) : null;
+    if (!entry || !plan) return [];
+    return [entry.key, ...firingsAfter(plan, entry.key, count - 1)].map((t) => new Date(t));
   }
 
   get size(): number {
@@ -187,8 +190,17 @@ export class Scheduler {
     }
   }
 
-  private planAfter(entry: Entry, after: number): void {
-    this.setKey(entry, (entry.plan && nextAfter(entry.plan, after)) ?? Infinity);
+  /** The plan of a resident entry, compiled again from its spec; it compiled before, so it compiles now. */
+  private planOf(entry: Entry): CompiledSchedule | null {
+    try {
+      return compileSchedule(entry.spec, this.opts.defaultZone);
+    } catch {
+      return null;
+    }
+  }
+
+  private planAfter(entry: Entry, plan: CompiledSchedule | null, after: number): void {
+    this.setKey(entry, (plan && nextAfter(plan, after)) ?? Infinity);
   }
 
   private setKey(entry: Entry, key: number): void {
@@ -221,8 +233,9 @@ export class Scheduler {
 
   /** Settles the pending firing of `entry` (due: key <= now) and plans its next one after now. */
   private settleDue(entry: Entry, now: number, emits: Emit[]): void {
-    const plan = entry.plan!;
+    const plan = this.planOf(entry);
     const due = entry.key;
+    if (!plan) return this.setKey(entry, Infinity);
     const following = nextAfter(plan, due);
     if (following === null || following > now) {
       // The usual case: exactly one firing is due, and `following` is the next one.
@@ -231,7 +244,7 @@ export class Scheduler {
     } else {
       // After a stall, a suspend or a forward clock jump several are due: decide on the recent ones.
       this.settle(entry, recentFirings(plan, due - 1, now, this.missedReportCap + 1), now, false, emits);
-      this.planAfter(entry, now);
+      this.planAfter(entry, plan, now);
     }
   }
 

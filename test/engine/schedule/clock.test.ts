@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock, Scheduler, systemClock, type FireEvent } from '../../../src/engine/schedule/index.js';
 
 describe('ManualClock', () => {
@@ -95,5 +95,30 @@ describe('systemClock (real time, setTimeout)', () => {
     expect(event.catchUp).toBe(false);
     expect(firedAt).toBeGreaterThanOrEqual(at.getTime());
     expect(firedAt - at.getTime()).toBeLessThan(1000);
+  });
+});
+
+describe('systemClock timers past the limit of setTimeout (fake timers)', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('waits 30 days for a timer 30 days ahead, in steps, instead of firing at once', () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+    const fired: string[] = [];
+    systemClock.setTimer(new Date('2026-01-31T00:00:00Z'), () => fired.push(new Date().toISOString()));
+    vi.advanceTimersByTime(29 * 86_400_000);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(86_400_000);
+    expect(fired).toEqual(['2026-01-31T00:00:00.000Z']);
+  });
+
+  it('fires a past timer on the next turn, and a cancelled one never', () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+    const fired: string[] = [];
+    systemClock.setTimer(new Date('2025-12-31T00:00:00Z'), () => fired.push('past'));
+    const cancel = systemClock.setTimer(new Date('2026-03-01T00:00:00Z'), () => fired.push('cancelled'));
+    vi.advanceTimersByTime(25 * 86_400_000);
+    cancel();
+    vi.advanceTimersByTime(60 * 86_400_000);
+    expect(fired).toEqual(['past']);
   });
 });

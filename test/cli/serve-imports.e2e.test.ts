@@ -1,0 +1,75 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { doc, docs } from '../helpers/engine.js';
+import { tempDir } from '../helpers/git.js';
+import { startReceiver, type Receiver } from '../helpers/http-receiver.js';
+import { startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { until } from '../helpers/wait.js';
+
+/**
+ * What `taskops serve` holds in memory from its start: every module it loads stays loaded. The drivers'
+ * clients (axios, nodemailer), the PostgreSQL client and node-schedule are left out until a run or a store
+ * URL needs them. Spawns the built serve (`npx tsc` first) with the loader hook of startup-imports.test.ts.
+ */
+const REGISTER = path.resolve('test/cli/load-log/register.mjs');
+const LAZY = ['axios', 'nodemailer', 'pg', 'node-schedule'];
+
+let work: { dir: string; cleanup: () => void } | undefined;
+let server: ServeProcess | undefined;
+let receiver: Receiver | undefined;
+afterEach(async () => {
+  await server?.kill('SIGKILL');
+  await receiver?.close();
+  work?.cleanup();
+  server = receiver = work = undefined;
+});
+
+const loaded = (log: string, names: string[]): string[] => {
+  const lines = readFileSync(log, 'utf8').split('\n');
+  return names.filter((name) =>
+    lines.some((l) => l.includes(`/node_modules/${name}/`) || l === `require:${name}`),
+  );
+};
+
+describe('what serve loads', () => {
+  it('starts without the drivers’ clients, pg or node-schedule, and loads axios on the first webhook', async () => {
+    work = tempDir('taskops-serve-imports-');
+    receiver = await startReceiver();
+    const manifests = path.join(work.dir, 'manifests');
+    mkdirSync(manifests);
+    writeFileSync(
+      path.join(manifests, 'm.yaml'),
+      docs(
+        doc('Webhook', 'hook', { url: `${receiver.url}/hook` }),
+        doc('Task', 'notify', {
+          objectType: 'webhook',
+          target: { name: 'hook' },
+          action: 'send',
+          params: { payload: { text: 'lazily' } },
+        }),
+        doc('Schedule', 'nightly', { cron: '0 3 * * *' }),
+        doc('EventTrigger', 'on-ping', { event: { type: 'ping', name: 'now' }, tasks: ['notify'] }),
+      ),
+    );
+    const log = path.join(work.dir, 'load.log');
+    server = await startServe({
+      globalArgs: ['--data-dir', path.join(work.dir, 'data')],
+      serveArgs: [manifests],
+      nodeArgs: ['--import', REGISTER],
+      env: { TASKOPS_LOAD_LOG: log },
+    });
+    expect(loaded(log, ['fastify', 'better-sqlite3'])).toEqual(['fastify', 'better-sqlite3']);
+    expect(loaded(log, LAZY)).toEqual([]);
+
+    const res = await fetch(`${server.url}/api/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'ping', name: 'now' }),
+    });
+    expect(res.status).toBe(202);
+    await until(() => receiver!.requests.length === 1, 'the webhook delivery');
+    expect(JSON.parse(receiver.requests[0]!.body)).toEqual({ text: 'lazily' });
+    expect(loaded(log, LAZY)).toEqual(['axios']);
+  });
+});
