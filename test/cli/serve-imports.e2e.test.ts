@@ -9,11 +9,10 @@ import { until } from '../helpers/wait.js';
 
 /**
  * What `taskops serve` holds in memory from its start: every module it loads stays loaded. The drivers'
- * clients (axios, nodemailer), the PostgreSQL client and node-schedule are left out until a run or a store
- * URL needs them. Spawns the built serve (`npx tsc` first) with the loader hook of startup-imports.test.ts.
+ * clients (axios, nodemailer) and the PostgreSQL client are left out until a run or a store URL needs them. Spawns the built serve (`npx tsc` first) with the loader hook of startup-imports.test.ts.
  */
 const REGISTER = path.resolve('test/cli/load-log/register.mjs');
-const LAZY = ['axios', 'nodemailer', 'pg', 'node-schedule'];
+const LAZY = ['axios', 'nodemailer', 'pg'];
 
 let work: { dir: string; cleanup: () => void } | undefined;
 let server: ServeProcess | undefined;
@@ -33,7 +32,7 @@ const loaded = (log: string, names: string[]): string[] => {
 };
 
 describe('what serve loads', () => {
-  it('starts without the drivers’ clients, pg or node-schedule, and loads axios on the first webhook', async () => {
+  it('starts without the drivers’ clients or pg, and loads axios on the first webhook', async () => {
     work = tempDir('taskops-serve-imports-');
     receiver = await startReceiver();
     const manifests = path.join(work.dir, 'manifests');

@@ -1,3 +1,5 @@
+import { scheduleJob } from 'node-schedule';
+
 /** Time as the scheduler sees it: injected so tests control it and never sleep. */
 export interface Clock {
   /** The wall clock: it can jump (suspend and resume, an NTP step). */
@@ -10,27 +12,19 @@ export interface Clock {
   setTimer(at: Date, fire: () => void): () => void;
 }
 
-/** The longest delay setTimeout takes (2^31 - 1 ms, 24.8 days): a later timer waits in steps of it. */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-
-/** Wall time and elapsed-time timers (setTimeout, in steps for delays past its limit). */
+/** Wall time and node-schedule timers (long delays handled by its long-timeout). */
 export const systemClock: Clock = {
   now: () => new Date(),
   setTimer(at, fire) {
-    let remaining = at.getTime() - Date.now();
-    if (remaining <= 0) {
-      // A timer that is already due fires on the next turn.
+    const job = scheduleJob(at, fire);
+    if (job === null) {
+      // node-schedule refuses dates in the past; a timer that is already due fires on the next turn.
       const immediate = setImmediate(fire);
       return () => clearImmediate(immediate);
     }
-    let timer: NodeJS.Timeout;
-    const wait = () => {
-      const step = Math.min(remaining, MAX_TIMEOUT_MS);
-      remaining -= step;
-      timer = setTimeout(remaining > 0 ? wait : fire, step);
+    return () => {
+      job.cancel();
     };
-    wait();
-    return () => clearTimeout(timer);
   },
 };
 

@@ -72,7 +72,7 @@ describe('ManualClock', () => {
   });
 });
 
-describe('systemClock (real time, setTimeout)', () => {
+describe('systemClock (real time, node-schedule timers)', () => {
   let scheduler: Scheduler | undefined;
   afterEach(() => scheduler?.stop());
 
@@ -98,7 +98,7 @@ describe('systemClock (real time, setTimeout)', () => {
   });
 });
 
-describe('systemClock timers past the limit of setTimeout (fake timers)', () => {
+describe('systemClock timers past the limit of setTimeout (node-schedule’s long timeouts, fake timers)', () => {
   afterEach(() => vi.useRealTimers());
 
   it('waits 30 days for a timer 30 days ahead, in steps, instead of firing at once', () => {
