@@ -1,5 +1,19 @@
-import { isCollection, isMap, isPair, isScalar, type Document, type LineCounter, type Node } from 'yaml';
+import {
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  type Document,
+  type LineCounter,
+  type Node,
+} from 'yaml';
 import type { SourceLocation } from './types.js';
+
+/** A document's syntax tree and the line offsets of its file. */
+export interface DocumentTree {
+  doc: Document;
+  lineCounter: LineCounter;
+}
 
 /**
  * Maps JSON-pointer-like paths inside one YAML document to line:col of the offending node.
@@ -7,28 +21,26 @@ import type { SourceLocation } from './types.js';
  * many times the size of the data, and only a problem found later (a reference) needs one again.
  */
 export class DocumentPositions {
-  private doc: Document | undefined;
-  private readonly startOffset: number;
+  private tree: DocumentTree | undefined;
 
   constructor(
     readonly file: string,
-    doc: Document,
-    private readonly lineCounter: LineCounter,
+    /** The tree as parsed; without it the first question rebuilds it. */
+    tree: DocumentTree | undefined,
     /** Rebuilds the same document's tree (same text, same parse options); without it the tree is kept. */
-    private readonly reparse?: () => Document,
+    private readonly rebuild?: () => DocumentTree,
   ) {
-    this.doc = doc;
-    this.startOffset = doc.contents?.range?.[0] ?? 0;
+    this.tree = tree;
   }
 
-  /** Lets the syntax tree be collected; a later locate() re-parses the file's text once. */
+  /** Lets the syntax tree be collected; a later question re-parses the file's text once. */
   release(): void {
-    if (this.reparse) this.doc = undefined;
+    if (this.rebuild) this.tree = undefined;
   }
 
   /** Where the document starts (its first content node). */
   start(): SourceLocation {
-    return this.at(this.startOffset);
+    return this.at(this.current().doc.contents?.range?.[0] ?? 0);
   }
 
   /**
@@ -39,7 +51,7 @@ export class DocumentPositions {
     path: ReadonlyArray<string | number>,
     opts: { key?: boolean; textOffset?: number | undefined } = {},
   ): SourceLocation {
-    let node: unknown = this.tree().contents;
+    let node: unknown = this.current().doc.contents;
     let best: Node | null = (node as Node | null) ?? null;
     for (let i = 0; i < path.length; i++) {
       const segment = path[i]!;
@@ -85,12 +97,12 @@ export class DocumentPositions {
     return this.at(node.range?.[0] ?? 0);
   }
 
-  private tree(): Document {
-    return (this.doc ??= this.reparse!());
+  private current(): DocumentTree {
+    return (this.tree ??= this.rebuild!());
   }
 
   private at(offset: number): SourceLocation {
-    const { line, col } = this.lineCounter.linePos(offset);
+    const { line, col } = this.current().lineCounter.linePos(offset);
     return { file: this.file, line, col };
   }
 }
