@@ -22,6 +22,8 @@ export interface DocumentTree {
  */
 export class DocumentPositions {
   private tree: DocumentTree | undefined;
+  /** Kept past release(): a valid document's location (its manifest's source) must not cost a re-parse. */
+  private readonly startAt: { offset: number; lineCounter: LineCounter } | undefined;
 
   constructor(
     readonly file: string,
@@ -31,6 +33,7 @@ export class DocumentPositions {
     private readonly rebuild?: () => DocumentTree,
   ) {
     this.tree = tree;
+    if (tree) this.startAt = { offset: tree.doc.contents?.range?.[0] ?? 0, lineCounter: tree.lineCounter };
   }
 
   /** Lets the syntax tree be collected; a later question re-parses the file's text once. */
@@ -40,6 +43,7 @@ export class DocumentPositions {
 
   /** Where the document starts (its first content node). */
   start(): SourceLocation {
+    if (this.startAt) return this.locationOf(this.startAt.offset, this.startAt.lineCounter);
     return this.at(this.current().doc.contents?.range?.[0] ?? 0);
   }
 
@@ -102,7 +106,11 @@ export class DocumentPositions {
   }
 
   private at(offset: number): SourceLocation {
-    const { line, col } = this.current().lineCounter.linePos(offset);
+    return this.locationOf(offset, this.current().lineCounter);
+  }
+
+  private locationOf(offset: number, lineCounter: LineCounter): SourceLocation {
+    const { line, col } = lineCounter.linePos(offset);
     return { file: this.file, line, col };
   }
 }
