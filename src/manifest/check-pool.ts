@@ -60,7 +60,8 @@ export class CheckPool {
       });
       const fail = (err: unknown) => {
         thread.alive = false;
-        const error = err instanceof Error ? err : new Error(`manifest check thread stopped (${String(err)})`);
+        const error =
+          err instanceof Error ? err : new Error(`manifest check thread stopped (${String(err)})`);
         for (const waiting of thread.pending.values()) waiting.reject(error);
         thread.pending.clear();
       };

@@ -101,8 +101,11 @@ async function* checkedInOrder(files: string[], opts: LoadOptions): AsyncGenerat
   // Two files per thread in flight: one being checked, the next one already sent.
   const window = pool ? 2 * size : 1;
   const texts = new ReadAhead(files);
-  const started: Array<{ file: string; read: FileOutcome['read']; checked?: Promise<CheckedFile> | CheckedFile }> =
-    [];
+  const started: Array<{
+    file: string;
+    read: FileOutcome['read'];
+    checked?: Promise<CheckedFile> | CheckedFile;
+  }> = [];
   let next = 0;
   try {
     for (let i = 0; i < files.length; i++) {

@@ -1,12 +1,4 @@
-import {
-  isCollection,
-  isMap,
-  isPair,
-  isScalar,
-  type Document,
-  type LineCounter,
-  type Node,
-} from 'yaml';
+import { isCollection, isMap, isPair, isScalar, type Document, type LineCounter, type Node } from 'yaml';
 import type { SourceLocation } from './types.js';
 
 /** A document's syntax tree and the line offsets of its file. */
