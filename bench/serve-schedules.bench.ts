@@ -89,10 +89,19 @@ function makeRepo(dir: string): string {
 
 interface StartFigures {
   readySeconds: number;
+  /** CPU time of serve's process until ready, all its threads (the manifest check threads too). */
+  cpuSecondsToReady: number;
   peakRssMb: number;
   rssAfterReadyMb: number;
   cacheHit: boolean;
 }
+
+/** utime + stime of /proc/<pid>/stat, in clock ticks of 10 ms (USER_HZ is 100 on Linux). */
+const cpuSeconds = (pid: number): number => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
 
 const statusKb = (pid: number, field: string): number =>
   Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
@@ -142,6 +151,7 @@ async function startOnce(repo: string, config: string, dataDir: string): Promise
       await sleep(20);
     }
     const readySeconds = (performance.now() - started) / 1000;
+    const cpuSecondsToReady = cpuSeconds(proc.pid!);
     await sleep(1000);
     // BENCH_HEAP_SNAPSHOT=1 with BENCH_NODE_ARGS=--heapsnapshot-signal=SIGUSR2: a snapshot once ready.
     if (process.env.BENCH_HEAP_SNAPSHOT) {
@@ -150,6 +160,7 @@ async function startOnce(repo: string, config: string, dataDir: string): Promise
     }
     const figures = {
       readySeconds: round(readySeconds, 2),
+      cpuSecondsToReady: round(cpuSecondsToReady, 2),
       peakRssMb: round(statusKb(proc.pid!, 'VmHWM') / 1024, 1),
       rssAfterReadyMb: round(statusKb(proc.pid!, 'VmRSS') / 1024, 1),
       cacheHit: /validated revision cache hit/.test(output),
