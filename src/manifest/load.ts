@@ -25,6 +25,12 @@ export interface LoadOptions {
   now?: Date;
   /** Called with each manifest file's text as it is validated: a cache keys on exactly what was validated. */
   onFileRead?: (file: string, text: string) => void;
+  /**
+   * Called with each valid manifest as its file's results come in, while the next files are still being
+   * checked in threads: a caller's own work per manifest (reconcile's content hashes) overlaps the parse.
+   * Duplicates and manifests of an invalid set are passed too.
+   */
+  onManifest?: (manifest: LoadedManifest) => void;
   /** Worker threads to check files in (0: none); without it, chosen from the set's size (poolSizeFor). */
   checkThreads?: number;
 }
@@ -188,6 +194,7 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
         manifest.source.file = file;
         positionsOf.set(manifest, new DocumentPositions(file, undefined, trees(index)));
         manifests.push(manifest);
+        opts.onManifest?.(manifest);
       }
     }
   }
