@@ -117,8 +117,6 @@ export const textDigest = (text: string): string => createHash('sha256').update(
 export class ValidatedRevisionCache {
   readonly file: string;
   private schemasDigest: string | undefined;
-  /** Each manifest's exact JSON (null: not JSON-exact), made ahead of the write by prepare(). */
-  private readonly jsonOf = new WeakMap<LoadedManifest, string | null>();
 
   readonly indexFile: string;
 
@@ -225,7 +223,7 @@ export class ValidatedRevisionCache {
       warnings: state.warnings ?? [],
       hashes: state.manifests.map(manifestHash),
     };
-    const json = this.bodyJson(body);
+    const json = jsonExactly(body);
     if (json === null) return this.notWritten('the manifests hold a value JSON would change');
     try {
       mkdirSync(join(this.opts.dataDir, 'cache'), { recursive: true });
@@ -235,22 +233,6 @@ export class ValidatedRevisionCache {
     } catch (err) {
       this.notWritten(`cannot write ${this.file}: ${(err as Error).message}`);
     }
-  }
-
-  /**
-   * Serializes a loaded manifest for the next write, ahead of it: loadDesired calls this as each manifest
-   * comes in, while the loader's threads parse the next files (desired manifests never change once loaded).
-   */
-  prepare(m: LoadedManifest): void {
-    if (!this.jsonOf.has(m)) this.jsonOf.set(m, jsonExactly(m));
-  }
-
-  /** JSON.stringify(body) as jsonExactly makes it, from the prepared manifests where there are some. */
-  private bodyJson(body: Body): string | null {
-    const manifests = body.manifests.map((m) => (this.jsonOf.has(m) ? this.jsonOf.get(m)! : jsonExactly(m)));
-    const warnings = jsonExactly(body.warnings);
-    if (warnings === null || manifests.includes(null)) return null;
-    return `{"manifests":[${manifests.join(',')}],"warnings":${warnings},"hashes":${JSON.stringify(body.hashes)}}`;
   }
 
   private writeFile(file: string, key: string, expiresAt: number | null, json: string): void {

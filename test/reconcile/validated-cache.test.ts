@@ -348,18 +348,4 @@ describe('the validated revision cache', () => {
     cache.write(cache.key(root, files, loadOpts()), state, loadOpts());
     expect(await loadDesired(root, loadOpts(cacheFor()))).toStrictEqual(state);
   });
-
-  it('the body serialized while the files were loaded is the JSON of the state, byte for byte', async () => {
-    const state = await loadDesired(root, loadOpts(cacheFor()));
-    const text = readFileSync(cacheFile(), 'utf8');
-    const body = text.slice(text.indexOf('\n') + 1);
-    const hashes = state.manifests.map((m) => contentHash(m.metadata, m.spec));
-    expect(body).toBe(JSON.stringify({ manifests: state.manifests, warnings: state.warnings, hashes }));
-    // A write without a load before it (nothing prepared) gives the same file.
-    const unprepared = cacheFor();
-    const key = (JSON.parse(text.slice(0, text.indexOf('\n'))) as { key: string }).key;
-    rmSync(cacheFile());
-    unprepared.write(key, structuredClone(state), loadOpts());
-    expect(readFileSync(cacheFile(), 'utf8')).toBe(text);
-  });
 });
