@@ -12,7 +12,7 @@ export interface CheckRequest {
 export type CheckReply = { id: number; checked: CheckedFile } | { id: number; error: string };
 
 /**
- * From this many bytes of manifests the files are checked in worker threads. A worker costs ≈ 60 ms of CPU
+ * From this many bytes of manifests the files are checked in worker threads. A worker costs ≈ 90 ms of CPU
  * to start (its own copy of yaml and the schema checks) and the loader reads ≈ 1.5 MB of YAML a second on
  * one core, so below this a pool would only delay the answer (and `validate` of a small repo stays fast).
  */
