@@ -1,15 +1,15 @@
 import { lstatSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { validateDocument } from './document.js';
+import { checkFile, type CheckedFile } from './check-file.js';
+import { CheckPool, poolSizeFor } from './check-pool.js';
 import { formatProblem, type ManifestProblem } from './errors.js';
 import { listManifestFiles } from './files.js';
 import { LIMITS } from './limits.js';
-import { parseManifestFile } from './parse.js';
-import type { DocumentPositions } from './positions.js';
+import { rebuilder } from './parse.js';
+import { DocumentPositions } from './positions.js';
 import { checkReferences, type DriverCatalog, type ReferenceFinding } from './references.js';
 import { checkSecretReferences } from './secret-references.js';
 import type { SecretPolicy } from './secret-policy.js';
-import { semanticFindings } from './semantic.js';
 import type { DesiredState, LoadedManifest } from './types.js';
 import { manifestWarnings } from './warnings.js';
 
@@ -25,6 +25,14 @@ export interface LoadOptions {
   now?: Date;
   /** Called with each manifest file's text as it is validated: a cache keys on exactly what was validated. */
   onFileRead?: (file: string, text: string) => void;
+  /**
+   * Called with each valid manifest as its file's results come in, while the next files are still being
+   * checked in threads: a caller's own work per manifest (reconcile's content hashes) overlaps the parse.
+   * Duplicates and manifests of an invalid set are passed too.
+   */
+  onManifest?: (manifest: LoadedManifest) => void;
+  /** Worker threads to check files in (0: none); without it, chosen from the set's size (poolSizeFor). */
+  checkThreads?: number;
 }
 
 export interface LoadResult {
@@ -76,6 +84,63 @@ interface Unreadable {
   unreadable: string;
 }
 
+interface FileOutcome {
+  file: string;
+  read: string | typeof TOO_LARGE | Unreadable;
+  /** Set when the file was read. */
+  checked?: CheckedFile;
+}
+
+/**
+ * Each file read and checked, in the files' order. With a pool (a large set, see poolSizeFor) the next files
+ * are read and handed to its threads while this one waits for the first answer; a thread that fails costs
+ * speed, never a result: its file is checked here instead.
+ */
+async function* checkedInOrder(files: string[], opts: LoadOptions): AsyncGenerator<FileOutcome> {
+  const bytes = files.reduce((sum, file) => sum + sizeOf(file), 0);
+  const size = poolSizeFor(bytes, files.length, opts.checkThreads);
+  const pool = size > 0 ? await CheckPool.open(size) : null;
+  const check = (file: string, text: string): CheckedFile | Promise<CheckedFile> =>
+    pool
+      ? pool.check(file, text, opts.defaultZone).catch(() => checkFile(file, text, opts.defaultZone))
+      : checkFile(file, text, opts.defaultZone);
+  // Two files per thread in flight: one being checked, the next one already sent.
+  const window = pool ? 2 * size : 1;
+  const texts = new ReadAhead(files);
+  const started: Array<{
+    file: string;
+    read: FileOutcome['read'];
+    checked?: Promise<CheckedFile> | CheckedFile;
+  }> = [];
+  let next = 0;
+  try {
+    for (let i = 0; i < files.length; i++) {
+      while (next < files.length && next - i < window) {
+        const file = files[next]!;
+        const read = await texts.take(next++);
+        if (typeof read !== 'string') {
+          started.push({ file, read });
+          continue;
+        }
+        opts.onFileRead?.(file, read);
+        started.push({ file, read, checked: check(file, read) });
+      }
+      const { file, read, checked } = started.shift()!;
+      yield checked === undefined ? { file, read } : { file, read, checked: await checked };
+    }
+  } finally {
+    await pool?.close();
+  }
+}
+
+function sizeOf(file: string): number {
+  try {
+    return lstatSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
 /** Files the engine reads as its own settings, never as manifests. */
 const ENGINE_CONFIG_FILE = /^taskops\.config\.ya?ml$/;
 
@@ -101,11 +166,9 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
       problems.push({ layer: 'limit', location: { file: root, line: 1, col: 1 }, message: readError(err) });
       continue;
     }
-    const texts = new ReadAhead(manifestFiles);
-    for (const [index, file] of manifestFiles.entries()) {
+    for await (const { file, read, checked } of checkedInOrder(manifestFiles, opts)) {
       fileCount++;
-      const text = await texts.take(index);
-      if (text === TOO_LARGE) {
+      if (read === TOO_LARGE) {
         problems.push({
           layer: 'limit',
           location: { file, line: 1, col: 1 },
@@ -113,37 +176,25 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
         });
         continue;
       }
-      if (typeof text !== 'string') {
+      if (typeof read !== 'string') {
         problems.push({
           layer: 'limit',
           location: { file, line: 1, col: 1 },
-          message: `cannot read the file: ${text.unreadable}`,
+          message: `cannot read the file: ${read.unreadable}`,
         });
         continue;
       }
-      opts.onFileRead?.(file, text);
-      const parsed = parseManifestFile(file, text);
-      problems.push(...parsed.problems);
-      for (const doc of parsed.documents) {
-        documentCount++;
-        const result = validateDocument(doc);
-        problems.push(...result.problems);
-        if (!result.manifest) {
-          if (result.object) invalidObjects.add(result.object);
-          continue;
-        }
-        positionsOf.set(result.manifest, doc.positions);
-        for (const f of semanticFindings(result.manifest, opts.defaultZone)) {
-          problems.push({
-            layer: 'semantic',
-            location: doc.positions.locate(f.path, { key: f.atKey, textOffset: f.textOffset }),
-            object: result.object,
-            message: f.message,
-          });
-        }
-        // Holding every document's syntax tree until the reference check is what made loading GC-bound.
-        doc.positions.release();
-        manifests.push(result.manifest);
+      problems.push(...checked!.problems);
+      documentCount += checked!.documents;
+      for (const object of checked!.invalidObjects) invalidObjects.add(object);
+      // Later problems (references, duplicates) are located by parsing the file again, once, if ever.
+      const trees = rebuilder(read);
+      for (const { index, manifest } of checked!.manifests) {
+        // One string per file, not one per object, whichever thread checked it (see Shared file names).
+        manifest.source.file = file;
+        positionsOf.set(manifest, new DocumentPositions(file, undefined, trees(index)));
+        manifests.push(manifest);
+        opts.onManifest?.(manifest);
       }
     }
   }

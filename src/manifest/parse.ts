@@ -2,7 +2,7 @@ import { Composer, LineCounter, Parser, isAlias, isCollection, type Document, ty
 import type { ManifestProblem } from './errors.js';
 import type { SourceLocation } from './types.js';
 import { LIMITS } from './limits.js';
-import { DocumentPositions } from './positions.js';
+import { DocumentPositions, type DocumentTree } from './positions.js';
 
 /** One YAML document of a file, as plain data plus the means to locate its nodes. */
 export interface ParsedDocument {
@@ -27,13 +27,13 @@ export function parseManifestFile(file: string, text: string): ParsedFile {
   const lineCounter = new LineCounter();
   const problems: ManifestProblem[] = [];
   const documents: ParsedDocument[] = [];
-  const reparse = reparser(text);
+  const rebuild = rebuilder(text);
   let count = 0;
   for (const doc of composeDocuments(text, lineCounter)) {
     const index = count++;
     // Over the limit, the rest is only counted, for the message; nothing of the file is read.
     if (count > LIMITS.maxDocumentsPerFile) continue;
-    const positions = new DocumentPositions(file, doc, lineCounter, reparse(index));
+    const positions = new DocumentPositions(file, { doc, lineCounter }, rebuild(index));
     if (doc.errors.length > 0) {
       const syntax = [...doc.errors, ...doc.warnings.filter((w) => w.code !== 'TAB_AS_INDENT')];
       for (const err of syntax) {
@@ -140,13 +140,15 @@ function firstExcess(node: unknown, depth: number, aliases: AliasCount): Node | 
  * Trees released by the loader are rebuilt from the text, once per file, only when a late problem needs one.
  * A function of its own so the closures capture the text and nothing else of the parse.
  */
-function reparser(text: string): (index: number) => () => Document {
-  let rebuilt: Document[] | undefined;
-  return (index) => () => (rebuilt ??= parseDocuments(text, new LineCounter()))[index]!;
-}
-
-function parseDocuments(text: string, lineCounter: LineCounter): Document[] {
-  return [...composeDocuments(text, lineCounter)];
+export function rebuilder(text: string): (index: number) => () => DocumentTree {
+  let rebuilt: { docs: Document[]; lineCounter: LineCounter } | undefined;
+  return (index) => () => {
+    if (!rebuilt) {
+      const lineCounter = new LineCounter();
+      rebuilt = { docs: [...composeDocuments(text, lineCounter)], lineCounter };
+    }
+    return { doc: rebuilt.docs[index]!, lineCounter: rebuilt.lineCounter };
+  };
 }
 
 /** The documents of a text as parseAllDocuments makes them, one at a time. */

@@ -1,34 +1,42 @@
 import { isCollection, isMap, isPair, isScalar, type Document, type LineCounter, type Node } from 'yaml';
 import type { SourceLocation } from './types.js';
 
+/** A document's syntax tree and the line offsets of its file. */
+export interface DocumentTree {
+  doc: Document;
+  lineCounter: LineCounter;
+}
+
 /**
  * Maps JSON-pointer-like paths inside one YAML document to line:col of the offending node.
  * The syntax tree can be released once the document is checked and rebuilt on demand: trees are
  * many times the size of the data, and only a problem found later (a reference) needs one again.
  */
 export class DocumentPositions {
-  private doc: Document | undefined;
-  private readonly startOffset: number;
+  private tree: DocumentTree | undefined;
+  /** Kept past release(): a valid document's location (its manifest's source) must not cost a re-parse. */
+  private readonly startAt: { offset: number; lineCounter: LineCounter } | undefined;
 
   constructor(
     readonly file: string,
-    doc: Document,
-    private readonly lineCounter: LineCounter,
+    /** The tree as parsed; without it the first question rebuilds it. */
+    tree: DocumentTree | undefined,
     /** Rebuilds the same document's tree (same text, same parse options); without it the tree is kept. */
-    private readonly reparse?: () => Document,
+    private readonly rebuild?: () => DocumentTree,
   ) {
-    this.doc = doc;
-    this.startOffset = doc.contents?.range?.[0] ?? 0;
+    this.tree = tree;
+    if (tree) this.startAt = { offset: tree.doc.contents?.range?.[0] ?? 0, lineCounter: tree.lineCounter };
   }
 
-  /** Lets the syntax tree be collected; a later locate() re-parses the file's text once. */
+  /** Lets the syntax tree be collected; a later question re-parses the file's text once. */
   release(): void {
-    if (this.reparse) this.doc = undefined;
+    if (this.rebuild) this.tree = undefined;
   }
 
   /** Where the document starts (its first content node). */
   start(): SourceLocation {
-    return this.at(this.startOffset);
+    if (this.startAt) return this.locationOf(this.startAt.offset, this.startAt.lineCounter);
+    return this.at(this.current().doc.contents?.range?.[0] ?? 0);
   }
 
   /**
@@ -39,7 +47,7 @@ export class DocumentPositions {
     path: ReadonlyArray<string | number>,
     opts: { key?: boolean; textOffset?: number | undefined } = {},
   ): SourceLocation {
-    let node: unknown = this.tree().contents;
+    let node: unknown = this.current().doc.contents;
     let best: Node | null = (node as Node | null) ?? null;
     for (let i = 0; i < path.length; i++) {
       const segment = path[i]!;
@@ -85,12 +93,16 @@ export class DocumentPositions {
     return this.at(node.range?.[0] ?? 0);
   }
 
-  private tree(): Document {
-    return (this.doc ??= this.reparse!());
+  private current(): DocumentTree {
+    return (this.tree ??= this.rebuild!());
   }
 
   private at(offset: number): SourceLocation {
-    const { line, col } = this.lineCounter.linePos(offset);
+    return this.locationOf(offset, this.current().lineCounter);
+  }
+
+  private locationOf(offset: number, lineCounter: LineCounter): SourceLocation {
+    const { line, col } = lineCounter.linePos(offset);
     return { file: this.file, line, col };
   }
 }

