@@ -131,6 +131,8 @@ export async function serveAction(path: string | undefined, opts: ServeOptions, 
       secretPolicy: secrets,
       defaultZone: resolved.config.defaultTimezone,
       displayRoot: displayRoot(source, path),
+      // The loader's threads, like the checkpoint worker, set V8's flags back when they start.
+      onCheckThreadsStarted: tuneHeapForServe,
       cache: new ValidatedRevisionCache({
         dataDir,
         config: { settings: resolved.config, file: resolved.file },

@@ -44,14 +44,22 @@ export class CheckPool {
 
   private constructor(private readonly threads: Thread[]) {}
 
-  /** Loaded only here, so a CLI start that checks on its own thread never pays for worker_threads. */
-  static async open(size: number): Promise<CheckPool> {
+  /**
+   * Loaded only here, so a CLI start that checks on its own thread never pays for worker_threads.
+   * `onStarted`: called once every thread has answered, so runs in it (a worker's start sets V8's flags
+   * back to the process's own: serve sets its heap flags again then).
+   */
+  static async open(size: number, onStarted?: () => void): Promise<CheckPool> {
     const { Worker } = await import('node:worker_threads');
+    let silent = size;
     const threads = Array.from({ length: size }, (): Thread => {
       const worker = startWorker(Worker);
       // A pool left open must never keep the process alive.
       worker.unref();
       const thread: Thread = { worker, pending: new Map(), alive: true };
+      worker.once('message', () => {
+        if (--silent === 0) onStarted?.();
+      });
       worker.on('message', (reply: CheckReply) => {
         const waiting = thread.pending.get(reply.id);
         thread.pending.delete(reply.id);

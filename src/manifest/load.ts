@@ -33,6 +33,8 @@ export interface LoadOptions {
   onManifest?: (manifest: LoadedManifest) => void;
   /** Worker threads to check files in (0: none); without it, chosen from the set's size (poolSizeFor). */
   checkThreads?: number;
+  /** Called once the check threads of a large set have all started (see CheckPool.open). */
+  onCheckThreadsStarted?: () => void;
 }
 
 export interface LoadResult {
@@ -99,7 +101,7 @@ interface FileOutcome {
 async function* checkedInOrder(files: string[], opts: LoadOptions): AsyncGenerator<FileOutcome> {
   const bytes = files.reduce((sum, file) => sum + sizeOf(file), 0);
   const size = poolSizeFor(bytes, files.length, opts.checkThreads);
-  const pool = size > 0 ? await CheckPool.open(size) : null;
+  const pool = size > 0 ? await CheckPool.open(size, opts.onCheckThreadsStarted) : null;
   const check = (file: string, text: string): CheckedFile | Promise<CheckedFile> =>
     pool
       ? pool.check(file, text, opts.defaultZone).catch(() => checkFile(file, text, opts.defaultZone))

@@ -32,6 +32,8 @@ export interface LoadDesiredOptions {
   displayRoot?: string;
   /** The last valid state by content hash: an unchanged revision is not validated again (serve's restarts). */
   cache?: ValidatedRevisionCache;
+  /** Called once the loader's check threads have started (a large set; see loadManifests). */
+  onCheckThreadsStarted?: () => void;
 }
 
 /** The valid desired state below `root`, or a ManifestError listing every problem (nothing may be applied). */
@@ -53,6 +55,7 @@ export async function loadDesired(root: string, opts: LoadDesiredOptions): Promi
     ...(opts.secretPolicy ? { secretPolicy: opts.secretPolicy } : {}),
     ...(opts.defaultZone ? { defaultZone: opts.defaultZone } : {}),
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.onCheckThreadsStarted ? { onCheckThreadsStarted: opts.onCheckThreadsStarted } : {}),
     // Keyed on the texts validated, not re-read after: a file edited meanwhile cannot pair its new text with the old key.
     ...(cache ? { onFileRead: (file, text) => validated.push({ file, sha256: textDigest(text) }) } : {}),
     // Hashed (memoized) while the next files are parsed: the cache and the diff need every hash anyway.

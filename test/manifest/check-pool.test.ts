@@ -132,6 +132,27 @@ describe('checking files in worker threads', () => {
   });
 });
 
+describe('a check pool starting', () => {
+  it('says once when every thread has answered (a worker that runs has reset V8 flags by then)', async () => {
+    const dir = repoWithErrors();
+    let started = 0;
+    const pool = await CheckPool.open(2, () => started++);
+    try {
+      const files = ['a/1.yaml', 'a/2.yaml', 'b/1.yaml'].map((f) => path.join(dir, f));
+      const first = pool.check(files[0]!, readFileSync(files[0]!, 'utf8'), 'UTC');
+      await first;
+      // One thread answered: the other has not been asked yet.
+      expect(started).toBe(0);
+      await Promise.all(files.slice(1).map((f) => pool.check(f, readFileSync(f, 'utf8'), 'UTC')));
+      expect(started).toBe(1);
+      await pool.check(files[0]!, readFileSync(files[0]!, 'utf8'), 'UTC');
+      expect(started).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('when the loader uses threads', () => {
   it('checks a small set on its own thread: a worker would cost more than it saves', () => {
     expect(poolSizeFor(200_000, 40)).toBe(0);
