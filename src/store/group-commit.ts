@@ -4,6 +4,8 @@ import { StoreError } from './errors.js';
 interface Write {
   what: string;
   apply: () => unknown;
+  /** Run synchronously right after the commit, before any promise settles (see enqueue). */
+  committed: ((result: unknown) => void) | undefined;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
@@ -30,10 +32,21 @@ export class GroupCommit {
     this.group = db.transaction((writes: Write[]) => writes.map((w) => w.apply()));
   }
 
-  /** `apply` runs in the next group; resolves with its result once that group is committed. */
-  enqueue<T>(what: string, apply: () => T): Promise<T> {
+  /**
+   * `apply` runs in the next group; resolves with its result once that group is committed. `committed` is
+   * called with the result right after the commit, before any promise settles: what must follow the write
+   * with nothing in between (a run's task-log line: other runs' continuations, a process spawned, could
+   * otherwise come first, and a kill -9 there would lose the line of a run the store says ended).
+   */
+  enqueue<T>(what: string, apply: () => T, committed?: (result: T) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ what, apply, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({
+        what,
+        apply,
+        committed: committed as ((result: unknown) => void) | undefined,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
       if (this.queue.length === 1) process.nextTick(() => this.flush());
     });
   }
@@ -50,6 +63,7 @@ export class GroupCommit {
       const results = this.group.immediate(writes);
       this.commits++;
       this.writes += writes.length;
+      writes.forEach((w, i) => afterCommit(w, results[i]));
       writes.forEach((w, i) => w.resolve(results[i]));
     } catch (err) {
       const failed = this.translate(
@@ -62,13 +76,24 @@ export class GroupCommit {
       }
       for (const w of writes) {
         try {
-          w.resolve(this.db.transaction(w.apply).immediate());
+          const result = this.db.transaction(w.apply).immediate();
           this.commits++;
           this.writes++;
+          afterCommit(w, result);
+          w.resolve(result);
         } catch (one) {
           w.reject(this.translate(one, w.what));
         }
       }
     }
+  }
+}
+
+/** A write's `committed` hook; one that throws must not stop the others or undo what was committed. */
+function afterCommit(w: Write, result: unknown): void {
+  try {
+    w.committed?.(result);
+  } catch {
+    // the hook reports its own failures (the task log logs them)
   }
 }

@@ -385,9 +385,11 @@ export class PostgresStore implements Store {
   }
 
   async finishRun(runId: string, owner: string, outcome: RunOutcome): Promise<RunRecord | null> {
-    return this.run(`record the end of run ${runId}`, (db) =>
+    const done = await this.run(`record the end of run ${runId}`, (db) =>
       pgActivity.finishRun(db, runId, owner, outcome),
     );
+    if (done) outcome.onRecorded?.(done);
+    return done;
   }
 
   async cancelRun(runId: string, from: WaitingRunStatus, end: RunCancel): Promise<RunRecord | null> {

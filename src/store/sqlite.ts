@@ -430,8 +430,12 @@ export class SqliteStore implements Store {
     outcome: RunOutcome,
     seen?: RunRecord,
   ): Promise<RunRecord | null> {
-    return this.group.enqueue(`record the end of run ${runId}`, () =>
-      this.activity.finishRun(runId, owner, outcome, seen),
+    return this.group.enqueue(
+      `record the end of run ${runId}`,
+      () => this.activity.finishRun(runId, owner, outcome, seen),
+      (done) => {
+        if (done) outcome.onRecorded?.(done);
+      },
     );
   }
 

@@ -328,6 +328,12 @@ export interface RunOutcome extends AttemptEnd {
    * event a failure alert hangs on. `processed`: no trigger listens, so it is stored already processed.
    */
   events?: ReadonlyArray<{ event: EngineEvent; processed: boolean }>;
+  /**
+   * Called with the ended run as soon as its end is stored, before the promise settles and with nothing else
+   * run in between (SQLite: right after the commit): the task-log line then follows the end at once, so a
+   * kill -9 cannot fall between the two while other work (a spawned process) runs. Not called when lost.
+   */
+  onRecorded?: (run: RunRecord) => void;
 }
 
 /** Ending a run that is not running: `skipped` when it never started, `cancelled` when it waited for a retry. */

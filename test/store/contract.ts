@@ -655,6 +655,27 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect((await store.pendingEvents()).map((e) => e.id)).toEqual(['e-failed']);
       });
 
+      it('tells onRecorded the ended run once its end is stored, and nothing when the finish is lost', async () => {
+        await store.insertRun(runRecord('r1'));
+        await store.claimRun('r1', 'queued', claim('a'));
+        const told: Array<string | null> = [];
+        const end = (owner: string) =>
+          store.finishRun('r1', owner, {
+            status: 'succeeded',
+            at: at(5),
+            durationMs: 5,
+            attempt: attempt(1, 'succeeded'),
+            error: null,
+            details: null,
+            onRecorded: (run) => told.push(`${run.runId} ${run.status}`),
+          });
+        expect(await end('b')).toBeNull();
+        expect(told).toEqual([]);
+        const done = await end('a');
+        expect(told).toEqual(['r1 succeeded']);
+        expect(done).toStrictEqual(await store.getRun('r1'));
+      });
+
       it("loses a claim given the caller's record when the run is no longer queued", async () => {
         const run = runRecord('r1');
         await store.insertRun(run);

@@ -38,6 +38,32 @@ describe('SqliteStore group commit', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("tells a finish's onRecorded right after the commit, before any write of the group settles", async () => {
+    await store.insertRuns([runRecord('a'), runRecord('b')]);
+    await Promise.all([store.claimRun('a', 'queued', claim), store.claimRun('b', 'queued', claim)]);
+    const order: string[] = [];
+    const reader = new Database(join(dir, 'data', 'taskops.db'), { readonly: true });
+    const seenByReader: unknown[] = [];
+    const claimed = store.insertRuns([runRecord('c')]).then(() => order.push('insert settled'));
+    const a = store
+      .finishRun('a', 'me', {
+        ...outcome,
+        onRecorded: (run) => {
+          order.push(`recorded ${run.runId}`);
+          // Committed already: another connection sees the end.
+          seenByReader.push(reader.prepare('SELECT status FROM runs WHERE run_id = ?').get('a'));
+        },
+      })
+      .then(() => order.push('a settled'));
+    const lost = store
+      .finishRun('b', 'someone else', { ...outcome, onRecorded: () => order.push('recorded b') })
+      .then((r) => order.push(`b settled ${String(r)}`));
+    await Promise.all([claimed, a, lost]);
+    reader.close();
+    expect(order).toEqual(['recorded a', 'insert settled', 'a settled', 'b settled null']);
+    expect(seenByReader).toEqual([{ status: 'succeeded' }]);
+  });
+
   it('commits the run writes asked for in one turn in one transaction, each a compare-and-set', async () => {
     await Promise.all(Array.from({ length: 100 }, (_, i) => store.addEvent(event(`evt-${i}`))));
     const before = store.groupCommitStats();

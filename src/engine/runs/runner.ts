@@ -465,6 +465,7 @@ export class Runner {
           details,
           acted,
           events,
+          onRecorded: (ended) => this.appendTaskLog(ended),
         },
         run,
       ),
@@ -479,7 +480,8 @@ export class Runner {
       );
       return;
     }
-    this.ended(done, result);
+    // Its task-log line went out as the end was stored (onRecorded).
+    this.opts.onRunFinished?.(done, result);
     for (const { event, processed } of events) if (!processed) this.opts.endEvents.process(event);
     // `keep` is stored with the run (run --keep), so a kept run recovered after a crash still keeps its task.
     if (status !== 'interrupted') await this.retireAfterRun(done, task, done.trigger.keep === true);
