@@ -115,8 +115,7 @@ export async function benchEngine(
     ...(resolved.config.maxPendingWork !== undefined
       ? { maxPendingWork: resolved.config.maxPendingWork }
       : {}),
-    onRunFinished: (run) =>
-      finished.push({ runId: run.runId, status: run.status, event: run.trigger.event }),
+    onRunFinished: (run) => finished.push({ runId: run.runId, status: run.status, event: run.trigger.event }),
   });
   await engine.start();
   return {
