@@ -135,13 +135,12 @@ export class ActivityTables {
     );
   }
 
-  addEvent(event: EngineEvent): void {
-    this.insertEventStmt.run(eventParams(event, 'pending', null));
-  }
-
-  /** Events that fire nothing are stored already processed: one write instead of two. */
-  addProcessedEvent(event: EngineEvent, at: string): void {
-    this.insertEventStmt.run(eventParams(event, 'processed', at));
+  /**
+   * Stored pending; with `processedAt`, already processed (an event that fires nothing: one write instead of
+   * two).
+   */
+  addEvent(event: EngineEvent, processedAt: string | null = null): void {
+    this.insertEventStmt.run(eventParams(event, processedAt === null ? 'pending' : 'processed', processedAt));
   }
 
   /** Oldest first, in the order they were stored. */
@@ -248,10 +247,8 @@ export class ActivityTables {
           : null;
     } else done = this.changed(this.finishStmt.get(params));
     if (done) {
-      for (const { event, processed } of outcome.events ?? []) {
-        if (processed) this.addProcessedEvent(event, params.at);
-        else this.addEvent(event);
-      }
+      for (const { event, processed } of outcome.events ?? [])
+        this.addEvent(event, processed ? params.at : null);
     }
     return done;
   }

@@ -337,10 +337,7 @@ export class SqliteStore implements Store {
   async addEvents(events: readonly EngineEvent[], processed: ReadonlySet<string> = new Set()): Promise<void> {
     const at = new Date().toISOString();
     return this.group.enqueue(`store ${events.length} events`, () => {
-      for (const e of events) {
-        if (processed.has(e.id)) this.activity.addProcessedEvent(e, at);
-        else this.activity.addEvent(e);
-      }
+      for (const e of events) this.activity.addEvent(e, processed.has(e.id) ? at : null);
     });
   }
 

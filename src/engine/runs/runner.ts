@@ -449,8 +449,11 @@ export class Runner {
     const events =
       status === 'interrupted'
         ? []
-        : this.endEvents(run, task, result, job.event, error, run.attempts - (acted ? 0 : 1)).map(
-            (event) => ({ event, processed: this.opts.endEvents.firesNothing(event) }),
+        : this.endEventInputs(run, task, result, job.event, error, run.attempts - (acted ? 0 : 1)).map(
+            (input) => {
+              const event = this.opts.endEvents.make(input);
+              return { event, processed: this.opts.endEvents.firesNothing(event) };
+            },
           );
     const done = await this.record(run.runId, 'record the end of', () =>
       this.opts.store.finishRun(
@@ -492,27 +495,15 @@ export class Runner {
    * gave up. None for runs caused by the engine's own events, so an alert task that fails cannot alert on
    * itself forever, and none once the engine stops.
    */
-  private endEvents(
+  private endEventInputs(
     run: RunRecord,
     task: TaskSpec,
     result: DriverResult,
     cause: EngineEvent | null,
     error: string | null,
     attempts: number,
-  ): EngineEvent[] {
-    if (cause?.origin === 'engine' || !this.opts.accepting()) return [];
-    return this.endEventInputs(run, task, result, error, attempts).map((input) =>
-      this.opts.endEvents.make(input),
-    );
-  }
-
-  private endEventInputs(
-    run: RunRecord,
-    task: TaskSpec,
-    result: DriverResult,
-    error: string | null,
-    attempts: number,
   ): EventInput[] {
+    if (cause?.origin === 'engine' || !this.opts.accepting()) return [];
     const fields: Record<string, EventFieldValue> = { runId: run.runId, target: run.target.name ?? '' };
     if (error) fields.error = error;
     const inputs: EventInput[] = [
@@ -666,8 +657,7 @@ export class Runner {
   /** A run that ended without a recorded finish (its targets could not be read): its events, as any end's. */
   private async afterRun(run: RunRecord, task: TaskSpec, result: DriverResult, event: EngineEvent | null) {
     await this.retireAfterRun(run, task, false);
-    if (event?.origin === 'engine' || !this.opts.accepting()) return;
-    for (const input of this.endEventInputs(run, task, result, run.error, run.attempts))
+    for (const input of this.endEventInputs(run, task, result, event, run.error, run.attempts))
       await this.opts.emitSystemEvent(input);
   }
 
