@@ -77,6 +77,29 @@ const ADOPT_BATCH = 1000;
 const GAVE_UP = Symbol('gave up');
 
 /**
+ * What a run's driver is called with; its abort signal is made only if the driver reads it (LazyAbortController).
+ * The getter sits on the prototype: one in an object literal is a closure per run and gives each object a hidden
+ * class of its own, kept in old space, which kept every run's objects alive through the young collections.
+ */
+class RunInput implements ExecuteInput {
+  constructor(
+    readonly run: RunRecord,
+    readonly task: TaskSpec,
+    readonly state: EngineState,
+    readonly drivers: DriverRegistry,
+    readonly event: EngineEvent | null,
+    readonly now: Date,
+    readonly zone: string,
+    readonly random: () => number,
+    private readonly controller: LazyAbortController,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+}
+
+/**
  * The life of a run (docs/engine.md): stored queued, or straight as running when a slot is free; claimed
  * (queued | delayed → running) under a lease; one attempt through its driver, bounded by the task timeout;
  * then finished, or delayed until its next attempt when the driver asks for a retry. Every transition is a
@@ -309,20 +332,17 @@ export class Runner {
       run.trigger.kind === 'schedule' && run.trigger.name
         ? this.opts.state().schedules.get(run.trigger.name)
         : undefined;
-    return {
+    return new RunInput(
       run,
       task,
-      state: this.opts.state(),
-      drivers: this.opts.drivers,
-      event: job.event,
+      this.opts.state(),
+      this.opts.drivers,
+      job.event,
       now,
-      zone: schedule?.timezone ?? this.opts.defaultZone,
-      random: this.opts.random,
-      // Made only if the driver listens (LazyAbortController).
-      get signal() {
-        return job.controller.signal;
-      },
-    };
+      schedule?.timezone ?? this.opts.defaultZone,
+      this.opts.random,
+      job.controller,
+    );
   }
 
   /** The task as the live state has it; a deleteAfterRun task retired by one member still runs for the others. */
