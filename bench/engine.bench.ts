@@ -9,6 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { constants as perfConstants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchEngine, type BenchEngine } from './lib/engine-fixture.js';
@@ -45,6 +46,24 @@ interface Phase {
   cpuMs: number;
   /** Submit → driver call, per run caused by an event of this phase. */
   latencies: number[];
+  /** Pauses of the young-generation collections (scavenges) during the phase, ms. */
+  scavengePausesMs: number[];
+}
+
+/** Young-generation pauses from now on, until stopped: a run that meets one waits for it. */
+function watchScavenges(): () => number[] {
+  const pauses: number[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries() as Array<PerformanceEntry & { detail?: { kind?: number } }>)
+      if (entry.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) pauses.push(entry.duration);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => {
+    for (const entry of observer.takeRecords() as Array<PerformanceEntry & { detail?: { kind?: number } }>)
+      if (entry.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) pauses.push(entry.duration);
+    observer.disconnect();
+    return pauses;
+  };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -73,6 +92,7 @@ async function phase(
     latencies.push(startedAt - t0);
   });
   const started = performance.now();
+  const stopWatching = watchScavenges();
   const cpuBefore = process.cpuUsage();
   let next = 0;
   const client = async () => {
@@ -100,7 +120,7 @@ async function phase(
     latencies.push(startedAt - t0);
   }
   latencies.sort((x, y) => x - y);
-  return { events: count, runs, ms, cpuMs, latencies };
+  return { events: count, runs, ms, cpuMs, latencies, scavengePausesMs: stopWatching() };
 }
 
 /** Transactions of the SQLite store's group commit so far (0 for a store without one). */
@@ -121,6 +141,12 @@ function summary(p: Phase) {
     latencyP50Ms: round(percentile(p.latencies, 50), 2),
     latencyP99Ms: round(percentile(p.latencies, 99), 2),
     latencyMaxMs: round(p.latencies[p.latencies.length - 1] ?? NaN, 2),
+    scavenges: p.scavengePausesMs.length,
+    scavengeMeanMs: round(
+      p.scavengePausesMs.reduce((a, b) => a + b, 0) / (p.scavengePausesMs.length || 1),
+      2,
+    ),
+    scavengeMaxMs: round(Math.max(0, ...p.scavengePausesMs), 2),
   };
 }
 
@@ -216,6 +242,8 @@ async function main(): Promise<void> {
       latencyP50Ms: steady.latencyP50Ms,
       latencyP99Ms: steady.latencyP99Ms,
       latencyMaxMs: steady.latencyMaxMs,
+      steadyScavengesEach: steadies.map((p) => p.scavenges),
+      steadyScavengeMeanMsEach: steadies.map((p) => p.scavengeMeanMs),
       runStatuses: statuses,
       storeCallsPerRun,
       groupCommitsPerRun: commitsPerRun,
