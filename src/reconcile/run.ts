@@ -8,8 +8,9 @@ import { redactCredentials } from '../text/redact.js';
 import { apply } from './apply.js';
 import { loadDesired, loadDesiredIndex, type LoadDesiredOptions } from './desired.js';
 import type { DesiredIndex } from './validated-cache.js';
-import { changesAnything, diff } from './diff.js';
+import { diff } from './diff.js';
 import { liveForDiff } from './live-for-diff.js';
+import { UnchangedCheck } from './unchanged.js';
 import { EVENT_LOOKBACK_DAYS, withEventCounts } from './event-counts.js';
 import { withFirings } from './firings.js';
 import type { Plan, PlanSummary } from './plan.js';
@@ -165,6 +166,7 @@ type Placed = { manifests: readonly { kind: Kind; metadata: { name: string }; so
 /**
  * The plan from the validated revision cache's index when it changes nothing (the same plan as from the
  * full state: the diff reads no content then), else null: any change needs the desired objects' content.
+ * The live summaries are seen one at a time and none is kept (UnchangedCheck); the first change stops the read.
  */
 async function unchangedByIndex(
   root: string,
@@ -181,9 +183,10 @@ async function unchangedByIndex(
   }
   if (!desired) return null;
   const generation = await store.generation();
-  const live = await store.listObjectSummaries();
-  if (changesAnything(desired, live)) return null;
-  return { desired, generation, plan: diff(desired, live, { fields: false }) };
+  const check = new UnchangedCheck(desired);
+  await store.visitObjectSummaries((o) => check.see(o));
+  const plan = check.plan();
+  return plan && { desired, generation, plan };
 }
 
 /** Each object's place, named as problems name files: under the display root, never a temp checkout. */

@@ -182,6 +182,16 @@ export class SqliteStore implements Store {
     return this.scanning(() => (rows.all() as SummaryRow[]).map(summaryFromRow));
   }
 
+  async visitObjectSummaries(visit: (o: LiveObjectSummary) => boolean): Promise<boolean> {
+    this.group.flush();
+    return this.scanning(() => {
+      const rows = this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM objects ORDER BY kind, name`).iterate();
+      // A break closes the statement (the iterator's return), so the connection is free again at once.
+      for (const row of rows as IterableIterator<SummaryRow>) if (!visit(summaryFromRow(row))) return false;
+      return true;
+    });
+  }
+
   async listObjectSpecs(): Promise<LiveObjectSpec[]> {
     this.group.flush();
     return this.scanning(() => {
