@@ -1,6 +1,5 @@
-import { join, relative } from 'node:path';
 import { ManifestError, type ManifestProblem } from '../manifest/index.js';
-import { objectKey, type DesiredState, type Kind, type SourceLocation } from '../manifest/types.js';
+import type { DesiredState } from '../manifest/types.js';
 import type { Source, SourceSnapshot } from '../source/types.js';
 import { StoreError } from '../store/errors.js';
 import type { LeaderFence, Store, SyncAttempt, SyncReason } from '../store/types.js';
@@ -15,6 +14,7 @@ import { EVENT_LOOKBACK_DAYS, withEventCounts } from './event-counts.js';
 import { withFirings } from './firings.js';
 import type { Plan, PlanSummary } from './plan.js';
 import { withRefusal, type SafetyOptions } from './safety.js';
+import { ObjectSources, type Placed } from './sources.js';
 import type { SavedPlan } from './saved-plan.js';
 
 export type ReconcileReason = SyncReason;
@@ -67,8 +67,8 @@ export interface ReconcileOutcome {
   message: string | null;
   /** The audit log the applied changes were appended to. */
   auditFile: string | null;
-  /** Where each declared object is defined, by `Kind/name` (null when the manifests were not loaded). */
-  sources: ReadonlyMap<string, SourceLocation> | null;
+  /** Where each declared object is defined (null when the manifests were not loaded). */
+  sources: ObjectSources | null;
 }
 
 const NO_CHANGES: PlanSummary = { create: 0, update: 0, delete: 0 };
@@ -122,7 +122,7 @@ async function attempt(
     // Serve: an unchanged revision is told from the cache's index and the stored hashes, reading no spec.
     const indexed =
       opts.detail === false ? await unchangedByIndex(snap.root, revision, store, at, opts) : null;
-    let desired: Placed;
+    let desired: { manifests: readonly Placed[] };
     let generation: number;
     let unrefused: Plan;
     if (indexed) ({ desired, generation, plan: unrefused } = indexed);
@@ -144,7 +144,7 @@ async function attempt(
       desired = state;
     }
     const plan = withRefusal(unrefused, opts.safety);
-    const sources = sourcesOf(desired, snap.root, opts.load?.displayRoot ?? '.');
+    const sources = new ObjectSources(desired.manifests, snap.root, opts.load?.displayRoot ?? '.');
     const planned = { ...base, revision, plan, generation, summary: { ...plan.summary }, sources };
     if (plan.refused) return { ...planned, reason: 'refused', ok: false, message: plan.refused.message };
     if (opts.mode === 'plan') {
@@ -159,9 +159,6 @@ async function attempt(
     await snap.cleanup?.();
   }
 }
-
-/** Desired objects with their places: loaded manifests or the cache index's entries. */
-type Placed = { manifests: readonly { kind: Kind; metadata: { name: string }; source: SourceLocation }[] };
 
 /**
  * The plan from the validated revision cache's index when it changes nothing (the same plan as from the
@@ -187,19 +184,6 @@ async function unchangedByIndex(
   await store.visitObjectSummaries((o) => check.see(o));
   const plan = check.plan();
   return plan && { desired, generation, plan };
-}
-
-/** Each object's place, named as problems name files: under the display root, never a temp checkout. */
-function sourcesOf(state: Placed, root: string, display: string): ReadonlyMap<string, SourceLocation> {
-  // One name per file, shared by its objects: serve keeps these for every object (100,000s).
-  const shown = new Map<string, string>();
-  return new Map(
-    state.manifests.map((m) => {
-      let file = shown.get(m.source.file);
-      if (file === undefined) shown.set(m.source.file, (file = join(display, relative(root, m.source.file))));
-      return [objectKey(m.kind, m.metadata.name), { ...m.source, file }] as const;
-    }),
-  );
 }
 
 /** The diff, with each change's detail (fields, next firings) or, without detail, from the live summaries. */
