@@ -6,7 +6,7 @@ import type { LeaderFence, Store, SyncAttempt, SyncReason } from '../store/types
 import { redactCredentials } from '../text/redact.js';
 import { apply } from './apply.js';
 import { loadDesired, loadDesiredIndex, type LoadDesiredOptions } from './desired.js';
-import type { DesiredIndex } from './validated-cache.js';
+import { DesiredIndex } from './validated-cache.js';
 import { diff } from './diff.js';
 import { liveForDiff } from './live-for-diff.js';
 import { UnchangedCheck } from './unchanged.js';
@@ -122,7 +122,7 @@ async function attempt(
     // Serve: an unchanged revision is told from the cache's index and the stored hashes, reading no spec.
     const indexed =
       opts.detail === false ? await unchangedByIndex(snap.root, revision, store, at, opts) : null;
-    let desired: { manifests: readonly Placed[] };
+    let desired: { manifests: readonly Placed[] } | DesiredIndex;
     let generation: number;
     let unrefused: Plan;
     if (indexed) ({ desired, generation, plan: unrefused } = indexed);
@@ -144,7 +144,8 @@ async function attempt(
       desired = state;
     }
     const plan = withRefusal(unrefused, opts.safety);
-    const sources = new ObjectSources(desired.manifests, snap.root, opts.load?.displayRoot ?? '.');
+    const placed = desired instanceof DesiredIndex ? desired : desired.manifests;
+    const sources = new ObjectSources(placed, snap.root, opts.load?.displayRoot ?? '.');
     const planned = { ...base, revision, plan, generation, summary: { ...plan.summary }, sources };
     if (plan.refused) return { ...planned, reason: 'refused', ok: false, message: plan.refused.message };
     if (opts.mode === 'plan') {

@@ -1,5 +1,6 @@
 import { join, relative } from 'node:path';
 import type { Kind, SourceLocation } from '../manifest/types.js';
+import { DesiredIndex } from './validated-cache.js';
 
 /** A desired object with its place: a loaded manifest or an entry of the validated revision cache's index. */
 export interface Placed {
@@ -21,24 +22,29 @@ export class ObjectSources {
   private readonly cols: Int32Array;
 
   /** `root` is the folder the manifests were read from, shown as `display`. */
-  constructor(placed: readonly Placed[], root: string, display: string) {
-    this.fileOf = new Int32Array(placed.length);
-    this.lines = new Int32Array(placed.length);
-    this.cols = new Int32Array(placed.length);
+  constructor(placed: readonly Placed[] | DesiredIndex, root: string, display: string) {
+    const count = placed instanceof DesiredIndex ? placed.size : placed.length;
+    this.fileOf = new Int32Array(count);
+    this.lines = new Int32Array(count);
+    this.cols = new Int32Array(count);
     const fileIndex = new Map<string, number>();
-    placed.forEach((m, row) => {
-      let file = fileIndex.get(m.source.file);
+    let row = 0;
+    const add = (kind: Kind, name: string, source: SourceLocation) => {
+      let file = fileIndex.get(source.file);
       if (file === undefined) {
-        fileIndex.set(m.source.file, (file = this.files.length));
-        this.files.push(join(display, relative(root, m.source.file)));
+        fileIndex.set(source.file, (file = this.files.length));
+        this.files.push(join(display, relative(root, source.file)));
       }
       this.fileOf[row] = file;
-      this.lines[row] = m.source.line;
-      this.cols[row] = m.source.col;
-      let names = this.rows.get(m.kind);
-      if (!names) this.rows.set(m.kind, (names = new Map()));
-      names.set(m.metadata.name, row);
-    });
+      this.lines[row] = source.line;
+      this.cols[row] = source.col;
+      let names = this.rows.get(kind);
+      if (!names) this.rows.set(kind, (names = new Map()));
+      names.set(name, row++);
+    };
+    if (placed instanceof DesiredIndex)
+      placed.forEach((kind, name, _hash, source) => add(kind, name, source));
+    else for (const m of placed) add(m.kind, m.metadata.name, m.source);
   }
 
   static readonly none = new ObjectSources([], '', '');

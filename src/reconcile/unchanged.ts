@@ -1,6 +1,7 @@
 import { ByKindAndName } from './by-kind.js';
 import { byKindThenName, hashOf, needsContent, type DiffDesired, type DiffLive } from './diff.js';
 import { NOTE_MESSAGES, type Plan, type PlanNote } from './plan.js';
+import { DesiredIndex } from './validated-cache.js';
 
 /**
  * The plan `diff(desired, live, { fields: false })` makes when it changes nothing, found while the live
@@ -16,8 +17,17 @@ export class UnchangedCheck {
   private liveManaged = 0;
   private changed = false;
 
-  constructor(private readonly desired: DiffDesired) {
-    for (const m of desired.manifests) this.hashes.set(m.kind, m.metadata.name, hashOf(m));
+  private readonly desiredCount: number;
+
+  /** The desired side: loaded manifests, or the validated revision cache's index. */
+  constructor(private readonly desired: DiffDesired | DesiredIndex) {
+    if (desired instanceof DesiredIndex) {
+      desired.forEach((kind, name, hash) => this.hashes.set(kind, name, hash));
+      this.desiredCount = desired.size;
+    } else {
+      for (const m of desired.manifests) this.hashes.set(m.kind, m.metadata.name, hashOf(m));
+      this.desiredCount = desired.manifests.length;
+    }
   }
 
   /** One live object, in any order; false once the diff would plan a change. */
@@ -46,7 +56,7 @@ export class UnchangedCheck {
    * count of the desired ones seen tells whether any is missing. Duplicates would only make it null.
    */
   plan(): Plan | null {
-    if (this.changed || this.desiredSeen !== this.desired.manifests.length) return null;
+    if (this.changed || this.desiredSeen !== this.desiredCount) return null;
     return {
       revision: this.desired.revision,
       changes: [],
