@@ -6,7 +6,7 @@ import type { LeaderFence, Store, SyncAttempt, SyncReason } from '../store/types
 import { redactCredentials } from '../text/redact.js';
 import { apply } from './apply.js';
 import { loadDesired, loadDesiredIndex, type LoadDesiredOptions } from './desired.js';
-import { DesiredIndex } from './validated-cache.js';
+import type { DesiredIndex } from './validated-cache.js';
 import { diff } from './diff.js';
 import { liveForDiff } from './live-for-diff.js';
 import { UnchangedCheck } from './unchanged.js';
@@ -14,7 +14,7 @@ import { EVENT_LOOKBACK_DAYS, withEventCounts } from './event-counts.js';
 import { withFirings } from './firings.js';
 import type { Plan, PlanSummary } from './plan.js';
 import { withRefusal, type SafetyOptions } from './safety.js';
-import { ObjectSources, type Placed } from './sources.js';
+import { ObjectSources } from './sources.js';
 import type { SavedPlan } from './saved-plan.js';
 
 export type ReconcileReason = SyncReason;
@@ -120,12 +120,13 @@ async function attempt(
   try {
     if (opts.savedPlan) return await applySaved(opts.savedPlan, revision, store, opts, base);
     // Serve: an unchanged revision is told from the cache's index and the stored hashes, reading no spec.
+    const display = opts.load?.displayRoot ?? '.';
     const indexed =
       opts.detail === false ? await unchangedByIndex(snap.root, revision, store, at, opts) : null;
-    let desired: { manifests: readonly Placed[] } | DesiredIndex;
+    let sources: ObjectSources;
     let generation: number;
     let unrefused: Plan;
-    if (indexed) ({ desired, generation, plan: unrefused } = indexed);
+    if (indexed) ({ sources, generation, plan: unrefused } = indexed);
     else {
       let state: DesiredState;
       try {
@@ -141,11 +142,9 @@ async function attempt(
       }
       generation = await store.generation();
       unrefused = await withRecordedEvents(await planAgainstLive(state, store, at, opts), state, store, at);
-      desired = state;
+      sources = new ObjectSources(state.manifests, snap.root, display);
     }
     const plan = withRefusal(unrefused, opts.safety);
-    const placed = desired instanceof DesiredIndex ? desired : desired.manifests;
-    const sources = new ObjectSources(placed, snap.root, opts.load?.displayRoot ?? '.');
     const planned = { ...base, revision, plan, generation, summary: { ...plan.summary }, sources };
     if (plan.refused) return { ...planned, reason: 'refused', ok: false, message: plan.refused.message };
     if (opts.mode === 'plan') {
@@ -172,7 +171,26 @@ async function unchangedByIndex(
   store: Store,
   at: Date,
   opts: ReconcileOnceOptions,
-): Promise<{ desired: DesiredIndex; generation: number; plan: Plan } | null> {
+): Promise<{ sources: ObjectSources; generation: number; plan: Plan } | null> {
+  const read = await readIndex(root, revision, at, opts);
+  if (!read) return null;
+  const { check, sources } = read;
+  const generation = await store.generation();
+  await store.visitObjectSummaries((o) => check.see(o));
+  const plan = check.plan();
+  return plan && { sources, generation, plan };
+}
+
+/**
+ * The index's hashes (for the check) and places (kept by serve), made before any live object is read: the
+ * index's own entries (≈ 20 MB at 100,000 objects) are garbage by then, not held through the read.
+ */
+async function readIndex(
+  root: string,
+  revision: string,
+  at: Date,
+  opts: ReconcileOnceOptions,
+): Promise<{ check: UnchangedCheck; sources: ObjectSources } | null> {
   let desired: DesiredIndex | null;
   try {
     desired = await loadDesiredIndex(root, { now: at, ...opts.load, revision });
@@ -180,11 +198,10 @@ async function unchangedByIndex(
     return null; // The full load reads the files again and reports what is wrong with them.
   }
   if (!desired) return null;
-  const generation = await store.generation();
-  const check = new UnchangedCheck(desired);
-  await store.visitObjectSummaries((o) => check.see(o));
-  const plan = check.plan();
-  return plan && { desired, generation, plan };
+  return {
+    check: new UnchangedCheck(desired),
+    sources: new ObjectSources(desired, root, opts.load?.displayRoot ?? '.'),
+  };
 }
 
 /** The diff, with each change's detail (fields, next firings) or, without detail, from the live summaries. */

@@ -18,9 +18,16 @@ export class UnchangedCheck {
   private changed = false;
 
   private readonly desiredCount: number;
+  private readonly revision: string;
+  private readonly warnings: readonly string[];
 
-  /** The desired side: loaded manifests, or the validated revision cache's index. */
-  constructor(private readonly desired: DiffDesired | DesiredIndex) {
+  /**
+   * The desired side: loaded manifests, or the validated revision cache's index. Only their hashes are kept,
+   * so an index's entries can go before the live objects are read.
+   */
+  constructor(desired: DiffDesired | DesiredIndex) {
+    this.revision = desired.revision;
+    this.warnings = desired.warnings ?? [];
     if (desired instanceof DesiredIndex) {
       desired.forEach((kind, name, hash) => this.hashes.set(kind, name, hash));
       this.desiredCount = desired.size;
@@ -58,13 +65,13 @@ export class UnchangedCheck {
   plan(): Plan | null {
     if (this.changed || this.desiredSeen !== this.desiredCount) return null;
     return {
-      revision: this.desired.revision,
+      revision: this.revision,
       changes: [],
       notes: [...this.notes].sort(byKindThenName),
       summary: { create: 0, update: 0, delete: 0 },
       liveManaged: this.liveManaged,
       refused: null,
-      warnings: (this.desired.warnings ?? []).map((message) => ({ object: null, message })),
+      warnings: this.warnings.map((message) => ({ object: null, message })),
     };
   }
 }
