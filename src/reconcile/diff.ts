@@ -9,7 +9,7 @@ import { NOTE_MESSAGES, type Plan, type PlanChange, type PlanNote, type PlanObje
 
 const kindRank = (kind: Kind): number => KINDS.indexOf(kind);
 
-const byKindThenName = (a: { kind: Kind; name: string }, b: { kind: Kind; name: string }): number =>
+export const byKindThenName = (a: { kind: Kind; name: string }, b: { kind: Kind; name: string }): number =>
   kindRank(a.kind) - kindRank(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /**
@@ -36,19 +36,8 @@ export interface DiffDesired {
   warnings?: string[];
 }
 
-const hashOf = (m: LoadedManifest | IndexedManifest): string => ('spec' in m ? manifestHash(m) : m.hash);
-
-/** Whether `diff` would plan any change: a create, or a live object it reads the content of (`needsContent`). */
-export function changesAnything(desired: DiffDesired, live: readonly DiffLive[]): boolean {
-  const hashes = new ByKindAndName<string>();
-  for (const m of desired.manifests) hashes.set(m.kind, m.metadata.name, hashOf(m));
-  const liveKeys = new ByKindAndName<true>();
-  for (const o of live) {
-    if (needsContent(o, hashes.get(o.kind, o.name))) return true;
-    liveKeys.set(o.kind, o.name, true);
-  }
-  return desired.manifests.some((m) => !liveKeys.has(m.kind, m.metadata.name));
-}
+export const hashOf = (m: LoadedManifest | IndexedManifest): string =>
+  'spec' in m ? manifestHash(m) : m.hash;
 
 const content = (o: {
   kind?: Kind;

@@ -34,6 +34,7 @@ export {
   type ValidatedCacheOptions,
 } from './validated-cache.js';
 export { findDrift, type DriftEntry } from './drift.js';
+export { ObjectSources } from './sources.js';
 export {
   reconcileOnce,
   planHasChanges,

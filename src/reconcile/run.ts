@@ -1,6 +1,5 @@
-import { join, relative } from 'node:path';
 import { ManifestError, type ManifestProblem } from '../manifest/index.js';
-import { objectKey, type DesiredState, type Kind, type SourceLocation } from '../manifest/types.js';
+import type { DesiredState } from '../manifest/types.js';
 import type { Source, SourceSnapshot } from '../source/types.js';
 import { StoreError } from '../store/errors.js';
 import type { LeaderFence, Store, SyncAttempt, SyncReason } from '../store/types.js';
@@ -8,12 +7,14 @@ import { redactCredentials } from '../text/redact.js';
 import { apply } from './apply.js';
 import { loadDesired, loadDesiredIndex, type LoadDesiredOptions } from './desired.js';
 import type { DesiredIndex } from './validated-cache.js';
-import { changesAnything, diff } from './diff.js';
+import { diff } from './diff.js';
 import { liveForDiff } from './live-for-diff.js';
+import { UnchangedCheck } from './unchanged.js';
 import { EVENT_LOOKBACK_DAYS, withEventCounts } from './event-counts.js';
 import { withFirings } from './firings.js';
 import type { Plan, PlanSummary } from './plan.js';
 import { withRefusal, type SafetyOptions } from './safety.js';
+import { ObjectSources } from './sources.js';
 import type { SavedPlan } from './saved-plan.js';
 
 export type ReconcileReason = SyncReason;
@@ -66,8 +67,8 @@ export interface ReconcileOutcome {
   message: string | null;
   /** The audit log the applied changes were appended to. */
   auditFile: string | null;
-  /** Where each declared object is defined, by `Kind/name` (null when the manifests were not loaded). */
-  sources: ReadonlyMap<string, SourceLocation> | null;
+  /** Where each declared object is defined (null when the manifests were not loaded). */
+  sources: ObjectSources | null;
 }
 
 const NO_CHANGES: PlanSummary = { create: 0, update: 0, delete: 0 };
@@ -119,12 +120,13 @@ async function attempt(
   try {
     if (opts.savedPlan) return await applySaved(opts.savedPlan, revision, store, opts, base);
     // Serve: an unchanged revision is told from the cache's index and the stored hashes, reading no spec.
+    const display = opts.load?.displayRoot ?? '.';
     const indexed =
       opts.detail === false ? await unchangedByIndex(snap.root, revision, store, at, opts) : null;
-    let desired: Placed;
+    let sources: ObjectSources;
     let generation: number;
     let unrefused: Plan;
-    if (indexed) ({ desired, generation, plan: unrefused } = indexed);
+    if (indexed) ({ sources, generation, plan: unrefused } = indexed);
     else {
       let state: DesiredState;
       try {
@@ -140,10 +142,9 @@ async function attempt(
       }
       generation = await store.generation();
       unrefused = await withRecordedEvents(await planAgainstLive(state, store, at, opts), state, store, at);
-      desired = state;
+      sources = new ObjectSources(state.manifests, snap.root, display);
     }
     const plan = withRefusal(unrefused, opts.safety);
-    const sources = sourcesOf(desired, snap.root, opts.load?.displayRoot ?? '.');
     const planned = { ...base, revision, plan, generation, summary: { ...plan.summary }, sources };
     if (plan.refused) return { ...planned, reason: 'refused', ok: false, message: plan.refused.message };
     if (opts.mode === 'plan') {
@@ -159,12 +160,10 @@ async function attempt(
   }
 }
 
-/** Desired objects with their places: loaded manifests or the cache index's entries. */
-type Placed = { manifests: readonly { kind: Kind; metadata: { name: string }; source: SourceLocation }[] };
-
 /**
  * The plan from the validated revision cache's index when it changes nothing (the same plan as from the
  * full state: the diff reads no content then), else null: any change needs the desired objects' content.
+ * The live summaries are seen one at a time and none is kept (UnchangedCheck); the first change stops the read.
  */
 async function unchangedByIndex(
   root: string,
@@ -172,7 +171,26 @@ async function unchangedByIndex(
   store: Store,
   at: Date,
   opts: ReconcileOnceOptions,
-): Promise<{ desired: DesiredIndex; generation: number; plan: Plan } | null> {
+): Promise<{ sources: ObjectSources; generation: number; plan: Plan } | null> {
+  const read = await readIndex(root, revision, at, opts);
+  if (!read) return null;
+  const { check, sources } = read;
+  const generation = await store.generation();
+  await store.visitObjectSummaries((o) => check.see(o));
+  const plan = check.plan();
+  return plan && { sources, generation, plan };
+}
+
+/**
+ * The index's hashes (for the check) and places (kept by serve), made before any live object is read: the
+ * index's own entries (≈ 20 MB at 100,000 objects) are garbage by then, not held through the read.
+ */
+async function readIndex(
+  root: string,
+  revision: string,
+  at: Date,
+  opts: ReconcileOnceOptions,
+): Promise<{ check: UnchangedCheck; sources: ObjectSources } | null> {
   let desired: DesiredIndex | null;
   try {
     desired = await loadDesiredIndex(root, { now: at, ...opts.load, revision });
@@ -180,23 +198,10 @@ async function unchangedByIndex(
     return null; // The full load reads the files again and reports what is wrong with them.
   }
   if (!desired) return null;
-  const generation = await store.generation();
-  const live = await store.listObjectSummaries();
-  if (changesAnything(desired, live)) return null;
-  return { desired, generation, plan: diff(desired, live, { fields: false }) };
-}
-
-/** Each object's place, named as problems name files: under the display root, never a temp checkout. */
-function sourcesOf(state: Placed, root: string, display: string): ReadonlyMap<string, SourceLocation> {
-  // One name per file, shared by its objects: serve keeps these for every object (100,000s).
-  const shown = new Map<string, string>();
-  return new Map(
-    state.manifests.map((m) => {
-      let file = shown.get(m.source.file);
-      if (file === undefined) shown.set(m.source.file, (file = join(display, relative(root, m.source.file))));
-      return [objectKey(m.kind, m.metadata.name), { ...m.source, file }] as const;
-    }),
-  );
+  return {
+    check: new UnchangedCheck(desired),
+    sources: new ObjectSources(desired, root, opts.load?.displayRoot ?? '.'),
+  };
 }
 
 /** The diff, with each change's detail (fields, next firings) or, without detail, from the live summaries. */

@@ -1,7 +1,8 @@
 import { watch, type FSWatcher } from 'chokidar';
 import { systemClock, type Clock, type Engine, type EngineLogger } from '../engine/index.js';
-import { formatProblem, objectKey, type Kind } from '../manifest/index.js';
+import { formatProblem, type Kind } from '../manifest/index.js';
 import {
+  ObjectSources,
   reconcileOnce,
   type LoadDesiredOptions,
   type ReconcileOutcome,
@@ -53,7 +54,7 @@ export class GitOpsLoop implements SyncController {
    * Where each object of the live revision is declared. Memory is enough: every start syncs first. Only an
    * applied or unchanged outcome replaces it, since the live objects then are that revision's.
    */
-  private sources: ReadonlyMap<string, ObjectSource & { col?: number }> = new Map();
+  private sources = ObjectSources.none;
 
   constructor(private readonly opts: GitOpsOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -64,7 +65,7 @@ export class GitOpsLoop implements SyncController {
   }
 
   sourceOf(kind: Kind, name: string): ObjectSource | undefined {
-    const source = this.sources.get(objectKey(kind, name));
+    const source = this.sources.get(kind, name);
     return source && { file: source.file, line: source.line };
   }
 

@@ -121,6 +121,16 @@ export class PostgresStore implements Store {
     return (rows as SummaryRow[]).map(summaryFromRow);
   }
 
+  // Over the rows of one query: the pg client holds them all anyway; the caller keeps none of its own.
+  async visitObjectSummaries(visit: (o: LiveObjectSummary) => boolean): Promise<boolean> {
+    const { rows } = await this.read(
+      'list object summaries',
+      `SELECT ${SUMMARY_COLUMNS} FROM objects ORDER BY kind, name`,
+    );
+    for (const row of rows as SummaryRow[]) if (!visit(summaryFromRow(row))) return false;
+    return true;
+  }
+
   async listObjectSpecs(): Promise<LiveObjectSpec[]> {
     const { rows } = await this.read(
       'list object specs',

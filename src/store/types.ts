@@ -365,6 +365,12 @@ export interface Store {
   listObjects(kind?: Kind): Promise<LiveObject[]>;
   /** Every live object's kind, name, hashes, owner and retirement, in listObjects' order, without parsing content. */
   listObjectSummaries(): Promise<LiveObjectSummary[]>;
+  /**
+   * listObjectSummaries one at a time, keeping none: `visit` sees each summary in the same order until it
+   * answers false. Resolves true when every object was visited. Serve's unchanged restart compares 100,000s of
+   * objects this way without holding them all at once.
+   */
+  visitObjectSummaries(visit: (o: LiveObjectSummary) => boolean): Promise<boolean>;
   /** Every live object's kind, name, spec and retirement, in listObjects' order: the engine's (re)load. */
   listObjectSpecs(): Promise<LiveObjectSpec[]>;
   getObject<K extends Kind>(kind: K, name: string): Promise<LiveObject<K> | undefined>;

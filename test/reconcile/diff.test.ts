@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diff } from '../../src/reconcile/index.js';
-import { changesAnything } from '../../src/reconcile/diff.js';
+import { changesAnything, UnchangedCheck } from '../../src/reconcile/unchanged.js';
 import { contentHash } from '../../src/store/hash.js';
 import { desired, live, tag, task, webhook } from './fixtures.js';
 
@@ -143,10 +143,58 @@ describe('diff', () => {
       ['adopt', desired('r2', tag('x')), live([tag('x')], 'api'), true],
       ['retired, declared', desired('r2', task('a')), live([task('a')]).map(retired), false],
       ['retired, gone', desired('r2'), live([task('a')]).map(retired), true],
+      ['retired by hand, declared', desired('r2', task('a')), live([task('a')], 'api').map(retired), false],
+      ['retired by hand, gone', desired('r2'), live([task('a')], 'api').map(retired), false],
+      [
+        'drifted',
+        desired('r2', tag('x')),
+        live([tag('x', ['hand'])]).map((o) => ({ ...o, appliedHash: 'a' })),
+        true,
+      ],
+      [
+        'drift undone',
+        desired('r2', tag('x')),
+        live([tag('x')]).map((o) => ({ ...o, appliedHash: 'a' })),
+        false,
+      ],
     ];
     for (const [name, d, l, changes] of cases) {
       expect([name, changesAnything(d, l)]).toEqual([name, changes]);
       expect([name, diff(d, l).changes.length > 0]).toEqual([name, changes]);
     }
+  });
+
+  it("UnchangedCheck gives the diff's own plan when nothing changes, and null at the first change", () => {
+    const retired = (o: ReturnType<typeof live>[number]) => ({ ...o, retiredAt: '2026-01-02T00:00:00.000Z' });
+    const many = ['d', 'b', 'a', 'c'].map((n) => task(n));
+    const unchanged: Array<[string, ReturnType<typeof desired>, ReturnType<typeof live>]> = [
+      ['empty', desired('r2'), []],
+      ['same, any order', desired('r2', ...many, tag('t')), live([tag('t'), ...many].reverse())],
+      [
+        'notes of both kinds, out of order',
+        { ...desired('r2', task('b'), task('a')), warnings: ['w1', 'w2'] },
+        [
+          ...live([tag('z'), tag('y')], 'api'),
+          ...live([task('b'), task('a')]).map(retired),
+          ...live([task('x')], 'api').map(retired),
+        ],
+      ],
+    ];
+    for (const [name, d, l] of unchanged) {
+      const check = new UnchangedCheck(d);
+      expect([name, l.every((o) => check.see(o))]).toEqual([name, true]);
+      expect([name, check.plan()]).toStrictEqual([name, diff(d, l, { fields: false })]);
+    }
+    const created = new UnchangedCheck(desired('r2', task('a'), task('b')));
+    expect(live([task('a')]).every((o) => created.see(o))).toBe(true);
+    expect(created.plan()).toBeNull();
+    const updated = new UnchangedCheck(desired('r2', task('a', { action: 'power-off' }), task('b')));
+    const seen: string[] = [];
+    const l = live([task('a'), task('b')]);
+    expect(l.every((o) => seen.push(o.name) > 0 && updated.see(o))).toBe(false);
+    expect(seen).toEqual(['a']);
+    // Once changed it stays so: nothing seen after can make the plan whole again.
+    expect(updated.see(l[1]!)).toBe(false);
+    expect(updated.plan()).toBeNull();
   });
 });

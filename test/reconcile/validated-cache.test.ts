@@ -107,13 +107,16 @@ describe('the validated revision cache', () => {
     await warm();
     const cache = cacheFor();
     const key = cache.key(root, await cache.digestFiles(root), loadOpts());
-    const index = cache.readIndex(key, root, 'r2', NOW);
+    const index = cache.readIndex(key, root, 'r2', NOW)!;
     expect(results()).toEqual(['hit']);
-    expect(index).toStrictEqual({
+    const objects: unknown[] = [];
+    index.forEach((kind, name, hash, source) => objects.push({ kind, name, hash, source }));
+    expect({ revision: index.revision, size: index.size, objects, warnings: index.warnings }).toStrictEqual({
       revision: 'r2',
-      manifests: full.manifests.map((m) => ({
+      size: full.manifests.length,
+      objects: full.manifests.map((m) => ({
         kind: m.kind,
-        metadata: { name: m.metadata.name },
+        name: m.metadata.name,
         hash: contentHash(m.metadata, m.spec),
         source: m.source,
       })),

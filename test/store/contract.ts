@@ -231,6 +231,28 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect(summaries[1]).not.toHaveProperty('spec');
       });
 
+      it('visits every object summary in the order of listObjectSummaries, one at a time, until told to stop', async () => {
+        const none: unknown[] = [];
+        expect(await store.visitObjectSummaries((o) => none.push(o) > 0)).toBe(true);
+        expect(none).toEqual([]);
+        await store.applyWrites(
+          ['c', 'a', 'b'].map((name) => ({ action: 'create' as const, object: tag(name) })),
+          'r1',
+          AT,
+        );
+        await store.putObjectByHand(tag('a', ['edited']), AT);
+        await store.putObjectByHand(tag('mine'), AT);
+        const seen: unknown[] = [];
+        expect(await store.visitObjectSummaries((o) => seen.push(o) > 0)).toBe(true);
+        expect(seen).toEqual(await store.listObjectSummaries());
+        const firstTwo: string[] = [];
+        expect(await store.visitObjectSummaries((o) => firstTwo.push(o.name) < 2)).toBe(false);
+        expect(firstTwo).toEqual(['a', 'b']);
+        // A stopped visit leaves the store usable at once: the next read and write go through.
+        await store.applyWrites([{ action: 'delete', kind: 'Tag', name: 'c' }], 'r2', AT);
+        expect((await store.listObjectSummaries()).map((o) => o.name)).toEqual(['a', 'b', 'mine']);
+      });
+
       it('lists every object spec and retirement in listObjects order, for the engine', async () => {
         expect(await store.listObjectSpecs()).toEqual([]);
         const metadata = { name: 'once' };

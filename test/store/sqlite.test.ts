@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   contentHash,
   MIGRATIONS,
@@ -85,6 +85,22 @@ describe('SqliteStore', () => {
     await store.close();
     store = await openStore(join(dir, 'data'));
     expect((await store.listObjects()).map((o) => o.name)).toEqual(['t1']);
+  });
+
+  it('scans the objects table with a small page cache and gives the connection its own size back', async () => {
+    await store.applyWrites([{ action: 'create', object: content('t1') }], 'r1', AT);
+    const db = (store as unknown as { db: Database.Database }).db;
+    const own = db.pragma('cache_size', { simple: true });
+    const pragma = vi.spyOn(db, 'pragma');
+    expect((await store.listObjects()).map((o) => o.name)).toEqual(['t1']);
+    expect((await store.listObjectSummaries()).map((o) => o.name)).toEqual(['t1']);
+    expect((await store.listObjectSpecs()).map((o) => o.name)).toEqual(['t1']);
+    const sizes = pragma.mock.calls.map(([text]) => text).filter((text) => text.startsWith('cache_size ='));
+    expect(sizes).toEqual(
+      Array.from({ length: 3 }, () => ['cache_size = -1024', `cache_size = ${own}`]).flat(),
+    );
+    pragma.mockRestore();
+    expect(db.pragma('cache_size', { simple: true })).toBe(own);
   });
 
   it('rolls back every write of an apply when one fails', async () => {

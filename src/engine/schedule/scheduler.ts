@@ -126,15 +126,16 @@ export class Scheduler {
    * timer has not run yet keeps that firing: it fires now, once. On the first
    * call, firings missed since `lastFired` are caught up (once) or reported.
    */
-  setSchedules(list: readonly NamedSchedule[], lastFired: ReadonlyMap<string, Date> = new Map()): void {
+  setSchedules(list: Iterable<NamedSchedule>, lastFired: ReadonlyMap<string, Date> = new Map()): void {
     if (this.stopped) throw new Error('Scheduler is stopped');
     const now = this.opts.clock.now().getTime();
     const startup = !this.started;
     this.started = true;
     const emits: Emit[] = [];
-    const seen = new Set<string>();
+    // Names are only needed to drop absent entries: with none yet (a start), 100,000s of them are not kept.
+    const seen = this.entries.size > 0 ? new Set<string>() : null;
     for (const { name, spec } of list) {
-      seen.add(name);
+      seen?.add(name);
       const existing = this.entries.get(name);
       if (existing && sameSpec(existing.spec, spec)) continue;
       // Due under the spec that was live at its instant: the change must not lose it.
@@ -150,8 +151,8 @@ export class Scheduler {
       }
       this.planAfter(entry, plan, last !== undefined && last > now ? last : now);
     }
-    for (const [name, entry] of this.entries) {
-      if (seen.has(name)) continue;
+    for (const [name, entry] of seen ? this.entries : []) {
+      if (seen!.has(name)) continue;
       this.heap.remove(entry);
       this.entries.delete(name);
     }
