@@ -10,7 +10,7 @@ import { buildServer, isLoopback, Metrics } from '../server/index.js';
 import { GitOpsLoop } from '../server/gitops.js';
 import { ReplicaMembership } from '../server/replicas.js';
 import { readApiToken } from './api-token.js';
-import { tuneHeapForServe } from './heap-flags.js';
+import { serveStarted, tuneHeapForServe } from './heap-flags.js';
 import { engineConfig, globalOptions } from './context.js';
 import { CliError, EXIT } from './exit.js';
 import { useColour } from './output.js';
@@ -203,6 +203,7 @@ export async function serveAction(path: string | undefined, opts: ServeOptions, 
       }, STRANDED_EVENT_MS / 3)
     : null;
   ready = true;
+  serveStarted();
   log.info(
     { listen: `${host}:${port}`, source: source.describe(), dataDir, ...(replica ? { replica } : {}) },
     'taskops serving',
