@@ -53,14 +53,14 @@ interface Phase {
 /** Young-generation pauses from now on, until stopped: a run that meets one waits for it. */
 function watchScavenges(): () => number[] {
   const pauses: number[] = [];
-  const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries() as Array<PerformanceEntry & { detail?: { kind?: number } }>)
+  const take = (entries: PerformanceEntry[]) => {
+    for (const entry of entries as Array<PerformanceEntry & { detail?: { kind?: number } }>)
       if (entry.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) pauses.push(entry.duration);
-  });
+  };
+  const observer = new PerformanceObserver((list) => take(list.getEntries()));
   observer.observe({ entryTypes: ['gc'] });
   return () => {
-    for (const entry of observer.takeRecords() as Array<PerformanceEntry & { detail?: { kind?: number } }>)
-      if (entry.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) pauses.push(entry.duration);
+    take(observer.takeRecords());
     observer.disconnect();
     return pauses;
   };

@@ -75,9 +75,3 @@ export class UnchangedCheck {
     };
   }
 }
-
-/** Whether `diff` would plan any change: a create, or a live object it reads the content of (`needsContent`). */
-export function changesAnything(desired: DiffDesired, live: readonly DiffLive[]): boolean {
-  const check = new UnchangedCheck(desired);
-  return !live.every((o) => check.see(o)) || check.plan() === null;
-}

@@ -31,18 +31,21 @@ parentPort.postMessage({ ready: true });
 let failures = 0;
 // After a long-WAL notice the worker waits for the engine's RESTART ('resume'), so the two never contend.
 let waitingForRestart = false;
+function pass() {
+  const [result] = db.pragma('wal_checkpoint(PASSIVE)');
+  // SQLite syncs the database only after a pass that copies the whole WAL, which under steady writes only the
+  // engine's RESTART does: it would flush every page all passes since wrote (≈ 1 ms per 100 pages here).
+  if (result.checkpointed > 0) fs.fdatasyncSync(dbFd);
+  return result;
+}
 function checkpoint() {
   try {
-    const [result] = db.pragma('wal_checkpoint(PASSIVE)');
-    // SQLite syncs the database only after a pass that copies the whole WAL, which under steady writes only the
-    // engine's RESTART does: it would flush every page all passes since wrote (≈ 1 ms per 100 pages here).
-    if (result.checkpointed > 0) fs.fdatasyncSync(dbFd);
+    const result = pass();
     failures = 0;
     if (result.log >= workerData.restartFrames && !waitingForRestart) {
       waitingForRestart = true;
       // Once more, so the engine's RESTART finds only the frames of the last few milliseconds to copy and sync.
-      const [last] = db.pragma('wal_checkpoint(PASSIVE)');
-      if (last.checkpointed > 0) fs.fdatasyncSync(dbFd);
+      const last = pass();
       parentPort.postMessage({ longWal: last.log });
       return last;
     }

@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { diff } from '../../src/reconcile/index.js';
-import { changesAnything, UnchangedCheck } from '../../src/reconcile/unchanged.js';
+import type { DiffDesired, DiffLive } from '../../src/reconcile/diff.js';
+import { UnchangedCheck } from '../../src/reconcile/unchanged.js';
 import { contentHash } from '../../src/store/hash.js';
 import { desired, live, tag, task, webhook } from './fixtures.js';
+
+/** Whether `diff` would plan any change, as serve's unchanged restart tells it (UnchangedCheck over every object). */
+function changesAnything(desired: DiffDesired, live: readonly DiffLive[]): boolean {
+  const check = new UnchangedCheck(desired);
+  return !live.every((o) => check.see(o)) || check.plan() === null;
+}
 
 describe('diff', () => {
   it('plans a create for every object when nothing is live, ordered by kind then name', () => {
