@@ -1,10 +1,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { doc, docs } from '../helpers/engine.js';
 import { tempDir } from '../helpers/git.js';
-import { startReceiver, type Receiver } from '../helpers/http-receiver.js';
-import { startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { startReceiver } from '../helpers/http-receiver.js';
+import { servePerTest, startServe } from '../helpers/serve-process.js';
 import { until } from '../helpers/wait.js';
 
 /**
@@ -14,15 +14,7 @@ import { until } from '../helpers/wait.js';
 const REGISTER = path.resolve('test/cli/load-log/register.mjs');
 const LAZY = ['axios', 'nodemailer', 'pg'];
 
-let work: { dir: string; cleanup: () => void } | undefined;
-let server: ServeProcess | undefined;
-let receiver: Receiver | undefined;
-afterEach(async () => {
-  await server?.kill('SIGKILL');
-  await receiver?.close();
-  work?.cleanup();
-  server = receiver = work = undefined;
-});
+const t = servePerTest();
 
 const loaded = (log: string, names: string[]): string[] => {
   const lines = readFileSync(log, 'utf8').split('\n');
@@ -33,14 +25,14 @@ const loaded = (log: string, names: string[]): string[] => {
 
 describe('what serve loads', () => {
   it('starts without the drivers’ clients or pg, and loads axios on the first webhook', async () => {
-    work = tempDir('taskops-serve-imports-');
-    receiver = await startReceiver();
-    const manifests = path.join(work.dir, 'manifests');
+    t.work = tempDir('taskops-serve-imports-');
+    t.receiver = await startReceiver();
+    const manifests = path.join(t.work.dir, 'manifests');
     mkdirSync(manifests);
     writeFileSync(
       path.join(manifests, 'm.yaml'),
       docs(
-        doc('Webhook', 'hook', { url: `${receiver.url}/hook` }),
+        doc('Webhook', 'hook', { url: `${t.receiver.url}/hook` }),
         doc('Task', 'notify', {
           objectType: 'webhook',
           target: { name: 'hook' },
@@ -51,9 +43,9 @@ describe('what serve loads', () => {
         doc('EventTrigger', 'on-ping', { event: { type: 'ping', name: 'now' }, tasks: ['notify'] }),
       ),
     );
-    const log = path.join(work.dir, 'load.log');
-    server = await startServe({
-      globalArgs: ['--data-dir', path.join(work.dir, 'data')],
+    const log = path.join(t.work.dir, 'load.log');
+    t.server = await startServe({
+      globalArgs: ['--data-dir', path.join(t.work.dir, 'data')],
       serveArgs: [manifests],
       nodeArgs: ['--import', REGISTER],
       env: { TASKOPS_LOAD_LOG: log },
@@ -61,14 +53,14 @@ describe('what serve loads', () => {
     expect(loaded(log, ['fastify', 'better-sqlite3'])).toEqual(['fastify', 'better-sqlite3']);
     expect(loaded(log, LAZY)).toEqual([]);
 
-    const res = await fetch(`${server.url}/api/v1/events`, {
+    const res = await fetch(`${t.server.url}/api/v1/events`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ type: 'ping', name: 'now' }),
     });
     expect(res.status).toBe(202);
-    await until(() => receiver!.requests.length === 1, 'the webhook delivery');
-    expect(JSON.parse(receiver.requests[0]!.body)).toEqual({ text: 'lazily' });
+    await until(() => t.receiver!.requests.length === 1, 'the webhook delivery');
+    expect(JSON.parse(t.receiver.requests[0]!.body)).toEqual({ text: 'lazily' });
     expect(loaded(log, LAZY)).toEqual(['axios']);
   });
 });
