@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { doc, docs } from '../helpers/engine.js';
 import { tempDir } from '../helpers/git.js';
 import { startReceiver } from '../helpers/http-receiver.js';
-import { servePerTest, startServe } from '../helpers/serve-process.js';
+import { servePerTest } from '../helpers/serve-per-test.js';
+import { startServe } from '../helpers/serve-process.js';
 import { until } from '../helpers/wait.js';
 
 /**

@@ -6,7 +6,8 @@ import { openStore } from '../../src/store/index.js';
 import { doc, docs } from '../helpers/engine.js';
 import { tempDir } from '../helpers/git.js';
 import { startReceiver } from '../helpers/http-receiver.js';
-import { freePort, servePerTest, startServe } from '../helpers/serve-process.js';
+import { servePerTest } from '../helpers/serve-per-test.js';
+import { freePort, startServe } from '../helpers/serve-process.js';
 import { until } from '../helpers/wait.js';
 
 const t = servePerTest();
