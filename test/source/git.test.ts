@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { simpleGit } from 'simple-git';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cacheDirFor, GitSource, readTreeAtRevision, SourceError } from '../../src/source/index.js';
 import { tempDir, tempRepo, type TempRepo } from '../helpers/git.js';
@@ -56,6 +57,29 @@ describe('GitSource', () => {
     const source = new GitSource({ repo: `file://${repo.dir}`, ref: 'main', dataDir: data.dir });
     await (await source.fetch()).cleanup?.();
     expect(existsSync(join(source.cacheDir, '.git', 'shallow'))).toBe(true);
+  });
+
+  it('fetches a repository on this machine, by path or file:// URL, without searching for deltas', async () => {
+    // 120 near-identical files: over git's unpack limit (kept as a pack) and each one a delta of another.
+    const files: Record<string, string> = {};
+    const body = Array.from({ length: 200 }, (_, i) => `line ${i} of a long manifest\n`).join('');
+    for (let i = 0; i < 120; i++) files[`f${i}.yaml`] = `${body}n: ${i}\n`;
+    await repo.commit('many', files);
+    for (const url of [repo.dir, `file://${repo.dir}`]) {
+      const dataDir = tempDir('taskops-data-');
+      try {
+        const source = new GitSource({ repo: url, ref: 'main', dataDir: dataDir.dir });
+        await (await source.fetch()).cleanup?.();
+        const packs = join(source.cacheDir, '.git', 'objects', 'pack');
+        const idx = readdirSync(packs).filter((f) => f.endsWith('.idx'));
+        expect(idx).toHaveLength(1);
+        const verify = await simpleGit(source.cacheDir).raw(['verify-pack', '-v', join(packs, idx[0]!)]);
+        expect(verify).toMatch(/^non delta: \d+ objects/m);
+        expect(verify).not.toMatch(/chain length/);
+      } finally {
+        dataDir.cleanup();
+      }
+    }
   });
 
   it('fails clearly, naming the repo, when the remote is unreachable', async () => {
