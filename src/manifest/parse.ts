@@ -2,6 +2,7 @@ import { Composer, LineCounter, Parser, isAlias, isCollection, type Document, ty
 import type { ManifestProblem } from './errors.js';
 import type { SourceLocation } from './types.js';
 import { LIMITS } from './limits.js';
+import { NOT_PLAIN, plainDocument } from './plain-yaml.js';
 import { DocumentPositions, type DocumentTree } from './positions.js';
 
 /** One YAML document of a file, as plain data plus the means to locate its nodes. */
@@ -24,6 +25,37 @@ export interface ParsedFile {
  * rebuilds the file's trees once (DocumentPositions).
  */
 export function parseManifestFile(file: string, text: string): ParsedFile {
+  return plainFile(file, text) ?? composedFile(file, text);
+}
+
+/**
+ * A file whose every document is in plainDocument's subset, read from yaml's CST without composing node
+ * trees; null for any other file, which composedFile then reads whole, so its problems are exactly the
+ * Composer's.
+ */
+function plainFile(file: string, text: string): ParsedFile | null {
+  const lineCounter = new LineCounter();
+  const rebuild = rebuilder(text);
+  const documents: ParsedDocument[] = [];
+  for (const token of new Parser(lineCounter.addNewLine).parse(text)) {
+    // Top-level space and comments are only the next document's prelude to the Composer.
+    if (token.type === 'space' || token.type === 'comment' || token.type === 'newline') continue;
+    if (token.type !== 'document' || documents.length === LIMITS.maxDocumentsPerFile) return null;
+    const value = plainDocument(token, text);
+    if (value === NOT_PLAIN) return null;
+    const index = documents.length;
+    const startAt = { offset: token.value!.offset, lineCounter };
+    documents.push({
+      index,
+      value,
+      positions: new DocumentPositions(file, undefined, rebuild(index), startAt),
+    });
+  }
+  return documents.length > 0 ? { documents, problems: [] } : null;
+}
+
+/** Every document composed by yaml's Composer: any file plainFile does not take. */
+export function composedFile(file: string, text: string): ParsedFile {
   const lineCounter = new LineCounter();
   const problems: ManifestProblem[] = [];
   const documents: ParsedDocument[] = [];

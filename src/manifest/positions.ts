@@ -23,9 +23,13 @@ export class DocumentPositions {
     tree: DocumentTree | undefined,
     /** Rebuilds the same document's tree (same text, same parse options); without it the tree is kept. */
     private readonly rebuild?: () => DocumentTree,
+    /** Where the content starts, for a document read without a tree (plainDocument). */
+    startAt?: { offset: number; lineCounter: LineCounter },
   ) {
     this.tree = tree;
-    if (tree) this.startAt = { offset: tree.doc.contents?.range?.[0] ?? 0, lineCounter: tree.lineCounter };
+    this.startAt = tree
+      ? { offset: tree.doc.contents?.range?.[0] ?? 0, lineCounter: tree.lineCounter }
+      : startAt;
   }
 
   /** Lets the syntax tree be collected; a later question re-parses the file's text once. */

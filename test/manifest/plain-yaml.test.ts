@@ -1,0 +1,254 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Document, Parser, isCollection, visit } from 'yaml';
+import { composedFile, parseManifestFile, type ParsedFile } from '../../src/manifest/parse.js';
+import { NOT_PLAIN, plainDocument } from '../../src/manifest/plain-yaml.js';
+
+/** What a caller can observe of a parsed file: problems, and each document's index, value and start. */
+function observed(parsed: ParsedFile) {
+  return {
+    problems: parsed.problems,
+    documents: parsed.documents.map((d) => ({ index: d.index, value: d.value, start: d.positions.start() })),
+  };
+}
+
+/** How many of a text's documents plainDocument reads itself (the rest go to yaml's Composer). */
+function plainCount(text: string): { plain: number; documents: number } {
+  let plain = 0;
+  let documents = 0;
+  for (const token of new Parser().parse(text)) {
+    if (token.type !== 'document') continue;
+    documents++;
+    if (plainDocument(token, text) !== NOT_PLAIN) plain++;
+  }
+  return { plain, documents };
+}
+
+function yamlFilesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return name === 'node_modules' ? [] : yamlFilesUnder(path);
+    return /\.ya?ml$/.test(name) ? [path] : [];
+  });
+}
+
+/** A small seeded generator (mulberry32), so a failure names a case that can be run again. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SCALARS = [
+  'plain text',
+  'true',
+  'False',
+  'NULL',
+  '~',
+  '',
+  '0',
+  '-12',
+  '0o17',
+  '0x1F',
+  '1e3',
+  '.inf',
+  '-.Inf',
+  '.nan',
+  '3.10',
+  '01:07',
+  '2026-12-01',
+  'a: b',
+  '# not a comment',
+  'x #y',
+  "it's",
+  'say "hi"',
+  '\\n',
+  'line one\nline two',
+  ' lead',
+  'trail ',
+  '- dash',
+  '*star',
+  '&amp',
+  '!bang',
+  '%pct',
+  '@at',
+  '`tick',
+  '[x]',
+  '{y}',
+  'a,b',
+  '?q',
+  '|pipe',
+  '>gt',
+  '${NAME} failed at ${DATE}',
+  'ünïcode ✓',
+  'tab\there',
+  '\u0085',
+  'yes',
+  'on',
+  '<<',
+];
+const KEYS = [
+  'apiVersion',
+  'kind',
+  'metadata',
+  'name',
+  'spec',
+  'on',
+  'at',
+  'true',
+  '1',
+  'null',
+  '<<',
+  'a b',
+  'x-y',
+  'toString',
+  '__proto__',
+  'k.v',
+];
+
+function randomValue(next: () => number, depth: number): unknown {
+  const r = next();
+  if (depth > 3 || r < 0.45) return SCALARS[Math.floor(next() * SCALARS.length)];
+  if (r < 0.55) return Math.floor(next() * 2000) - 1000;
+  if (r < 0.6) return next() < 0.5 ? null : next() < 0.5;
+  if (r < 0.8) {
+    const out: Record<string, unknown> = {};
+    for (let i = Math.floor(next() * 4); i >= 0; i--)
+      out[KEYS[Math.floor(next() * KEYS.length)]!] = randomValue(next, depth + 1);
+    return out;
+  }
+  return Array.from({ length: Math.floor(next() * 4) }, () => randomValue(next, depth + 1));
+}
+
+/** yaml's own writer in several styles, then edits of single characters that YAML gives meaning to. */
+function fuzzedTexts(seed: number, count: number): string[] {
+  const next = random(seed);
+  const texts: string[] = [];
+  const edits = [
+    ' ',
+    '  ',
+    '\t',
+    '#',
+    ' # c',
+    ':',
+    ': ',
+    '-',
+    '- ',
+    '"',
+    "'",
+    '\n',
+    '\n\n',
+    '&a ',
+    '*a',
+    '!t ',
+    '[',
+    '{',
+    '|',
+    '>',
+    '%',
+    '?',
+    ',',
+    '---\n',
+    '...\n',
+    '\r\n',
+    '\\',
+  ];
+  for (let i = 0; i < count; i++) {
+    const docs = Array.from({ length: 1 + Math.floor(next() * 3) }, () => {
+      const value = {
+        apiVersion: 'taskops/v1',
+        kind: 'Schedule',
+        metadata: { name: `s-${i}` },
+        spec: randomValue(next, 0),
+      };
+      const style = next();
+      // Some collections in flow style ([a, b], {k: v}), inside block ones or as the whole document.
+      const doc = new Document(value);
+      visit(doc, (_key, node) => {
+        if (isCollection(node) && next() < 0.25) node.flow = true;
+      });
+      return doc.toString({
+        defaultStringType: style < 0.3 ? 'QUOTE_DOUBLE' : style < 0.4 ? 'QUOTE_SINGLE' : 'PLAIN',
+        indent: style < 0.7 ? 2 : 4,
+        indentSeq: next() < 0.5,
+        blockQuote: next() < 0.5 ? 'literal' : true,
+        lineWidth: next() < 0.3 ? 20 : 80,
+      });
+    });
+    const text = (next() < 0.3 ? '# header\n\n' : '') + docs.join(next() < 0.5 ? '---\n' : '--- # next\n');
+    texts.push(text);
+    for (let m = 0; m < 3; m++) {
+      const at = Math.floor(next() * (text.length + 1));
+      const edit = edits[Math.floor(next() * edits.length)]!;
+      const cut = next() < 0.3 ? 1 : 0;
+      texts.push(text.slice(0, at) + edit + text.slice(at + cut));
+    }
+  }
+  return texts;
+}
+
+describe('plain documents read from yaml CST', () => {
+  it('gives every example and fixture exactly what the Composer gives: problems, values, indexes, starts', () => {
+    const files = [...yamlFilesUnder('examples'), ...yamlFilesUnder('test/fixtures')];
+    expect(files.length).toBeGreaterThan(20);
+    let plain = 0;
+    let documents = 0;
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      expect(observed(parseManifestFile(file, text)), file).toStrictEqual(observed(composedFile(file, text)));
+      const counts = plainCount(text);
+      plain += counts.plain;
+      documents += counts.documents;
+    }
+    // Most of the examples are read without the Composer: the comparison above is of the fast path.
+    expect(plain).toBeGreaterThan(documents / 2);
+  });
+
+  it('gives the same as the Composer on 8,000 generated and edited files, and refuses what it cannot read', () => {
+    const texts = fuzzedTexts(20261202, 2_000);
+    let plain = 0;
+    let refused = 0;
+    for (const [i, text] of texts.entries()) {
+      const file = `case-${i}.yaml`;
+      expect(observed(parseManifestFile(file, text)), JSON.stringify(text)).toStrictEqual(
+        observed(composedFile(file, text)),
+      );
+      const counts = plainCount(text);
+      plain += counts.plain;
+      refused += counts.documents - counts.plain;
+    }
+    // Both paths are exercised: the comparison covers documents read from the CST and documents refused.
+    expect(plain).toBeGreaterThan(2_000);
+    expect(refused).toBeGreaterThan(500);
+  });
+
+  it('refuses what only the Composer may judge: flow collections over lines, anchors, tags, tabs, duplicate and quoted keys, depth', () => {
+    const refusedTexts = [
+      'a: [1,\n  2]\n',
+      'a: [1, 2,]\n',
+      'a: [b: 1]\n',
+      'a: {b: 1, b: 2}\n',
+      'a: {b: }\n',
+      'a: {b: 1}x\n',
+      'a: &x 1\nb: *x\n',
+      'a: !!str 1\n',
+      'a:\n\tb: 1\n',
+      'a: 1\na: 2\n',
+      '"a": 1\n',
+      '? a\n: 1\n',
+      '--- a: 1\n',
+      'a: b: c\n',
+      'a: "x"#c\n',
+      '__proto__: 1\n',
+      `${'a:\n'.repeat(1).replace('a:\n', '')}${Array.from({ length: 40 }, (_, i) => `${'  '.repeat(i)}k:`).join('\n')} 1\n`,
+    ];
+    for (const text of refusedTexts) {
+      const [doc] = [...new Parser().parse(text)].filter((t) => t.type === 'document');
+      expect(doc && plainDocument(doc as never, text), text).toBe(NOT_PLAIN);
+    }
+  });
+});
