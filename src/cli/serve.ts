@@ -116,6 +116,16 @@ export async function serveAction(path: string | undefined, opts: ServeOptions, 
           onLead: () => void gitops?.syncNow().catch(() => undefined),
         })
       : null;
+  const validatedCache = new ValidatedRevisionCache({
+    dataDir,
+    config: { settings: resolved.config, file: resolved.file },
+    onEvent: (e) =>
+      e.result === 'ignored'
+        ? log.warn({ file: e.file, reason: e.reason }, 'the validated revision cache was unusable')
+        : log.debug(e, `validated revision cache ${e.result}`),
+    // Only the next restart reads it: the first sync applies and serves without waiting for the write.
+    background: true,
+  });
   gitops = new GitOpsLoop({
     source,
     ...(source instanceof GitSource ? {} : { watchFolder: path ?? '.' }),
@@ -133,14 +143,7 @@ export async function serveAction(path: string | undefined, opts: ServeOptions, 
       displayRoot: displayRoot(source, path),
       // The loader's threads, like the checkpoint worker, set V8's flags back when they start.
       onCheckThreadsStarted: tuneHeapForServe,
-      cache: new ValidatedRevisionCache({
-        dataDir,
-        config: { settings: resolved.config, file: resolved.file },
-        onEvent: (e) =>
-          e.result === 'ignored'
-            ? log.warn({ file: e.file, reason: e.reason }, 'the validated revision cache was unusable')
-            : log.debug(e, `validated revision cache ${e.result}`),
-      }),
+      cache: validatedCache,
     },
     ...(membership ? { leadership: membership } : {}),
   });
@@ -220,6 +223,8 @@ export async function serveAction(path: string | undefined, opts: ServeOptions, 
     if (strandedEvents) clearInterval(strandedEvents);
     await app.close();
     await gitops.stop();
+    // A stop before it is written only makes the next start validate in full.
+    await validatedCache.flush();
     await membership?.stop();
     await engine.stop(SHUTDOWN_DEADLINE_MS);
     await store.close();

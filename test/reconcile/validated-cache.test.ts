@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { driverCatalog, loadEngineConfig, type ResolvedConfig } from '../../src/config/index.js';
@@ -75,6 +75,57 @@ describe('the validated revision cache', () => {
     expect(results()).toEqual(['hit']);
     expect(cached).toStrictEqual({ ...full, revision: 'r2' });
     expect(cached.manifests.length).toBeGreaterThan(5);
+  });
+
+  it('a background write lands after write() returns, byte for byte as a synchronous one, in the order written', async () => {
+    await warm();
+    const synchronous = readFileSync(cacheFile(), 'utf8');
+    const synchronousIndex = readFileSync(`${cacheFile()}.index`, 'utf8');
+    rmSync(path.join(dataDir, 'cache'), { recursive: true });
+    const background = new ValidatedRevisionCache({
+      dataDir,
+      config: { settings: config().config, file: config().file },
+      onEvent: (e) => events.push(e),
+      background: true,
+    });
+    const state = await loadDesired(root, loadOpts(background));
+    // Nothing is written before this turn of the event loop ends.
+    expect(() => readFileSync(cacheFile())).toThrow(/ENOENT/);
+    await background.flush();
+    expect(readFileSync(cacheFile(), 'utf8')).toBe(synchronous);
+    expect(readFileSync(`${cacheFile()}.index`, 'utf8')).toBe(synchronousIndex);
+    events = [];
+    expect(await loadDesired(root, { ...loadOpts(cacheFor()), revision: 'r1' })).toStrictEqual(state);
+    expect(results()).toEqual(['hit']);
+
+    // Two writes queued at once: the second one's key is what stays.
+    write('extra.yaml', doc('Tag', 'late-tag', { selector: { names: ['vm-1'] } }));
+    const key = background.key(root, await background.digestFiles(root), loadOpts());
+    background.write('not-the-last', state, loadOpts());
+    background.write(key, state, loadOpts());
+    await background.flush();
+    expect(JSON.parse(readFileSync(cacheFile(), 'utf8').split('\n')[0]!).key).toBe(key);
+  });
+
+  it('a background write that cannot write its file says so, writes no index and leaves the next write working', async () => {
+    const background = new ValidatedRevisionCache({
+      dataDir,
+      config: { settings: config().config, file: config().file },
+      onEvent: (e) => events.push(e),
+      background: true,
+    });
+    const state = await loadDesired(root, loadOpts());
+    // A folder where the file's temporary copy goes: its write fails.
+    const tmp = `${cacheFile()}.${process.pid}.tmp`;
+    mkdirSync(tmp, { recursive: true });
+    background.write('k1', state, loadOpts());
+    await background.flush();
+    expect(events.map((e) => e.result)).toEqual(['not-written']);
+    expect(existsSync(`${cacheFile()}.index`)).toBe(false);
+    rmSync(tmp, { recursive: true });
+    background.write('k2', state, loadOpts());
+    await background.flush();
+    expect(JSON.parse(readFileSync(cacheFile(), 'utf8').split('\n')[0]!).key).toBe('k2');
   });
 
   it('a plan made from a hit equals the plan from a full validation, firings, warnings and sources included', async () => {
