@@ -1,6 +1,6 @@
 import { appendFileSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { redactDeep } from '../text/redact.js';
+import { mayHoldCredentials, redactDeep } from '../text/redact.js';
 
 /** One configuration change: applied from a revision, or a task retired by the engine after its run. */
 export interface AuditEntry {
@@ -42,8 +42,10 @@ export function appendAudit(dataDir: string, entries: AuditEntry[], at: Date): v
         name: e.name,
         ...(e.reason ? { reason: e.reason } : {}),
       };
-      // Audit files are shipped and read widely: no field may carry a credential, whatever wrote it.
-      lines += JSON.stringify(redactDeep(line)) + '\n';
+      // Audit files are shipped and read widely: no field may carry a credential, whatever wrote it. The
+      // line's JSON answers for every field at once; only one that may hold one is walked and redacted.
+      const json = JSON.stringify(line);
+      lines += (mayHoldCredentials(json) ? JSON.stringify(redactDeep(line)) : json) + '\n';
       if (lines.length >= APPEND_BYTES) {
         appendFileSync(fd, lines);
         lines = '';

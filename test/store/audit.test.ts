@@ -29,4 +29,29 @@ describe('the audit log', () => {
     );
     expect(JSON.parse(lines[0]!)).toStrictEqual(entries(1)[0]);
   });
+
+  it('masks a credential in any field, plain or percent-encoded, and leaves the lines around it as written', () => {
+    const file = mkdtempSync(path.join(tmpdir(), 'taskops-audit-redact-'));
+    try {
+      const leaky: AuditEntry[] = [
+        ...entries(1),
+        { ...entries(1, 1)[0]!, revision: 'https://bot:s3cr3t@git.example.com/ops.git@main' },
+        { ...entries(1, 2)[0]!, reason: 'from https%3A%2F%2Fbot%3As3cr3t%40git.example.com' },
+        ...entries(1, 3),
+      ];
+      appendAudit(file, leaky, at);
+      const text = readFileSync(auditLogPath(file, at), 'utf8');
+      expect(text).not.toContain('s3cr3t');
+      const lines = text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as AuditEntry);
+      expect(lines[1]!.revision).toBe('https://***@git.example.com/ops.git@main');
+      expect(lines[2]!.reason).toMatch(/^from https%3A%2F%2F\*\*\*%40git\.example\.com$/);
+      expect(lines[0]).toStrictEqual(leaky[0]);
+      expect(lines[3]).toStrictEqual(leaky[3]);
+    } finally {
+      rmSync(file, { recursive: true, force: true });
+    }
+  });
 });
