@@ -13,8 +13,11 @@ export interface CheckedFile {
   problems: ManifestProblem[];
   /** Documents read (the empty ones and those with YAML errors not counted). */
   documents: number;
-  /** The valid manifests, each with its document's index in the file (to locate later problems). */
-  manifests: Array<{ index: number; manifest: LoadedManifest }>;
+  /**
+   * The valid manifests, each with its document's index in the file (to locate later problems) and, when the
+   * document can be composed on its own, its offset (then only that document is parsed again to locate one).
+   */
+  manifests: Array<{ index: number; manifest: LoadedManifest; offset?: number }>;
   /** "Kind/name" of documents that were invalid, so references to them are not reported as missing too. */
   invalidObjects: string[];
 }
@@ -45,7 +48,11 @@ export function checkFile(file: string, text: string, defaultZone: string | unde
     }
     // Holding every document's syntax tree until the reference check is what made loading GC-bound.
     doc.positions.release();
-    checked.manifests.push({ index: doc.index, manifest: result.manifest });
+    checked.manifests.push(
+      doc.ownOffset === undefined
+        ? { index: doc.index, manifest: result.manifest }
+        : { index: doc.index, manifest: result.manifest, offset: doc.ownOffset },
+    );
   }
   return checked;
 }

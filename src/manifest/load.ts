@@ -5,7 +5,8 @@ import { CheckPool, poolSizeFor } from './check-pool.js';
 import { formatProblem, type ManifestProblem } from './errors.js';
 import { listManifestFiles } from './files.js';
 import { LIMITS } from './limits.js';
-import { rebuilder } from './parse.js';
+import { documentRebuilder, lineCounterOf, rebuilder } from './parse.js';
+import type { LineCounter } from 'yaml';
 import { DocumentPositions } from './positions.js';
 import { checkReferences, type DriverCatalog, type ReferenceFinding } from './references.js';
 import { checkSecretReferences } from './secret-references.js';
@@ -191,10 +192,13 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
       for (const object of checked!.invalidObjects) invalidObjects.add(object);
       // Later problems (references, duplicates) are located by parsing the file again, once, if ever.
       const trees = rebuilder(read);
-      for (const { index, manifest } of checked!.manifests) {
+      let lines: LineCounter | undefined;
+      const lineCounter = () => (lines ??= lineCounterOf(read));
+      for (const { index, manifest, offset } of checked!.manifests) {
         // One string per file, not one per object, whichever thread checked it (see Shared file names).
         manifest.source.file = file;
-        positionsOf.set(manifest, new DocumentPositions(file, undefined, trees(index)));
+        const tree = offset === undefined ? trees(index) : documentRebuilder(read, offset, lineCounter);
+        positionsOf.set(manifest, new DocumentPositions(file, undefined, tree));
         manifests.push(manifest);
         opts.onManifest?.(manifest);
       }

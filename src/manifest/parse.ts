@@ -10,6 +10,8 @@ export interface ParsedDocument {
   index: number;
   value: unknown;
   positions: DocumentPositions;
+  /** Where the document starts when it can be composed from there on its own (see documentRebuilder). */
+  ownOffset?: number;
 }
 
 export interface ParsedFile {
@@ -45,11 +47,12 @@ function plainFile(file: string, text: string): ParsedFile | null {
     if (value === NOT_PLAIN) return null;
     const index = documents.length;
     const startAt = { offset: token.value!.offset, lineCounter };
-    documents.push({
-      index,
-      value,
-      positions: new DocumentPositions(file, undefined, rebuild(index), startAt),
-    });
+    // A document that starts a line reads the same from there on its own: a late problem or note then
+    // composes that document, not the whole file.
+    const own = token.offset === 0 || text[token.offset - 1] === '\n';
+    const tree = own ? documentRebuilder(text, token.offset, () => lineCounter) : rebuild(index);
+    const positions = new DocumentPositions(file, undefined, tree, startAt);
+    documents.push(own ? { index, value, positions, ownOffset: token.offset } : { index, value, positions });
   }
   return documents.length > 0 ? { documents, problems: [] } : null;
 }
@@ -183,10 +186,41 @@ export function rebuilder(text: string): (index: number) => () => DocumentTree {
   };
 }
 
+/**
+ * The tree of the document at `offset` of `text`, composed from there (the parse stops after the next
+ * document begins), placed in the file by the file's own line counter.
+ */
+export function documentRebuilder(
+  text: string,
+  offset: number,
+  lineCounter: () => LineCounter,
+): () => DocumentTree {
+  return () => {
+    const composer = new Composer(COMPOSE_OPTIONS);
+    for (const token of new Parser().parse(text.slice(offset))) {
+      // Composed alone: the next document's tokens are never read.
+      if (token.type !== 'document') continue;
+      const [doc] = [...composer.next(token), ...composer.end()] as Document[];
+      return { doc: doc!, lineCounter: lineCounter(), shift: offset };
+    }
+    throw new Error(`no YAML document at offset ${offset} any more`);
+  };
+}
+
+/** The line starts yaml's Parser records for `text` (0, then the offset after each line break), without a parse. */
+export function lineCounterOf(text: string): LineCounter {
+  const counter = new LineCounter();
+  counter.addNewLine(0);
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) counter.addNewLine(at + 1);
+  return counter;
+}
+
+const COMPOSE_OPTIONS = { prettyErrors: false, uniqueKeys: true } as const;
+
 /** The documents of a text as parseAllDocuments makes them, one at a time. */
 function* composeDocuments(text: string, lineCounter: LineCounter): Generator<Document> {
   const parser = new Parser(lineCounter.addNewLine);
-  const composer = new Composer({ prettyErrors: false, uniqueKeys: true });
+  const composer = new Composer(COMPOSE_OPTIONS);
   yield* composer.compose(parser.parse(text)) as Generator<Document>;
 }
 

@@ -5,6 +5,8 @@ import type { SourceLocation } from './types.js';
 export interface DocumentTree {
   doc: Document;
   lineCounter: LineCounter;
+  /** Where the tree's text starts in the file: a document composed from its own text (0 when absent). */
+  shift?: number;
 }
 
 /**
@@ -102,7 +104,8 @@ export class DocumentPositions {
   }
 
   private at(offset: number): SourceLocation {
-    return this.locationOf(offset, this.current().lineCounter);
+    const tree = this.current();
+    return this.locationOf(offset + (tree.shift ?? 0), tree.lineCounter);
   }
 
   private locationOf(offset: number, lineCounter: LineCounter): SourceLocation {

@@ -1,15 +1,32 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Document, Parser, isCollection, visit } from 'yaml';
-import { composedFile, parseManifestFile, type ParsedFile } from '../../src/manifest/parse.js';
+import { Document, LineCounter, Parser, isCollection, visit } from 'yaml';
+import { composedFile, lineCounterOf, parseManifestFile, type ParsedFile } from '../../src/manifest/parse.js';
 import { NOT_PLAIN, plainDocument } from '../../src/manifest/plain-yaml.js';
 
-/** What a caller can observe of a parsed file: problems, and each document's index, value and start. */
+/** Every path into a value (map keys and list indexes), the value's own path first. */
+function pathsOf(value: unknown, at: Array<string | number> = []): Array<Array<string | number>> {
+  const out = [at];
+  if (Array.isArray(value)) value.forEach((v, i) => out.push(...pathsOf(v, [...at, i])));
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) out.push(...pathsOf(v, [...at, k]));
+  return out;
+}
+
+/**
+ * What a caller can observe of a parsed file: problems, and each document's index, value, start and the
+ * place of every value and key in it (as a late problem asks for them: from a tree composed again).
+ */
 function observed(parsed: ParsedFile) {
   return {
     problems: parsed.problems,
-    documents: parsed.documents.map((d) => ({ index: d.index, value: d.value, start: d.positions.start() })),
+    documents: parsed.documents.map((d) => ({
+      index: d.index,
+      value: d.value,
+      start: d.positions.start(),
+      places: pathsOf(d.value).map((p) => [d.positions.locate(p), d.positions.locate(p, { key: true })]),
+    })),
   };
 }
 
@@ -192,7 +209,7 @@ function fuzzedTexts(seed: number, count: number): string[] {
 }
 
 describe('plain documents read from yaml CST', () => {
-  it('gives every example and fixture exactly what the Composer gives: problems, values, indexes, starts', () => {
+  it('gives every example and fixture exactly what the Composer gives: problems, values, indexes, places', () => {
     const files = [...yamlFilesUnder('examples'), ...yamlFilesUnder('test/fixtures')];
     expect(files.length).toBeGreaterThan(20);
     let plain = 0;
@@ -220,6 +237,12 @@ describe('plain documents read from yaml CST', () => {
       const counts = plainCount(text);
       plain += counts.plain;
       refused += counts.documents - counts.plain;
+      // The loader places a plain file's documents by these line starts when no parse kept its own.
+      if (counts.documents > 0 && counts.plain === counts.documents) {
+        const parsed = new LineCounter();
+        for (const _ of new Parser(parsed.addNewLine).parse(text));
+        expect(lineCounterOf(text).lineStarts, JSON.stringify(text)).toEqual(parsed.lineStarts);
+      }
     }
     // Both paths are exercised: the comparison covers documents read from the CST and documents refused.
     expect(plain).toBeGreaterThan(2_000);
