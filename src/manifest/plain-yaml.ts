@@ -1,4 +1,4 @@
-import { CST, Schema, isScalar, type ScalarTag } from 'yaml';
+import { CST, Schema, isScalar, type ParseOptions, type ScalarTag } from 'yaml';
 import { LIMITS } from './limits.js';
 
 /** What plainDocument answers for a document outside its subset: the Composer decides that one. */
@@ -19,7 +19,7 @@ const PLAIN_TAGS: ScalarTag[] = (new Schema({}).tags as ScalarTag[]).filter(
   (tag) => tag.default === true && tag.test !== undefined && !('collection' in tag && tag.collection),
 );
 /** The parse options the loader's Composer uses for scalars: yaml's defaults (numbers, never BigInt). */
-const SCALAR_OPTIONS = {};
+const SCALAR_OPTIONS: ParseOptions = {};
 
 class NotPlain extends Error {}
 const notPlain = new NotPlain();
@@ -97,7 +97,7 @@ function plainScalar(token: CST.FlowScalar): unknown {
   const text = scalarText(token);
   for (const tag of PLAIN_TAGS) {
     if (!tag.test!.test(text)) continue;
-    const resolved: unknown = tag.resolve(text, reject, SCALAR_OPTIONS as never);
+    const resolved: unknown = tag.resolve(text, reject, SCALAR_OPTIONS);
     return isScalar(resolved) ? resolved.value : resolved;
   }
   return text;
@@ -129,12 +129,40 @@ function map(token: CST.BlockMap, text: string, depth: number): Record<string, u
         filler(t, text);
       }
     }
-    // The Composer refuses keys over 1,024 characters and a block collection on the key's own line.
-    if (!indicator || indicator.offset - key.offset > 1024) reject();
+    // The Composer refuses a `:` over 1,024 characters after where it says the key starts, and a block
+    // collection on the key's own line.
+    if (!indicator || indicator.offset - keyStart(items, i, token.offset) > 1024) reject();
     if (item && (item.type === 'block-map' || item.type === 'block-seq') && !newline) reject();
     out[name] = item ? value(item, text, depth) : null;
   }
   return out;
+}
+
+/**
+ * Where yaml's Composer counts entry `i`'s key from (or earlier, never later): the end of the tokens before
+ * the key, else the end of the previous entry's value. That end is exact for a scalar (its text and what
+ * follows it on the line); for an empty value or a collection, whose end the Composer may place early (just
+ * after a `:` whose value is empty), it is taken as just after the previous entry's `:`.
+ */
+function keyStart(items: CST.BlockMap['items'], i: number, mapOffset: number): number {
+  const { start } = items[i]!;
+  const last = start[start.length - 1];
+  if (last) return last.offset + last.source.length;
+  if (i === 0) return mapOffset;
+  const previous = items[i - 1]!;
+  const value = previous.value;
+  if (
+    value &&
+    (value.type === 'scalar' ||
+      value.type === 'single-quoted-scalar' ||
+      value.type === 'double-quoted-scalar')
+  ) {
+    let end = value.offset + value.source.length;
+    for (const t of value.end ?? []) end += t.source.length;
+    return end;
+  }
+  const indicator = previous.sep?.find((t) => t.type === 'map-value-ind');
+  return indicator ? indicator.offset + 1 : mapOffset;
 }
 
 /** One-line plain keys that resolve to strings; `__proto__` is left to yaml, which defines it as a property. */

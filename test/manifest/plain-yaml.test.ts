@@ -249,6 +249,30 @@ describe('plain documents read from yaml CST', () => {
     expect(refused).toBeGreaterThan(500);
   });
 
+  it('agrees with the Composer on keys near 1,024 characters after an empty value, a collection or indentation', () => {
+    const b = (n: number) => 'b'.repeat(n);
+    const texts = [
+      `a:\n${b(1024)}: 1\n`,
+      `a:\r\n${b(1023)}: 1\r\n`,
+      `x:\n  a:\n  ${b(1022)}: 1\n`,
+      `- a:\n  ${b(1022)}: 1\n`,
+      `x:\n- 1\n-\n${b(1024)}: 1\n`,
+      `x:\n${' '.repeat(1023)}a:\n${' '.repeat(1023)}b: 1\n`,
+      `a: 1\n${b(1024)}: 1\n`,
+      `a: 1\n${b(1025)}: 1\n`,
+      `a: ${b(2000)}\nc: 1\n`,
+      `a:\n  y:\n    z:\n${b(1020)}: 1\n`,
+    ];
+    for (const [i, text] of texts.entries()) {
+      expect(observed(parseManifestFile(`k${i}.yaml`, text)), `case ${i}`).toStrictEqual(
+        observed(composedFile(`k${i}.yaml`, text)),
+      );
+    }
+    // The exact cases are still read from the CST: a scalar before, and a key just within the limit.
+    expect(plainCount(texts[6]!).plain).toBe(1);
+    expect(plainCount(texts[8]!).plain).toBe(1);
+  });
+
   it('refuses what only the Composer may judge: flow collections over lines, anchors, tags, tabs, duplicate and quoted keys, depth', () => {
     const refusedTexts = [
       'a: [1,\n  2]\n',
