@@ -206,7 +206,8 @@ export async function serveAction(path: string | undefined, opts: ServeOptions, 
       }, STRANDED_EVENT_MS / 3)
     : null;
   ready = true;
-  serveStarted();
+  // The first sync's cache write still builds its files: the young generation may grow once it is done.
+  void validatedCache.flush().then(serveStarted);
   log.info(
     { listen: `${host}:${port}`, source: source.describe(), dataDir, ...(replica ? { replica } : {}) },
     'taskops serving',

@@ -124,14 +124,20 @@ export class DesiredIndex {
   }
 }
 
-function indexOf(state: DesiredState, hashes: readonly string[]): IndexBody {
-  const files = new Map<string, number>();
-  const entries = state.manifests.map((m, i): IndexEntry => {
-    let file = files.get(m.source.file);
-    if (file === undefined) files.set(m.source.file, (file = files.size));
-    return [KINDS.indexOf(m.kind), m.metadata.name, hashes[i]!, file, m.source.line, m.source.col];
-  });
-  return { files: [...files.keys()], entries, warnings: state.warnings ?? [] };
+/** The index gathered entry by entry, as the state's manifests are written. */
+class IndexBuilder {
+  private readonly files = new Map<string, number>();
+  private readonly entries: IndexEntry[] = [];
+
+  add(m: LoadedManifest, hash: string): void {
+    let file = this.files.get(m.source.file);
+    if (file === undefined) this.files.set(m.source.file, (file = this.files.size));
+    this.entries.push([KINDS.indexOf(m.kind), m.metadata.name, hash, file, m.source.line, m.source.col]);
+  }
+
+  body(warnings: string[]): IndexBody {
+    return { files: [...this.files.keys()], entries: this.entries, warnings };
+  }
 }
 
 export const textDigest = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -244,14 +250,18 @@ export class ValidatedRevisionCache {
     const expiresAt = earliestDeadline(state.manifests, inputs.defaultZone ?? 'UTC', now.getTime());
     if (expiresAt === 'passed')
       return this.notWritten('a schedule once/endsAt is in the past: its warning names the time');
+    // The job holds its own list, whose entries it lets go once written: after a background write's sync
+    // nothing else holds the manifests, so they are freed as it goes instead of all at its end.
+    const manifests = state.manifests.slice();
+    const warnings = state.warnings ?? [];
     if (!this.opts.background) {
-      const job = this.writeJob(key, state, expiresAt);
+      const job = this.writeJob(key, manifests, warnings, expiresAt);
       let step = job.next();
       while (!step.done) step = job.next();
       return;
     }
     this.pending = this.pending.then(async () => {
-      const job = this.writeJob(key, state, expiresAt);
+      const job = this.writeJob(key, manifests, warnings, expiresAt);
       let step = job.next();
       while (!step.done) {
         // Other work (requests, firings) runs between the slices.
@@ -282,13 +292,14 @@ export class ValidatedRevisionCache {
    */
   private *writeJob(
     key: string,
-    state: DesiredState,
+    manifests: Array<LoadedManifest | undefined>,
+    warningList: string[],
     expiresAt: number | null,
   ): Generator<Promise<void> | undefined, void, undefined> {
-    const { manifests } = state;
-    const hashes = manifests.map(manifestHash);
-    const warnings = jsonExactly(state.warnings ?? []);
+    const hashes = manifests.map((m) => manifestHash(m!));
+    const warnings = jsonExactly(warningList);
     if (warnings === null) return this.notWritten('the warnings hold a value JSON would change');
+    const index = new IndexBuilder();
     let out: HeaderFile | undefined;
     try {
       mkdirSync(join(this.opts.dataDir, 'cache'), { recursive: true });
@@ -305,15 +316,18 @@ export class ValidatedRevisionCache {
           yield out.abandon();
           return this.notWritten('the manifests hold a value JSON would change');
         }
+        for (let j = i; j < Math.min(i + WRITE_SLICE, manifests.length); j++)
+          index.add(manifests[j]!, hashes[j]!);
+        manifests.fill(undefined, i, i + WRITE_SLICE);
         yield append(i === 0 ? slice.slice(1, -1) : `,${slice.slice(1, -1)}`);
       }
       yield append(`],"warnings":${warnings},"hashes":${JSON.stringify(hashes)}}`);
       yield out.finish(this.header(key, expiresAt, digest.digest('hex')));
       // After the state: each file stands on its own key, so a stop between the two leaves a miss, not a mix.
-      const index = JSON.stringify(indexOf(state, hashes));
+      const indexJson = JSON.stringify(index.body(warningList));
       out = new HeaderFile(this.indexFile, this.opts.background === true);
-      yield out.append(index);
-      yield out.finish(this.header(key, expiresAt, textDigest(index)));
+      yield out.append(indexJson);
+      yield out.finish(this.header(key, expiresAt, textDigest(indexJson)));
     } catch (err) {
       yield out?.abandon();
       this.notWritten(`cannot write ${this.file}: ${(err as Error).message}`);
