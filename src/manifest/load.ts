@@ -5,11 +5,10 @@ import { CheckPool, poolSizeFor } from './check-pool.js';
 import { formatProblem, type ManifestProblem } from './errors.js';
 import { listManifestFiles } from './files.js';
 import { LIMITS } from './limits.js';
-import { documentRebuilder, lineCounterOf, rebuilder } from './parse.js';
-import type { LineCounter } from 'yaml';
-import { DocumentPositions } from './positions.js';
+import { Placements } from './placements.js';
 import { checkReferences, type DriverCatalog, type ReferenceFinding } from './references.js';
 import { checkSecretReferences } from './secret-references.js';
+import { StringTable } from './string-table.js';
 import type { SecretPolicy } from './secret-policy.js';
 import type { DesiredState, LoadedManifest } from './types.js';
 import { manifestWarnings } from './warnings.js';
@@ -157,7 +156,8 @@ export async function manifestFilesOf(root: string): Promise<string[]> {
 export async function loadManifests(roots: string[], opts: LoadOptions): Promise<LoadResult> {
   const problems: ManifestProblem[] = [];
   const manifests: LoadedManifest[] = [];
-  const positionsOf = new Map<LoadedManifest, DocumentPositions>();
+  const placements = new Placements();
+  const strings = new StringTable();
   const invalidObjects = new Set<string>();
   let fileCount = 0;
   let documentCount = 0;
@@ -190,26 +190,24 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
       problems.push(...checked!.problems);
       documentCount += checked!.documents;
       for (const object of checked!.invalidObjects) invalidObjects.add(object);
-      // Later problems (references, duplicates) are located by parsing the file again, once, if ever.
-      const trees = rebuilder(read);
-      let lines: LineCounter | undefined;
-      const lineCounter = () => (lines ??= lineCounterOf(read));
+      // Later problems (references, duplicates) are located by parsing the file (or the document) again, if ever.
+      const source = placements.file(file, read);
       for (const { index, manifest, offset } of checked!.manifests) {
         // One string per file, not one per object, whichever thread checked it (see Shared file names).
         manifest.source.file = file;
-        const tree = offset === undefined ? trees(index) : documentRebuilder(read, offset, lineCounter);
-        positionsOf.set(manifest, new DocumentPositions(file, undefined, tree));
+        strings.share(manifest);
+        placements.add(manifest, source, index, offset);
         manifests.push(manifest);
         opts.onManifest?.(manifest);
       }
     }
   }
-  const unique = dropDuplicates(manifests, positionsOf, problems);
+  const unique = dropDuplicates(manifests, placements, problems);
   const refs = checkReferences(unique, opts.driverCatalog, invalidObjects);
   const secrets = checkSecretReferences(unique, opts.secretPolicy);
   const locate = (layer: ManifestProblem['layer']) => (f: ReferenceFinding) => ({
     layer,
-    location: positionsOf.get(f.manifest)!.locate(f.path),
+    location: placements.of(f.manifest).locate(f.path),
     object: label(f.manifest),
     message: f.message,
   });
@@ -243,7 +241,7 @@ const label = (m: LoadedManifest) => `${m.kind}/${m.metadata.name}`;
 
 function dropDuplicates(
   manifests: LoadedManifest[],
-  positionsOf: Map<LoadedManifest, DocumentPositions>,
+  placements: Placements,
   problems: ManifestProblem[],
 ): LoadedManifest[] {
   const first = new Map<string, LoadedManifest>();
@@ -255,7 +253,7 @@ function dropDuplicates(
       const at = earlier.source;
       problems.push({
         layer: 'reference',
-        location: positionsOf.get(m)!.locate(['metadata', 'name']),
+        location: placements.of(m).locate(['metadata', 'name']),
         object: key,
         message: `duplicate: ${key} is also defined at ${at.file}:${at.line}:${at.col}; names are unique per kind`,
       });
