@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
@@ -303,6 +303,7 @@ export class ValidatedRevisionCache {
     let out: HeaderFile | undefined;
     try {
       mkdirSync(join(this.opts.dataDir, 'cache'), { recursive: true });
+      this.removeStaleCopies();
       out = new HeaderFile(this.file, this.opts.background === true);
       const digest = createHash('sha256');
       const append = (text: string) => {
@@ -331,6 +332,19 @@ export class ValidatedRevisionCache {
     } catch (err) {
       yield out?.abandon();
       this.notWritten(`cannot write ${this.file}: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Temporary copies another process left when it was stopped mid-write (50 MB at 100,000 schedules): one
+   * serve holds the data dir, so any copy not this process's is abandoned.
+   */
+  private removeStaleCopies(): void {
+    const dir = join(this.opts.dataDir, 'cache');
+    const own = `.${process.pid}.tmp`;
+    for (const name of readdirSync(dir)) {
+      if (/^validated-revision\.json(?:\.index)?\.\d+\.tmp$/.test(name) && !name.endsWith(own))
+        rmSync(join(dir, name), { force: true });
     }
   }
 

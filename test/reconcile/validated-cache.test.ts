@@ -107,6 +107,18 @@ describe('the validated revision cache', () => {
     expect(JSON.parse(readFileSync(cacheFile(), 'utf8').split('\n')[0]!).key).toBe(key);
   });
 
+  it('a write removes the temporary copies a stopped process left, and nothing else in the cache folder', async () => {
+    mkdirSync(path.join(dataDir, 'cache'), { recursive: true });
+    const stale = [`${cacheFile()}.99999999.tmp`, `${cacheFile()}.index.99999999.tmp`];
+    for (const f of stale) writeFileSync(f, 'half a file');
+    const kept = path.join(dataDir, 'cache', 'notes.txt');
+    writeFileSync(kept, 'an operator file');
+    await warm();
+    for (const f of stale) expect(existsSync(f), f).toBe(false);
+    expect(readFileSync(kept, 'utf8')).toBe('an operator file');
+    expect(existsSync(cacheFile())).toBe(true);
+  });
+
   it('a background write that cannot write its file says so, writes no index and leaves the next write working', async () => {
     const background = new ValidatedRevisionCache({
       dataDir,
