@@ -116,8 +116,7 @@ function map(token: CST.BlockMap, text: string, depth: number): Record<string, u
       continue;
     }
     if (!key || key.type !== 'scalar' || key.indent !== token.indent || !sep) return reject();
-    const name = plainKey(key);
-    if (Object.prototype.hasOwnProperty.call(out, name)) reject();
+    const name = entryName(key, out);
     let indicator: SourceToken | undefined;
     let newline = false;
     for (const t of sep) {
@@ -165,11 +164,14 @@ function keyStart(items: CST.BlockMap['items'], i: number, mapOffset: number): n
   return indicator ? indicator.offset + 1 : mapOffset;
 }
 
-/** One-line plain keys that resolve to strings; `__proto__` is left to yaml, which defines it as a property. */
-function plainKey(key: CST.FlowScalar): string {
+/**
+ * A map entry's key: one-line, plain, resolving to a string, not yet in `out` (a duplicate is the Composer's
+ * error); `__proto__` is left to yaml, which defines it as a property.
+ */
+function entryName(key: CST.FlowScalar, out: object): string {
   if (key.source.includes('\n') || key.source === '__proto__') reject();
   const name = plainScalar(key);
-  return typeof name === 'string' ? name : reject();
+  return typeof name === 'string' && !Object.hasOwn(out, name) ? name : reject();
 }
 
 function seq(token: CST.BlockSequence, text: string, depth: number): unknown[] {
@@ -222,8 +224,7 @@ function flow(token: CST.FlowCollection, text: string, depth: number): unknown {
       continue;
     }
     if (!key || key.type !== 'scalar' || !sep) return reject();
-    const name = plainKey(key);
-    if (Object.prototype.hasOwnProperty.call(out, name)) reject();
+    const name = entryName(key, out);
     let indicators = 0;
     for (const t of sep) {
       if (t.type === 'map-value-ind') indicators++;

@@ -73,10 +73,10 @@ export function gitClient(
  * make the pack small for a network: ≈ 0.7 s of a 100,000-schedule repo's first fetch, for a pack unpacked a
  * moment later on the same disk. A constant of ours, never from a manifest or a flag.
  */
-export const LOCAL_UPLOAD_PACK = '--upload-pack=git -c pack.window=0 upload-pack';
+const LOCAL_UPLOAD_PACK = '--upload-pack=git -c pack.window=0 upload-pack';
 
 /** A local path (made absolute by normalizeRepo) or a file:// URL: git's local transport. */
-export function isLocalRemote(url: string): boolean {
+function isLocalRemote(url: string): boolean {
   return url.startsWith('/') || /^file:\/\//i.test(url);
 }
 
