@@ -85,6 +85,30 @@ export class TaskLogWriter {
     }
   }
 
+  /**
+   * Of these ended runs, those whose end is already in the folder (any replica's file of the run's day): a
+   * line written just before a crash stopped its run being marked logged is not written twice.
+   */
+  loggedEnds(runs: readonly RunRecord[]): Set<string> {
+    const wanted = new Set(runs.map(endKey));
+    const days = new Set(runs.map((run) => (run.startedAt ?? run.queuedAt).slice(0, 10)));
+    const found = new Set<string>();
+    for (const name of readdirSync(this.dir)) {
+      const day = FILE.exec(name)?.[1];
+      if (!day || !days.has(day)) continue;
+      for (const raw of readFileSync(path.join(this.dir, name), 'utf8').split('\n')) {
+        if (!raw) continue;
+        try {
+          const key = endKey(JSON.parse(raw) as TaskLogLine);
+          if (wanted.has(key)) found.add(key);
+        } catch {
+          // a line torn by a crash mid-write
+        }
+      }
+    }
+    return found;
+  }
+
   /** Closes the kept file; a later append reopens it. */
   close(): void {
     const file = this.file;
@@ -116,6 +140,11 @@ export class TaskLogWriter {
     this.file = { day, fd };
     return fd;
   }
+}
+
+/** What tells one end of a run from another line of it (an interrupted attempt's line has its own time). */
+export function endKey(run: { runId: string; status: string; finishedAt: string | null }): string {
+  return `${run.runId}\u0000${run.status}\u0000${run.finishedAt ?? ''}`;
 }
 
 /**

@@ -1,6 +1,14 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
-import { eventFromRow, jsonColumn, runFromRow, runToRow, type EventRow, type RunRow } from './rows.js';
+import {
+  eventFromRow,
+  FINAL_STATUS_SQL,
+  jsonColumn,
+  runFromRow,
+  runToRow,
+  type EventRow,
+  type RunRow,
+} from './rows.js';
 import { claimedRecord, delayedRecord, derivable, finishedRecord } from './transitions.js';
 import type {
   EngineEvent,
@@ -47,6 +55,8 @@ export class ActivityTables {
   private readonly finishQuietStmt: Database.Statement;
   private readonly cancelStmt: Database.Statement;
   private readonly interruptStmt: Database.Statement;
+  private readonly markLoggedStmt: Database.Statement;
+  private readonly unloggedStmt: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     // A client retrying a delivery with the same event id must not store it twice. ON CONFLICT (id), not
@@ -79,8 +89,16 @@ export class ActivityTables {
       `UPDATE events SET status = 'processed', processed_at = ? WHERE id = ?`,
     );
     this.pruneRunsStmt = db.prepare(
-      `DELETE FROM runs WHERE queued_at < ?
-         AND status IN ('succeeded', 'failed', 'skipped', 'interrupted', 'cancelled')`,
+      `DELETE FROM runs WHERE queued_at < ? AND status IN (${FINAL_STATUS_SQL})`,
+    );
+    // Only a final run is marked: an interrupted attempt's line is not its end.
+    this.markLoggedStmt = db.prepare(
+      `UPDATE runs SET logged = 1
+       WHERE run_id IN (SELECT value FROM json_each(?)) AND status IN (${FINAL_STATUS_SQL})`,
+    );
+    this.unloggedStmt = db.prepare(
+      `SELECT * FROM runs WHERE logged IS NULL AND finished_at < ? AND status IN (${FINAL_STATUS_SQL})
+       ORDER BY finished_at LIMIT ?`,
     );
     this.pruneEventsStmt = db.prepare(`DELETE FROM events WHERE at < ? AND status = 'processed'`);
     // A delayed run is taken only once due, so no engine cuts its backoff short.
@@ -262,6 +280,16 @@ export class ActivityTables {
   interruptExpired(now: Date, maxInterruptions: number): RunRecord[] {
     const rows = this.interruptStmt.all({ now: now.toISOString(), max: maxInterruptions }) as RunRow[];
     return rows.map(runFromRow);
+  }
+
+  /** Marks the task-log lines of these runs written (those in a final state). */
+  markLogged(runIds: readonly string[]): void {
+    if (runIds.length > 0) this.markLoggedStmt.run(JSON.stringify(runIds));
+  }
+
+  /** Runs that ended before `before` with no task-log line marked written, the oldest first. */
+  unlogged(before: Date, limit: number): RunRecord[] {
+    return (this.unloggedStmt.all(before.toISOString(), limit) as RunRow[]).map(runFromRow);
   }
 
   getRun(runId: string): RunRecord | undefined {

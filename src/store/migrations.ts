@@ -150,6 +150,14 @@ export const MIGRATIONS: ReadonlyArray<string> = [
   DROP INDEX events_status;
   CREATE INDEX events_pending ON events (status) WHERE status = 'pending';
   `,
+  // A run's task-log line is written just after its end is stored: \`logged\` marks it written, so a line a
+  // crash cut off between the two is found (runs ended and not logged) and written at the next recovery.
+  // Runs stored before this migration count as logged. New rows leave it NULL, so no insert names it.
+  `
+  ALTER TABLE runs ADD COLUMN logged INTEGER CHECK (logged = 1);
+  UPDATE runs SET logged = 1;
+  CREATE INDEX runs_unlogged ON runs (finished_at) WHERE logged IS NULL;
+  `,
 ];
 
 /** Brings the database to the latest schema, in one immediate transaction so two processes never both migrate. */

@@ -139,6 +139,14 @@ export const PG_MIGRATIONS: ReadonlyArray<string> = [
   `
   CREATE INDEX events_at ON events (at, seq);
   `,
+  // A run's task-log line is written just after its end is stored: \`logged\` marks it written, so a line a
+  // crash cut off between the two is found (runs ended and not logged) and written at the next recovery.
+  // Runs stored before this migration count as logged. New rows leave it NULL, so no insert names it.
+  `
+  ALTER TABLE runs ADD COLUMN logged BOOLEAN CHECK (logged);
+  UPDATE runs SET logged = true;
+  CREATE INDEX runs_unlogged ON runs ((finished_at COLLATE "C")) WHERE logged IS NULL;
+  `,
 ];
 
 /** The advisory lock key under which one process at a time migrates (any constant unique to taskops). */

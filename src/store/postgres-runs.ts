@@ -1,6 +1,14 @@
 import type { Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
 import { StoreError } from './errors.js';
-import { eventFromRow, jsonColumn, runFromRow, runToRow, type EventRow, type RunRow } from './rows.js';
+import {
+  eventFromRow,
+  FINAL_STATUS_SQL,
+  jsonColumn,
+  runFromRow,
+  runToRow,
+  type EventRow,
+  type RunRow,
+} from './rows.js';
 import type {
   EngineEvent,
   RunCancel,
@@ -24,6 +32,8 @@ const appendAttempt = (attempt: string) => `(attempt_log::jsonb || jsonb_build_a
 
 const INTERRUPTED_ERROR = `'interrupted: engine ' || COALESCE(owner, '(unknown)') || ' stopped while this run was in flight (its lease expired)'`;
 const CUT_OFF = 'interruptions + 1 > $2';
+/** The advisory lock key of the task-log sweep (any constant unique to taskops; the migration's is 7_413_001). */
+const TASK_LOG_SWEEP_LOCK = 7_413_002;
 const RUN_COLUMNS = [
   'run_id',
   'task',
@@ -91,8 +101,13 @@ const SQL = {
   getEvent: 'SELECT * FROM events WHERE id = $1',
   pendingEvents: `SELECT * FROM events WHERE status = 'pending' ORDER BY seq LIMIT $1`,
   markProcessed: `UPDATE events SET status = 'processed', processed_at = $1 WHERE id = $2`,
-  pruneRuns: `DELETE FROM runs WHERE queued_at < $1
-    AND status IN ('succeeded', 'failed', 'skipped', 'interrupted', 'cancelled')`,
+  pruneRuns: `DELETE FROM runs WHERE queued_at < $1 AND status IN (${FINAL_STATUS_SQL})`,
+  // Only a final run is marked: an interrupted attempt's line is not its end.
+  markLogged: `UPDATE runs SET logged = true WHERE run_id = ANY($1::text[]) AND status IN (${FINAL_STATUS_SQL})`,
+  unlogged: `SELECT * FROM runs
+    WHERE logged IS NULL AND finished_at COLLATE "C" < $1 AND status IN (${FINAL_STATUS_SQL})
+    ORDER BY finished_at COLLATE "C" LIMIT $2`,
+  lockTaskLogSweep: 'SELECT pg_try_advisory_xact_lock($1) AS locked',
   pruneEvents: `DELETE FROM events WHERE at < $1 AND status = 'processed'`,
   // A delayed run is taken only once due, so no replica cuts its backoff short.
   claim: `UPDATE runs SET status = 'running', owner = $3, lease_until = $4, attempts = attempts + 1,
@@ -330,6 +345,20 @@ export const pgActivity = {
 
   async interruptExpired(db: Queryable, now: Date, maxInterruptions: number): Promise<RunRecord[]> {
     return (await named<RunRow>(db, 'interrupt', [now.toISOString(), maxInterruptions])).map(runFromRow);
+  },
+
+  async markLogged(db: Queryable, runIds: readonly string[]): Promise<void> {
+    await named(db, 'markLogged', [runIds]);
+  },
+
+  async unlogged(db: Queryable, before: Date, limit: number): Promise<RunRecord[]> {
+    return (await named<RunRow>(db, 'unlogged', [before.toISOString(), limit])).map(runFromRow);
+  },
+
+  /** The transaction's lock on the task-log sweep: false when another replica holds it. */
+  async lockTaskLogSweep(db: Queryable): Promise<boolean> {
+    const [row] = await named<{ locked: boolean }>(db, 'lockTaskLogSweep', [TASK_LOG_SWEEP_LOCK]);
+    return row?.locked === true;
   },
 
   async getRun(db: Queryable, runId: string): Promise<RunRecord | undefined> {

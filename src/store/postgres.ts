@@ -412,6 +412,28 @@ export class PostgresStore implements Store {
     );
   }
 
+  async markLogged(runIds: readonly string[]): Promise<void> {
+    if (runIds.length === 0) return;
+    await this.run(`mark the task-log lines of ${runIds.length} runs written`, (db) =>
+      pgActivity.markLogged(db, runIds),
+    );
+  }
+
+  async logUnlogged(before: Date, limit: number, write: (runs: RunRecord[]) => void): Promise<number> {
+    return this.transaction('write the task-log lines runs ended without', async (client) => {
+      // One replica sweeps at a time; the others find the lock taken and leave it to that one.
+      if (!(await pgActivity.lockTaskLogSweep(client))) return 0;
+      const runs = await pgActivity.unlogged(client, before, limit);
+      if (runs.length === 0) return 0;
+      write(runs);
+      await pgActivity.markLogged(
+        client,
+        runs.map((run) => run.runId),
+      );
+      return runs.length;
+    });
+  }
+
   async getRun(runId: string): Promise<RunRecord | undefined> {
     return this.run(`read run ${runId}`, (db) => pgActivity.getRun(db, runId));
   }

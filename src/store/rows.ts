@@ -13,6 +13,7 @@ import type {
   RunTrigger,
   StoredEvent,
 } from './types.js';
+import { FINAL_RUN_STATUSES } from './types.js';
 
 /** Row shapes of the SQLite tables and their mapping to the Store's records. */
 export interface ObjectRow {
@@ -37,6 +38,9 @@ const ownerOf = (text: string): ManagedBy =>
 /** The applied hash, as the very string of `hash` when equal (nearly always): one string per object, not two. */
 const appliedHashOf = (row: { hash: string; applied_hash: string | null }): string | null =>
   row.applied_hash === row.hash ? row.hash : row.applied_hash;
+
+/** The final run states as an SQL list, for `status IN (…)`. */
+export const FINAL_STATUS_SQL = FINAL_RUN_STATUSES.map((status) => `'${status}'`).join(', ');
 
 export function objectFromRow(row: ObjectRow): LiveObject {
   return {

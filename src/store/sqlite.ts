@@ -473,6 +473,27 @@ export class SqliteStore implements Store {
     return this.group.enqueue(`end run ${runId}`, () => this.activity.cancelRun(runId, from, end));
   }
 
+  async markLogged(runIds: readonly string[]): Promise<void> {
+    if (runIds.length === 0) return;
+    return this.group.enqueue(`mark the task-log lines of ${runIds.length} runs written`, () =>
+      this.activity.markLogged(runIds),
+    );
+  }
+
+  async logUnlogged(before: Date, limit: number, write: (runs: RunRecord[]) => void): Promise<number> {
+    this.group.flush();
+    let given = 0;
+    // One writer holds the database for the transaction, so no other engine sweeps the same runs.
+    this.write('write the task-log lines runs ended without', () => {
+      const runs = this.activity.unlogged(before, limit);
+      if (runs.length === 0) return;
+      write(runs);
+      this.activity.markLogged(runs.map((run) => run.runId));
+      given = runs.length;
+    });
+    return given;
+  }
+
   async interruptExpired(now: Date, maxInterruptions: number): Promise<RunRecord[]> {
     this.group.flush();
     return this.single('interrupt runs whose lease expired', () =>

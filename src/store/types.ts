@@ -447,6 +447,15 @@ export interface Store {
    * at once, or `interrupted` for good once cut off more than `maxInterruptions` times. Returns them as changed.
    */
   interruptExpired(now: Date, maxInterruptions: number): Promise<RunRecord[]>;
+  /** The task-log lines of these ended runs are written: marks them (a run not yet final is left unmarked). */
+  markLogged(runIds: readonly string[]): Promise<void>;
+  /**
+   * Runs that ended before `before` and were never marked logged (an engine died between storing a run's end
+   * and writing or marking its task-log line), oldest first, at most `limit`: `write` is given them and they
+   * are marked in the same transaction, so a failing `write` marks nothing. One engine at a time: another
+   * engine sweeping now gets none. Returns how many were given.
+   */
+  logUnlogged(before: Date, limit: number, write: (runs: RunRecord[]) => void): Promise<number>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
 

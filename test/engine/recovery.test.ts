@@ -1,7 +1,13 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, ManualClock, readTaskLogs, type Engine } from '../../src/engine/index.js';
+import {
+  createEngine,
+  ManualClock,
+  readTaskLogs,
+  TaskLogWriter,
+  type Engine,
+} from '../../src/engine/index.js';
 import type { RunRecord, RunStatus } from '../../src/store/types.js';
 import { doc, docs, engineFixture, type EngineFixture } from '../helpers/engine.js';
 import { runRecord } from '../helpers/runs.js';
@@ -128,6 +134,49 @@ describe('after a crash or downtime', () => {
         expect.objectContaining({ attempt: 1, outcome: 'succeeded' }),
       ],
     });
+  });
+
+  it('writes the task-log line of a run whose end was stored just before a crash, once, a lease after its end', async () => {
+    fixture = await engineFixture({ config: CONFIG, manifests: MANIFESTS, now: '2026-11-23T12:10:00Z' });
+    const ended = (runId: string, finishedAt: string) =>
+      manualRun(runId, 'succeeded', '2026-11-23T12:09:00.000Z', { finishedAt, durationMs: 5, attempts: 1 });
+    // Stored ended, then the engine died: no line (lost), a line but no mark (written), or too recent to tell.
+    const lost = ended('run_lost', '2026-11-23T12:09:01.000Z');
+    const written = ended('run_written', '2026-11-23T12:09:02.000Z');
+    const recent = ended('run_recent', '2026-11-23T12:10:55.000Z');
+    await fixture.store.insertRuns([lost, written, recent]);
+    const writer = new TaskLogWriter(fixture.dataDir);
+    writer.append(written);
+    writer.close();
+
+    const clock = new ManualClock('2026-11-23T12:11:00Z');
+    await fixture.engine.stop(1000);
+    second = createEngine({ store: fixture.store, dataDir: fixture.dataDir, config: fixture.config, clock });
+    await second.start();
+    await second.whenIdle();
+    const ids = () => readTaskLogs(fixture!.dataDir).map((l) => `${l.runId} ${l.status}`);
+    expect(ids()).toEqual(['run_written succeeded', 'run_lost succeeded']);
+    // A lease (15 s) after its end, the next recovery tick writes the recent one too.
+    for (let tick = 0; tick < 4; tick++) {
+      clock.advanceBy(5_000);
+      await second.whenIdle();
+    }
+    expect(ids()).toEqual(['run_written succeeded', 'run_lost succeeded', 'run_recent succeeded']);
+    expect(readTaskLogs(fixture.dataDir).find((l) => l.runId === 'run_lost')).toMatchObject({
+      finishedAt: '2026-11-23T12:09:01.000Z',
+      attempts: 1,
+    });
+    // Every end is marked now: nothing is left for a later sweep.
+    expect(await fixture.store.logUnlogged(new Date('2027-01-01T00:00:00Z'), 10, () => undefined)).toBe(0);
+  });
+
+  it('marks the lines of the runs it ends: a later sweep has nothing to write', async () => {
+    fixture = await engineFixture({ config: CONFIG, manifests: MANIFESTS, now: '2026-11-23T12:10:00Z' });
+    await fixture.engine.runTask('t');
+    await fixture.engine.runTask('t');
+    await fixture.engine.whenIdle();
+    expect(readTaskLogs(fixture.dataDir)).toHaveLength(2);
+    expect(await fixture.store.logUnlogged(new Date('2027-01-01T00:00:00Z'), 10, () => undefined)).toBe(0);
   });
 
   it('recovers a kept run (run --keep) of a deleteAfterRun task as kept: its success leaves the task in place', async () => {

@@ -59,6 +59,9 @@ const attempt = (n: number, outcome: RunAttempt['outcome'], error?: string): Run
   ...(error ? { error } : {}),
 });
 
+/** r0 → 0, r1 → 1, …: a distinct time per run. */
+const i0 = (id: string) => Number(id.slice(1));
+
 const claim = (owner: string, when = AT) => ({
   owner,
   at: when,
@@ -804,6 +807,83 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
           }),
         ).toMatchObject({ status: 'failed' });
         expect((await store.getRun('r2'))?.status).toBe('skipped');
+      });
+    });
+
+    describe('task-log marks', () => {
+      const finish = (runId: string, when: Date) =>
+        store.finishRun(runId, 'a', {
+          status: 'succeeded',
+          at: when,
+          durationMs: 5,
+          attempt: attempt(1, 'succeeded'),
+          error: null,
+          details: null,
+        });
+
+      it('gives the runs that ended before the cutoff unmarked, oldest first, and marks them with what was written', async () => {
+        await store.insertRuns(['r1', 'r2', 'r3', 'q'].map((id) => runRecord(id)));
+        for (const id of ['r1', 'r2', 'r3']) await store.claimRun(id, 'queued', claim('a'));
+        await finish('r2', at(1000));
+        await finish('r1', at(2000));
+        await finish('r3', at(9000));
+        await store.insertRuns([
+          runRecord('s', { status: 'skipped', error: 'forbid', finishedAt: at(500).toISOString() }),
+        ]);
+        const given: string[][] = [];
+        const write = (runs: RunRecord[]) => given.push(runs.map((r) => `${r.runId} ${r.status}`));
+        // The queued run is not an end; r3 ended after the cutoff.
+        expect(await store.logUnlogged(at(5000), 10, write)).toBe(3);
+        expect(given).toEqual([['s skipped', 'r2 succeeded', 'r1 succeeded']]);
+        expect(await store.logUnlogged(at(5000), 10, write)).toBe(0);
+        expect(await store.logUnlogged(at(10_000), 10, write)).toBe(1);
+        expect(given[1]).toEqual(['r3 succeeded']);
+      });
+
+      it('leaves out runs marked logged, and never marks a run that has not ended', async () => {
+        await store.insertRuns(['r1', 'r2', 'r3'].map((id) => runRecord(id)));
+        for (const id of ['r1', 'r2']) await store.claimRun(id, 'queued', claim('a'));
+        await finish('r1', at(1000));
+        await finish('r2', at(1000));
+        await store.markLogged(['r1', 'r3', 'nope']);
+        await store.claimRun('r3', 'queued', claim('a'));
+        await finish('r3', at(2000));
+        const given: string[] = [];
+        expect(await store.logUnlogged(at(5000), 10, (runs) => given.push(...runs.map((r) => r.runId)))).toBe(
+          2,
+        );
+        expect(given).toEqual(['r2', 'r3']);
+      });
+
+      it('marks nothing when the write fails, so the next sweep gives the same runs again', async () => {
+        await store.insertRuns([runRecord('r1')]);
+        await store.claimRun('r1', 'queued', claim('a'));
+        await finish('r1', at(1000));
+        await expect(
+          store.logUnlogged(at(5000), 10, () => {
+            throw new Error('disk full');
+          }),
+        ).rejects.toThrow(/disk full/);
+        const given: string[] = [];
+        expect(await store.logUnlogged(at(5000), 10, (runs) => given.push(...runs.map((r) => r.runId)))).toBe(
+          1,
+        );
+        expect(given).toEqual(['r1']);
+      });
+
+      it('gives at most `limit` runs per call', async () => {
+        const ids = Array.from({ length: 5 }, (_, i) => `r${i}`);
+        await store.insertRuns(
+          ids.map((id) =>
+            runRecord(id, { status: 'skipped', error: 'x', finishedAt: at(i0(id)).toISOString() }),
+          ),
+        );
+        const sizes: number[] = [];
+        const write = (runs: RunRecord[]) => sizes.push(runs.length);
+        expect(await store.logUnlogged(at(5000), 2, write)).toBe(2);
+        expect(await store.logUnlogged(at(5000), 2, write)).toBe(2);
+        expect(await store.logUnlogged(at(5000), 2, write)).toBe(1);
+        expect(sizes).toEqual([2, 2, 1]);
       });
     });
 

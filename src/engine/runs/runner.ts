@@ -14,7 +14,7 @@ import type {
 import type { DriverRegistry, DriverResult } from '../drivers/index.js';
 import type { Clock } from '../schedule/index.js';
 import type { EngineState } from '../state.js';
-import type { TaskLogWriter } from '../tasklog.js';
+import { endKey, type TaskLogWriter } from '../tasklog.js';
 import type { EngineLogger, EventInput } from '../types.js';
 import { disableWebhook, disabledReason } from '../disabled-webhooks.js';
 import { LazyAbortController } from './abort.js';
@@ -74,6 +74,8 @@ const FORBIDDEN = 'a previous run of this task on this target is still going (co
 const WRITE_RETRY_CAP_MS = 30_000;
 /** Waiting runs left by other processes are looked for at most this many at a time. */
 const ADOPT_BATCH = 1000;
+/** Ended runs written to the task log per sweep transaction, when a crash left their lines out. */
+const LOG_SWEEP_BATCH = 1000;
 const GAVE_UP = Symbol('gave up');
 
 /**
@@ -117,6 +119,9 @@ export class Runner {
   private tickCancel: (() => void) | null = null;
   private tickInFlight: Promise<void> | null = null;
   private sweeping = false;
+  /** Ended runs whose task-log line is written, to mark logged in the store together (one write per turn). */
+  private loggedIds: string[] = [];
+  private marking: Promise<void> | null = null;
 
   constructor(private readonly opts: RunnerOptions) {
     this.timers = new ClockTimers(opts.clock);
@@ -147,7 +152,8 @@ export class Runner {
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
-      if (!this.tickInFlight && this.queue.size === 0) return;
+      await this.markWritten();
+      if (!this.tickInFlight && this.queue.size === 0 && this.loggedIds.length === 0) return;
     }
   }
 
@@ -181,6 +187,7 @@ export class Runner {
     this.stopping.abort(new ShutdownAbort());
     await this.queue.whenIdle();
     this.timers.clear();
+    await this.markWritten();
   }
 
   /** Waits `ms` of clock time, or until the engine stops. */
@@ -488,7 +495,7 @@ export class Runner {
           details,
           acted,
           events,
-          onRecorded: (ended) => this.appendTaskLog(ended),
+          onRecorded: (ended) => this.logEnd(ended),
         },
         run,
       ),
@@ -652,7 +659,7 @@ export class Runner {
 
   /** A run reached a final state: its task-log line and the finish hook. */
   private ended(run: RunRecord, result: DriverResult | null): void {
-    this.appendTaskLog(run);
+    this.logEnd(run);
     this.opts.onRunFinished?.(run, result);
   }
 
@@ -663,14 +670,44 @@ export class Runner {
     this.appendTaskLog({ ...run, status: 'interrupted', finishedAt: at.toISOString(), durationMs });
   }
 
-  private appendTaskLog(run: RunRecord): void {
+  /** The task-log line of a run's end, then its mark in the store; a line not written is left to the sweep. */
+  private logEnd(run: RunRecord): void {
+    if (!this.appendTaskLog(run)) return;
+    this.loggedIds.push(run.runId);
+    if (this.loggedIds.length === 1) setImmediate(() => void this.markWritten());
+  }
+
+  /** Marks the lines written since the last call; a mark that fails is left to the sweep (it finds the line). */
+  private async markWritten(): Promise<void> {
+    while (this.marking) await this.marking;
+    const ids = this.loggedIds;
+    if (ids.length === 0) return;
+    this.loggedIds = [];
+    this.marking = this.opts.store.markLogged(ids).then(
+      () => {
+        this.marking = null;
+      },
+      (err: unknown) => {
+        this.marking = null;
+        this.opts.log.warn('could not mark task-log lines written: recovery checks them against the log', {
+          runs: ids.length,
+          error: String(err),
+        });
+      },
+    );
+    await this.marking;
+  }
+
+  private appendTaskLog(run: RunRecord): boolean {
     try {
       this.opts.taskLog.append(run);
+      return true;
     } catch (err) {
       this.opts.log.error(`could not write the task-log line of run ${run.runId}`, {
         runId: run.runId,
         error: String(err),
       });
+      return false;
     }
   }
 
@@ -753,6 +790,7 @@ export class Runner {
    */
   private async sweep(): Promise<void> {
     const now = this.opts.clock.now();
+    await this.logMissingEnds(now);
     for (const run of await this.opts.store.interruptExpired(now, MAX_INTERRUPTIONS))
       this.logInterrupted(run, now);
     const waiting = await this.opts.store.listRuns({ status: ['queued', 'delayed'], limit: ADOPT_BATCH });
@@ -760,6 +798,33 @@ export class Runner {
       a.queuedAt < b.queuedAt ? -1 : a.queuedAt > b.queuedAt ? 1 : 0,
     )) {
       if (!this.queue.has(run.runId) && this.opts.accepting()) await this.adopt(run);
+    }
+  }
+
+  /**
+   * Ends stored without their task-log line: an engine died between storing a run's end and writing the line
+   * (or marking it written). Only runs that ended a lease ago: a live engine marks its lines within a turn,
+   * and one stalled longer than its lease has lost its runs anyway. A line already in the folder is not
+   * written again.
+   */
+  private async logMissingEnds(now: Date): Promise<void> {
+    const before = new Date(now.getTime() - this.opts.leaseMs);
+    const taskLog = this.opts.taskLog;
+    for (;;) {
+      let written = 0;
+      const given = await this.opts.store.logUnlogged(before, LOG_SWEEP_BATCH, (runs) => {
+        const present = taskLog.loggedEnds(runs);
+        for (const run of runs) {
+          if (present.has(endKey(run))) continue;
+          taskLog.append(run);
+          written++;
+        }
+      });
+      if (written > 0)
+        this.opts.log.warn('wrote the task-log lines of runs that ended without one (an engine stopped first)', {
+          runs: written,
+        });
+      if (given < LOG_SWEEP_BATCH) return;
     }
   }
 
