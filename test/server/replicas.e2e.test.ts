@@ -204,12 +204,16 @@ describe('three serve replicas on one PostgreSQL', () => {
       // A run whose end the killed leader stored but did not log (kill -9 between the two) is logged by a
       // survivor's recovery a lease after its end: every run once, in the end.
       const everyRun = runs.map((r) => r.runId).sort();
-      const logged = await until(() => {
-        const ids = readTaskLogs(dataDir)
-          .map((l) => l.runId)
-          .sort();
-        return ids.length >= everyRun.length ? ids : null;
-      }, 'every run to be in the task log', 30_000);
+      const logged = await until(
+        () => {
+          const ids = readTaskLogs(dataDir)
+            .map((l) => l.runId)
+            .sort();
+          return ids.length >= everyRun.length ? ids : null;
+        },
+        'every run to be in the task log',
+        30_000,
+      );
       expect(logged).toEqual(everyRun);
     } finally {
       await store.close();

@@ -821,9 +821,12 @@ export class Runner {
         }
       });
       if (written > 0)
-        this.opts.log.warn('wrote the task-log lines of runs that ended without one (an engine stopped first)', {
-          runs: written,
-        });
+        this.opts.log.warn(
+          'wrote the task-log lines of runs that ended without one (an engine stopped first)',
+          {
+            runs: written,
+          },
+        );
       if (given < LOG_SWEEP_BATCH) return;
     }
   }
