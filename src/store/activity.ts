@@ -91,13 +91,14 @@ export class ActivityTables {
     this.pruneRunsStmt = db.prepare(
       `DELETE FROM runs WHERE queued_at < ? AND status IN (${FINAL_STATUS_SQL})`,
     );
-    // Only a final run is marked: an interrupted attempt's line is not its end.
+    // Only a final run is marked: an interrupted attempt's line is not its end. `+status` keeps SQLite off the
+    // status index, which would walk every ended run; the run ids (and the unlogged index below) are few.
     this.markLoggedStmt = db.prepare(
       `UPDATE runs SET logged = 1
-       WHERE run_id IN (SELECT value FROM json_each(?)) AND status IN (${FINAL_STATUS_SQL})`,
+       WHERE run_id IN (SELECT value FROM json_each(?)) AND +status IN (${FINAL_STATUS_SQL})`,
     );
     this.unloggedStmt = db.prepare(
-      `SELECT * FROM runs WHERE logged IS NULL AND finished_at < ? AND status IN (${FINAL_STATUS_SQL})
+      `SELECT * FROM runs WHERE logged IS NULL AND finished_at < ? AND +status IN (${FINAL_STATUS_SQL})
        ORDER BY finished_at LIMIT ?`,
     );
     this.pruneEventsStmt = db.prepare(`DELETE FROM events WHERE at < ? AND status = 'processed'`);

@@ -20,6 +20,9 @@ interface Write {
  */
 export class GroupCommit {
   private queue: Write[] = [];
+  /** Writes nothing waits on: they ride along in the next group, or commit on their own after a delay. */
+  private lazy: Write[] = [];
+  private lazyTimer: NodeJS.Timeout | null = null;
   private readonly group: Database.Transaction<(writes: Write[]) => unknown[]>;
   /** Groups committed and writes in them, for the benches. */
   commits = 0;
@@ -52,13 +55,39 @@ export class GroupCommit {
   }
 
   /**
+   * Like enqueue, but the write starts no group of its own: it goes into the next group another write
+   * starts, or commits after `maxDelayMs` if none does. For a write no caller waits on (a task-log mark),
+   * which would otherwise add a commit, and its latency to the next turn's, under load.
+   */
+  enqueueLazy<T>(what: string, apply: () => T, maxDelayMs: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.lazy.push({
+        what,
+        apply,
+        committed: undefined,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
+      this.lazyTimer ??= setTimeout(() => {
+        this.lazyTimer = null;
+        this.flush();
+      }, maxDelayMs);
+    });
+  }
+
+  /**
    * Commits what is waiting now. Every other store call does this first, so it sees every write asked for
    * before it, in the order asked, as when each write committed on its own.
    */
   flush(): void {
-    if (this.queue.length === 0) return;
-    const writes = this.queue;
+    if (this.queue.length === 0 && this.lazy.length === 0) return;
+    const writes = this.lazy.length === 0 ? this.queue : [...this.lazy, ...this.queue];
     this.queue = [];
+    if (this.lazy.length > 0) {
+      this.lazy = [];
+      if (this.lazyTimer) clearTimeout(this.lazyTimer);
+      this.lazyTimer = null;
+    }
     try {
       const results = this.group.immediate(writes);
       this.commits++;

@@ -80,6 +80,9 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
   return SqliteStore.open(dataDir, opts);
 }
 
+/** How long a task-log mark waits for a group commit to ride in before it commits alone. */
+const MARK_DELAY_MS = 100;
+
 /**
  * The embedded live state: one SQLite file in WAL mode, so readers never block the writer. Every write is
  * a BEGIN IMMEDIATE transaction: with a `serve` and a `reconcile` on one data dir, one writes at a time and
@@ -475,8 +478,11 @@ export class SqliteStore implements Store {
 
   async markLogged(runIds: readonly string[]): Promise<void> {
     if (runIds.length === 0) return;
-    return this.group.enqueue(`mark the task-log lines of ${runIds.length} runs written`, () =>
-      this.activity.markLogged(runIds),
+    // Nothing waits on a mark: it rides in the next group commit instead of adding one.
+    return this.group.enqueueLazy(
+      `mark the task-log lines of ${runIds.length} runs written`,
+      () => this.activity.markLogged(runIds),
+      MARK_DELAY_MS,
     );
   }
 

@@ -64,6 +64,36 @@ describe('SqliteStore group commit', () => {
     expect(seenByReader).toEqual([{ status: 'succeeded' }]);
   });
 
+  it('puts a task-log mark into the next group another write starts, adding no commit of its own', async () => {
+    await store.insertRuns([runRecord('a'), runRecord('b')]);
+    await store.claimRun('a', 'queued', claim);
+    await store.finishRun('a', 'me', outcome);
+    const before = store.groupCommitStats();
+    const marked = store.markLogged(['a']);
+    // The next write's group carries the mark: one commit for both.
+    await store.claimRun('b', 'queued', claim);
+    await marked;
+    const after = store.groupCommitStats();
+    expect(after.commits - before.commits).toBe(1);
+    expect(after.writes - before.writes).toBe(2);
+    expect(await store.logUnlogged(new Date('2027-01-01T00:00:00Z'), 10, () => undefined)).toBe(0);
+  });
+
+  it('commits a task-log mark alone when no other write comes within its delay', async () => {
+    await store.insertRuns([runRecord('a')]);
+    await store.claimRun('a', 'queued', claim);
+    await store.finishRun('a', 'me', outcome);
+    const before = store.groupCommitStats();
+    await store.markLogged(['a']);
+    expect(store.groupCommitStats().commits - before.commits).toBe(1);
+    const reader = new Database(join(dir, 'data', 'taskops.db'), { readonly: true });
+    try {
+      expect(reader.prepare("SELECT logged FROM runs WHERE run_id = 'a'").get()).toEqual({ logged: 1 });
+    } finally {
+      reader.close();
+    }
+  });
+
   it('commits the run writes asked for in one turn in one transaction, each a compare-and-set', async () => {
     await Promise.all(Array.from({ length: 100 }, (_, i) => store.addEvent(event(`evt-${i}`))));
     const before = store.groupCommitStats();

@@ -121,7 +121,7 @@ export class Runner {
   private sweeping = false;
   /** Ended runs whose task-log line is written, to mark logged in the store together (one write per turn). */
   private loggedIds: string[] = [];
-  private marking: Promise<void> | null = null;
+  private readonly marking = new Set<Promise<void>>();
 
   constructor(private readonly opts: RunnerOptions) {
     this.timers = new ClockTimers(opts.clock);
@@ -152,8 +152,11 @@ export class Runner {
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
-      await this.markWritten();
-      if (!this.tickInFlight && this.queue.size === 0 && this.loggedIds.length === 0) return;
+      if (!this.tickInFlight && this.queue.size === 0) {
+        // Marks handed to the store now commit before anything later reads or writes it.
+        void this.markWritten();
+        return;
+      }
     }
   }
 
@@ -678,24 +681,23 @@ export class Runner {
   }
 
   /** Marks the lines written since the last call; a mark that fails is left to the sweep (it finds the line). */
-  private async markWritten(): Promise<void> {
-    while (this.marking) await this.marking;
+  private markWritten(): Promise<void> {
     const ids = this.loggedIds;
-    if (ids.length === 0) return;
     this.loggedIds = [];
-    this.marking = this.opts.store.markLogged(ids).then(
-      () => {
-        this.marking = null;
-      },
-      (err: unknown) => {
-        this.marking = null;
-        this.opts.log.warn('could not mark task-log lines written: recovery checks them against the log', {
-          runs: ids.length,
-          error: String(err),
-        });
-      },
-    );
-    await this.marking;
+    if (ids.length > 0) {
+      const marked: Promise<void> = this.opts.store.markLogged(ids).then(
+        () => void this.marking.delete(marked),
+        (err: unknown) => {
+          this.marking.delete(marked);
+          this.opts.log.warn('could not mark task-log lines written: recovery checks them against the log', {
+            runs: ids.length,
+            error: String(err),
+          });
+        },
+      );
+      this.marking.add(marked);
+    }
+    return Promise.all(this.marking).then(() => undefined);
   }
 
   private appendTaskLog(run: RunRecord): boolean {
