@@ -1,5 +1,6 @@
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { openLineFile } from '../store/line-file.js';
 import type { RunRecord } from '../store/types.js';
 import { mayHoldCredentials, redactDeep } from '../text/redact.js';
 
@@ -64,8 +65,8 @@ export class TaskLogWriter {
       error: run.error,
       ...(run.details === undefined || run.details === null ? {} : { details: run.details }),
     };
-    // O_APPEND of one buffer below PIPE_BUF-ish sizes is atomic enough on local disks; a crash never leaves half a line
-    // followed by another line, and readers skip a torn last line.
+    // One append per line: a kill -9 can tear only the line being written, which the next open ends
+    // (openLineFile) so that readers skip it alone.
     // A driver's error or details may quote a URL with its credential (a command's stderr, a webhook URL).
     const text = JSON.stringify(line);
     // Most lines quote nothing that could be a credential: redacting them would only copy the whole line.
@@ -136,7 +137,7 @@ export class TaskLogWriter {
     if (this.file?.day === day) return this.file.fd;
     this.close();
     const name = this.replica ? `runs-${day}.${this.replica}.jsonl` : `runs-${day}.jsonl`;
-    const fd = openSync(path.join(this.dir, name), 'a');
+    const fd = openLineFile(path.join(this.dir, name));
     this.file = { day, fd };
     return fd;
   }

@@ -1,6 +1,7 @@
-import { appendFileSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { mayHoldCredentials, redactDeep } from '../text/redact.js';
+import { openLineFile } from './line-file.js';
 
 /** One configuration change: applied from a revision, or a task retired by the engine after its run. */
 export interface AuditEntry {
@@ -22,15 +23,16 @@ export function auditLogPath(dataDir: string, at: Date): string {
 const APPEND_BYTES = 64 * 1024;
 
 /**
- * Appends one JSON line per entry. Each append is of complete lines (up to APPEND_BYTES of them), so a crash
- * leaves whole lines only (O_APPEND writes to a local file are not interleaved or torn). The file is opened
+ * Appends one JSON line per entry. Each append is of complete lines (up to APPEND_BYTES of them): a kill -9
+ * can cut only the append in progress short, and its torn last line is ended at the next open (openLineFile)
+ * so readers skip it alone. The file is opened
  * once per apply: 10,000 open/close pairs would cost more than the transaction itself.
  */
 export function appendAudit(dataDir: string, entries: AuditEntry[], at: Date): void {
   if (entries.length === 0) return;
   const file = auditLogPath(dataDir, at);
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
-  const fd = openSync(file, 'a');
+  const fd = openLineFile(file);
   try {
     let lines = '';
     for (const e of entries) {

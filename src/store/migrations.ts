@@ -152,11 +152,12 @@ export const MIGRATIONS: ReadonlyArray<string> = [
   `,
   // A run's task-log line is written just after its end is stored: \`logged\` marks it written, so a line a
   // crash cut off between the two is found (runs ended and not logged) and written at the next recovery.
-  // Runs stored before this migration count as logged. New rows leave it NULL, so no insert names it.
+  // Runs stored before this migration count as logged. New rows leave it NULL, so no insert names it. The
+  // index holds ended runs only (finished_at set): a run's insert and claims leave it alone.
   `
   ALTER TABLE runs ADD COLUMN logged INTEGER CHECK (logged = 1);
   UPDATE runs SET logged = 1;
-  CREATE INDEX runs_unlogged ON runs (finished_at) WHERE logged IS NULL;
+  CREATE INDEX runs_unlogged ON runs (finished_at) WHERE logged IS NULL AND finished_at IS NOT NULL;
   `,
 ];
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -32,6 +32,15 @@ describe('task log writer', () => {
   afterEach(() => {
     writer.close();
     rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('ends a line a crash tore before its next append: the torn line alone is skipped by readers', () => {
+    const file = path.join(dataDir, 'logs', 'runs-2026-11-23.jsonl');
+    appendFileSync(file, JSON.stringify({ runId: 'whole' }).slice(0, 12));
+    writer.append(finished('after', '2026-11-23T10:00:00.000Z'));
+    writer.close();
+    expect(linesOf(file)[0]).toBe('{"runId":"wh');
+    expect(readTaskLogs(dataDir).map((l) => l.runId)).toEqual(['after']);
   });
 
   it('writes whole lines into each UTC day file across midnight, and back again for a late run', () => {

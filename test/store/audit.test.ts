@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,22 @@ const entries = (n: number, from = 0): AuditEntry[] =>
   }));
 
 describe('the audit log', () => {
+  it('ends a line a crash tore before appending, so the torn line stays alone and the next lines parse', () => {
+    const torn = mkdtempSync(path.join(tmpdir(), 'taskops-audit-torn-'));
+    try {
+      mkdirSync(path.join(torn, 'logs'));
+      const file = auditLogPath(torn, at);
+      appendFileSync(file, '{"at":"2026-03-01T12:00:00.000Z","revision":"r0"}\n{"at":"2026-03-01T1');
+      appendAudit(torn, entries(2), at);
+      const lines = readFileSync(file, 'utf8').split('\n');
+      expect(lines[1]).toBe('{"at":"2026-03-01T1');
+      expect(lines.slice(2, 4).map((l) => (JSON.parse(l) as AuditEntry).name)).toEqual(['s-0', 's-1']);
+      expect(lines[4]).toBe('');
+    } finally {
+      rmSync(torn, { recursive: true, force: true });
+    }
+  });
+
   it('writes one whole line per change, in order, for an apply larger than one append', () => {
     appendAudit(dir, entries(5000), at);
     appendAudit(dir, entries(3, 5000), at);
