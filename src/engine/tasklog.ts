@@ -94,18 +94,9 @@ export class TaskLogWriter {
     const wanted = new Set(runs.map(endKey));
     const days = new Set(runs.map((run) => (run.startedAt ?? run.queuedAt).slice(0, 10)));
     const found = new Set<string>();
-    for (const name of readdirSync(this.dir)) {
-      const day = FILE.exec(name)?.[1];
-      if (!day || !days.has(day)) continue;
-      for (const raw of readFileSync(path.join(this.dir, name), 'utf8').split('\n')) {
-        if (!raw) continue;
-        try {
-          const key = endKey(JSON.parse(raw) as TaskLogLine);
-          if (wanted.has(key)) found.add(key);
-        } catch {
-          // a line torn by a crash mid-write
-        }
-      }
+    for (const line of linesOfDays(this.dir, (day) => days.has(day))) {
+      const key = endKey(line);
+      if (wanted.has(key)) found.add(key);
     }
     return found;
   }
@@ -153,28 +144,33 @@ export function endKey(run: { runId: string; status: string; finishedAt: string 
  * line is skipped.
  */
 export function readTaskLogs(dataDir: string, opts: { since?: Date } = {}): TaskLogLine[] {
-  const dir = path.join(dataDir, 'logs');
+  const since = opts.since?.toISOString();
+  const sinceDay = since?.slice(0, 10);
+  const lines: TaskLogLine[] = [];
+  for (const line of linesOfDays(path.join(dataDir, 'logs'), (day) => !sinceDay || day >= sinceDay)) {
+    if (!since || line.startedAt >= since) lines.push(line);
+  }
+  return lines.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));
+}
+
+/** The lines of every task-log file in `dir` (every replica's) whose day `keep` takes, file by file. */
+function* linesOfDays(dir: string, keep: (day: string) => boolean): Generator<TaskLogLine> {
   let names: string[];
   try {
-    names = readdirSync(dir)
-      .filter((n) => FILE.test(n))
-      .sort();
+    names = readdirSync(dir).sort();
   } catch {
-    return [];
+    return;
   }
-  const sinceDay = opts.since?.toISOString().slice(0, 10);
-  const lines: TaskLogLine[] = [];
   for (const name of names) {
-    if (sinceDay && FILE.exec(name)![1]! < sinceDay) continue;
+    const day = FILE.exec(name)?.[1];
+    if (!day || !keep(day)) continue;
     for (const raw of readFileSync(path.join(dir, name), 'utf8').split('\n')) {
       if (!raw) continue;
       try {
-        const line = JSON.parse(raw) as TaskLogLine;
-        if (!opts.since || line.startedAt >= opts.since.toISOString()) lines.push(line);
+        yield JSON.parse(raw) as TaskLogLine;
       } catch {
         // a line torn by a crash mid-write: the rest of the log is still good
       }
     }
   }
-  return lines.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));
 }

@@ -285,7 +285,7 @@ export class ActivityTables {
 
   /** Marks the task-log lines of these runs written (those in a final state). */
   markLogged(runIds: readonly string[]): void {
-    if (runIds.length > 0) this.markLoggedStmt.run(JSON.stringify(runIds));
+    this.markLoggedStmt.run(JSON.stringify(runIds));
   }
 
   /** Runs that ended before `before` with no task-log line marked written, the oldest first. */

@@ -25,8 +25,8 @@ const APPEND_BYTES = 64 * 1024;
 /**
  * Appends one JSON line per entry. Each append is of complete lines (up to APPEND_BYTES of them): a kill -9
  * can cut only the append in progress short, and its torn last line is ended at the next open (openLineFile)
- * so readers skip it alone. The file is opened
- * once per apply: 10,000 open/close pairs would cost more than the transaction itself.
+ * so readers skip it alone. The file is opened once per apply: 10,000 open/close pairs would cost more than
+ * the transaction itself.
  */
 export function appendAudit(dataDir: string, entries: AuditEntry[], at: Date): void {
   if (entries.length === 0) return;
