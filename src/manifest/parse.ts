@@ -2,6 +2,7 @@ import { Composer, LineCounter, Parser, isAlias, isCollection, type Document, ty
 import type { ManifestProblem } from './errors.js';
 import type { SourceLocation } from './types.js';
 import { LIMITS } from './limits.js';
+import { lineDocuments } from './line-yaml.js';
 import { NOT_PLAIN, plainDocument } from './plain-yaml.js';
 import { DocumentPositions, type DocumentTree } from './positions.js';
 
@@ -27,7 +28,30 @@ export interface ParsedFile {
  * rebuilds the file's trees once (DocumentPositions).
  */
 export function parseManifestFile(file: string, text: string): ParsedFile {
-  return plainFile(file, text) ?? composedFile(file, text);
+  return lineFile(file, text) ?? plainFile(file, text) ?? composedFile(file, text);
+}
+
+/**
+ * A file whose every document is in lineDocuments' subset, read line by line without yaml's tokens; null for
+ * any other file. Each document starts a line, so a late problem composes that document alone.
+ */
+function lineFile(file: string, text: string): ParsedFile | null {
+  const docs = lineDocuments(text);
+  if (!docs) return null;
+  const lineCounter = lineCounterOf(text);
+  const counter = () => lineCounter;
+  const documents = docs.map(
+    ({ value, offset, valueOffset }, index): ParsedDocument => ({
+      index,
+      value,
+      positions: new DocumentPositions(file, undefined, documentRebuilder(text, offset, counter), {
+        offset: valueOffset,
+        lineCounter,
+      }),
+      ownOffset: offset,
+    }),
+  );
+  return { documents, problems: [] };
 }
 
 /**

@@ -94,10 +94,14 @@ function scalarText(token: CST.FlowScalar | CST.BlockScalar): string {
 
 /** A plain scalar is typed by the first core tag whose pattern it matches (null, bool, int, float), else a string. */
 function plainScalar(token: CST.FlowScalar): unknown {
-  const text = scalarText(token);
+  return typedPlain(scalarText(token));
+}
+
+/** A plain scalar's text typed as the core schema types it; `refuse` is called where yaml would complain. */
+export function typedPlain(text: string, refuse: () => never = reject): unknown {
   for (const tag of PLAIN_TAGS) {
     if (!tag.test!.test(text)) continue;
-    const resolved: unknown = tag.resolve(text, reject, SCALAR_OPTIONS);
+    const resolved: unknown = tag.resolve(text, refuse, SCALAR_OPTIONS);
     return isScalar(resolved) ? resolved.value : resolved;
   }
   return text;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Document, LineCounter, Parser, isCollection, visit } from 'yaml';
 import { composedFile, lineCounterOf, parseManifestFile, type ParsedFile } from '../../src/manifest/parse.js';
+import { lineDocuments } from '../../src/manifest/line-yaml.js';
 import { NOT_PLAIN, plainDocument } from '../../src/manifest/plain-yaml.js';
 
 /** Every path into a value (map keys and list indexes), the value's own path first. */
@@ -127,22 +128,38 @@ const KEYS = [
   'k.v',
 ];
 
-function randomValue(next: () => number, depth: number): unknown {
+/** The scalars in printable ASCII: what the line reader may take (lineDocuments). */
+const ASCII_SCALARS = SCALARS.filter((s) => /^[\x20-\x7e]*$/.test(s));
+
+/** The keys the line reader may take: one plain word that is a string. */
+const WORD_KEYS = KEYS.filter((k) => /^[A-Za-z][\w./-]*$/.test(k) && !['true', 'null'].includes(k));
+
+function randomValue(
+  next: () => number,
+  depth: number,
+  scalars: readonly string[],
+  keys: readonly string[],
+): unknown {
   const r = next();
-  if (depth > 3 || r < 0.45) return SCALARS[Math.floor(next() * SCALARS.length)];
+  if (depth > 3 || r < 0.45) return scalars[Math.floor(next() * scalars.length)];
   if (r < 0.55) return Math.floor(next() * 2000) - 1000;
   if (r < 0.6) return next() < 0.5 ? null : next() < 0.5;
   if (r < 0.8) {
     const out: Record<string, unknown> = {};
     for (let i = Math.floor(next() * 4); i >= 0; i--)
-      out[KEYS[Math.floor(next() * KEYS.length)]!] = randomValue(next, depth + 1);
+      out[keys[Math.floor(next() * keys.length)]!] = randomValue(next, depth + 1, scalars, keys);
     return out;
   }
-  return Array.from({ length: Math.floor(next() * 4) }, () => randomValue(next, depth + 1));
+  return Array.from({ length: Math.floor(next() * 4) }, () => randomValue(next, depth + 1, scalars, keys));
 }
 
 /** yaml's own writer in several styles, then edits of single characters that YAML gives meaning to. */
-function fuzzedTexts(seed: number, count: number): string[] {
+function fuzzedTexts(
+  seed: number,
+  count: number,
+  scalars: readonly string[] = SCALARS,
+  keys: readonly string[] = KEYS,
+): string[] {
   const next = random(seed);
   const texts: string[] = [];
   const edits = [
@@ -180,7 +197,7 @@ function fuzzedTexts(seed: number, count: number): string[] {
         apiVersion: 'taskops/v1',
         kind: 'Schedule',
         metadata: { name: `s-${i}` },
-        spec: randomValue(next, 0),
+        spec: randomValue(next, 0, scalars, keys),
       };
       const style = next();
       // Some collections in flow style ([a, b], {k: v}), inside block ones or as the whole document.
@@ -296,6 +313,122 @@ describe('plain documents read from yaml CST', () => {
     for (const text of refusedTexts) {
       const [doc] = [...new Parser().parse(text)].filter((t) => t.type === 'document');
       expect(doc && plainDocument(doc as never, text), text).toBe(NOT_PLAIN);
+    }
+  });
+});
+
+describe('manifests read line by line (lineDocuments)', () => {
+  const same = (text: string, file = 'line.yaml') =>
+    expect(observed(parseManifestFile(file, text)), JSON.stringify(text)).toStrictEqual(
+      observed(composedFile(file, text)),
+    );
+
+  it('gives the same as the Composer on 8,000 generated and edited ASCII files, and refuses what it cannot read', () => {
+    let taken = 0;
+    const texts = fuzzedTexts(20261203, 2_000, ASCII_SCALARS, WORD_KEYS);
+    for (const [i, text] of texts.entries()) {
+      if (lineDocuments(text)) taken++;
+      same(text, `ascii-${i}.yaml`);
+    }
+    // Both the line reader and the readers it leaves files to are compared.
+    expect(taken).toBeGreaterThan(600);
+    expect(texts.length - taken).toBeGreaterThan(1_500);
+  });
+
+  it('reads every document of both bench corpora and most examples, placing each where the Parser does', () => {
+    const texts = [
+      'apiVersion: taskops/v1\nkind: Schedule\nmetadata:\n  name: s-1\nspec:\n  timezone: UTC\n  repeat:\n    unit: weeks\n    on:\n      - friday\n    at: "18:00"\n',
+      '# header\n\n---\na: 1\n--- # next\n\n# lead\nb:\n- x\n- y: 1\n  z: [a, "b c", \'d\'\'e\']\nc: {k: v, n: 2}\n',
+    ];
+    for (const text of texts) {
+      const docs = lineDocuments(text)!;
+      expect(docs).not.toBeNull();
+      const tokens = [...new Parser().parse(text)].filter((t) => t.type === 'document');
+      expect(docs.map((d) => [d.offset, d.valueOffset])).toEqual(
+        tokens.map((t) => [t.offset, (t as { value: { offset: number } }).value.offset]),
+      );
+      same(text);
+    }
+    let taken = 0;
+    const files = yamlFilesUnder('examples');
+    for (const file of files) if (lineDocuments(readFileSync(file, 'utf8'))) taken++;
+    expect(taken).toBeGreaterThan(files.length / 2);
+  });
+
+  it('leaves to the other readers what only they may judge', () => {
+    const refused = [
+      'a: b\n  c\n', // a continuation line
+      '- a\n  b\n',
+      'a: "x"\n  y\n',
+      'a: |\n  x\n',
+      'a: >\n  x\n',
+      'a: "x\\ny"\n',
+      "a: 'x\n  y'\n",
+      'a: [1,\n  2]\n',
+      'a: [1, 2,]\n',
+      'a: [1, , 2]\n',
+      'a: [[1]\n',
+      'a: [{b: 1}, ]\n',
+      'a: {b: }\n',
+      'a: {b: 1}x\n',
+      'a: &x 1\nb: *x\n',
+      'a: !!str 1\n',
+      'a:\n\tb: 1\n',
+      'a: 1\r\nb: 2\r\n',
+      'a: caf\u00e9\n',
+      '\ufeffa: 1\n',
+      'a: 1\na: 2\n',
+      '"a": 1\n',
+      '? a\n: 1\n',
+      '--- a: 1\n',
+      'a: b: c\n',
+      'a: b:\n',
+      'a: "x"#c\n',
+      '__proto__: 1\n',
+      '1: a\n',
+      'true: a\n',
+      'a: 1\n---\n---\nb: 2\n',
+      'a: 1\n---\n',
+      'a: 1\n...\n',
+      '%YAML 1.2\n---\na: 1\n',
+      '  a: 1\n',
+      '  # lead\na: 1\n',
+      'a: 1\n- b\n',
+      'a:\n  - b\n c: 1\n',
+      'a: -\n',
+      'a: - b\n',
+      '# only a comment\n',
+      '',
+      `a:\n${'b'.repeat(1000)}: 1\n`,
+      Array.from({ length: 40 }, (_, i) => `${'  '.repeat(i)}k:`).join('\n') + ' 1\n',
+    ];
+    for (const text of refused) {
+      expect(lineDocuments(text), JSON.stringify(text)).toBeNull();
+      same(text);
+    }
+    const taken = [
+      'a: b # c\n',
+      'a: b#c\n',
+      'a: http://x:8080/y\n',
+      'a:\n- 1\n- -2\nb: ~\n',
+      'a:\n    # deep comment\nb: 1\n',
+      'a: x\n      # deep comment\nb: 1\n',
+      "a: 'it''s'\nb: \"say 'hi'\"\n",
+      'a: []\nb: {}\nc: [ 1 , two ]\n',
+      'k.v/x-y_z: 0x1F\nn: .inf\nm: 1e3\no: 0o17\n',
+      '-\n  a: 1\n- \n- b\n',
+      '- - a\n  - - b\n    - c\n- d\n',
+      'a: ?q\nb: :x\nc: [-1, ?y, it\'s]\n',
+      'a: [[1, [2]], {b: {c: []}}, "x"]\n',
+      'a:\nb:\n',
+      'a:\n  # c\n  b: 1 # d\n# e\nc: 2   \n\n\n',
+      '- # c\n  a: 1\n-   b: 2\n    c: 3\n',
+      'a: # c\n  b: 1\n---   \n  # c\nd: "x"  # y\n',
+      `a: 1\n${'b'.repeat(990)}: 1\n`,
+    ];
+    for (const text of taken) {
+      expect(lineDocuments(text), JSON.stringify(text)).not.toBeNull();
+      same(text);
     }
   });
 });
