@@ -136,7 +136,11 @@ class LineReader {
       this.end = end;
       this.at = at;
       this.indent = at - start;
-      if (at === start && text.startsWith('---', at) && (end === at + 3 || text.charCodeAt(at + 3) === SPACE)) {
+      if (
+        at === start &&
+        text.startsWith('---', at) &&
+        (end === at + 3 || text.charCodeAt(at + 3) === SPACE)
+      ) {
         // `---` alone, or with a comment after it; anything else on its line is the Composer's.
         this.tail(at + 3);
         this.kind = 'separator';
@@ -283,7 +287,7 @@ class LineReader {
       if (value.includes('\\')) reject();
       return [value, close + 1];
     }
-    for (let i = at + 1; ; ) {
+    for (let i = at + 1; ;) {
       const close = text.indexOf("'", i);
       if (close < 0 || close >= this.end) reject();
       if (close + 1 < this.end && text.charCodeAt(close + 1) === SINGLE_QUOTE) {

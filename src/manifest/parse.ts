@@ -40,17 +40,15 @@ function lineFile(file: string, text: string): ParsedFile | null {
   if (!docs) return null;
   const lineCounter = lineCounterOf(text);
   const counter = () => lineCounter;
-  const documents = docs.map(
-    ({ value, offset, valueOffset }, index): ParsedDocument => ({
-      index,
-      value,
-      positions: new DocumentPositions(file, undefined, documentRebuilder(text, offset, counter), {
-        offset: valueOffset,
-        lineCounter,
-      }),
-      ownOffset: offset,
+  const documents = docs.map(({ value, offset, valueOffset }, index): ParsedDocument => ({
+    index,
+    value,
+    positions: new DocumentPositions(file, undefined, documentRebuilder(text, offset, counter), {
+      offset: valueOffset,
+      lineCounter,
     }),
-  );
+    ownOffset: offset,
+  }));
   return { documents, problems: [] };
 }
 

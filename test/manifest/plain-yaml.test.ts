@@ -338,7 +338,7 @@ describe('manifests read line by line (lineDocuments)', () => {
   it('reads every document of both bench corpora and most examples, placing each where the Parser does', () => {
     const texts = [
       'apiVersion: taskops/v1\nkind: Schedule\nmetadata:\n  name: s-1\nspec:\n  timezone: UTC\n  repeat:\n    unit: weeks\n    on:\n      - friday\n    at: "18:00"\n',
-      '# header\n\n---\na: 1\n--- # next\n\n# lead\nb:\n- x\n- y: 1\n  z: [a, "b c", \'d\'\'e\']\nc: {k: v, n: 2}\n',
+      "# header\n\n---\na: 1\n--- # next\n\n# lead\nb:\n- x\n- y: 1\n  z: [a, \"b c\", 'd''e']\nc: {k: v, n: 2}\n",
     ];
     for (const text of texts) {
       const docs = lineDocuments(text)!;
@@ -418,7 +418,7 @@ describe('manifests read line by line (lineDocuments)', () => {
       'k.v/x-y_z: 0x1F\nn: .inf\nm: 1e3\no: 0o17\n',
       '-\n  a: 1\n- \n- b\n',
       '- - a\n  - - b\n    - c\n- d\n',
-      'a: ?q\nb: :x\nc: [-1, ?y, it\'s]\n',
+      "a: ?q\nb: :x\nc: [-1, ?y, it's]\n",
       'a: [[1, [2]], {b: {c: []}}, "x"]\n',
       'a:\nb:\n',
       'a:\n  # c\n  b: 1 # d\n# e\nc: 2   \n\n\n',
