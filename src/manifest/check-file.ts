@@ -1,3 +1,4 @@
+import { contentHash } from '../text/content-hash.js';
 import { validateDocument } from './document.js';
 import type { ManifestProblem } from './errors.js';
 import { parseManifestFile } from './parse.js';
@@ -15,9 +16,10 @@ export interface CheckedFile {
   documents: number;
   /**
    * The valid manifests, each with its document's index in the file (to locate later problems) and, when the
-   * document can be composed on its own, its offset (then only that document is parsed again to locate one).
+   * document can be composed on its own, its offset (then only that document is parsed again to locate one);
+   * and its content hash (contentHash), made where it was read, in a check thread when there is one.
    */
-  manifests: Array<{ index: number; manifest: LoadedManifest; offset?: number }>;
+  manifests: Array<{ index: number; manifest: LoadedManifest; hash: string; offset?: number }>;
   /** "Kind/name" of documents that were invalid, so references to them are not reported as missing too. */
   invalidObjects: string[];
 }
@@ -48,10 +50,12 @@ export function checkFile(file: string, text: string, defaultZone: string | unde
     }
     // Holding every document's syntax tree until the reference check is what made loading GC-bound.
     doc.positions.release();
+    const manifest = result.manifest;
+    const hash = contentHash(manifest.metadata, manifest.spec);
     checked.manifests.push(
       doc.ownOffset === undefined
-        ? { index: doc.index, manifest: result.manifest }
-        : { index: doc.index, manifest: result.manifest, offset: doc.ownOffset },
+        ? { index: doc.index, manifest, hash }
+        : { index: doc.index, manifest, hash, offset: doc.ownOffset },
     );
   }
   return checked;

@@ -26,11 +26,10 @@ export interface LoadOptions {
   /** Called with each manifest file's text as it is validated: a cache keys on exactly what was validated. */
   onFileRead?: (file: string, text: string) => void;
   /**
-   * Called with each valid manifest as its file's results come in, while the next files are still being
-   * checked in threads: a caller's own work per manifest (reconcile's content hashes) overlaps the parse.
-   * Duplicates and manifests of an invalid set are passed too.
+   * Called with each valid manifest and its content hash (contentHash, made in the check thread that read
+   * it) as its file's results come in. Duplicates and manifests of an invalid set are passed too.
    */
-  onManifest?: (manifest: LoadedManifest) => void;
+  onManifest?: (manifest: LoadedManifest, hash: string) => void;
   /** Worker threads to check files in (0: none); without it, chosen from the set's size (poolSizeFor). */
   checkThreads?: number;
   /** Called once the check threads of a large set have all started (see CheckPool.open). */
@@ -192,13 +191,13 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
       for (const object of checked!.invalidObjects) invalidObjects.add(object);
       // Later problems (references, duplicates) are located by parsing the file (or the document) again, if ever.
       const source = placements.file(file, read);
-      for (const { index, manifest, offset } of checked!.manifests) {
+      for (const { index, manifest, hash, offset } of checked!.manifests) {
         // One string per file, not one per object, whichever thread checked it (see Shared file names).
         manifest.source.file = file;
         strings.share(manifest);
         placements.add(manifest, source, index, offset);
         manifests.push(manifest);
-        opts.onManifest?.(manifest);
+        opts.onManifest?.(manifest, hash);
       }
     }
   }

@@ -16,12 +16,18 @@ export interface WarningOptions {
  */
 export function manifestWarnings(manifests: LoadedManifest[], opts: WarningOptions = {}): ReferenceFinding[] {
   const out: ReferenceFinding[] = [];
-  for (const m of manifests) if (m.kind === 'Schedule') out.push(...scheduleWarnings(m, opts));
+  // Cron texts recur across schedules: each distinct one is parsed once.
+  const neverFires = new Map<string, boolean>();
+  for (const m of manifests) if (m.kind === 'Schedule') out.push(...scheduleWarnings(m, opts, neverFires));
   out.push(...unusedObjects(manifests));
   return out;
 }
 
-function scheduleWarnings(m: LoadedManifest, opts: WarningOptions): ReferenceFinding[] {
+function scheduleWarnings(
+  m: LoadedManifest,
+  opts: WarningOptions,
+  neverFires: Map<string, boolean>,
+): ReferenceFinding[] {
   const spec = m.spec as ScheduleSpec;
   const out: ReferenceFinding[] = [];
   const zone =
@@ -29,8 +35,13 @@ function scheduleWarnings(m: LoadedManifest, opts: WarningOptions): ReferenceFin
       ? spec.timezone
       : (opts.defaultZone ?? 'UTC');
   if (spec.cron !== undefined) {
-    const parsed = parseCron(spec.cron);
-    if (parsed.ok && cronNeverFires(parsed.cron)) {
+    let never = neverFires.get(spec.cron);
+    if (never === undefined) {
+      const parsed = parseCron(spec.cron);
+      never = parsed.ok && cronNeverFires(parsed.cron);
+      neverFires.set(spec.cron, never);
+    }
+    if (never) {
       out.push({
         manifest: m,
         path: ['spec', 'cron'],

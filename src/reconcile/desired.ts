@@ -9,7 +9,7 @@ import {
 import type { DesiredState } from '../manifest/types.js';
 import { contentHash } from '../store/hash.js';
 import type { LiveObject } from '../store/types.js';
-import { manifestHash } from './hashes.js';
+import { rememberHash } from './hashes.js';
 import {
   textDigest,
   type DesiredIndex,
@@ -39,7 +39,7 @@ export interface LoadDesiredOptions {
 /** The valid desired state below `root`, or a ManifestError listing every problem (nothing may be applied). */
 export async function loadDesired(root: string, opts: LoadDesiredOptions): Promise<DesiredState> {
   const { cache } = opts;
-  if (cache && opts.now) {
+  if (cache && opts.now && cache.canHit('state')) {
     const cached = cache.read(
       cache.key(root, await cache.digestFiles(root), opts),
       root,
@@ -58,8 +58,8 @@ export async function loadDesired(root: string, opts: LoadDesiredOptions): Promi
     ...(opts.onCheckThreadsStarted ? { onCheckThreadsStarted: opts.onCheckThreadsStarted } : {}),
     // Keyed on the texts validated, not re-read after: a file edited meanwhile cannot pair its new text with the old key.
     ...(cache ? { onFileRead: (file, text) => validated.push({ file, sha256: textDigest(text) }) } : {}),
-    // Hashed (memoized) while the next files are parsed: the cache and the diff need every hash anyway.
-    onManifest: manifestHash,
+    // Hashed by the check threads while they read: the cache and the diff need every hash anyway.
+    onManifest: rememberHash,
   });
   if (result.state && result.problems.length === 0) {
     cache?.write(cache.key(root, validated, opts), result.state, opts);
@@ -78,7 +78,7 @@ export async function loadDesired(root: string, opts: LoadDesiredOptions): Promi
  */
 export async function loadDesiredIndex(root: string, opts: LoadDesiredOptions): Promise<DesiredIndex | null> {
   const { cache, now } = opts;
-  if (!cache || !now) return null;
+  if (!cache || !now || !cache.canHit('index')) return null;
   return cache.readIndex(cache.key(root, await cache.digestFiles(root), opts), root, opts.revision, now);
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
@@ -158,6 +158,16 @@ export class ValidatedRevisionCache {
   constructor(private readonly opts: ValidatedCacheOptions) {
     this.file = join(opts.dataDir, 'cache', 'validated-revision.json');
     this.indexFile = `${this.file}.index`;
+  }
+
+  /**
+   * Whether a lookup of the state (or of its index) can hit at all; when its file is absent (a first start)
+   * the miss is reported here, and the files need not be digested for a key nothing can match.
+   */
+  canHit(which: 'state' | 'index'): boolean {
+    if (existsSync(which === 'state' ? this.file : this.indexFile)) return true;
+    this.miss('no cache file yet');
+    return false;
   }
 
   /** The files below `root` as the loader would read them, digested. */

@@ -77,6 +77,19 @@ describe('the validated revision cache', () => {
     expect(cached.manifests.length).toBeGreaterThan(5);
   });
 
+  it('a first load (no cache file yet) is a miss that digests no file for a key nothing can match', async () => {
+    const cache = cacheFor();
+    const digests = vi.spyOn(cache, 'digestFiles');
+    const state = await loadDesired(root, loadOpts(cache));
+    expect(events[0]).toMatchObject({ result: 'miss', reason: 'no cache file yet' });
+    expect(digests).not.toHaveBeenCalled();
+    await cache.flush();
+    // What it kept is found by the next load's digests.
+    const next = cacheFor();
+    expect(await loadDesired(root, loadOpts(next))).toStrictEqual(state);
+    expect(results().at(-1)).toBe('hit');
+  });
+
   it('a background write lands after write() returns, byte for byte as a synchronous one, in the order written', async () => {
     await warm();
     const synchronous = readFileSync(cacheFile(), 'utf8');

@@ -1,0 +1,28 @@
+import { createHash } from 'node:crypto';
+
+/** JSON with object keys sorted and undefined members dropped: equal meaning, equal text. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value))
+    return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  const parts: string[] = [];
+  for (const key of Object.keys(value).sort()) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined) parts.push(`${JSON.stringify(key)}:${canonicalJson(v)}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/**
+ * The content hash of an object: sha256 of the canonical JSON of its description, labels and spec.
+ * The name is the key, not content; empty labels count as no labels (the schema defaults them to {}).
+ * A leaf of its own so manifest check threads can hash what they read, and the store what it keeps.
+ */
+export function contentHash(
+  metadata: { name: string; description?: string | undefined; labels?: Record<string, string> | undefined },
+  spec: unknown,
+): string {
+  const labels = metadata.labels && Object.keys(metadata.labels).length > 0 ? metadata.labels : undefined;
+  const content = { description: metadata.description, labels, spec };
+  return createHash('sha256').update(canonicalJson(content)).digest('hex');
+}
