@@ -100,7 +100,17 @@ interface FileOutcome {
 async function* checkedInOrder(files: string[], opts: LoadOptions): AsyncGenerator<FileOutcome> {
   const bytes = files.reduce((sum, file) => sum + sizeOf(file), 0);
   const size = poolSizeFor(bytes, files.length, opts.checkThreads);
-  const pool = size > 0 ? await CheckPool.open(size, opts.onCheckThreadsStarted) : null;
+  let threadsStarted = false;
+  const pool =
+    size > 0
+      ? await CheckPool.open(size, () => {
+          threadsStarted = true;
+          opts.onCheckThreadsStarted?.();
+        })
+      : null;
+  // While the threads start (a quarter of a second: each loads yaml and the schema checks), this thread checks
+  // files itself instead of waiting; a share of them at most, so the threads always get most.
+  let ownChecks = pool ? Math.floor(files.length / (2 * (size + 1))) : 0;
   const check = (file: string, text: string): CheckedFile | Promise<CheckedFile> =>
     pool
       ? pool.check(file, text, opts.defaultZone).catch(() => checkFile(file, text, opts.defaultZone))
@@ -114,18 +124,18 @@ async function* checkedInOrder(files: string[], opts: LoadOptions): AsyncGenerat
     checked?: Promise<CheckedFile> | CheckedFile;
   }> = [];
   let next = 0;
+  /** Reads the next file and starts its check, in a thread or (`here`) on this one. */
+  const startNext = async (here: boolean) => {
+    const file = files[next]!;
+    const read = await texts.take(next++);
+    if (typeof read !== 'string') return started.push({ file, read });
+    opts.onFileRead?.(file, read);
+    started.push({ file, read, checked: here ? checkFile(file, read, opts.defaultZone) : check(file, read) });
+  };
   try {
     for (let i = 0; i < files.length; i++) {
-      while (next < files.length && next - i < window) {
-        const file = files[next]!;
-        const read = await texts.take(next++);
-        if (typeof read !== 'string') {
-          started.push({ file, read });
-          continue;
-        }
-        opts.onFileRead?.(file, read);
-        started.push({ file, read, checked: check(file, read) });
-      }
+      while (next < files.length && next - i < window) await startNext(false);
+      for (; ownChecks > 0 && !threadsStarted && next < files.length; ownChecks--) await startNext(true);
       const { file, read, checked } = started.shift()!;
       yield checked === undefined ? { file, read } : { file, read, checked: await checked };
     }
