@@ -7,8 +7,8 @@ import { typedPlain as typedPlainOf } from './plain-yaml.js';
  * yaml's own writer or by hand are mostly lines of `key: value`, `key:` and `- item` in ASCII, and for those
  * the value follows from each line's indentation and a few characters. This reader takes only a narrow
  * subset of what plainDocument takes (one-line plain, single- and double-quoted scalars without escapes,
- * one-line flow collections of scalars, comments), and a whole file or nothing: anything else (non-ASCII
- * text, tabs, block scalars, continuation lines, anchors, tags, quoted keys, directives, empty documents,
+ * one-line flow collections, literal blocks, comments), and a whole file or nothing: anything else (non-ASCII
+ * text, tabs, folded blocks, continuation lines, anchors, tags, quoted keys, directives, empty documents,
  * long lines) makes it answer null and the file goes to the CST reader, then to the Composer.
  * test/manifest/plain-yaml.test.ts holds it to the Composer's values and places on every example, fixture
  * and a fuzzed corpus.
@@ -41,6 +41,8 @@ const MAX_KEY_SPAN = 1000;
 const SPACE = 0x20;
 const HASH = 0x23;
 const DASH = 0x2d;
+const PLUS = 0x2b;
+const PIPE = 0x7c;
 const QUESTION = 0x3f;
 const COLON = 0x3a;
 const DOUBLE_QUOTE = 0x22;
@@ -194,11 +196,9 @@ class LineReader {
         else out[name] = null;
         keyBound = colon + 1;
       } else {
-        out[name] = this.inline(valueAt, depth + 1);
-        keyBound = valueAt;
-        this.advance();
-        // A more indented line after a scalar continues it (a multi-line scalar) or is an error.
-        if (this.kind === 'content' && this.indent > col) reject();
+        // After a literal block the Composer may count from its `:`, as after a collection.
+        keyBound = text.charCodeAt(valueAt) === PIPE ? colon + 1 : valueAt;
+        out[name] = this.valueOnLine(valueAt, col, depth + 1);
       }
       if (this.kind !== 'content' || this.indent < col) return out;
       // A list item where the map's next key should be.
@@ -234,9 +234,7 @@ class LineReader {
         // `- key: value`: a map whose keys stand where this first one does.
         out.push(this.map(valueAt - this.start, depth + 1, valueAt));
       } else {
-        out.push(this.inline(valueAt, depth + 1));
-        this.advance();
-        if (this.kind === 'content' && this.indent > col) reject();
+        out.push(this.valueOnLine(valueAt, col, depth + 1));
       }
       if (this.kind !== 'content' || this.indent < col) return out;
       if (this.indent > col) reject();
@@ -244,6 +242,68 @@ class LineReader {
       if (!this.isSeqItem()) return out;
       dashAt = this.at;
     }
+  }
+
+  /**
+   * The value from `at` of the current line, of an entry or item whose key or `-` stands at column `col`: a
+   * literal block (which takes the lines below), or a scalar or flow collection on the line. Leaves the
+   * cursor on the next line.
+   */
+  private valueOnLine(at: number, col: number, depth: number): unknown {
+    if (this.text.charCodeAt(at) === PIPE) return this.literal(at, col);
+    const value = this.inline(at, depth);
+    this.advance();
+    // A more indented line after a scalar continues it (a multi-line scalar) or is an error.
+    if (this.kind === 'content' && this.indent > col) reject();
+    return value;
+  }
+
+  /**
+   * A literal block scalar (`|`, `|-`, `|+`) whose header is at `at`, under an entry or item at column `col`:
+   * the lines below indented as its first non-empty one, without that indentation, joined by line feeds and
+   * chomped as the header says. An indentation indicator, an empty block, a blank line of more spaces than
+   * the block's indentation, or a block ending the text without a line feed is the CST reader's.
+   */
+  private literal(at: number, col: number): string {
+    const text = this.text;
+    let i = at + 1;
+    const chomp = text.charCodeAt(i);
+    if (chomp === DASH || chomp === PLUS) i++;
+    this.tail(i);
+    const lines: string[] = [];
+    let indent = -1;
+    let blanks = 0;
+    let blankSpaces = 0;
+    let lineStart = this.next;
+    while (lineStart < text.length) {
+      const end = text.indexOf('\n', lineStart);
+      if (end < 0) reject();
+      let first = lineStart;
+      while (first < end && text.charCodeAt(first) === SPACE) first++;
+      const spaces = first - lineStart;
+      if (first === end) {
+        blankSpaces = Math.max(blankSpaces, spaces);
+        blanks++;
+        lineStart = end + 1;
+        continue;
+      }
+      if (indent < 0) {
+        if (spaces <= col) break;
+        indent = spaces;
+      } else if (spaces < indent) break;
+      if (blankSpaces > indent) reject();
+      for (; blanks > 0; blanks--) lines.push('');
+      blankSpaces = 0;
+      lines.push(text.slice(lineStart + indent, end));
+      lineStart = end + 1;
+    }
+    if (indent < 0 || blankSpaces > indent) reject();
+    this.next = lineStart;
+    this.advance();
+    if (this.kind === 'content' && this.indent > col) reject();
+    const body = lines.join('\n');
+    if (chomp === DASH) return body;
+    return chomp === PLUS ? `${body}\n${'\n'.repeat(blanks)}` : `${body}\n`;
   }
 
   /** A value on the rest of the current line from `at`: a scalar or a flow collection. */

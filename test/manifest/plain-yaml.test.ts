@@ -129,7 +129,15 @@ const KEYS = [
 ];
 
 /** The scalars in printable ASCII: what the line reader may take (lineDocuments). */
-const ASCII_SCALARS = SCALARS.filter((s) => /^[\x20-\x7e]*$/.test(s));
+const ASCII_SCALARS = [
+  ...SCALARS.filter((s) => /^[\x20-\x7e]*$/.test(s)),
+  // Lines: yaml writes these as literal blocks (|, |-, |+) when blockQuote is literal.
+  'line one\nline two',
+  'first\n\n  indented\n# not a comment\n',
+  'kept\n\n\n',
+  '\nleading blank',
+  '${NAME} failed\nat ${DATE}\n',
+];
 
 /** The keys the line reader may take: one plain word that is a string. */
 const WORD_KEYS = KEYS.filter((k) => /^[A-Za-z][\w./-]*$/.test(k) && !['true', 'null'].includes(k));
@@ -360,8 +368,14 @@ describe('manifests read line by line (lineDocuments)', () => {
       'a: b\n  c\n', // a continuation line
       '- a\n  b\n',
       'a: "x"\n  y\n',
-      'a: |\n  x\n',
       'a: >\n  x\n',
+      'a: |2\n  x\n',
+      'a: |\n\n    \n  x\n',
+      'a: |\n  x\n    \nb: 1\n',
+      'a: |\n  x',
+      'a: |\nb: 1\n',
+      'a: |\n    x\n  y\n',
+      'a: |x\n  y\n',
       'a: "x\\ny"\n',
       "a: 'x\n  y'\n",
       'a: [1,\n  2]\n',
@@ -424,6 +438,10 @@ describe('manifests read line by line (lineDocuments)', () => {
       'a:\n  # c\n  b: 1 # d\n# e\nc: 2   \n\n\n',
       '- # c\n  a: 1\n-   b: 2\n    c: 3\n',
       'a: # c\n  b: 1\n---   \n  # c\nd: "x"  # y\n',
+      'a: |\n  x\n    more\n  # not a comment\n\n  y\nb: 1\n',
+      'a: |-\n  x\n\n  y\n\nb: 1\n',
+      'a: |+\n  x\n\n\nb: |  # c\n   z\n',
+      '- |\n  x\n- y\n- a: |\n    z\n  b: 2\n',
       `a: 1\n${'b'.repeat(990)}: 1\n`,
     ];
     for (const text of taken) {
