@@ -22,10 +22,7 @@ export function tuneHeapForServe(): void {
  * Until serve is ready its young generation stays at its first size: start-up builds state that lives for
  * good, so a young generation grown to 16 MB semi-spaces (what V8 does when much survives) only adds ≈ 30 MB
  * of resident memory at the start's peak and copies the same objects once more. Once ready it grows as V8
- * sees fit (2, V8's default), so a busy engine gets the young generation its load asks for. One exception,
- * kept: while a first start's manifest check threads start, their start has set the flags back, and the
- * young generation grows as the loader checks files on this thread meanwhile; it then collects half as often
- * through the rest of the load (≈ 2 s of CPU less for ≈ 25 MB more peak: docs/performance.md).
+ * sees fit (2, V8's default), so a busy engine gets the young generation its load asks for.
  */
 let startingUp = true;
 

@@ -32,7 +32,10 @@ export interface LoadOptions {
   onManifest?: (manifest: LoadedManifest, hash: string) => void;
   /** Worker threads to check files in (0: none); without it, chosen from the set's size (poolSizeFor). */
   checkThreads?: number;
-  /** Called once the check threads of a large set have all started (see CheckPool.open). */
+  /**
+   * Called once the check threads of a large set have all started (see CheckPool.open), and before each file
+   * this thread checks while they start: a worker's start sets V8's flags back to the process's own.
+   */
   onCheckThreadsStarted?: () => void;
 }
 
@@ -135,7 +138,11 @@ async function* checkedInOrder(files: string[], opts: LoadOptions): AsyncGenerat
   try {
     for (let i = 0; i < files.length; i++) {
       while (next < files.length && next - i < window) await startNext(false);
-      for (; ownChecks > 0 && !threadsStarted && next < files.length; ownChecks--) await startNext(true);
+      for (; ownChecks > 0 && !threadsStarted && next < files.length; ownChecks--) {
+        // A thread starting meanwhile may have set V8's flags back (see onCheckThreadsStarted).
+        opts.onCheckThreadsStarted?.();
+        await startNext(true);
+      }
       const { file, read, checked } = started.shift()!;
       yield checked === undefined ? { file, read } : { file, read, checked: await checked };
     }
