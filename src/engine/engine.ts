@@ -7,6 +7,7 @@ import {
   type Store,
 } from '../store/types.js';
 import { builtInDriver } from '../manifest/drivers.js';
+import { recoverAudit } from '../store/audit.js';
 import type { ScheduleSpec } from '../manifest/types.js';
 import { disabledWebhooks, enableWebhook, type DisabledWebhook } from './disabled-webhooks.js';
 import type { DriverRegistry, DriverResult } from './drivers/index.js';
@@ -153,6 +154,9 @@ export class Engine {
    */
   async start(): Promise<void> {
     await this.loadState();
+    // Audit lines of a change committed just before a crash (an apply, a retirement) are appended first.
+    const audited = await recoverAudit(this.opts.store, this.opts.dataDir);
+    if (audited > 0) this.log.warn('audit lines recovered after a stop', { lines: audited });
     // Recovery first: the scheduler's catch-up runs must not be mistaken for runs queued before the stop.
     await this.runner.begin(true);
     await this.reschedule();

@@ -1,5 +1,5 @@
 import type { LeaderFence, ObjectWrite, Store } from '../store/types.js';
-import { appendAudit, auditLogPath } from '../store/audit.js';
+import { auditLogPath, pendingAudit, recoverAudit, writeAudit } from '../store/audit.js';
 import type { Plan } from './plan.js';
 import { checkSafety, type SafetyOptions } from './safety.js';
 
@@ -38,23 +38,26 @@ export function planWrites(plan: Plan): ObjectWrite[] {
 }
 
 /**
- * Applies a plan: safety rules first (PlanSafetyError, nothing written), then every write and the applied
- * revision in one store transaction, then one audit line per change.
+ * Applies a plan: safety rules first (PlanSafetyError, nothing written), then every write, the applied
+ * revision and the audit lines in one store transaction, then the lines appended to the audit log (one per
+ * change) and marked written.
  */
 export async function apply(plan: Plan, store: Store, opts: ApplyOptions): Promise<ApplyResult> {
   checkSafety(plan, opts);
   const writes = planWrites(plan);
+  // Lines an earlier apply committed and a crash kept from the log come first, in order.
+  await recoverAudit(store, opts.dataDir);
+  const at = opts.at.toISOString();
+  const audit = pendingAudit(
+    plan.changes.map((c) => ({ at, revision: plan.revision, action: c.action, kind: c.kind, name: c.name })),
+  );
   const writeOpts = {
     ...(opts.expectGeneration === undefined ? {} : { expectGeneration: opts.expectGeneration }),
     ...(opts.fence ? { fence: opts.fence } : {}),
+    audit,
   };
   await store.applyWrites(writes, plan.revision, opts.at, writeOpts);
-  const at = opts.at.toISOString();
-  appendAudit(
-    opts.dataDir,
-    plan.changes.map((c) => ({ at, revision: plan.revision, action: c.action, kind: c.kind, name: c.name })),
-    opts.at,
-  );
+  await writeAudit(store, opts.dataDir, audit);
   return {
     revision: plan.revision,
     applied: { ...plan.summary },

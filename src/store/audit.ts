@@ -1,7 +1,9 @@
-import { appendFileSync, closeSync, mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { appendFileSync, closeSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mayHoldCredentials, redactDeep } from '../text/redact.js';
 import { openLineFile } from './line-file.js';
+import type { PendingAudit, Store } from './types.js';
 
 /** One configuration change: applied from a revision, or a task retired by the engine after its run. */
 export interface AuditEntry {
@@ -57,4 +59,56 @@ export function appendAudit(dataDir: string, entries: AuditEntry[], at: Date): v
   } finally {
     closeSync(fd);
   }
+}
+
+/** One change's audit lines as the store keeps them until they are appended (see PendingAudit). */
+export function pendingAudit(entries: AuditEntry[]): PendingAudit {
+  return { id: randomUUID(), entries };
+}
+
+/** Appends a committed change's audit lines, then tells the store they are written. */
+export async function writeAudit(store: Store, dataDir: string, audit: PendingAudit): Promise<void> {
+  if (audit.entries.length === 0) return;
+  appendAudit(dataDir, audit.entries, new Date(audit.entries[0]!.at));
+  await store.auditWritten(audit.id);
+}
+
+/**
+ * Appends the audit lines of changes committed before a crash and never appended: those the store still
+ * keeps. A crash may have cut an append short, so lines already in the day's file are not written twice.
+ * Returns how many lines were appended.
+ */
+export async function recoverAudit(store: Store, dataDir: string): Promise<number> {
+  const pending = await store.pendingAudits();
+  let appended = 0;
+  for (const audit of pending.sort((a, b) =>
+    (a.entries[0]?.at ?? '').localeCompare(b.entries[0]?.at ?? ''),
+  )) {
+    const at = new Date(audit.entries[0]?.at ?? 0);
+    const present = linesIn(auditLogPath(dataDir, at));
+    const missing = audit.entries.filter((e) => !present.has(entryKey(e)));
+    appendAudit(dataDir, missing, at);
+    appended += missing.length;
+    await store.auditWritten(audit.id);
+  }
+  return appended;
+}
+
+/** What identifies an audit line: its change, at its time, from its revision. */
+const entryKey = (e: Pick<AuditEntry, 'at' | 'revision' | 'action' | 'kind' | 'name'>) =>
+  JSON.stringify([e.at, e.revision, e.action, e.kind, e.name]);
+
+/** The keys of the lines of an audit file (none when it does not exist); a torn or foreign line is skipped. */
+function linesIn(file: string): Set<string> {
+  const keys = new Set<string>();
+  if (!existsSync(file)) return keys;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line) continue;
+    try {
+      keys.add(entryKey(JSON.parse(line) as AuditEntry));
+    } catch {
+      // A line a crash cut short: its change is written again whole.
+    }
+  }
+  return keys;
 }

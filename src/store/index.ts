@@ -4,7 +4,7 @@ export { StoreError } from './errors.js';
 export { canonicalJson, contentHash } from './hash.js';
 export { MIGRATIONS } from './migrations.js';
 export { openStore, SqliteStore, STORE_FILE, type OpenStoreOptions } from './sqlite.js';
-export { appendAudit, auditLogPath, type AuditEntry } from './audit.js';
+export { appendAudit, auditLogPath, recoverAudit, type AuditEntry } from './audit.js';
 export {
   dataDirHolder,
   lockDataDir,

@@ -148,6 +148,12 @@ export const PG_MIGRATIONS: ReadonlyArray<string> = [
   UPDATE runs SET logged = true;
   CREATE INDEX runs_unlogged ON runs ((finished_at COLLATE "C")) WHERE logged IS NULL AND finished_at IS NOT NULL;
   `,
+  // An apply's (or a retirement's) audit lines are written just after its commit: the same transaction keeps
+  // them here, and they are deleted once appended, so lines a crash cut off between the two are appended at
+  // the next apply or engine start (recoverAudit). One row per apply: its entries as one JSON array.
+  `
+  CREATE TABLE audit_pending (id TEXT PRIMARY KEY, entries TEXT NOT NULL);
+  `,
 ];
 
 /** The advisory lock key under which one process at a time migrates (any constant unique to taskops). */

@@ -43,6 +43,7 @@ import type {
   SyncAttempt,
   SyncStatusRecord,
   WaitingRunStatus,
+  PendingAudit,
 } from './types.js';
 
 export interface OpenPostgresOptions {
@@ -197,6 +198,24 @@ export class PostgresStore implements Store {
         [revision, now, bump],
       );
       if (bump) await this.notifyChange(db, current + 1);
+      if (opts.audit) await keepAudit(db, opts.audit);
+    });
+  }
+
+  async pendingAudits(): Promise<PendingAudit[]> {
+    const { rows } = await this.read(
+      'read pending audit lines',
+      'SELECT id, entries FROM audit_pending ORDER BY id',
+    );
+    return (rows as Array<{ id: string; entries: string }>).map((r) => ({
+      id: r.id,
+      entries: JSON.parse(r.entries) as PendingAudit['entries'],
+    }));
+  }
+
+  async auditWritten(id: string): Promise<void> {
+    await this.transaction('mark audit lines written', async (db) => {
+      await db.query('DELETE FROM audit_pending WHERE id = $1', [id]);
     });
   }
 
@@ -222,7 +241,7 @@ export class PostgresStore implements Store {
     });
   }
 
-  async retireTask(name: string, at: Date): Promise<void> {
+  async retireTask(name: string, at: Date, audit?: PendingAudit): Promise<void> {
     await this.transaction(`retire Task/${name}`, async (db) => {
       const result = await db.query(`UPDATE objects SET retired_at = $1 WHERE kind = 'Task' AND name = $2`, [
         at.toISOString(),
@@ -231,6 +250,7 @@ export class PostgresStore implements Store {
       if (result.rowCount === 0)
         throw new StoreError(`cannot retire Task/${name}: no such task in ${this.where}`, 'not-found');
       await this.bumpGeneration(db);
+      if (audit) await keepAudit(db, audit);
     });
   }
 
@@ -536,4 +556,13 @@ function translate(err: unknown, where: string, what: string): Error {
     );
   }
   return new StoreError(`could not ${what} in ${where}: ${message}`, 'io', { cause: err });
+}
+
+/** Keeps an apply's or a retirement's audit lines in its own transaction (see PendingAudit). */
+async function keepAudit(db: Queryable, audit: PendingAudit): Promise<void> {
+  if (audit.entries.length === 0) return;
+  await db.query('INSERT INTO audit_pending (id, entries) VALUES ($1, $2)', [
+    audit.id,
+    JSON.stringify(audit.entries),
+  ]);
 }

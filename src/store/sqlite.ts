@@ -46,6 +46,7 @@ import type {
   SyncAttempt,
   SyncStatusRecord,
   WaitingRunStatus,
+  PendingAudit,
 } from './types.js';
 
 export const STORE_FILE = 'taskops.db';
@@ -273,6 +274,30 @@ export class SqliteStore implements Store {
       this.db
         .prepare('UPDATE state SET revision = ?, applied_at = ?, generation = generation + ? WHERE id = 1')
         .run(revision, now, writes.length > 0 ? 1 : 0);
+      if (opts.audit) this.keepAudit(opts.audit);
+    });
+  }
+
+  private keepAudit(audit: PendingAudit): void {
+    if (audit.entries.length === 0) return;
+    this.db
+      .prepare('INSERT INTO audit_pending (id, entries) VALUES (?, ?)')
+      .run(audit.id, JSON.stringify(audit.entries));
+  }
+
+  async pendingAudits(): Promise<PendingAudit[]> {
+    this.group.flush();
+    const rows = this.db.prepare('SELECT id, entries FROM audit_pending ORDER BY rowid').all() as Array<{
+      id: string;
+      entries: string;
+    }>;
+    return rows.map((r) => ({ id: r.id, entries: JSON.parse(r.entries) as PendingAudit['entries'] }));
+  }
+
+  async auditWritten(id: string): Promise<void> {
+    this.group.flush();
+    this.write('mark audit lines written', () => {
+      this.db.prepare('DELETE FROM audit_pending WHERE id = ?').run(id);
     });
   }
 
@@ -297,7 +322,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  async retireTask(name: string, at: Date): Promise<void> {
+  async retireTask(name: string, at: Date, audit?: PendingAudit): Promise<void> {
     this.group.flush();
     this.write(`retire Task/${name}`, () => {
       const info = this.db
@@ -306,6 +331,7 @@ export class SqliteStore implements Store {
       if (info.changes === 0)
         throw new StoreError(`cannot retire Task/${name}: no such task in ${this.path}`, 'not-found');
       this.bumpGeneration();
+      if (audit) this.keepAudit(audit);
     });
   }
 

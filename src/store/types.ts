@@ -1,4 +1,5 @@
 import type { ManifestProblem } from '../manifest/errors.js';
+import type { AuditEntry } from './audit.js';
 import type { Kind, ObjectMetadata, SpecByKind } from '../manifest/types.js';
 
 /** Who owns a live object: taskops (from the source) or a person through the API. Only taskops objects are pruned. */
@@ -59,6 +60,18 @@ export interface ApplyWritesOptions {
    * 'fenced') unless that lease is still the live one. Stores without replicas (SQLite) have no leader.
    */
   fence?: LeaderFence;
+  /** The apply's audit lines, kept in its transaction until they are appended (see PendingAudit). */
+  audit?: PendingAudit;
+}
+
+/**
+ * Audit lines of one committed change, kept in the store by the change's own transaction and deleted once
+ * they are in the audit log: a kill between the commit and the append leaves them here, not lost.
+ */
+export interface PendingAudit {
+  /** Unique per change (a UUID), so marking it written cannot touch another's. */
+  id: string;
+  entries: AuditEntry[];
 }
 
 /** The fencing token of a leader: who led, and the epoch its lease was taken at. */
@@ -378,7 +391,11 @@ export interface Store {
   applyWrites(writes: ObjectWrite[], revision: string, at: Date, opts?: ApplyWritesOptions): Promise<void>;
   /** A change made by hand (through the API): marked managedBy 'api' on create, shows as drift on update. */
   putObjectByHand(object: ObjectContent, at: Date): Promise<void>;
-  retireTask(name: string, at: Date): Promise<void>;
+  retireTask(name: string, at: Date, audit?: PendingAudit): Promise<void>;
+  /** Audit lines committed but not yet marked written (a crash between an apply's commit and its append). */
+  pendingAudits(): Promise<PendingAudit[]>;
+  /** The audit lines kept under `id` are in the audit log. */
+  auditWritten(id: string): Promise<void>;
   getAppliedRevision(): Promise<AppliedRevision | null>;
   /** Increases on every object write, so another process can notice changes cheaply. */
   generation(): Promise<number>;

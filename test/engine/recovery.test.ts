@@ -1,4 +1,4 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -168,6 +168,31 @@ describe('after a crash or downtime', () => {
     });
     // Every end is marked now: nothing is left for a later sweep.
     expect(await fixture.store.logUnlogged(new Date('2027-01-01T00:00:00Z'), 10, () => undefined)).toBe(0);
+  });
+
+  it('appends at start the audit line of a retirement committed just before a crash', async () => {
+    fixture = await engineFixture({ config: CONFIG, manifests: MANIFESTS, now: '2026-11-23T12:10:00Z' });
+    const at = '2026-11-23T12:09:30.000Z';
+    // The retirement committed with its line kept in the store; the engine died before appending it.
+    await fixture.store.retireTask('t', new Date(at), {
+      id: 'retire-t',
+      entries: [{ at, revision: 'r1', action: 'delete', kind: 'Task', name: 't', reason: 'deleteAfterRun' }],
+    });
+    const auditLines = () =>
+      readdirSync(path.join(fixture!.dataDir, 'logs'))
+        .filter((f) => f.startsWith('audit-'))
+        .flatMap((f) =>
+          readFileSync(path.join(fixture!.dataDir, 'logs', f), 'utf8')
+            .split('\n')
+            .filter(Boolean),
+        )
+        .map((l) => JSON.parse(l) as { name: string; reason?: string });
+    expect(auditLines().filter((l) => l.reason)).toEqual([]);
+    second = await restart(fixture, '2026-11-23T12:11:00Z');
+    expect(auditLines().filter((l) => l.reason)).toEqual([
+      { at, revision: 'r1', action: 'delete', kind: 'Task', name: 't', reason: 'deleteAfterRun' },
+    ]);
+    expect(await fixture.store.pendingAudits()).toEqual([]);
   });
 
   it('marks the lines of the runs it ends: a later sweep has nothing to write', async () => {

@@ -2,7 +2,15 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { appendAudit, auditLogPath, type AuditEntry } from '../../src/store/audit.js';
+import {
+  appendAudit,
+  auditLogPath,
+  pendingAudit,
+  recoverAudit,
+  writeAudit,
+  type AuditEntry,
+} from '../../src/store/audit.js';
+import { contentHash, openStore, type ObjectWrite } from '../../src/store/index.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'taskops-audit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,6 +76,51 @@ describe('the audit log', () => {
       expect(lines[3]).toStrictEqual(leaky[3]);
     } finally {
       rmSync(file, { recursive: true, force: true });
+    }
+  });
+
+  it('appends, once each, the lines of a change committed before a crash kept them from the log', async () => {
+    const data = mkdtempSync(path.join(tmpdir(), 'taskops-audit-recover-'));
+    const store = await openStore(data);
+    try {
+      const tag = (name: string): ObjectWrite => {
+        const metadata = { name };
+        const spec = { category: 'vms', members: ['a'] };
+        return {
+          action: 'create',
+          object: { kind: 'Tag', name, metadata, spec, hash: contentHash(metadata, spec) },
+        };
+      };
+      const lines = entries(3).map((e) => ({ ...e, kind: 'Tag' }));
+      // The apply committed; the process died after its first line (and half the second) was appended.
+      const crashed = pendingAudit(lines);
+      await store.applyWrites(
+        lines.map((l) => tag(l.name)),
+        'r1',
+        at,
+        { audit: crashed },
+      );
+      mkdirSync(path.join(data, 'logs'));
+      const file = auditLogPath(data, at);
+      appendFileSync(file, `${JSON.stringify(lines[0])}\n${JSON.stringify(lines[1]).slice(0, 20)}`);
+      expect(await recoverAudit(store, data)).toBe(2);
+      const names = () =>
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((l) => l.startsWith('{"at"') && l.endsWith('}'))
+          .map((l) => (JSON.parse(l) as AuditEntry).name);
+      expect(names()).toEqual(['s-0', 's-1', 's-2']);
+      expect(await store.pendingAudits()).toEqual([]);
+      // Nothing is appended twice by a second recovery, and a normal write marks its lines at once.
+      expect(await recoverAudit(store, data)).toBe(0);
+      const next = pendingAudit(entries(1, 3).map((e) => ({ ...e, kind: 'Tag' })));
+      await store.applyWrites([tag('s-3')], 'r2', at, { audit: next });
+      await writeAudit(store, data, next);
+      expect(names()).toEqual(['s-0', 's-1', 's-2', 's-3']);
+      expect(await store.pendingAudits()).toEqual([]);
+    } finally {
+      await store.close();
+      rmSync(data, { recursive: true, force: true });
     }
   });
 });

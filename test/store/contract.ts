@@ -173,6 +173,62 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect((err as StoreError).code).toBe('not-found');
       });
 
+      it("keeps a change's audit lines in its own transaction until they are marked written", async () => {
+        const line = (name: string) => ({
+          at: AT.toISOString(),
+          revision: 'r1',
+          action: 'create' as const,
+          kind: 'Tag',
+          name,
+        });
+        const audit = { id: 'apply-1', entries: [line('t1'), line('t2')] };
+        await store.applyWrites(
+          [
+            { action: 'create', object: tag('t1') },
+            { action: 'create', object: tag('t2') },
+          ],
+          'r1',
+          AT,
+          { audit },
+        );
+        expect(await store.pendingAudits()).toEqual([audit]);
+        // A refused apply keeps none: its lines would record a change that never was.
+        await store
+          .applyWrites([{ action: 'create', object: tag('t3') }], 'r2', AT, {
+            expectGeneration: 0,
+            audit: { id: 'apply-2', entries: [line('t3')] },
+          })
+          .catch(() => undefined);
+        expect((await store.pendingAudits()).map((a) => a.id)).toEqual(['apply-1']);
+        await store.auditWritten('apply-1');
+        expect(await store.pendingAudits()).toEqual([]);
+        const metadata = { name: 'once' };
+        const spec = { objectType: 'vms', action: 'power-on', deleteAfterRun: true };
+        await store.applyWrites(
+          [
+            {
+              action: 'create',
+              object: { kind: 'Task', name: 'once', metadata, spec, hash: contentHash(metadata, spec) },
+            },
+          ],
+          'r3',
+          AT,
+        );
+        const retired = {
+          id: 'retire-1',
+          entries: [{ ...line('once'), kind: 'Task', action: 'delete' as const, reason: 'deleteAfterRun' }],
+        };
+        await store.retireTask('once', AT, retired);
+        expect(await store.pendingAudits()).toEqual([retired]);
+        // Another connection (another process after a crash) sees them too.
+        const other = await subject.connect();
+        try {
+          expect(await other.pendingAudits()).toEqual([retired]);
+        } finally {
+          await other.close();
+        }
+      });
+
       it('lists objects of one kind, ordered by name', async () => {
         await store.applyWrites(
           [

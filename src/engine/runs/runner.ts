@@ -1,6 +1,6 @@
 import { builtInDriver } from '../../manifest/drivers.js';
 import type { TaskSpec } from '../../manifest/types.js';
-import { appendAudit } from '../../store/audit.js';
+import { pendingAudit, writeAudit } from '../../store/audit.js';
 import type {
   DeliveryIdentity,
   EngineEvent,
@@ -725,22 +725,19 @@ export class Runner {
     const retires = task.deleteAfterRun && !keep;
     if (run.status !== 'succeeded' || !retires || this.opts.state().retired.has(run.task)) return;
     const at = this.opts.clock.now();
-    await this.opts.store.retireTask(run.task, at);
     const revision = (await this.opts.store.getAppliedRevision())?.revision ?? '';
-    appendAudit(
-      this.opts.dataDir,
-      [
-        {
-          at: at.toISOString(),
-          revision,
-          action: 'delete',
-          kind: 'Task',
-          name: run.task,
-          reason: 'deleteAfterRun',
-        },
-      ],
-      at,
-    );
+    const audit = pendingAudit([
+      {
+        at: at.toISOString(),
+        revision,
+        action: 'delete',
+        kind: 'Task',
+        name: run.task,
+        reason: 'deleteAfterRun',
+      },
+    ]);
+    await this.opts.store.retireTask(run.task, at, audit);
+    await writeAudit(this.opts.store, this.opts.dataDir, audit);
     this.opts.state().tasks.delete(run.task);
     this.opts.state().retired.add(run.task);
     this.opts.log.info('task retired after its run (deleteAfterRun)', { task: run.task });
