@@ -1,5 +1,5 @@
 import type { LeaderFence, ObjectWrite, Store } from '../store/types.js';
-import { auditLogPath, pendingAudit, recoverAudit, writeAudit } from '../store/audit.js';
+import { auditLogPath, forgetAudit, pendingAudit, recoverAudit, writeAudit } from '../store/audit.js';
 import type { Plan } from './plan.js';
 import { checkSafety, type SafetyOptions } from './safety.js';
 
@@ -56,7 +56,12 @@ export async function apply(plan: Plan, store: Store, opts: ApplyOptions): Promi
     ...(opts.fence ? { fence: opts.fence } : {}),
     audit,
   };
-  await store.applyWrites(writes, plan.revision, opts.at, writeOpts);
+  try {
+    await store.applyWrites(writes, plan.revision, opts.at, writeOpts);
+  } catch (err) {
+    forgetAudit(audit);
+    throw err;
+  }
   await writeAudit(store, opts.dataDir, audit);
   return {
     revision: plan.revision,

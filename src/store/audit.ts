@@ -61,16 +61,36 @@ export function appendAudit(dataDir: string, entries: AuditEntry[], at: Date): v
   }
 }
 
+/**
+ * Changes of this process whose lines are being written: a recovery running meanwhile (an apply's, beside a
+ * retirement's) must leave them to their writer, or both would append them.
+ */
+const writing = new Set<string>();
+
 /** One change's audit lines as the store keeps them until they are appended (see PendingAudit). */
 export function pendingAudit(entries: AuditEntry[]): PendingAudit {
-  return { id: randomUUID(), entries };
+  const audit = { id: randomUUID(), entries };
+  writing.add(audit.id);
+  return audit;
 }
 
-/** Appends a committed change's audit lines, then tells the store they are written. */
+/**
+ * Appends a committed change's audit lines, then tells the store they are written. Called after the
+ * change's commit, and only then; a change that failed is let go with forgetAudit.
+ */
 export async function writeAudit(store: Store, dataDir: string, audit: PendingAudit): Promise<void> {
-  if (audit.entries.length === 0) return;
-  appendAudit(dataDir, audit.entries, new Date(audit.entries[0]!.at));
-  await store.auditWritten(audit.id);
+  try {
+    if (audit.entries.length === 0) return;
+    appendAudit(dataDir, audit.entries, new Date(audit.entries[0]!.at));
+    await store.auditWritten(audit.id);
+  } finally {
+    writing.delete(audit.id);
+  }
+}
+
+/** A change that did not commit: its lines were never kept, and are not this process's to write. */
+export function forgetAudit(audit: PendingAudit): void {
+  writing.delete(audit.id);
 }
 
 /**
@@ -79,11 +99,10 @@ export async function writeAudit(store: Store, dataDir: string, audit: PendingAu
  * Returns how many lines were appended.
  */
 export async function recoverAudit(store: Store, dataDir: string): Promise<number> {
-  const pending = await store.pendingAudits();
+  const left = (await store.pendingAudits()).filter((a) => !writing.has(a.id));
+  left.sort((a, b) => (a.entries[0]?.at ?? '').localeCompare(b.entries[0]?.at ?? ''));
   let appended = 0;
-  for (const audit of pending.sort((a, b) =>
-    (a.entries[0]?.at ?? '').localeCompare(b.entries[0]?.at ?? ''),
-  )) {
+  for (const audit of left) {
     const at = new Date(audit.entries[0]?.at ?? 0);
     const present = linesIn(auditLogPath(dataDir, at));
     const missing = audit.entries.filter((e) => !present.has(entryKey(e)));

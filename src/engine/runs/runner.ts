@@ -1,6 +1,6 @@
 import { builtInDriver } from '../../manifest/drivers.js';
 import type { TaskSpec } from '../../manifest/types.js';
-import { pendingAudit, writeAudit } from '../../store/audit.js';
+import { forgetAudit, pendingAudit, writeAudit } from '../../store/audit.js';
 import type {
   DeliveryIdentity,
   EngineEvent,
@@ -736,7 +736,12 @@ export class Runner {
         reason: 'deleteAfterRun',
       },
     ]);
-    await this.opts.store.retireTask(run.task, at, audit);
+    try {
+      await this.opts.store.retireTask(run.task, at, audit);
+    } catch (err) {
+      forgetAudit(audit);
+      throw err;
+    }
     await writeAudit(this.opts.store, this.opts.dataDir, audit);
     this.opts.state().tasks.delete(run.task);
     this.opts.state().retired.add(run.task);
