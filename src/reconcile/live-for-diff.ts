@@ -15,6 +15,8 @@ const READ_ONE_BY_ONE_MAX = 1000;
  */
 export async function liveForDiff(store: Store, desired: DesiredState): Promise<DiffLive[]> {
   const summaries = await store.listObjectSummaries();
+  // An empty store (a first start) has nothing to compare: no map of 100,000s of desired hashes for it.
+  if (summaries.length === 0) return summaries;
   const desiredHashes = new ByKindAndName<string>();
   for (const m of desired.manifests) desiredHashes.set(m.kind, m.metadata.name, manifestHash(m));
   const changed = summaries.filter((o) => needsContent(o, desiredHashes.get(o.kind, o.name)));

@@ -67,6 +67,34 @@ export function appendAudit(dataDir: string, entries: AuditEntry[], at: Date): v
  */
 const writing = new Set<string>();
 
+/**
+ * A change's audit lines as the store keeps them: the time and revision once (an apply's lines share them)
+ * and a short row per line, a third of their JSON at 100,000s of lines.
+ */
+export function encodeAuditEntries(entries: readonly AuditEntry[]): string {
+  const first = entries[0];
+  if (first && entries.every((e) => e.at === first.at && e.revision === first.revision)) {
+    const rows = entries.map((e) =>
+      e.reason ? [e.action, e.kind, e.name, e.reason] : [e.action, e.kind, e.name],
+    );
+    return JSON.stringify({ at: first.at, revision: first.revision, rows });
+  }
+  return JSON.stringify(entries);
+}
+
+export function decodeAuditEntries(text: string): AuditEntry[] {
+  const stored = JSON.parse(text) as AuditEntry[] | { at: string; revision: string; rows: string[][] };
+  if (Array.isArray(stored)) return stored;
+  return stored.rows.map(([action, kind, name, reason]) => ({
+    at: stored.at,
+    revision: stored.revision,
+    action: action as AuditEntry['action'],
+    kind: kind!,
+    name: name!,
+    ...(reason ? { reason } : {}),
+  }));
+}
+
 /** One change's audit lines as the store keeps them until they are appended (see PendingAudit). */
 export function pendingAudit(entries: AuditEntry[]): PendingAudit {
   const audit = { id: randomUUID(), entries };

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Kind } from '../manifest/types.js';
 import { redactCredentials } from '../text/redact.js';
+import { decodeAuditEntries, encodeAuditEntries } from './audit.js';
 import { StoreError } from './errors.js';
 import { reachedRevision, syncStatusFromRow, type SyncStatusRow } from './sync-status.js';
 import { migratePostgres } from './postgres-migrations.js';
@@ -209,7 +210,7 @@ export class PostgresStore implements Store {
     );
     return (rows as Array<{ id: string; entries: string }>).map((r) => ({
       id: r.id,
-      entries: JSON.parse(r.entries) as PendingAudit['entries'],
+      entries: decodeAuditEntries(r.entries),
     }));
   }
 
@@ -563,6 +564,6 @@ async function keepAudit(db: Queryable, audit: PendingAudit): Promise<void> {
   if (audit.entries.length === 0) return;
   await db.query('INSERT INTO audit_pending (id, entries) VALUES ($1, $2)', [
     audit.id,
-    JSON.stringify(audit.entries),
+    encodeAuditEntries(audit.entries),
   ]);
 }

@@ -6,6 +6,7 @@ import { ActivityTables } from './activity.js';
 import { BackgroundCheckpointer, type CheckpointerOptions, type CheckpointResult } from './checkpointer.js';
 import { lockDataDir, type DataDirLock } from './datadir-lock.js';
 import { DisabledWebhookTable } from './disabled-webhooks.js';
+import { decodeAuditEntries, encodeAuditEntries } from './audit.js';
 import { StoreError } from './errors.js';
 import { FiringTable } from './firings.js';
 import { GroupCommit } from './group-commit.js';
@@ -282,7 +283,7 @@ export class SqliteStore implements Store {
     if (audit.entries.length === 0) return;
     this.db
       .prepare('INSERT INTO audit_pending (id, entries) VALUES (?, ?)')
-      .run(audit.id, JSON.stringify(audit.entries));
+      .run(audit.id, encodeAuditEntries(audit.entries));
   }
 
   async pendingAudits(): Promise<PendingAudit[]> {
@@ -291,7 +292,7 @@ export class SqliteStore implements Store {
       id: string;
       entries: string;
     }>;
-    return rows.map((r) => ({ id: r.id, entries: JSON.parse(r.entries) as PendingAudit['entries'] }));
+    return rows.map((r) => ({ id: r.id, entries: decodeAuditEntries(r.entries) }));
   }
 
   async auditWritten(id: string): Promise<void> {

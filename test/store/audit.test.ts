@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   appendAudit,
   auditLogPath,
+  decodeAuditEntries,
+  encodeAuditEntries,
   pendingAudit,
   recoverAudit,
   writeAudit,
@@ -124,5 +126,17 @@ describe('the audit log', () => {
       await store.close();
       rmSync(data, { recursive: true, force: true });
     }
+  });
+
+  it('keeps lines in the store compactly and gives them back as they were, whatever they share', () => {
+    const same = entries(3);
+    const mixed: AuditEntry[] = [
+      ...entries(1),
+      { ...entries(1, 1)[0]!, at: '2026-03-01T12:00:01.000Z', action: 'delete', reason: 'deleteAfterRun' },
+    ];
+    const retired: AuditEntry[] = [{ ...entries(1)[0]!, action: 'delete', reason: 'deleteAfterRun' }];
+    for (const list of [same, mixed, retired, []])
+      expect(decodeAuditEntries(encodeAuditEntries(list))).toEqual(list);
+    expect(encodeAuditEntries(same).length).toBeLessThan(JSON.stringify(same).length / 2);
   });
 });
