@@ -1,5 +1,12 @@
 import type { LeaderFence, ObjectWrite, Store } from '../store/types.js';
-import { auditLogPath, forgetAudit, pendingAudit, recoverAudit, writeAudit } from '../store/audit.js';
+import {
+  AUDIT_SETTLED_MS,
+  auditLogPath,
+  forgetAudit,
+  pendingAudit,
+  recoverAudit,
+  writeAudit,
+} from '../store/audit.js';
 import type { Plan } from './plan.js';
 import { checkSafety, type SafetyOptions } from './safety.js';
 
@@ -46,7 +53,7 @@ export async function apply(plan: Plan, store: Store, opts: ApplyOptions): Promi
   checkSafety(plan, opts);
   const writes = planWrites(plan);
   // Lines an earlier apply committed and a crash kept from the log come first, in order.
-  await recoverAudit(store, opts.dataDir);
+  await recoverAudit(store, opts.dataDir, new Date(opts.at.getTime() - AUDIT_SETTLED_MS));
   const at = opts.at.toISOString();
   const audit = pendingAudit(
     plan.changes.map((c) => ({ at, revision: plan.revision, action: c.action, kind: c.kind, name: c.name })),

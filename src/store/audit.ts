@@ -122,22 +122,34 @@ export function forgetAudit(audit: PendingAudit): void {
 }
 
 /**
+ * How old a kept change must be before another writer takes it over: its own writer appends its lines just
+ * after its commit, so one still kept this long after its time lost its writer (a crash).
+ */
+export const AUDIT_SETTLED_MS = 15_000;
+
+/**
  * Appends the audit lines of changes committed before a crash and never appended: those the store still
- * keeps. A crash may have cut an append short, so lines already in the day's file are not written twice.
+ * keeps, from before `before` when given (younger ones may still have a writer: another process's apply).
+ * A crash may have cut an append short, so lines already in the day's file are not written twice.
  * Returns how many lines were appended.
  */
-export async function recoverAudit(store: Store, dataDir: string): Promise<number> {
-  const left = (await store.pendingAudits()).filter((a) => !writing.has(a.id));
-  left.sort((a, b) => (a.entries[0]?.at ?? '').localeCompare(b.entries[0]?.at ?? ''));
+export async function recoverAudit(store: Store, dataDir: string, before?: Date): Promise<number> {
+  const cutoff = before?.toISOString();
   let appended = 0;
-  for (const audit of left) {
-    const at = new Date(audit.entries[0]?.at ?? 0);
-    const present = linesIn(auditLogPath(dataDir, at));
-    const missing = audit.entries.filter((e) => !present.has(entryKey(e)));
-    appendAudit(dataDir, missing, at);
-    appended += missing.length;
-    await store.auditWritten(audit.id);
-  }
+  await store.takePendingAudits((pending) => {
+    const left = pending.filter(
+      (a) => !writing.has(a.id) && (cutoff === undefined || (a.entries[0]?.at ?? '') < cutoff),
+    );
+    left.sort((a, b) => (a.entries[0]?.at ?? '').localeCompare(b.entries[0]?.at ?? ''));
+    for (const audit of left) {
+      const at = new Date(audit.entries[0]?.at ?? 0);
+      const present = linesIn(auditLogPath(dataDir, at));
+      const missing = audit.entries.filter((e) => !present.has(entryKey(e)));
+      appendAudit(dataDir, missing, at);
+      appended += missing.length;
+    }
+    return left.map((a) => a.id);
+  });
   return appended;
 }
 

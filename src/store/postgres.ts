@@ -203,15 +203,27 @@ export class PostgresStore implements Store {
     });
   }
 
-  async pendingAudits(): Promise<PendingAudit[]> {
-    const { rows } = await this.read(
-      'read pending audit lines',
-      'SELECT id, entries FROM audit_pending ORDER BY id',
+  async takePendingAudits(write: (audits: PendingAudit[]) => readonly string[]): Promise<number> {
+    // Nearly always none: a read first, so an idle replica's sweep opens no transaction for it.
+    const { rows: any } = await this.read(
+      'look for pending audit lines',
+      'SELECT 1 FROM audit_pending LIMIT 1',
     );
-    return (rows as Array<{ id: string; entries: string }>).map((r) => ({
-      id: r.id,
-      entries: decodeAuditEntries(r.entries),
-    }));
+    if (any.length === 0) return 0;
+    return this.transaction('append the audit lines a stop left', async (client) => {
+      // One replica at a time: the others find the lock taken and leave the lines to that one.
+      const { rows: lock } = await client.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_xact_lock($1) AS locked',
+        [AUDIT_RECOVERY_LOCK],
+      );
+      if (!lock[0]?.locked) return 0;
+      const { rows } = await client.query<{ id: string; entries: string }>(
+        'SELECT id, entries FROM audit_pending ORDER BY id FOR UPDATE',
+      );
+      const ids = write(rows.map((r) => ({ id: r.id, entries: decodeAuditEntries(r.entries) })));
+      if (ids.length > 0) await client.query('DELETE FROM audit_pending WHERE id = ANY($1)', [ids]);
+      return ids.length;
+    });
   }
 
   async auditWritten(id: string): Promise<void> {
@@ -567,3 +579,6 @@ async function keepAudit(db: Queryable, audit: PendingAudit): Promise<void> {
     encodeAuditEntries(audit.entries),
   ]);
 }
+
+/** The advisory lock under which one replica at a time appends kept audit lines (unique to taskops). */
+const AUDIT_RECOVERY_LOCK = 7_413_003;

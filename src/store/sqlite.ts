@@ -286,8 +286,21 @@ export class SqliteStore implements Store {
       .run(audit.id, encodeAuditEntries(audit.entries));
   }
 
-  async pendingAudits(): Promise<PendingAudit[]> {
+  async takePendingAudits(write: (audits: PendingAudit[]) => readonly string[]): Promise<number> {
     this.group.flush();
+    // Nearly always none: a read first, so an idle engine's sweep takes no write lock for it.
+    if (!this.db.prepare('SELECT 1 FROM audit_pending LIMIT 1').get()) return 0;
+    let taken = 0;
+    this.write('append the audit lines a stop left', () => {
+      const ids = write(this.pendingAuditRows());
+      const remove = this.db.prepare('DELETE FROM audit_pending WHERE id = ?');
+      for (const id of ids) remove.run(id);
+      taken = ids.length;
+    });
+    return taken;
+  }
+
+  private pendingAuditRows(): PendingAudit[] {
     const rows = this.db.prepare('SELECT id, entries FROM audit_pending ORDER BY rowid').all() as Array<{
       id: string;
       entries: string;

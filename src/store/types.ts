@@ -392,10 +392,14 @@ export interface Store {
   /** A change made by hand (through the API): marked managedBy 'api' on create, shows as drift on update. */
   putObjectByHand(object: ObjectContent, at: Date): Promise<void>;
   retireTask(name: string, at: Date, audit?: PendingAudit): Promise<void>;
-  /** Audit lines committed but not yet marked written (a crash between an apply's commit and its append). */
-  pendingAudits(): Promise<PendingAudit[]>;
   /** The audit lines kept under `id` are in the audit log. */
   auditWritten(id: string): Promise<void>;
+  /**
+   * Hands the kept audit lines to `write`, which appends those it takes and answers their ids; the store
+   * forgets those in the same transaction. One process at a time (another finds the store busy and gets
+   * none): two replicas recovering at once would append the same lines. Answers the count taken.
+   */
+  takePendingAudits(write: (audits: PendingAudit[]) => readonly string[]): Promise<number>;
   getAppliedRevision(): Promise<AppliedRevision | null>;
   /** Increases on every object write, so another process can notice changes cheaply. */
   generation(): Promise<number>;

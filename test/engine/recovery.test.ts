@@ -11,6 +11,7 @@ import {
 import type { RunRecord, RunStatus } from '../../src/store/types.js';
 import { doc, docs, engineFixture, type EngineFixture } from '../helpers/engine.js';
 import { runRecord } from '../helpers/runs.js';
+import { keptAudits } from '../helpers/audit.js';
 
 let fixture: EngineFixture | undefined;
 let second: Engine | undefined;
@@ -192,7 +193,39 @@ describe('after a crash or downtime', () => {
     expect(auditLines().filter((l) => l.reason)).toEqual([
       { at, revision: 'r1', action: 'delete', kind: 'Task', name: 't', reason: 'deleteAfterRun' },
     ]);
-    expect(await fixture.store.pendingAudits()).toEqual([]);
+    expect(await keptAudits(fixture.store)).toEqual([]);
+  });
+
+  it('leaves a change committed moments ago to its own writer, and appends it in a sweep once it settled', async () => {
+    fixture = await engineFixture({ config: CONFIG, manifests: MANIFESTS, now: '2026-11-23T12:10:00Z' });
+    const at = '2026-11-23T12:10:55.000Z';
+    // Another process committed this retirement 5 s before the restart and may still be appending its line.
+    await fixture.store.retireTask('t', new Date(at), {
+      id: 'retire-young',
+      entries: [{ at, revision: 'r1', action: 'delete', kind: 'Task', name: 't', reason: 'deleteAfterRun' }],
+    });
+    const retirements = () =>
+      readdirSync(path.join(fixture!.dataDir, 'logs'))
+        .filter((f) => f.startsWith('audit-'))
+        .flatMap((f) =>
+          readFileSync(path.join(fixture!.dataDir, 'logs', f), 'utf8')
+            .split('\n')
+            .filter(Boolean),
+        )
+        .filter((l) => l.includes('deleteAfterRun'));
+    const clock = new ManualClock('2026-11-23T12:11:00Z');
+    await fixture.engine.stop(1000);
+    second = createEngine({ store: fixture.store, dataDir: fixture.dataDir, config: fixture.config, clock });
+    await second.start();
+    await second.whenIdle();
+    expect(retirements()).toEqual([]);
+    // Its writer never came back: 15 s after its commit the recovery sweep (every 5 s) appends it, once.
+    for (let tick = 0; tick < 4; tick++) {
+      clock.advanceBy(5_000);
+      await second.whenIdle();
+    }
+    expect(retirements()).toHaveLength(1);
+    expect(await keptAudits(fixture.store)).toEqual([]);
   });
 
   it('marks the lines of the runs it ends: a later sweep has nothing to write', async () => {

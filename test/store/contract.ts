@@ -19,6 +19,7 @@ import {
 } from '../../src/store/index.js';
 import { runRecord } from '../helpers/runs.js';
 import { firingLedgerContract } from './firings.contract.js';
+import { keptAudits } from '../helpers/audit.js';
 
 export interface StoreUnderTest {
   store: Store;
@@ -191,7 +192,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
           AT,
           { audit },
         );
-        expect(await store.pendingAudits()).toEqual([audit]);
+        expect(await keptAudits(store)).toEqual([audit]);
         // A refused apply keeps none: its lines would record a change that never was.
         await store
           .applyWrites([{ action: 'create', object: tag('t3') }], 'r2', AT, {
@@ -199,9 +200,9 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
             audit: { id: 'apply-2', entries: [line('t3')] },
           })
           .catch(() => undefined);
-        expect((await store.pendingAudits()).map((a) => a.id)).toEqual(['apply-1']);
+        expect((await keptAudits(store)).map((a) => a.id)).toEqual(['apply-1']);
         await store.auditWritten('apply-1');
-        expect(await store.pendingAudits()).toEqual([]);
+        expect(await keptAudits(store)).toEqual([]);
         const metadata = { name: 'once' };
         const spec = { objectType: 'vms', action: 'power-on', deleteAfterRun: true };
         await store.applyWrites(
@@ -219,11 +220,21 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
           entries: [{ ...line('once'), kind: 'Task', action: 'delete' as const, reason: 'deleteAfterRun' }],
         };
         await store.retireTask('once', AT, retired);
-        expect(await store.pendingAudits()).toEqual([retired]);
+        expect(await keptAudits(store)).toEqual([retired]);
+        // A recovery takes what it appended, in one transaction; what it leaves stays kept.
+        const kept = { id: 'apply-3', entries: [line('t4')] };
+        await store.applyWrites([{ action: 'create', object: tag('t4') }], 'r4', AT, { audit: kept });
+        let seen: string[] = [];
+        const taken = await store.takePendingAudits((audits) => {
+          seen = audits.map((a) => a.id).sort();
+          return ['apply-3'];
+        });
+        expect({ seen, taken }).toEqual({ seen: ['apply-3', 'retire-1'], taken: 1 });
+        expect(await keptAudits(store)).toEqual([retired]);
         // Another connection (another process after a crash) sees them too.
         const other = await subject.connect();
         try {
-          expect(await other.pendingAudits()).toEqual([retired]);
+          expect(await keptAudits(other)).toEqual([retired]);
         } finally {
           await other.close();
         }

@@ -1,6 +1,6 @@
 import { builtInDriver } from '../../manifest/drivers.js';
 import type { TaskSpec } from '../../manifest/types.js';
-import { forgetAudit, pendingAudit, writeAudit } from '../../store/audit.js';
+import { AUDIT_SETTLED_MS, forgetAudit, pendingAudit, recoverAudit, writeAudit } from '../../store/audit.js';
 import type {
   DeliveryIdentity,
   EngineEvent,
@@ -795,6 +795,13 @@ export class Runner {
   private async sweep(): Promise<void> {
     const now = this.opts.clock.now();
     await this.logMissingEnds(now);
+    const audited = await recoverAudit(
+      this.opts.store,
+      this.opts.dataDir,
+      new Date(now.getTime() - AUDIT_SETTLED_MS),
+    );
+    if (audited > 0)
+      this.opts.log.warn('appended the audit lines of a change committed before a stop', { lines: audited });
     for (const run of await this.opts.store.interruptExpired(now, MAX_INTERRUPTIONS))
       this.logInterrupted(run, now);
     const waiting = await this.opts.store.listRuns({ status: ['queued', 'delayed'], limit: ADOPT_BATCH });
