@@ -171,60 +171,52 @@ describe('after a crash or downtime', () => {
     expect(await fixture.store.logUnlogged(new Date('2027-01-01T00:00:00Z'), 10, () => undefined)).toBe(0);
   });
 
+  /** A retirement of task t at `at` committed with its audit line kept, as a process that died left it. */
+  const keptRetirement = async (f: EngineFixture, at: string) => {
+    const line = {
+      at,
+      revision: 'r1',
+      action: 'delete' as const,
+      kind: 'Task',
+      name: 't',
+      reason: 'deleteAfterRun',
+    };
+    await f.store.retireTask('t', new Date(at), { id: `retire-${at}`, entries: [line] });
+    return line;
+  };
+  /** The retirement lines of the data dir's audit files. */
+  const retirementLines = (f: EngineFixture) =>
+    readdirSync(path.join(f.dataDir, 'logs'))
+      .filter((file) => file.startsWith('audit-'))
+      .flatMap((file) => readFileSync(path.join(f.dataDir, 'logs', file), 'utf8').split('\n'))
+      .filter((l) => l.includes('deleteAfterRun'))
+      .map((l) => JSON.parse(l) as unknown);
+
   it('appends at start the audit line of a retirement committed just before a crash', async () => {
     fixture = await engineFixture({ config: CONFIG, manifests: MANIFESTS, now: '2026-11-23T12:10:00Z' });
-    const at = '2026-11-23T12:09:30.000Z';
-    // The retirement committed with its line kept in the store; the engine died before appending it.
-    await fixture.store.retireTask('t', new Date(at), {
-      id: 'retire-t',
-      entries: [{ at, revision: 'r1', action: 'delete', kind: 'Task', name: 't', reason: 'deleteAfterRun' }],
-    });
-    const auditLines = () =>
-      readdirSync(path.join(fixture!.dataDir, 'logs'))
-        .filter((f) => f.startsWith('audit-'))
-        .flatMap((f) =>
-          readFileSync(path.join(fixture!.dataDir, 'logs', f), 'utf8')
-            .split('\n')
-            .filter(Boolean),
-        )
-        .map((l) => JSON.parse(l) as { name: string; reason?: string });
-    expect(auditLines().filter((l) => l.reason)).toEqual([]);
+    const line = await keptRetirement(fixture, '2026-11-23T12:09:30.000Z');
+    expect(retirementLines(fixture)).toEqual([]);
     second = await restart(fixture, '2026-11-23T12:11:00Z');
-    expect(auditLines().filter((l) => l.reason)).toEqual([
-      { at, revision: 'r1', action: 'delete', kind: 'Task', name: 't', reason: 'deleteAfterRun' },
-    ]);
+    expect(retirementLines(fixture)).toEqual([line]);
     expect(await keptAudits(fixture.store)).toEqual([]);
   });
 
   it('leaves a change committed moments ago to its own writer, and appends it in a sweep once it settled', async () => {
     fixture = await engineFixture({ config: CONFIG, manifests: MANIFESTS, now: '2026-11-23T12:10:00Z' });
-    const at = '2026-11-23T12:10:55.000Z';
     // Another process committed this retirement 5 s before the restart and may still be appending its line.
-    await fixture.store.retireTask('t', new Date(at), {
-      id: 'retire-young',
-      entries: [{ at, revision: 'r1', action: 'delete', kind: 'Task', name: 't', reason: 'deleteAfterRun' }],
-    });
-    const retirements = () =>
-      readdirSync(path.join(fixture!.dataDir, 'logs'))
-        .filter((f) => f.startsWith('audit-'))
-        .flatMap((f) =>
-          readFileSync(path.join(fixture!.dataDir, 'logs', f), 'utf8')
-            .split('\n')
-            .filter(Boolean),
-        )
-        .filter((l) => l.includes('deleteAfterRun'));
+    const line = await keptRetirement(fixture, '2026-11-23T12:10:55.000Z');
     const clock = new ManualClock('2026-11-23T12:11:00Z');
     await fixture.engine.stop(1000);
     second = createEngine({ store: fixture.store, dataDir: fixture.dataDir, config: fixture.config, clock });
     await second.start();
     await second.whenIdle();
-    expect(retirements()).toEqual([]);
+    expect(retirementLines(fixture)).toEqual([]);
     // Its writer never came back: 15 s after its commit the recovery sweep (every 5 s) appends it, once.
     for (let tick = 0; tick < 4; tick++) {
       clock.advanceBy(5_000);
       await second.whenIdle();
     }
-    expect(retirements()).toHaveLength(1);
+    expect(retirementLines(fixture)).toEqual([line]);
     expect(await keptAudits(fixture.store)).toEqual([]);
   });
 
