@@ -7,7 +7,6 @@ import {
   type Store,
 } from '../store/types.js';
 import { builtInDriver } from '../manifest/drivers.js';
-import { AUDIT_SETTLED_MS, recoverAudit } from '../store/audit.js';
 import type { ScheduleSpec } from '../manifest/types.js';
 import { disabledWebhooks, enableWebhook, type DisabledWebhook } from './disabled-webhooks.js';
 import type { DriverRegistry, DriverResult } from './drivers/index.js';
@@ -154,11 +153,6 @@ export class Engine {
    */
   async start(): Promise<void> {
     await this.loadState();
-    // Audit lines of a change committed before a crash (an apply, a retirement) are appended first; a
-    // younger one, whose writer may be another live process, is left to the recovery sweep.
-    const settled = new Date(this.clock.now().getTime() - AUDIT_SETTLED_MS);
-    const audited = await recoverAudit(this.opts.store, this.opts.dataDir, settled);
-    if (audited > 0) this.log.warn('audit lines recovered after a stop', { lines: audited });
     // Recovery first: the scheduler's catch-up runs must not be mistaken for runs queued before the stop.
     await this.runner.begin(true);
     await this.reschedule();

@@ -1,12 +1,5 @@
 import type { LeaderFence, ObjectWrite, Store } from '../store/types.js';
-import {
-  AUDIT_SETTLED_MS,
-  auditLogPath,
-  forgetAudit,
-  pendingAudit,
-  recoverAudit,
-  writeAudit,
-} from '../store/audit.js';
+import { AUDIT_SETTLED_MS, auditLogPath, commitAudited, recoverAudit } from '../store/audit.js';
 import type { Plan } from './plan.js';
 import { checkSafety, type SafetyOptions } from './safety.js';
 
@@ -55,21 +48,20 @@ export async function apply(plan: Plan, store: Store, opts: ApplyOptions): Promi
   // Lines an earlier apply committed and a crash kept from the log come first, in order.
   await recoverAudit(store, opts.dataDir, new Date(opts.at.getTime() - AUDIT_SETTLED_MS));
   const at = opts.at.toISOString();
-  const audit = pendingAudit(
-    plan.changes.map((c) => ({ at, revision: plan.revision, action: c.action, kind: c.kind, name: c.name })),
+  const entries = plan.changes.map((c) => ({
+    at,
+    revision: plan.revision,
+    action: c.action,
+    kind: c.kind,
+    name: c.name,
+  }));
+  await commitAudited(store, opts.dataDir, entries, (audit) =>
+    store.applyWrites(writes, plan.revision, opts.at, {
+      ...(opts.expectGeneration === undefined ? {} : { expectGeneration: opts.expectGeneration }),
+      ...(opts.fence ? { fence: opts.fence } : {}),
+      audit,
+    }),
   );
-  const writeOpts = {
-    ...(opts.expectGeneration === undefined ? {} : { expectGeneration: opts.expectGeneration }),
-    ...(opts.fence ? { fence: opts.fence } : {}),
-    audit,
-  };
-  try {
-    await store.applyWrites(writes, plan.revision, opts.at, writeOpts);
-  } catch (err) {
-    forgetAudit(audit);
-    throw err;
-  }
-  await writeAudit(store, opts.dataDir, audit);
   return {
     revision: plan.revision,
     applied: { ...plan.summary },

@@ -102,10 +102,7 @@ export function pendingAudit(entries: AuditEntry[]): PendingAudit {
   return audit;
 }
 
-/**
- * Appends a committed change's audit lines, then tells the store they are written. Called after the
- * change's commit, and only then; a change that failed is let go with forgetAudit.
- */
+/** Appends a committed change's audit lines, then tells the store they are written (see commitAudited). */
 export async function writeAudit(store: Store, dataDir: string, audit: PendingAudit): Promise<void> {
   try {
     if (audit.entries.length === 0) return;
@@ -116,9 +113,24 @@ export async function writeAudit(store: Store, dataDir: string, audit: PendingAu
   }
 }
 
-/** A change that did not commit: its lines were never kept, and are not this process's to write. */
-export function forgetAudit(audit: PendingAudit): void {
-  writing.delete(audit.id);
+/**
+ * A change and its audit lines: `commit` stores the change with the lines kept in its transaction, then the
+ * lines are appended and marked written. A change that fails to commit leaves no line to write.
+ */
+export async function commitAudited(
+  store: Store,
+  dataDir: string,
+  entries: AuditEntry[],
+  commit: (audit: PendingAudit) => Promise<void>,
+): Promise<void> {
+  const audit = pendingAudit(entries);
+  try {
+    await commit(audit);
+  } catch (err) {
+    writing.delete(audit.id);
+    throw err;
+  }
+  await writeAudit(store, dataDir, audit);
 }
 
 /**

@@ -160,8 +160,8 @@ export const MIGRATIONS: ReadonlyArray<string> = [
   CREATE INDEX runs_unlogged ON runs (finished_at) WHERE logged IS NULL AND finished_at IS NOT NULL;
   `,
   // An apply's (or a retirement's) audit lines are written just after its commit: the same transaction keeps
-  // them here, and they are deleted once appended, so lines a crash cut off between the two are appended at
-  // the next apply or engine start (recoverAudit). One row per apply: its entries as one JSON array.
+  // them here, and they are deleted once appended, so lines a crash cut off between the two are appended by a
+  // later apply or the engine's recovery pass (recoverAudit). One row per change (encodeAuditEntries).
   `
   CREATE TABLE audit_pending (id TEXT PRIMARY KEY, entries TEXT NOT NULL);
   `,

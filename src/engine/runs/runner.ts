@@ -1,6 +1,6 @@
 import { builtInDriver } from '../../manifest/drivers.js';
 import type { TaskSpec } from '../../manifest/types.js';
-import { AUDIT_SETTLED_MS, forgetAudit, pendingAudit, recoverAudit, writeAudit } from '../../store/audit.js';
+import { AUDIT_SETTLED_MS, commitAudited, recoverAudit } from '../../store/audit.js';
 import type {
   DeliveryIdentity,
   EngineEvent,
@@ -726,23 +726,17 @@ export class Runner {
     if (run.status !== 'succeeded' || !retires || this.opts.state().retired.has(run.task)) return;
     const at = this.opts.clock.now();
     const revision = (await this.opts.store.getAppliedRevision())?.revision ?? '';
-    const audit = pendingAudit([
-      {
-        at: at.toISOString(),
-        revision,
-        action: 'delete',
-        kind: 'Task',
-        name: run.task,
-        reason: 'deleteAfterRun',
-      },
-    ]);
-    try {
-      await this.opts.store.retireTask(run.task, at, audit);
-    } catch (err) {
-      forgetAudit(audit);
-      throw err;
-    }
-    await writeAudit(this.opts.store, this.opts.dataDir, audit);
+    const entry = {
+      at: at.toISOString(),
+      revision,
+      action: 'delete' as const,
+      kind: 'Task',
+      name: run.task,
+      reason: 'deleteAfterRun',
+    };
+    await commitAudited(this.opts.store, this.opts.dataDir, [entry], (audit) =>
+      this.opts.store.retireTask(run.task, at, audit),
+    );
     this.opts.state().tasks.delete(run.task);
     this.opts.state().retired.add(run.task);
     this.opts.log.info('task retired after its run (deleteAfterRun)', { task: run.task });
@@ -795,6 +789,7 @@ export class Runner {
   private async sweep(): Promise<void> {
     const now = this.opts.clock.now();
     await this.logMissingEnds(now);
+    // Audit lines of a change committed before a crash (an apply, a retirement), once settled (see recoverAudit).
     const audited = await recoverAudit(
       this.opts.store,
       this.opts.dataDir,
