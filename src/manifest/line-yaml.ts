@@ -62,6 +62,16 @@ for (const c of '[]{}#:') FLOW_SPECIAL[c.charCodeAt(0)] = 1;
 const FLOW_INDICATOR_OR_SPACE = new Uint8Array(128);
 for (const c of ' ,[]{}') FLOW_INDICATOR_OR_SPACE[c.charCodeAt(0)] = 1;
 
+/**
+ * A map key that is a string not yet in `out` (a duplicate is the Composer's error); `__proto__` is left to
+ * yaml, which defines it as a property.
+ */
+function newKey(name: string, out: object): string {
+  return name !== '__proto__' && !Object.hasOwn(out, name) && typeof typedPlain(name) === 'string'
+    ? name
+    : reject();
+}
+
 /** The documents of `text` if every one is in this reader's subset, else null. */
 export function lineDocuments(text: string): LineDocument[] | null {
   if (OUTSIDE_SUBSET.test(text)) return null;
@@ -184,10 +194,8 @@ class LineReader {
     for (;;) {
       const colon = this.keyEnd(keyAt);
       if (colon < 0 || colon - keyBound > MAX_KEY_SPAN) reject();
-      const name = text.slice(keyAt, colon);
-      if (name === '__proto__' || Object.hasOwn(out, name) || typeof typedPlain(name) !== 'string') reject();
-      let valueAt = colon + 1;
-      while (valueAt < this.end && text.charCodeAt(valueAt) === SPACE) valueAt++;
+      const name = newKey(text.slice(keyAt, colon), out);
+      const valueAt = this.skipSpaces(colon + 1);
       if (valueAt === this.end || text.charCodeAt(valueAt) === HASH) {
         this.advance();
         if (this.kind === 'content' && this.indent > col) out[name] = this.block(this.indent, depth + 1);
@@ -222,8 +230,7 @@ class LineReader {
     const text = this.text;
     const out: unknown[] = [];
     for (;;) {
-      let valueAt = dashAt + 1;
-      while (valueAt < this.end && text.charCodeAt(valueAt) === SPACE) valueAt++;
+      const valueAt = this.skipSpaces(dashAt + 1);
       if (valueAt === this.end || text.charCodeAt(valueAt) === HASH) {
         this.advance();
         out.push(this.kind === 'content' && this.indent > col ? this.block(this.indent, depth + 1) : null);
@@ -360,11 +367,9 @@ class LineReader {
 
   /** After a value: nothing, spaces, or spaces and a comment. */
   private tail(at: number): void {
-    const text = this.text;
-    let i = at;
-    while (i < this.end && text.charCodeAt(i) === SPACE) i++;
+    const i = this.skipSpaces(at);
     if (i === this.end) return;
-    if (i > at && text.charCodeAt(i) === HASH) return;
+    if (i > at && this.text.charCodeAt(i) === HASH) return;
     reject();
   }
 
@@ -389,9 +394,7 @@ class LineReader {
         const colon = KEY.lastIndex;
         if (text.charCodeAt(colon) !== COLON || text.charCodeAt(colon + 1) !== SPACE || colon + 1 >= this.end)
           reject();
-        name = text.slice(i, colon);
-        if (name === '__proto__' || Object.hasOwn(record, name) || typeof typedPlain(name) !== 'string')
-          reject();
+        name = newKey(text.slice(i, colon), record);
         i = this.skipSpaces(colon + 1);
       }
       let value: unknown;
