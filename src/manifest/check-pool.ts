@@ -1,12 +1,12 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import type { CheckedFile } from './check-file.js';
+import type { CheckedFile, CheckOptions } from './check-file.js';
 
 export interface CheckRequest {
   id: number;
   file: string;
   text: string;
-  defaultZone: string | undefined;
+  opts: CheckOptions;
 }
 
 export type CheckReply = { id: number; checked: CheckedFile } | { id: number; error: string };
@@ -80,14 +80,14 @@ export class CheckPool {
     return new CheckPool(threads);
   }
 
-  check(file: string, text: string, defaultZone: string | undefined): Promise<CheckedFile> {
+  check(file: string, text: string, opts: CheckOptions): Promise<CheckedFile> {
     const live = this.threads.filter((t) => t.alive);
     if (live.length === 0) return Promise.reject(new Error('no manifest check thread is running'));
     const thread = live.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       thread.pending.set(id, { resolve, reject });
-      thread.worker.postMessage({ id, file, text, defaultZone } satisfies CheckRequest);
+      thread.worker.postMessage({ id, file, text, opts } satisfies CheckRequest);
     });
   }
 

@@ -16,10 +16,10 @@ Object.defineProperty(process, 'env', {
 });
 
 /** A thread of the check pool: one file at a time, answered in the order asked. */
-parentPort!.on('message', ({ id, file, text, defaultZone }: CheckRequest) => {
+parentPort!.on('message', ({ id, file, text, opts }: CheckRequest) => {
   let reply: CheckReply;
   try {
-    reply = { id, checked: checkFile(file, text, defaultZone) };
+    reply = { id, checked: checkFile(file, text, opts) };
   } catch (err) {
     reply = { id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
   }

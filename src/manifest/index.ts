@@ -19,6 +19,7 @@ export {
 export { findSecretRefs, type FoundSecretRef } from './secret-references.js';
 export { compiledSchemas, SCHEMAS } from './schemas.js';
 export { LIMITS } from './limits.js';
+export { specTextOf, withSpecOf } from './stored-form.js';
 export { jsonDepthExcess, valueDepthExceeds } from './depth.js';
 export * from './types.js';
 export {

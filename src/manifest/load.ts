@@ -1,6 +1,6 @@
 import { lstatSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { checkFile, type CheckedFile } from './check-file.js';
+import { checkFile, type CheckedFile, type CheckOptions } from './check-file.js';
 import { CheckPool, poolSizeFor } from './check-pool.js';
 import { formatProblem, type ManifestProblem } from './errors.js';
 import { listManifestFiles } from './files.js';
@@ -9,9 +9,10 @@ import { Placements } from './placements.js';
 import { checkReferences, type DriverCatalog, type ReferenceFinding } from './references.js';
 import { checkSecretReferences } from './secret-references.js';
 import { StringTable } from './string-table.js';
+import { unpack } from './stored-form.js';
 import type { SecretPolicy } from './secret-policy.js';
 import type { DesiredState, LoadedManifest } from './types.js';
-import { manifestWarnings } from './warnings.js';
+import { unusedObjects } from './warnings.js';
 
 export interface LoadOptions {
   revision: string;
@@ -114,10 +115,11 @@ async function* checkedInOrder(files: string[], opts: LoadOptions): AsyncGenerat
   // While the threads start (a quarter of a second: each loads yaml and the schema checks), this thread checks
   // files itself instead of waiting; a share of them at most, so the threads always get most.
   let ownChecks = pool ? Math.floor(files.length / (2 * (size + 1))) : 0;
+  const checkOpts: CheckOptions = { defaultZone: opts.defaultZone, now: opts.now?.getTime() };
   const check = (file: string, text: string): CheckedFile | Promise<CheckedFile> =>
     pool
-      ? pool.check(file, text, opts.defaultZone).catch(() => checkFile(file, text, opts.defaultZone))
-      : checkFile(file, text, opts.defaultZone);
+      ? pool.check(file, text, checkOpts).catch(() => checkFile(file, text, checkOpts))
+      : checkFile(file, text, checkOpts);
   // Two files per thread in flight: one being checked, the next one already sent.
   const window = pool ? 2 * size : 1;
   const texts = new ReadAhead(files);
@@ -133,7 +135,7 @@ async function* checkedInOrder(files: string[], opts: LoadOptions): AsyncGenerat
     const read = await texts.take(next++);
     if (typeof read !== 'string') return started.push({ file, read });
     opts.onFileRead?.(file, read);
-    started.push({ file, read, checked: here ? checkFile(file, read, opts.defaultZone) : check(file, read) });
+    started.push({ file, read, checked: here ? checkFile(file, read, checkOpts) : check(file, read) });
   };
   try {
     for (let i = 0; i < files.length; i++) {
@@ -175,6 +177,7 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
   const placements = new Placements();
   const strings = new StringTable();
   const invalidObjects = new Set<string>();
+  const scheduleFindings: ReferenceFinding[] = [];
   let fileCount = 0;
   let documentCount = 0;
   for (const root of roots) {
@@ -208,14 +211,19 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
       for (const object of checked!.invalidObjects) invalidObjects.add(object);
       // Later problems (references, duplicates) are located by parsing the file (or the document) again, if ever.
       const source = placements.file(file, read);
-      for (const { index, manifest, hash, offset } of checked!.manifests) {
-        // One string per file, not one per object, whichever thread checked it (see Shared file names).
-        manifest.source.file = file;
-        strings.share(manifest);
-        placements.add(manifest, source, index, offset);
+      const packed = checked!.manifests;
+      // One file name string per file, not one per object, whichever thread checked it.
+      const loaded = unpack(packed, file);
+      loaded.forEach((manifest, i) => {
+        // Labels and descriptions; the spec stays text (see PackedManifests).
+        strings.share(manifest.metadata);
+        const offset = packed.offsets[i]!;
+        placements.add(manifest, source, packed.indexes[i]!, offset < 0 ? undefined : offset);
         manifests.push(manifest);
-        opts.onManifest?.(manifest, hash);
-      }
+        opts.onManifest?.(manifest, packed.hashes[i]!);
+      });
+      for (const w of checked!.warnings)
+        scheduleFindings.push({ manifest: loaded[w.manifest]!, path: w.path, message: w.message });
     }
   }
   const unique = dropDuplicates(manifests, placements, problems);
@@ -233,10 +241,9 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
   const warnings =
     problems.length > 0
       ? []
-      : manifestWarnings(unique, {
-          ...(opts.now ? { now: opts.now } : {}),
-          ...(opts.defaultZone ? { defaultZone: opts.defaultZone } : {}),
-        }).map((f) => locate(f.path[0] === 'metadata' ? 'reference' : 'semantic')(f));
+      : [...scheduleFindings, ...unusedObjects(unique)].map((f) =>
+          locate(f.path[0] === 'metadata' ? 'reference' : 'semantic')(f),
+        );
   notes.sort(compareProblems);
   warnings.sort(compareProblems);
   problems.sort(compareProblems);

@@ -1,6 +1,7 @@
 import { cronNeverFires, parseCron } from './cron.js';
 import { builtInDriver } from './drivers.js';
 import type { ReferenceFinding } from './references.js';
+import type { Path } from './schema-errors.js';
 import { isValidTimeZone, parseScheduleDateTime } from './time.js';
 import type { EventTriggerSpec, Kind, LoadedManifest, ScheduleSpec, TaskSpec } from './types.js';
 
@@ -10,26 +11,23 @@ export interface WarningOptions {
   defaultZone?: string;
 }
 
-/**
- * What is valid but almost certainly not meant: a schedule that can never fire again, and an object
- * nothing uses. `validate` prints these without failing (unless --strict); plans carry them.
- */
-export function manifestWarnings(manifests: LoadedManifest[], opts: WarningOptions = {}): ReferenceFinding[] {
-  const out: ReferenceFinding[] = [];
-  // Cron texts recur across schedules: each distinct one is parsed once.
-  const neverFires = new Map<string, boolean>();
-  for (const m of manifests) if (m.kind === 'Schedule') out.push(...scheduleWarnings(m, opts, neverFires));
-  out.push(...unusedObjects(manifests));
-  return out;
+/** A schedule's own warning: where in its manifest, and what. */
+export interface ScheduleWarning {
+  path: Path;
+  message: string;
 }
 
-function scheduleWarnings(
-  m: LoadedManifest,
+/**
+ * What is valid but almost certainly not meant in one schedule: it can never fire again. Checked where the
+ * schedule is read (a check thread), since it needs nothing else; `validate` prints these without failing
+ * (unless --strict) and plans carry them. `neverFires` remembers each distinct cron text's answer.
+ */
+export function scheduleWarnings(
+  spec: ScheduleSpec,
   opts: WarningOptions,
   neverFires: Map<string, boolean>,
-): ReferenceFinding[] {
-  const spec = m.spec as ScheduleSpec;
-  const out: ReferenceFinding[] = [];
+): ScheduleWarning[] {
+  const out: ScheduleWarning[] = [];
   const zone =
     spec.timezone !== undefined && isValidTimeZone(spec.timezone)
       ? spec.timezone
@@ -39,11 +37,11 @@ function scheduleWarnings(
     if (never === undefined) {
       const parsed = parseCron(spec.cron);
       never = parsed.ok && cronNeverFires(parsed.cron);
-      neverFires.set(spec.cron, never);
+      // Bounded: a thread checks many files, and a repo of distinct cron texts must not grow it without end.
+      if (neverFires.size < MAX_REMEMBERED_CRONS) neverFires.set(spec.cron, never);
     }
     if (never) {
       out.push({
-        manifest: m,
         path: ['spec', 'cron'],
         message: `cron "${spec.cron}" matches no day of any year, so it never fires: check the day and month fields`,
       });
@@ -59,7 +57,6 @@ function scheduleWarnings(
     const consequence =
       field === 'once' ? 'it will never fire' : 'the schedule has ended and will not fire again';
     out.push({
-      manifest: m,
       path: ['spec', field],
       message: `${field} ${text} is in the past (now ${opts.now.toISOString()}): ${consequence}`,
     });
@@ -67,8 +64,10 @@ function scheduleWarnings(
   return out;
 }
 
+const MAX_REMEMBERED_CRONS = 10_000;
+
 /** Schedules no task lists, Tags no task or trigger targets, Webhooks no webhook task sends to. */
-function unusedObjects(manifests: LoadedManifest[]): ReferenceFinding[] {
+export function unusedObjects(manifests: readonly LoadedManifest[]): ReferenceFinding[] {
   const used = new Set<string>();
   const use = (kind: Kind, name: string | undefined) => name !== undefined && used.add(`${kind}/${name}`);
   for (const m of manifests) {

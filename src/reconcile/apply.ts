@@ -1,3 +1,4 @@
+import { specTextOf } from '../manifest/stored-form.js';
 import type { LeaderFence, ObjectWrite, Store } from '../store/types.js';
 import { AUDIT_SETTLED_MS, auditLogPath, commitAudited, recoverAudit } from '../store/audit.js';
 import type { Plan } from './plan.js';
@@ -24,16 +25,11 @@ export function planWrites(plan: Plan): ObjectWrite[] {
     if (c.action === 'delete') return { action: 'delete', kind: c.kind, name: c.name };
     if (!c.after || c.hash === null)
       throw new Error(`plan change ${c.kind}/${c.name} has no content to ${c.action}`);
-    return {
-      action: c.action,
-      object: {
-        kind: c.kind,
-        name: c.name,
-        metadata: c.after.metadata,
-        spec: c.after.spec as never,
-        hash: c.hash,
-      },
-    };
+    const object = { kind: c.kind, name: c.name, metadata: c.after.metadata, hash: c.hash };
+    const specJson = specTextOf(c.after);
+    // The loader's own text of the spec: not read into objects only to be turned back into that text.
+    if (specJson !== undefined) return { action: c.action, object, specJson };
+    return { action: c.action, object: { ...object, spec: c.after.spec as never } };
   });
 }
 

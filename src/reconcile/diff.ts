@@ -1,3 +1,4 @@
+import { withSpecOf } from '../manifest/stored-form.js';
 import { KINDS, type Kind, type LoadedManifest } from '../manifest/types.js';
 import type { LiveObject } from '../store/types.js';
 import { ByKindAndName } from './by-kind.js';
@@ -52,6 +53,10 @@ const content = (o: {
   return { metadata: o.metadata, spec: o.spec };
 };
 
+/** A desired object's content, its spec read only if something reads it (an apply does not: see specTextOf). */
+const desiredContent = (m: LoadedManifest | IndexedManifest): PlanObject =>
+  'spec' in m ? withSpecOf({ metadata: m.metadata }, m) : content(m);
+
 /** Description and labels only: the name is the key, not content that can change. */
 function metadataFields(o: PlanObject): Record<string, unknown> {
   return { description: o.metadata.description, labels: o.metadata.labels };
@@ -92,7 +97,7 @@ export function diff(desired: DiffDesired, live: readonly DiffLive[], opts: Diff
     const current = liveByKey.get(m.kind, m.metadata.name);
     const name = m.metadata.name;
     if (!current) {
-      const after = content(m);
+      const after = desiredContent(m);
       const created = fields ? createFields(m.kind, after.spec) : { shown: [], defaults: [] };
       changes.push({
         action: 'create',
@@ -115,7 +120,7 @@ export function diff(desired: DiffDesired, live: readonly DiffLive[], opts: Diff
     const adopt = current.managedBy === 'api';
     if (current.hash === hash && !adopt) continue;
     const before = content(current);
-    const after = content(m);
+    const after = desiredContent(m);
     const drift = !adopt && current.appliedHash != null && current.appliedHash !== current.hash;
     changes.push({
       action: 'update',

@@ -265,7 +265,7 @@ export class SqliteStore implements Store {
             w.object.kind,
             w.object.name,
             JSON.stringify(w.object.metadata),
-            JSON.stringify(w.object.spec),
+            'specJson' in w ? w.specJson : JSON.stringify(w.object.spec),
             w.object.hash,
             w.object.hash,
             revision,

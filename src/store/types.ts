@@ -47,7 +47,14 @@ export interface ObjectContent<K extends Kind = Kind> {
 }
 
 export type ObjectWrite =
-  { action: 'create' | 'update'; object: ObjectContent } | { action: 'delete'; kind: Kind; name: string };
+  | { action: 'create' | 'update'; object: ObjectContent }
+  | {
+      action: 'create' | 'update';
+      object: Omit<ObjectContent, 'spec'>;
+      /** The spec as JSON text (JSON.stringify of it), made already: the store keeps it as it is. */
+      specJson: string;
+    }
+  | { action: 'delete'; kind: Kind; name: string };
 
 export interface ApplyWritesOptions {
   /**

@@ -135,14 +135,20 @@ describe('checking files in worker threads', () => {
       for (const file of ['a/1.yaml', 'a/2.yaml', 'a/3.yaml', 'b/1.yaml']) {
         const full = path.join(dir, file);
         const text = readFileSync(full, 'utf8');
-        expect(await pool.check(full, text, 'UTC')).toStrictEqual(checkFile(full, text, 'UTC'));
+        // With a time, so the schedules' own warnings are checked in the thread too.
+        const opts = { defaultZone: 'UTC', now: Date.parse('2030-01-01T00:00:00Z') };
+        expect(await pool.check(full, text, opts)).toStrictEqual(checkFile(full, text, opts));
       }
     } finally {
       await pool.close();
     }
-    await expect(pool.check('x.yaml', 'a: 1\n', undefined)).rejects.toThrow(/no manifest check thread/);
+    await expect(pool.check('x.yaml', 'a: 1\n', { defaultZone: undefined })).rejects.toThrow(
+      /no manifest check thread/,
+    );
   });
 });
+
+const UTC = { defaultZone: 'UTC' };
 
 describe('a check pool starting', () => {
   it('says once when every thread has answered (a worker that runs has reset V8 flags by then)', async () => {
@@ -151,13 +157,13 @@ describe('a check pool starting', () => {
     const pool = await CheckPool.open(2, () => started++);
     try {
       const files = ['a/1.yaml', 'a/2.yaml', 'b/1.yaml'].map((f) => path.join(dir, f));
-      const first = pool.check(files[0]!, readFileSync(files[0]!, 'utf8'), 'UTC');
+      const first = pool.check(files[0]!, readFileSync(files[0]!, 'utf8'), UTC);
       await first;
       // One thread answered: the other has not been asked yet.
       expect(started).toBe(0);
-      await Promise.all(files.slice(1).map((f) => pool.check(f, readFileSync(f, 'utf8'), 'UTC')));
+      await Promise.all(files.slice(1).map((f) => pool.check(f, readFileSync(f, 'utf8'), UTC)));
       expect(started).toBe(1);
-      await pool.check(files[0]!, readFileSync(files[0]!, 'utf8'), 'UTC');
+      await pool.check(files[0]!, readFileSync(files[0]!, 'utf8'), UTC);
       expect(started).toBe(1);
     } finally {
       await pool.close();

@@ -174,6 +174,24 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect((err as StoreError).code).toBe('not-found');
       });
 
+      it('keeps a spec given as its JSON text, creating and updating, and lists it back as that spec', async () => {
+        const metadata = { name: 'as-text' };
+        const spec = { category: 'vms', members: ['b', 'a'], note: 'x"y' };
+        const object = { kind: 'Tag' as const, name: 'as-text', metadata, hash: contentHash(metadata, spec) };
+        await store.applyWrites([{ action: 'create', object, specJson: JSON.stringify(spec) }], 'r1', AT);
+        expect((await store.getObject('Tag', 'as-text'))?.spec).toEqual(spec);
+        const changed = { ...spec, members: ['c'] };
+        const updated = { ...object, hash: contentHash(metadata, changed) };
+        await store.applyWrites(
+          [{ action: 'update', object: updated, specJson: JSON.stringify(changed) }],
+          'r2',
+          AT,
+        );
+        const live = await store.getObject('Tag', 'as-text');
+        expect(live?.spec).toEqual(changed);
+        expect(live?.hash).toBe(contentHash(metadata, changed));
+        expect((await store.listObjectSpecs()).find((o) => o.name === 'as-text')?.spec).toEqual(changed);
+      });
       it("keeps a change's audit lines in its own transaction until they are marked written", async () => {
         const line = (name: string) => ({
           at: AT.toISOString(),

@@ -1,0 +1,136 @@
+import { contentHash } from '../text/content-hash.js';
+import { API_VERSION, type Kind, type LoadedManifest } from './types.js';
+
+/**
+ * Manifests as a check thread hands them back: one column per field, the metadata and spec as their JSON
+ * text. A structured clone of a few long arrays of strings costs a twentieth of one of 1,000 object trees,
+ * and the spec stays text until something reads it: at 100,000 schedules, nothing on the loading thread
+ * does before the store keeps that very text.
+ */
+export interface PackedManifests {
+  kinds: Kind[];
+  metadata: string[];
+  /** JSON.stringify of each spec: what the store keeps. */
+  specs: string[];
+  /** contentHash of each manifest, made where it was read. */
+  hashes: string[];
+  /** The document's index in its file (to locate later problems). */
+  indexes: number[];
+  /** The document's offset when it composes on its own (then only it is parsed again to locate one), else -1. */
+  offsets: number[];
+  lines: number[];
+  cols: number[];
+}
+
+export const noManifests = (): PackedManifests => ({
+  kinds: [],
+  metadata: [],
+  specs: [],
+  hashes: [],
+  indexes: [],
+  offsets: [],
+  lines: [],
+  cols: [],
+});
+
+/** Adds a valid manifest of document `index` (at `offset`, if it composes alone) to the columns. */
+export function pack(
+  into: PackedManifests,
+  m: LoadedManifest,
+  index: number,
+  offset: number | undefined,
+): void {
+  into.kinds.push(m.kind);
+  into.metadata.push(JSON.stringify(m.metadata));
+  into.specs.push(JSON.stringify(m.spec));
+  into.hashes.push(contentHash(m.metadata, m.spec));
+  into.indexes.push(index);
+  into.offsets.push(offset ?? -1);
+  into.lines.push(m.source.line);
+  into.cols.push(m.source.col);
+}
+
+/** The spec's JSON text a manifest was read from (or, for a view, its source's). */
+const SPEC_TEXT = Symbol('spec text');
+/** The object a view's spec is read from. */
+const VIEW_OF = Symbol('view of');
+
+interface Stored {
+  spec: unknown;
+  [SPEC_TEXT]?: string;
+  [VIEW_OF]?: Stored;
+}
+
+const hidden = (o: object, key: symbol, value: unknown) =>
+  Object.defineProperty(o, key, { value, enumerable: false, configurable: true, writable: true });
+
+/** Replaces the accessor by the value, as a plain data property: later reads cost nothing. */
+const settle = (o: Stored, value: unknown) =>
+  Object.defineProperty(o, 'spec', { value, enumerable: true, configurable: true, writable: true });
+
+/** One descriptor for every manifest (no closure each): the spec is parsed from its text on first read. */
+const SPEC_FROM_TEXT: PropertyDescriptor = {
+  get(this: Stored) {
+    const spec: unknown = JSON.parse(this[SPEC_TEXT]!);
+    settle(this, spec);
+    return spec;
+  },
+  set(this: Stored, value: unknown) {
+    // A new spec no longer matches the text it was read from.
+    hidden(this, SPEC_TEXT, undefined);
+    settle(this, value);
+  },
+  enumerable: true,
+  configurable: true,
+};
+
+/** A view's spec is its source's, read (and parsed, once) only when the view's is. */
+const SPEC_OF_SOURCE: PropertyDescriptor = {
+  get(this: Stored) {
+    const spec = this[VIEW_OF]!.spec;
+    settle(this, spec);
+    return spec;
+  },
+  set(this: Stored, value: unknown) {
+    hidden(this, VIEW_OF, undefined);
+    settle(this, value);
+  },
+  enumerable: true,
+  configurable: true,
+};
+
+/** The manifests of one file from their columns, each spec left as text until it is read. */
+export function unpack(packed: PackedManifests, file: string): LoadedManifest[] {
+  const out: LoadedManifest[] = [];
+  for (let i = 0; i < packed.kinds.length; i++) {
+    const m = { apiVersion: API_VERSION, kind: packed.kinds[i]!, metadata: JSON.parse(packed.metadata[i]!) };
+    hidden(m, SPEC_TEXT, packed.specs[i]);
+    Object.defineProperty(m, 'spec', SPEC_FROM_TEXT);
+    (m as Record<string, unknown>).source = { file, line: packed.lines[i]!, col: packed.cols[i]! };
+    out.push(m as LoadedManifest);
+  }
+  return out;
+}
+
+/** Whether the spec is still only text (nothing has read it yet). */
+const unread = (o: object): boolean => Object.getOwnPropertyDescriptor(o, 'spec')?.get !== undefined;
+
+/**
+ * `target` with the spec of `source`: when that is still unread text, read only once the target's is (a plan
+ * of 100,000 creates then holds no spec the apply does not need), with the same text (specTextOf).
+ */
+export function withSpecOf<T extends object>(target: T, source: { spec: unknown }): T & { spec: unknown } {
+  if (specTextOf(source) === undefined) return Object.assign(target, { spec: source.spec });
+  hidden(target, VIEW_OF, source);
+  if (!unread(source)) return Object.assign(target, { spec: source.spec });
+  return Object.defineProperty(target, 'spec', SPEC_OF_SOURCE) as T & { spec: unknown };
+}
+
+/**
+ * The JSON text of the spec, exactly as the loader made it (JSON.stringify of the spec), when `o` was read
+ * from it or is a view of one that was; undefined otherwise (then JSON.stringify(o.spec) is the same text).
+ */
+export function specTextOf(o: object): string | undefined {
+  const stored = o as Stored;
+  return stored[SPEC_TEXT] ?? (stored[VIEW_OF] ? specTextOf(stored[VIEW_OF]) : undefined);
+}
