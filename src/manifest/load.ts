@@ -140,7 +140,12 @@ async function* checkedInOrder(files: string[], opts: LoadOptions): AsyncGenerat
   try {
     for (let i = 0; i < files.length; i++) {
       while (next < files.length && next - i < window) await startNext(false);
-      for (; ownChecks > 0 && !threadsStarted && next < files.length; ownChecks--) {
+      while (ownChecks > 0 && next < files.length) {
+        // A turn of the event loop first: the threads' first answers come in as events, and once every thread
+        // has answered, the files are theirs (a check here meanwhile left them idle for want of work).
+        await new Promise((resolve) => setImmediate(resolve));
+        if (threadsStarted) break;
+        ownChecks--;
         // A thread starting meanwhile may have set V8's flags back (see onCheckThreadsStarted).
         opts.onCheckThreadsStarted?.();
         await startNext(true);
