@@ -68,36 +68,29 @@ const hidden = (o: object, key: symbol, value: unknown) =>
 const settle = (o: Stored, value: unknown) =>
   Object.defineProperty(o, 'spec', { value, enumerable: true, configurable: true, writable: true });
 
-/** One descriptor for every manifest (no closure each): the spec is parsed from its text on first read. */
-const SPEC_FROM_TEXT: PropertyDescriptor = {
+/**
+ * A spec read on first access by `read` and then kept as a plain data property; setting one drops `link` (the
+ * text or the source it would otherwise be read from, which no longer matches). One descriptor object for
+ * every manifest: no closure each.
+ */
+const lazySpec = (read: (o: Stored) => unknown, link: symbol): PropertyDescriptor => ({
   get(this: Stored) {
-    const spec: unknown = JSON.parse(this[SPEC_TEXT]!);
+    const spec = read(this);
     settle(this, spec);
     return spec;
   },
   set(this: Stored, value: unknown) {
-    // A new spec no longer matches the text it was read from.
-    hidden(this, SPEC_TEXT, undefined);
+    hidden(this, link, undefined);
     settle(this, value);
   },
   enumerable: true,
   configurable: true,
-};
+});
 
-/** A view's spec is its source's, read (and parsed, once) only when the view's is. */
-const SPEC_OF_SOURCE: PropertyDescriptor = {
-  get(this: Stored) {
-    const spec = this[VIEW_OF]!.spec;
-    settle(this, spec);
-    return spec;
-  },
-  set(this: Stored, value: unknown) {
-    hidden(this, VIEW_OF, undefined);
-    settle(this, value);
-  },
-  enumerable: true,
-  configurable: true,
-};
+/** A manifest's spec, parsed from its text. */
+const SPEC_FROM_TEXT = lazySpec((o) => JSON.parse(o[SPEC_TEXT]!), SPEC_TEXT);
+/** A view's spec: its source's, read (and parsed, once) only when the view's is. */
+const SPEC_OF_SOURCE = lazySpec((o) => o[VIEW_OF]!.spec, VIEW_OF);
 
 /** The manifests of one file from their columns, each spec left as text until it is read. */
 export function unpack(packed: PackedManifests, file: string): LoadedManifest[] {

@@ -5,6 +5,7 @@ import { Document, LineCounter, Parser, isCollection, visit } from 'yaml';
 import { composedFile, lineCounterOf, parseManifestFile, type ParsedFile } from '../../src/manifest/parse.js';
 import { lineDocuments } from '../../src/manifest/line-yaml.js';
 import { NOT_PLAIN, plainDocument } from '../../src/manifest/plain-yaml.js';
+import { seededRandom } from '../helpers/seeded.js';
 
 /** Every path into a value (map keys and list indexes), the value's own path first. */
 function pathsOf(value: unknown, at: Array<string | number> = []): Array<Array<string | number>> {
@@ -49,16 +50,6 @@ function yamlFilesUnder(dir: string): string[] {
     if (statSync(path).isDirectory()) return name === 'node_modules' ? [] : yamlFilesUnder(path);
     return /\.ya?ml$/.test(name) ? [path] : [];
   });
-}
-
-/** A small seeded generator (mulberry32), so a failure names a case that can be run again. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SCALARS = [
@@ -168,7 +159,7 @@ function fuzzedTexts(
   scalars: readonly string[] = SCALARS,
   keys: readonly string[] = KEYS,
 ): string[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const texts: string[] = [];
   const edits = [
     ' ',
