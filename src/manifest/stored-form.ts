@@ -50,14 +50,14 @@ export function pack(
   into.cols.push(m.source.col);
 }
 
-/** The spec's JSON text a manifest was read from (or, for a view, its source's). */
-const SPEC_TEXT = Symbol('spec text');
+/** The spec's JSON text a manifest was read from, and the content hash made with it. */
+const STORED = Symbol('stored form');
 /** The object a view's spec is read from. */
 const VIEW_OF = Symbol('view of');
 
 interface Stored {
   spec: unknown;
-  [SPEC_TEXT]?: string;
+  [STORED]?: { text: string; hash: string } | undefined;
   [VIEW_OF]?: Stored;
 }
 
@@ -88,7 +88,7 @@ const lazySpec = (read: (o: Stored) => unknown, link: symbol): PropertyDescripto
 });
 
 /** A manifest's spec, parsed from its text. */
-const SPEC_FROM_TEXT = lazySpec((o) => JSON.parse(o[SPEC_TEXT]!), SPEC_TEXT);
+const SPEC_FROM_TEXT = lazySpec((o) => JSON.parse(o[STORED]!.text), STORED);
 /** A view's spec: its source's, read (and parsed, once) only when the view's is. */
 const SPEC_OF_SOURCE = lazySpec((o) => o[VIEW_OF]!.spec, VIEW_OF);
 
@@ -97,7 +97,7 @@ export function unpack(packed: PackedManifests, file: string): LoadedManifest[] 
   const out: LoadedManifest[] = [];
   for (let i = 0; i < packed.kinds.length; i++) {
     const m = { apiVersion: API_VERSION, kind: packed.kinds[i]!, metadata: JSON.parse(packed.metadata[i]!) };
-    hidden(m, SPEC_TEXT, packed.specs[i]);
+    hidden(m, STORED, { text: packed.specs[i]!, hash: packed.hashes[i]! });
     Object.defineProperty(m, 'spec', SPEC_FROM_TEXT);
     (m as Record<string, unknown>).source = { file, line: packed.lines[i]!, col: packed.cols[i]! };
     out.push(m as LoadedManifest);
@@ -125,5 +125,8 @@ export function withSpecOf<T extends object>(target: T, source: { spec: unknown 
  */
 export function specTextOf(o: object): string | undefined {
   const stored = o as Stored;
-  return stored[SPEC_TEXT] ?? (stored[VIEW_OF] ? specTextOf(stored[VIEW_OF]) : undefined);
+  return stored[STORED]?.text ?? (stored[VIEW_OF] ? specTextOf(stored[VIEW_OF]) : undefined);
 }
+
+/** The content hash the check thread made of a manifest it read, while its spec is still that one's. */
+export const storedHashOf = (m: object): string | undefined => (m as Stored)[STORED]?.hash;

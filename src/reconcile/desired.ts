@@ -9,7 +9,6 @@ import {
 import type { DesiredState } from '../manifest/types.js';
 import { contentHash } from '../store/hash.js';
 import type { LiveObject } from '../store/types.js';
-import { rememberHash } from './hashes.js';
 import {
   textDigest,
   type DesiredIndex,
@@ -58,8 +57,6 @@ export async function loadDesired(root: string, opts: LoadDesiredOptions): Promi
     ...(opts.onCheckThreadsStarted ? { onCheckThreadsStarted: opts.onCheckThreadsStarted } : {}),
     // Keyed on the texts validated, not re-read after: a file edited meanwhile cannot pair its new text with the old key.
     ...(cache ? { onFileRead: (file, text) => validated.push({ file, sha256: textDigest(text) }) } : {}),
-    // Hashed by the check threads while they read: the cache and the diff need every hash anyway.
-    onManifest: rememberHash,
   });
   if (result.state && result.problems.length === 0) {
     cache?.write(cache.key(root, validated, opts), result.state, opts);

@@ -1,3 +1,4 @@
+import { storedHashOf } from '../manifest/stored-form.js';
 import type { LoadedManifest } from '../manifest/types.js';
 import { contentHash } from '../store/hash.js';
 
@@ -11,7 +12,7 @@ type Hashed = LoadedManifest & { [HASH]?: string };
 
 /** The content hash of a desired manifest, as the store keeps it (contentHash of its metadata and spec). */
 export function manifestHash(m: LoadedManifest): string {
-  return (m as Hashed)[HASH] ?? rememberHash(m, contentHash(m.metadata, m.spec));
+  return (m as Hashed)[HASH] ?? storedHashOf(m) ?? rememberHash(m, contentHash(m.metadata, m.spec));
 }
 
 /** Keeps a hash made elsewhere with its manifest (a check thread, the validated revision cache). */

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { noManifests, pack, specTextOf, unpack, withSpecOf } from '../../src/manifest/stored-form.js';
+import {
+  noManifests,
+  pack,
+  specTextOf,
+  storedHashOf,
+  unpack,
+  withSpecOf,
+} from '../../src/manifest/stored-form.js';
 import type { LoadedManifest } from '../../src/manifest/types.js';
 import { contentHash } from '../../src/text/content-hash.js';
 
@@ -43,11 +50,13 @@ describe('manifests in their stored form', () => {
     expect(specTextOf(m!)).toBe(JSON.stringify(spec));
   });
 
-  it('forget the text once a new spec is set, so it is never stored in place of that spec', () => {
+  it('forget the text and hash once a new spec is set, so neither is stored in place of that spec', () => {
     const [m] = unpack(packed(schedule('friday', spec)), 'a.yaml');
+    expect(storedHashOf(m!)).toBe(contentHash(m!.metadata, spec));
     (m as { spec: unknown }).spec = { cron: '* * * * *' };
     expect(m!.spec).toEqual({ cron: '* * * * *' });
     expect(specTextOf(m!)).toBeUndefined();
+    expect(storedHashOf(m!)).toBeUndefined();
   });
 
   it('lend their spec to a view, read from the manifest only when the view is read', () => {
