@@ -19,7 +19,6 @@ export {
 export { findSecretRefs, type FoundSecretRef } from './secret-references.js';
 export { compiledSchemas, SCHEMAS } from './schemas.js';
 export { LIMITS } from './limits.js';
-export { specTextOf, withSpecOf } from './stored-form.js';
 export { jsonDepthExcess, valueDepthExceeds } from './depth.js';
 export * from './types.js';
 export {

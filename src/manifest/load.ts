@@ -26,11 +26,6 @@ export interface LoadOptions {
   now?: Date;
   /** Called with each manifest file's text as it is validated: a cache keys on exactly what was validated. */
   onFileRead?: (file: string, text: string) => void;
-  /**
-   * Called with each valid manifest and its content hash (contentHash, made in the check thread that read
-   * it) as its file's results come in. Duplicates and manifests of an invalid set are passed too.
-   */
-  onManifest?: (manifest: LoadedManifest, hash: string) => void;
   /** Worker threads to check files in (0: none); without it, chosen from the set's size (poolSizeFor). */
   checkThreads?: number;
   /**
@@ -225,7 +220,6 @@ export async function loadManifests(roots: string[], opts: LoadOptions): Promise
         const offset = packed.offsets[i]!;
         placements.add(manifest, source, packed.indexes[i]!, offset < 0 ? undefined : offset);
         manifests.push(manifest);
-        opts.onManifest?.(manifest, packed.hashes[i]!);
       });
       for (const w of checked!.warnings)
         scheduleFindings.push({ manifest: loaded[w.manifest]!, path: w.path, message: w.message });

@@ -4,10 +4,9 @@ const SHARED_LENGTH = 40;
 const MAX_SHARED = 50_000;
 
 /**
- * One copy of each short string value across a load's manifests. A manifest from a check thread (a structured
- * clone) or from yaml holds a string of its own for every value, and `taskops/v1`, `Schedule` or a zone name
- * recur in each: ≈ 150 bytes a manifest, 17 MB of 110,000, held until the load's state is let go. Values
- * change place only, never content.
+ * One copy of each short string value across a load's manifests. Metadata read back from a check thread's
+ * JSON holds a string of its own for every value, and label values recur across objects; held until the
+ * load's state is let go. Values change place only, never content.
  */
 export class StringTable {
   private readonly strings = new Map<string, string>();

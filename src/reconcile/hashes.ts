@@ -15,7 +15,7 @@ export function manifestHash(m: LoadedManifest): string {
   return (m as Hashed)[HASH] ?? storedHashOf(m) ?? rememberHash(m, contentHash(m.metadata, m.spec));
 }
 
-/** Keeps a hash made elsewhere with its manifest (a check thread, the validated revision cache). */
+/** Keeps a hash made elsewhere with its manifest (the validated revision cache's; a check thread's is in its stored form). */
 export function rememberHash(m: LoadedManifest, hash: string): string {
   Object.defineProperty(m, HASH, { value: hash, enumerable: false, configurable: true });
   return hash;

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { checkFile } from '../../src/manifest/check-file.js';
 import { CheckPool, PARALLEL_FROM_BYTES, poolSizeFor } from '../../src/manifest/check-pool.js';
 import { loadManifests, type LoadOptions } from '../../src/manifest/index.js';
+import { storedHashOf } from '../../src/manifest/stored-form.js';
 import { contentHash } from '../../src/store/hash.js';
 
 const dirs: string[] = [];
@@ -120,10 +121,8 @@ describe('checking files in worker threads', () => {
   it('hands each manifest on with the content hash the store computes of it, made in the thread', async () => {
     const dir = tmp();
     cpSync(path.resolve('examples'), path.join(dir, 'examples'), { recursive: true });
-    const hashes: Array<[string, string]> = [];
-    const { result } = await load([path.join(dir, 'examples')], 2, {
-      onManifest: (m, hash) => hashes.push([hash, contentHash(m.metadata, m.spec)]),
-    });
+    const { result } = await load([path.join(dir, 'examples')], 2);
+    const hashes = result.state!.manifests.map((m) => [storedHashOf(m), contentHash(m.metadata, m.spec)]);
     expect(hashes.length).toBe(result.state!.manifests.length);
     for (const [given, computed] of hashes) expect(given).toBe(computed);
   });
